@@ -1,0 +1,107 @@
+"""Exact money, and the one totals module against EN 16931 (BR-CO-10 to BR-CO-17)."""
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tui_factu import totals
+from tui_factu.errors import InvalidValue
+from tui_factu.money import CENT, sum_of, to_decimal
+from tui_factu.totals import AdjustmentIn, LineIn
+
+
+def test_a_million_lines_of_ten_cents_sum_exactly_in_sql(db):
+    """DESIGN §3: a REAL column would give 100000.00000000186; scaled integers give the cent."""
+    from tui_factu.models import Customer, Document, DocumentLine, db as pdb
+    c = Customer.create(code="S", name="S", name_key="s")
+    doc = Document.create(kind="invoice", date="2026-11-27", customer=c.id)
+    rows = ((doc.id, i, "service", 10, 1000) for i in range(1, 1_000_001))
+    conn = pdb.connection()
+    with pdb.atomic():
+        conn.executemany("INSERT INTO document_line (document_id, position, kind, net_amount, quantity,"
+                         " unit, discount_percent, code, description) VALUES (?,?,?,?,?, 'C62', 0, '', '')",
+                         rows)
+    total = DocumentLine.select(sum_of(DocumentLine.net_amount)).scalar()
+    assert total == D("100000.00")
+    assert str(total) == "100000.00"
+
+
+def test_input_refuses_garbage_with_the_field_named():
+    with pytest.raises(InvalidValue, match="prix : nombre invalide « 12,5,0 »"):
+        to_decimal("12,5,0", "prix")
+    with pytest.raises(InvalidValue, match="nombre invalide"):
+        to_decimal("NaN", "prix")
+    assert to_decimal("1 234,56", "prix") == D("1234.56")
+
+
+def test_simple_invoice_figures():
+    t = totals.compute([LineIn("goods", D("3"), D("12.50"), D("10"), D("20")),
+                        LineIn("text"),
+                        LineIn("labour", D("1.5"), D("45"), D("0"), D("10")),
+                        LineIn("goods", D("1"), D("19.90"), D("0"), D("5.5"))],
+                       [AdjustmentIn(D("10.00"), D("20"))])
+    assert t.line_nets == (D("33.75"), None, D("67.50"), D("19.90"))
+    assert t.line_total == D("121.15")
+    assert t.allowance_total == D("10.00")
+    assert t.tax_basis_total == D("111.15")
+    by_rate = {(v.category, v.rate): (v.basis, v.amount) for v in t.vat}
+    assert by_rate[("S", D("20"))] == (D("23.75"), D("4.75"))
+    assert by_rate[("S", D("10"))] == (D("67.50"), D("6.75"))
+    assert by_rate[("S", D("5.5"))] == (D("19.90"), D("1.09"))
+    assert t.tax_total == D("12.59")
+    assert t.grand_total == D("123.74")
+    assert t.due == D("123.74")
+
+
+def test_vat_is_rounded_per_rate_on_the_summed_base_not_per_line():
+    # Three lines of 0.35 at 20 %: per line 0.07 × 3 = 0.21, per rate round(1.05 × 0.2) = 0.21;
+    # with 0.33: per line 0.07 × 3 = 0.21 but per rate round(0.99 × 0.2) = 0.20 (the right one).
+    t = totals.compute([LineIn("goods", D("1"), D("0.33"), D("0"), D("20"))] * 3)
+    assert t.tax_total == D("0.20")
+
+
+def test_reverse_charge_carries_no_vat_and_its_mention():
+    t = totals.compute([LineIn("labour", D("10"), D("50"), D("0"), D("0"), "AE")])
+    assert t.tax_total == D("0.00")
+    assert t.vat[0].category == "AE"
+    assert t.vat[0].exemption == ("Autoliquidation", "VATEX-EU-AE")
+
+
+def test_subtotal_lines_show_the_running_sum_since_the_last_section():
+    t = totals.compute([LineIn("section"), LineIn("goods", D("2"), D("5"), D("0"), D("20")),
+                        LineIn("goods", D("1"), D("3"), D("0"), D("20")), LineIn("subtotal"),
+                        LineIn("section"), LineIn("service", D("1"), D("7"), D("0"), D("20")),
+                        LineIn("subtotal")])
+    assert t.subtotals[3] == D("13.00")
+    assert t.subtotals[6] == D("7.00")
+    assert t.line_total == D("20.00")
+
+
+amounts = st.decimals(min_value=D("0.01"), max_value=D("99999.99"), places=2)
+quantities = st.decimals(min_value=D("0.001"), max_value=D("9999"), places=3)
+rates = st.sampled_from([(D("20"), "S"), (D("10"), "S"), (D("5.5"), "S"), (D("2.1"), "S"),
+                         (D("0"), "Z"), (D("0"), "E"), (D("0"), "AE")])
+lines = st.builds(lambda q, p, d, r: LineIn("goods", q, p, d, r[0], r[1]), quantities, amounts,
+                  st.sampled_from([D("0"), D("5"), D("10"), D("33.33"), D("100")]), rates)
+adjustments = st.builds(lambda a, r, c: AdjustmentIn(a, r[0], r[1], c), amounts, rates, st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(lines, min_size=1, max_size=30), st.lists(adjustments, max_size=3),
+       st.decimals(min_value=D("0"), max_value=D("500"), places=2))
+def test_business_rules_hold_on_random_documents(ls, adjs, prepaid):
+    t = totals.compute(ls, adjs, prepaid)
+    nets = [n for n in t.line_nets if n is not None]
+    for n in nets:                                                     # BR-DEC: 2 decimals
+        assert n == n.quantize(CENT)
+    assert t.line_total == sum(nets, D(0))                             # BR-CO-10
+    assert t.allowance_total == sum((a.amount for a in adjs if not a.is_charge), D(0))  # BR-CO-11
+    assert t.charge_total == sum((a.amount for a in adjs if a.is_charge), D(0))         # BR-CO-12
+    assert t.tax_basis_total == t.line_total - t.allowance_total + t.charge_total       # BR-CO-13
+    assert t.tax_total == sum((v.amount for v in t.vat), D(0))         # BR-CO-14
+    assert t.grand_total == t.tax_basis_total + t.tax_total            # BR-CO-15
+    assert t.due == t.grand_total - t.prepaid + t.rounding             # BR-CO-16
+    for v in t.vat:                                                    # BR-CO-17, exactly
+        assert v.amount == (v.basis * v.rate / 100).quantize(CENT, rounding="ROUND_HALF_UP") \
+            or v.category != "S"
+    assert sum((v.basis for v in t.vat), D(0)) == t.tax_basis_total    # BR-S-08 per category

@@ -1,0 +1,43 @@
+"""Who changed what and when, field by field, on master data and drafts (DESIGN §6)."""
+from decimal import Decimal
+
+from .db import current_user
+from .models import AuditEntry, utcnow
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def record(entity: str, entity_id: int, ref: str, changes: dict) -> None:
+    """changes: field -> (old, new); unchanged fields are skipped."""
+    at, user = utcnow(), current_user()
+    rows = [dict(at=at, user=user, entity=entity, entity_id=entity_id, ref=ref, field=f,
+                 old=_text(old), new=_text(new))
+            for f, (old, new) in changes.items() if _text(old) != _text(new)]
+    if rows:
+        AuditEntry.insert_many(rows).execute()
+
+
+def diff(instance, values: dict) -> dict:
+    return {k: (getattr(instance, k), v) for k, v in values.items()}
+
+
+def history(entity: str | None = None, entity_id: int | None = None, user: str | None = None,
+            limit: int = 500) -> list[dict]:
+    q = AuditEntry.select()
+    if entity:
+        q = q.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        q = q.where(AuditEntry.entity_id == entity_id)
+    if user:
+        q = q.where(AuditEntry.user == user)
+    return [{"at": a.at, "user": a.user, "entity": a.entity, "ref": a.ref, "field": a.field,
+             "old": a.old, "new": a.new}
+            for a in q.order_by(AuditEntry.id.desc()).limit(limit)]

@@ -1,0 +1,461 @@
+"""The command line, and the composition root: the only core module that may reach screens
+and printers (lazily).
+
+Exit codes: 0 success, 1 integrity failure (verify), 2 refused input with a one-line French
+message on stderr, 3 internal error (details in the log file, never a traceback on screen).
+"""
+import argparse
+import json
+import os
+import sys
+import traceback
+
+import peewee as pw
+
+from . import db as database
+from .errors import FactuError, IntegrityFailure
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        message = (message.replace("the following arguments are required", "arguments obligatoires")
+                   .replace("unrecognized arguments", "arguments inconnus")
+                   .replace("invalid choice", "choix invalide")
+                   .replace("expected one argument", "une valeur attendue")
+                   .replace("argument", "argument"))
+        raise FactuError(f"commande invalide : {message} (voir tui-factu {self.prog.split()[-1]} --help)")
+
+
+def _json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=None if isinstance(data, list) else 2))
+
+
+# ---- commands ------------------------------------------------------------------------------
+
+def cmd_tui(args):
+    from screens.app import run
+    run()
+
+
+def cmd_init(args):
+    from . import users
+    version = database.ensure_schema()
+    from .journal import signing_key
+    signing_key()
+    print(f"Base prête (schéma v{version}) : {database.location()}")
+    if not users.listing():
+        account = users.os_account()
+        if args.demo:
+            users.create("demo", "admin", "demo", "Utilisateur de démonstration", os_link=account)
+            print("Utilisateur « demo » créé, mot de passe « demo » (rôle admin).")
+        else:
+            password = os.environ.get("TUI_FACTU_NEW_PASSWORD")
+            if password is None and sys.stdin.isatty():
+                import getpass
+                password = getpass.getpass(f"Mot de passe du premier administrateur « {account} » : ")
+            users.create(account, "admin", password or None, os_link=account)
+            print(f"Administrateur « {account} » créé, lié au compte système {account}.")
+    if args.demo:
+        from . import demo
+        summary = demo.load()
+        print("Données de démonstration chargées : " + ", ".join(f"{n} {k}" for k, n in summary.items()))
+
+
+def cmd_import(args):
+    from . import exchange
+    created = exchange.import_bundle(exchange.read_bundle(args.file))
+    if args.json:
+        _json(created)
+    else:
+        print(f"{len(created)} document(s) importé(s).")
+
+
+def cmd_export(args):
+    from . import exchange, journal
+    bundle = exchange.export_bundle()
+    tmp = args.file + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(bundle, f, ensure_ascii=False, indent=1)
+    os.replace(tmp, args.file)
+    journal.event("export", {"file": os.path.basename(args.file), "documents": len(bundle["documents"])})
+    print(f"Exporté : {len(bundle['customers'])} clients, {len(bundle['products'])} produits, "
+          f"{len(bundle['documents'])} documents → {args.file}")
+
+
+def cmd_doc_list(args):
+    from . import catalog, documents, fr
+    from .models import KIND_LABELS, STATUS_LABELS
+    customer_id = catalog.customer_by_code(args.customer).id if args.customer else None
+    after, shown, rows_out = None, 0, []
+    while args.limit is None or shown < args.limit:
+        page = documents.listing(args.kind, args.status, customer_id, after,
+                                 limit=min(500, (args.limit or 10**9) - shown))
+        if not page:
+            break
+        for r in page:
+            if args.json:
+                rows_out.append({k: r[k] for k in ("id", "kind", "number", "status", "date",
+                                                    "customer", "grand_total")})
+            else:
+                print(f"#{r['id']:<6} {KIND_LABELS[r['kind']][:12]:<12} {r['number'] or '(brouillon)':<14} "
+                      f"{STATUS_LABELS.get(r['status'], r['status'])[:16]:<16} {fr.date(r['date'])} "
+                      f"{r['customer']:<8} {r['customer_name'][:22]:<22} "
+                      f"{fr.amount(documents.to_decimal(r['grand_total'])):>12}")
+        shown += len(page)
+        after = page[-1]["id"]
+    if args.json:
+        _json(rows_out)
+
+
+def cmd_doc_show(args):
+    from . import documents
+    doc = documents.resolve(args.ref)
+    view = documents.show(doc)
+    if args.json:
+        _json(view)
+        return
+    from . import fr
+    from .models import KIND_LABELS, STATUS_LABELS
+    print(f"{KIND_LABELS[doc.kind]} {doc.number or '(brouillon #%d)' % doc.id} — "
+          f"{STATUS_LABELS.get(doc.status, doc.status)} — {fr.date(view['date'])}")
+    print(f"Client : {view['customer']['code']} {view['customer']['name']}"
+          + (f" — réf. {view['reference']}" if view["reference"] else ""))
+    for ln in view["lines"]:
+        if "net_amount" in ln:
+            rest = "".join(f"  [reste à {k.split('_')[-1]}: {v}]" for k, v in ln.items()
+                           if k.startswith("remaining_") and v not in ("0",))
+            print(f"{ln['position']:>3}. {ln['description'][:34]:<34} {ln['quantity']:>7} × "
+                  f"{fr.price(documents.to_decimal(ln['unit_price'])):>10}"
+                  f"{' -' + ln['discount_percent'] + '%' if ln['discount_percent'] != '0' else '':>7} "
+                  f"{fr.amount(documents.to_decimal(ln['net_amount'])):>11}  TVA {ln['vat_rate']}%{rest}")
+        else:
+            print(f"{ln['position']:>3}. [{ln['kind']}] {ln['description']}")
+    t = view["totals"]
+    for v in view["vat_breakdown"]:
+        print(f"     TVA {v['category']} {v['rate']:>4} % sur {fr.amount(documents.to_decimal(v['basis'])):>11} "
+              f"= {fr.amount(documents.to_decimal(v['amount'])):>10}")
+    print(f"     Total HT {fr.amount(documents.to_decimal(t['tax_basis_total']), True)}   "
+          f"TVA {fr.amount(documents.to_decimal(t['tax_total']), True)}   "
+          f"TTC {fr.amount(documents.to_decimal(t['grand_total']), True)}   "
+          f"Net à payer {fr.amount(documents.to_decimal(t['due']), True)}")
+
+
+def cmd_doc_validate(args):
+    from . import documents
+    doc = documents.validate(documents.resolve(args.ref).id, args.date)
+    print(f"{doc.number} validé et scellé.")
+
+
+def cmd_doc_transform(args):
+    from . import documents
+    ids = [documents.resolve(r).id for r in args.refs]
+    doc = documents.transform(ids, args.to, documents.parse_line_args(args.line) or None)
+    print(f"Brouillon #{doc.id} créé ({args.to}). Validez-le avec : tui-factu doc validate #{doc.id}")
+
+
+def cmd_doc_credit(args):
+    from . import documents
+    doc = documents.credit(documents.resolve(args.ref).id,
+                           documents.parse_line_args(args.line) or None, not args.no_return)
+    print(f"Avoir brouillon #{doc.id} créé. Validez-le avec : tui-factu doc validate #{doc.id}")
+
+
+def cmd_doc_status(args):
+    from . import documents
+    doc = documents.set_status(documents.resolve(args.ref).id, args.status)
+    print(f"{documents.label(doc)} : {doc.status}")
+
+
+def cmd_doc_delete(args):
+    from . import documents
+    doc = documents.resolve(args.ref)
+    documents.delete_draft(doc.id, doc.version)
+    print(f"Brouillon #{doc.id} supprimé.")
+
+
+def cmd_doc_new(args):
+    """A quick draft: tui-factu doc new invoice C001 P001:3 P002:1:9.90"""
+    from . import documents
+    lines = []
+    for spec in args.items:
+        code, _, rest = spec.partition(":")
+        qty, _, price = rest.partition(":")
+        line = {"product": code, "quantity": qty or "1"}
+        if price:
+            line["unit_price"] = price
+        lines.append(line)
+    doc = documents.create(args.kind, args.customer, args.date, lines, reference=args.reference or "")
+    if args.validate:
+        doc = documents.validate(doc.id)
+    print(f"{documents.label(doc)} créé (#{doc.id}).")
+
+
+def cmd_verify(args):
+    from . import journal
+    report = journal.verify()
+    if args.json:
+        _json(report.as_dict())
+    else:
+        for c in report.chains:
+            label = journal.CHAIN_LABELS.get(c.chain, c.chain)
+            state = "intacte" if c.ok else f"ALTÉRÉE — {c.error}"
+            print(f"chaîne {c.chain:<9} ({label}) : {c.records} enregistrement(s), {state}")
+        if not report.chains:
+            print("journal vide : rien à vérifier")
+    if not report.ok:
+        first = report.as_dict()["first_failure"]
+        print(f"Intégrité rompue : {first['error']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_company(args):
+    from . import catalog
+    if args.action == "set":
+        values = {}
+        for item in args.values:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise FactuError(f"société : « {item} » — format champ=valeur attendu", "société", item)
+            values[key.strip()] = value
+        catalog.update_company(values)
+    c = catalog.company()
+    for field in catalog.COMPANY_FIELDS:
+        print(f"{field:<20} {getattr(c, field)}")
+
+
+def cmd_customer(args):
+    from . import catalog
+    if args.action == "show":
+        c = catalog.customer_by_code(args.text)
+        _json(catalog.customer_snapshot(c))
+        return
+    for c in catalog.find_customers(args.text or "", args.limit):
+        print(f"{c.code:<10} {c.name[:36]:<36} {c.postcode:<6} {c.city[:20]:<20} {c.siren}")
+
+
+def cmd_product(args):
+    from . import catalog, fr, stock
+    if args.action == "show":
+        p = catalog.product_by_code(args.text)
+        print(f"{p.code} {p.name} — {fr.price(p.price)} € HT, TVA {fr.percent(p.vat_rate)}, "
+              f"stock {fr.number(stock.on_hand(p.id)) if p.stock_managed else 'non géré'}")
+        return
+    found = catalog.find_products(args.text or "", args.limit)
+    levels = stock.on_hand_many([p.id for p in found])
+    for p in found:
+        print(f"{p.code:<10} {p.name[:34]:<34} {fr.price(p.price):>10} € "
+              f"{fr.number(levels[p.id]) if p.stock_managed else '':>8}")
+
+
+def cmd_backorders(args):
+    from . import catalog, documents, fr
+    customer_id = catalog.customer_by_code(args.customer).id if args.customer else None
+    rows = documents.backorders(customer_id)
+    if args.json:
+        _json([{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])} for r in rows])
+        return
+    for r in rows:
+        print(f"{r['order']:<14} {fr.date(r['date'])} {r['customer']:<8} {r['product']:<10} "
+              f"{r['description'][:30]:<30} reste {fr.number(r['remaining'])} / {fr.number(r['ordered'])}")
+    if not rows:
+        print("Aucun reliquat.")
+
+
+def cmd_user(args):
+    from . import users
+    if args.action == "add":
+        password = os.environ.get("TUI_FACTU_NEW_PASSWORD")
+        if password is None and sys.stdin.isatty():
+            import getpass
+            password = getpass.getpass(f"Mot de passe de « {args.name} » : ")
+        users.create(args.name, args.role, password or None)
+        print(f"Utilisateur « {args.name} » créé ({args.role}).")
+        return
+    for u in users.listing():
+        print(f"{u.name:<16} {u.role:<10} {'lié à ' + u.os_account if u.os_account else ''}")
+
+
+def cmd_audit(args):
+    from . import audit, documents
+    entity, entity_id = None, None
+    if args.doc:
+        entity, entity_id = "document", documents.resolve(args.doc).id
+    elif args.customer:
+        from . import catalog
+        entity, entity_id = "customer", catalog.customer_by_code(args.customer).id
+    rows = audit.history(entity, entity_id, args.user)
+    if args.json:
+        _json(rows)
+        return
+    for r in rows:
+        print(f"{r['at']} {r['user']:<10} {r['entity']:<9} {r['ref'][:16]:<16} {r['field']:<12} "
+              f"{(r['old'] or '')[:30]!s:<30} → {(r['new'] or '')[:40]}")
+
+
+def cmd_bench(args):
+    from . import bench
+    return bench.run(args.docs, args.list_docs)
+
+
+# ---- parser --------------------------------------------------------------------------------
+
+def build_parser() -> Parser:
+    p = Parser(prog="tui-factu", description="Facturation clients et vente comptoir au clavier.")
+    p.add_argument("--db", help="chemin SQLite ou URL postgresql://… (défaut : TUI_FACTU_DB ou "
+                                "le dossier de données de l'utilisateur)")
+    p.add_argument("--user", help="agir en tant que cet utilisateur de l'application")
+    sub = p.add_subparsers(dest="command", parser_class=Parser, metavar="COMMANDE")
+
+    s = sub.add_parser("init", help="crée ou met à jour la base")
+    s.add_argument("--demo", action="store_true", help="charge une société de démonstration")
+    s.set_defaults(func=cmd_init)
+    s = sub.add_parser("import", help="importe un fichier JSON tui-factu/1 (tout ou rien)")
+    s.add_argument("file")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_import)
+    s = sub.add_parser("export", help="exporte toute la base en JSON tui-factu/1")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_export)
+
+    doc = sub.add_parser("doc", help="documents : list, show, new, validate, transform, credit")
+    dsub = doc.add_subparsers(dest="doc_command", parser_class=Parser, metavar="ACTION", required=True)
+    s = dsub.add_parser("list")
+    s.add_argument("--kind")
+    s.add_argument("--status")
+    s.add_argument("--customer")
+    s.add_argument("--limit", type=int)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doc_list)
+    s = dsub.add_parser("show")
+    s.add_argument("ref")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doc_show)
+    s = dsub.add_parser("new", help="brouillon rapide : KIND CLIENT CODE[:QTÉ[:PRIX]]…")
+    s.add_argument("kind")
+    s.add_argument("customer")
+    s.add_argument("items", nargs="+")
+    s.add_argument("--date")
+    s.add_argument("--reference")
+    s.add_argument("--validate", action="store_true")
+    s.set_defaults(func=cmd_doc_new)
+    s = dsub.add_parser("validate")
+    s.add_argument("ref")
+    s.add_argument("--date")
+    s.set_defaults(func=cmd_doc_validate)
+    s = dsub.add_parser("transform")
+    s.add_argument("refs", nargs="+", metavar="REF")
+    s.add_argument("--to", required=True)
+    s.add_argument("--line", action="append", metavar="N:QTÉ")
+    s.set_defaults(func=cmd_doc_transform)
+    s = dsub.add_parser("credit")
+    s.add_argument("ref")
+    s.add_argument("--line", action="append", metavar="N:QTÉ")
+    s.add_argument("--no-return", action="store_true", help="les marchandises ne reviennent pas en stock")
+    s.set_defaults(func=cmd_doc_credit)
+    s = dsub.add_parser("status", help="accepted | refused | expired | cancelled")
+    s.add_argument("ref")
+    s.add_argument("status")
+    s.set_defaults(func=cmd_doc_status)
+    s = dsub.add_parser("delete", help="supprime un brouillon")
+    s.add_argument("ref")
+    s.set_defaults(func=cmd_doc_delete)
+
+    s = sub.add_parser("verify", help="vérifie les scellements et les chaînes du journal")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_verify)
+    s = sub.add_parser("company", help="identité légale de la société : show | set champ=valeur…")
+    s.add_argument("action", choices=("show", "set"))
+    s.add_argument("values", nargs="*")
+    s.set_defaults(func=cmd_company)
+    for name, func in (("customer", cmd_customer), ("product", cmd_product)):
+        s = sub.add_parser(name, help=f"{name}s : list [DÉBUT] | show CODE")
+        s.add_argument("action", choices=("list", "show"))
+        s.add_argument("text", nargs="?")
+        s.add_argument("--limit", type=int, default=50)
+        s.set_defaults(func=func)
+    s = sub.add_parser("backorders", help="reliquats : lignes de commande restant à livrer")
+    s.add_argument("--customer")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_backorders)
+    s = sub.add_parser("user", help="utilisateurs : list | add NOM --role RÔLE")
+    s.add_argument("action", choices=("list", "add"))
+    s.add_argument("name", nargs="?")
+    s.add_argument("--role", default="sales")
+    s.set_defaults(func=cmd_user)
+    s = sub.add_parser("audit", help="historique des modifications")
+    s.add_argument("--doc")
+    s.add_argument("--customer")
+    s.add_argument("--user", dest="user")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_audit)
+    s = sub.add_parser("bench", help="mesure les performances sur une base synthétique")
+    s.add_argument("--docs", type=int, default=100_000)
+    s.add_argument("--list-docs", type=int, default=1_000_000)
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def _log_crash() -> str:
+    import platformdirs
+    from pathlib import Path
+    path = Path(platformdirs.user_log_dir("tui-factu")) / "erreurs.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(traceback.format_exc() + "\n")
+    except OSError:
+        return "(journal d'erreurs inaccessible)"
+    return str(path)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is cmd_bench:
+            return args.func(args) or 0
+        database.connect(args.db)
+        database.ensure_schema()
+        _act_as(args.user)
+        func = getattr(args, "func", cmd_tui)
+        return func(args) or 0
+    except IntegrityFailure as e:
+        print(f"tui-factu : {e}", file=sys.stderr)
+        return 1
+    except FactuError as e:
+        print(f"tui-factu : {e}", file=sys.stderr)
+        return 2
+    except pw.IntegrityError as e:
+        print(f"tui-factu : refusé par la base de données : {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except pw.OperationalError as e:
+        print(f"tui-factu : base de données indisponible : {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:          # `tui-factu doc list | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("tui-factu : interrompu", file=sys.stderr)
+        return 130
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 0
+    except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback on screen
+        where = _log_crash()
+        print(f"tui-factu : erreur interne ({type(e).__name__}: {e}) — détails dans {where}",
+              file=sys.stderr)
+        return 3
+
+
+def _act_as(name: str | None) -> None:
+    from . import users
+    if name:
+        users.get(name)
+        database.set_user(name)
+        return
+    linked = users.by_os_account()
+    database.set_user(linked.name if linked else users.os_account())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Opening the database, its pragmas, the write transaction, and the versioned schema.
+
+SQLite by default (WAL, foreign keys, busy timeout); PostgreSQL through a postgresql:// URL.
+Every write runs in `write()`: on SQLite a BEGIN IMMEDIATE, so that concurrent terminals queue
+on the busy timeout instead of failing on a lock upgrade.
+"""
+import hashlib
+import os
+import urllib.parse
+from pathlib import Path
+
+import peewee as pw
+
+from . import models
+from .errors import FactuError
+from .models import db
+
+_actor = {"name": ""}
+
+
+def set_user(name: str) -> None:
+    """The app user on whose behalf this process acts (sealed records and audit carry it)."""
+    _actor["name"] = name
+
+
+def current_user() -> str:
+    return _actor["name"]
+
+
+def default_location() -> str:
+    import platformdirs
+    return str(Path(platformdirs.user_data_dir("tui-factu")) / "tui-factu.db")
+
+
+def is_postgres(database=None) -> bool:
+    return isinstance(database or db.obj, pw.PostgresqlDatabase)
+
+
+def connect(target: str | None = None) -> pw.Database:
+    """Binds the model to the database named by target, TUI_FACTU_DB, or the default file."""
+    url = target or os.environ.get("TUI_FACTU_DB") or default_location()
+    if url.startswith(("postgresql://", "postgres://")):
+        p = urllib.parse.urlparse(url)
+        params = dict(urllib.parse.parse_qsl(p.query))
+        database = pw.PostgresqlDatabase(
+            urllib.parse.unquote(p.path.lstrip("/")) or "postgres",
+            user=urllib.parse.unquote(p.username) if p.username else None,
+            password=urllib.parse.unquote(p.password) if p.password else None,
+            host=p.hostname or None, port=p.port or None, connect_timeout=10,
+            autoconnect=True, **params)
+        database.tf_location = url
+    else:
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
+        path = os.path.abspath(os.path.expanduser(path))
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise FactuError(f"base de données : dossier impossible à créer « {path} » ({e.strerror})",
+                             "db", path) from None
+        database = pw.SqliteDatabase(path, timeout=60, pragmas=[
+            ("journal_mode", "wal"), ("foreign_keys", 1), ("busy_timeout", 60000),
+            ("synchronous", "normal")])
+        database.tf_location = path
+    db.initialize(database)
+    try:
+        db.connect(reuse_if_open=True)
+    except pw.OperationalError as e:
+        raise FactuError(f"base de données inaccessible « {url} » : {str(e).strip().splitlines()[0]}",
+                         "db", url) from None
+    return database
+
+
+def location() -> str:
+    return db.obj.tf_location
+
+
+def state_dir() -> Path:
+    """Where the signing key and the tail anchor live: beside the database, never inside it."""
+    override = os.environ.get("TUI_FACTU_KEYS")
+    if override:
+        d = Path(override)
+    elif is_postgres():
+        import platformdirs
+        tag = hashlib.sha256(location().encode()).hexdigest()[:12]
+        d = Path(platformdirs.user_data_dir("tui-factu")) / f"pg-{tag}.d"
+    else:
+        d = Path(location() + ".d")
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return d
+
+
+def write():
+    """The transaction for every write; nested calls become savepoints."""
+    if is_postgres() or db.transaction_depth() > 0:
+        return db.atomic()
+    return db.atomic("IMMEDIATE")
+
+
+# ---- schema -------------------------------------------------------------------------------
+
+SEALED_DOCUMENT_COLUMNS = (
+    "kind", "type", "number", "date", "due_date", "validity_date", "customer_id",
+    "customer_snapshot", "seller_snapshot", "reference", "notes", "currency", "source_refs",
+    "preceding_id", "returns_goods", "version", "line_total", "allowance_total",
+    "charge_total", "tax_basis_total", "tax_total", "grand_total", "prepaid", "rounding",
+    "due", "sealed", "validated_at", "validated_by")
+CHILD_TABLES = ("document_line", "document_adjustment", "document_vat")
+
+
+def _sqlite_triggers() -> list[str]:
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in SEALED_DOCUMENT_COLUMNS)
+    out = [
+        f"""CREATE TRIGGER IF NOT EXISTS document_sealed_update BEFORE UPDATE ON document
+            WHEN OLD.sealed AND ({changed})
+            BEGIN SELECT RAISE(ABORT, 'document scellé : modification refusée'); END""",
+        """CREATE TRIGGER IF NOT EXISTS document_sealed_delete BEFORE DELETE ON document
+            WHEN OLD.sealed BEGIN SELECT RAISE(ABORT, 'document scellé : suppression refusée'); END""",
+        """CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal_record
+            BEGIN SELECT RAISE(ABORT, 'journal : modification refusée'); END""",
+        """CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal_record
+            BEGIN SELECT RAISE(ABORT, 'journal : suppression refusée'); END""",
+    ]
+    for t in CHILD_TABLES:
+        for op, row in (("UPDATE", "OLD"), ("DELETE", "OLD"), ("INSERT", "NEW")):
+            out.append(
+                f"""CREATE TRIGGER IF NOT EXISTS {t}_sealed_{op.lower()} BEFORE {op} ON {t}
+                WHEN (SELECT sealed FROM document WHERE id = {row}.document_id)
+                BEGIN SELECT RAISE(ABORT, 'document scellé : ligne non modifiable'); END""")
+    return out
+
+
+def _postgres_triggers() -> list[str]:
+    new = ", ".join(f"NEW.{c}" for c in SEALED_DOCUMENT_COLUMNS)
+    old = ", ".join(f"OLD.{c}" for c in SEALED_DOCUMENT_COLUMNS)
+    out = [
+        """CREATE OR REPLACE FUNCTION tf_refuse() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION USING MESSAGE = TG_ARGV[0]; END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE FUNCTION tf_child_guard() RETURNS trigger AS $$
+           DECLARE d integer;
+           BEGIN
+             IF TG_OP = 'INSERT' THEN d := NEW.document_id; ELSE d := OLD.document_id; END IF;
+             IF (SELECT sealed FROM document WHERE id = d) THEN
+               RAISE EXCEPTION 'document scellé : ligne non modifiable';
+             END IF;
+             IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+             RETURN NEW;
+           END $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS document_sealed_update ON document",
+        f"""CREATE TRIGGER document_sealed_update BEFORE UPDATE ON document FOR EACH ROW
+            WHEN (OLD.sealed AND ROW({new}) IS DISTINCT FROM ROW({old}))
+            EXECUTE FUNCTION tf_refuse('document scellé : modification refusée')""",
+        "DROP TRIGGER IF EXISTS document_sealed_delete ON document",
+        """CREATE TRIGGER document_sealed_delete BEFORE DELETE ON document FOR EACH ROW
+            WHEN (OLD.sealed) EXECUTE FUNCTION tf_refuse('document scellé : suppression refusée')""",
+        "DROP TRIGGER IF EXISTS journal_no_change ON journal_record",
+        """CREATE TRIGGER journal_no_change BEFORE UPDATE OR DELETE ON journal_record FOR EACH ROW
+            EXECUTE FUNCTION tf_refuse('journal : modification refusée')""",
+    ]
+    for t in CHILD_TABLES:
+        out += [f"DROP TRIGGER IF EXISTS {t}_sealed ON {t}",
+                f"""CREATE TRIGGER {t}_sealed BEFORE INSERT OR UPDATE OR DELETE ON {t}
+                    FOR EACH ROW EXECUTE FUNCTION tf_child_guard()"""]
+    return out
+
+
+def install_triggers() -> None:
+    for sql in (_postgres_triggers() if is_postgres() else _sqlite_triggers()):
+        db.execute_sql(sql)
+
+
+def _migrate_2(migrator):
+    """v2: products get a reorder level (stock follow-up)."""
+    from playhouse.migrate import migrate
+    migrate(migrator.add_column("product", "reorder_level",
+                                models.Product.reorder_level))
+
+
+# version -> step; a step only adds, it never drops a column or a row.
+MIGRATIONS = {2: _migrate_2}
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
+
+
+def schema_version() -> int | None:
+    if not db.table_exists("schema_info"):
+        return None
+    row = models.SchemaInfo.select().first()
+    return row.version if row else None
+
+
+def ensure_schema() -> int:
+    """Creates the tables on an empty database or upgrades an older one in place."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+    with write():
+        if is_postgres():
+            db.execute_sql("SELECT pg_advisory_xact_lock(74210)")
+        version = schema_version()
+        if version is None:
+            db.create_tables(models.TABLES, safe=True)
+            install_triggers()
+            models.SchemaInfo.create(version=SCHEMA_VERSION)
+            if not models.Company.get_or_none(id=1):
+                models.Company.create(id=1)
+            return SCHEMA_VERSION
+        if version > SCHEMA_VERSION:
+            raise FactuError(f"base de données : version de schéma {version} plus récente que "
+                             f"ce logiciel ({SCHEMA_VERSION}) ; mettez tui-factu à jour",
+                             "schema", version)
+        migrator = PostgresqlMigrator(db) if is_postgres() else SqliteMigrator(db)
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[step](migrator)
+        if version < SCHEMA_VERSION:
+            db.create_tables(models.TABLES, safe=True)   # tables new since `version`
+            install_triggers()
+            models.SchemaInfo.update(version=SCHEMA_VERSION).execute()
+        return SCHEMA_VERSION

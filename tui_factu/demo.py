@@ -1,0 +1,224 @@
+"""A realistic demo company: ~50 customers, ~200 products, ~100 documents in every state,
+made through the real services (so the demo is also a run of the whole chain)."""
+import datetime as dt
+import random
+from decimal import Decimal
+
+from stdnum import ean, luhn
+
+from . import catalog, documents
+from .db import write
+from .models import Document
+
+FAMILIES = {
+    "Quincaillerie": ["Vis bois tête fraisée", "Cheville nylon", "Boulon tête hexagonale",
+                      "Charnière laiton", "Serrure 3 points", "Cadenas à clé", "Équerre acier"],
+    "Électricité": ["Câble R2V 3G2,5", "Disjoncteur 16 A", "Interrupteur va-et-vient",
+                    "Prise 2P+T", "Gaine ICTA Ø20", "Ampoule LED E27", "Tableau électrique"],
+    "Plomberie": ["Tube cuivre Ø14", "Raccord laiton", "Robinet d'arrêt", "Siphon évier",
+                  "Mitigeur lavabo", "Flexible inox", "Joint fibre"],
+    "Outillage": ["Perceuse visseuse 18 V", "Niveau à bulle", "Mètre ruban", "Scie égoïne",
+                  "Tournevis cruciforme", "Clé à molette", "Pince multiprise"],
+    "Peinture": ["Peinture acrylique blanc mat", "Sous-couche universelle", "Rouleau façade",
+                 "Pinceau à réchampir", "Enduit de rebouchage", "Bâche de protection"],
+}
+SIZES = ["", " 4×40", " 6×60", " 10 m", " 25 m", " Ø12", " 2,5 L", " 10 L", " lot de 50", " pro"]
+SERVICES = [("MO-ELEC", "Main d'œuvre électricien", "labour", "HUR", "52.00", "20"),
+            ("MO-PLOMB", "Main d'œuvre plombier", "labour", "HUR", "55.00", "20"),
+            ("MO-RENO", "Main d'œuvre rénovation (logement > 2 ans)", "labour", "HUR", "45.00", "10"),
+            ("DEPLAC", "Déplacement zone 1", "service", "C62", "35.00", "20"),
+            ("DEVIS-DIAG", "Diagnostic sur site", "service", "C62", "60.00", "20"),
+            ("LIV", "Livraison sur chantier", "service", "C62", "25.00", "20"),
+            ("LOC-ECHAF", "Location échafaudage (jour)", "equipment", "DAY", "38.00", "20"),
+            ("LOC-BETON", "Location bétonnière (jour)", "equipment", "DAY", "29.00", "20"),
+            ("ISOL-55", "Isolation rénovation énergétique", "labour", "MTK", "18.50", "5.5"),
+            ("LIVRE-BRICO", "Guide du bricolage (livre)", "goods", "C62", "19.90", "5.5")]
+COMPANY_NAMES = ["Bâtiments Durand", "Rénov'Habitat", "Électricité Lefèvre", "Plomberie Moreau",
+                 "Menuiserie Girard", "Toitures du Sud", "SCI Les Tilleuls", "Garage Lambert",
+                 "Boulangerie Petit", "Hôtel des Voyageurs", "Mairie de Saint-Ouen-l'Aumône",
+                 "Clinique Vétérinaire Roux", "Cabinet Fontaine", "Restaurant Le Relais",
+                 "Agence Immobilière Mercier", "Chauffage Bonnet", "Paysages Fournier",
+                 "Transports Dupuis", "École Sainte-Thérèse", "Camping Les Pins", "Atelier Chevalier",
+                 "Société Nouvelle Blanc", "EURL Garnier Services", "SAS Faure Industrie",
+                 "Carrelages André", "Charpente Guerin", "Isolation Muller", "Serrurerie Henry",
+                 "Cuisines Rousseau", "Peintures Nicolas"]
+PEOPLE = ["Jeanne Martin", "Lucas Bernard", "Chloé Dubois", "Hugo Thomas", "Léa Robert",
+          "Louis Richard", "Manon Petit", "Gabriel Durand", "Camille Leroy", "Arthur Moreau",
+          "Inès Simon", "Jules Laurent", "Zoé Lefebvre", "Adam Michel", "Éloïse Garcia",
+          "Raphaël David", "Anaïs Bertrand", "Noé Roux", "Margaux Vincent", "Théo Fournier"]
+CITIES = [("75011", "Paris"), ("69003", "Lyon"), ("13006", "Marseille"), ("31000", "Toulouse"),
+          ("33000", "Bordeaux"), ("44000", "Nantes"), ("67000", "Strasbourg"), ("59000", "Lille"),
+          ("95310", "Saint-Ouen-l'Aumône"), ("06000", "Nice"), ("35000", "Rennes")]
+STREETS = ["rue de la République", "avenue Jean Jaurès", "boulevard Victor Hugo", "rue Pasteur",
+           "place de l'Église", "chemin des Vignes", "rue du Général de Gaulle", "allée des Acacias"]
+SALES = ["Sophie", "Karim", "Nathalie"]
+
+
+def siren(rng: random.Random) -> str:
+    body = str(rng.randint(30000000, 99999999))
+    return body + luhn.calc_check_digit(body)
+
+
+def vat_fr(s: str) -> str:
+    return f"FR{(12 + 3 * (int(s) % 97)) % 97:02d}{s}"
+
+
+def load(seed: int = 2026, today: dt.date | None = None) -> dict:
+    rng = random.Random(seed)
+    today = today or dt.date.today()
+    with write():        # all or nothing
+        own = "732829320"
+        catalog.update_company({
+            "name": "Quincaillerie Martin & Fils", "legal_form": "SARL", "capital": "50000",
+            "siren": own, "siret": own + "00074", "rcs_city": "Pontoise", "vat_number": vat_fr(own),
+            "line1": "12 rue des Artisans", "postcode": "95310", "city": "Saint-Ouen-l'Aumône",
+            "email": "contact@quincaillerie-martin.fr", "phone": "01 34 00 00 00",
+            "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP", "payment_terms_days": "30",
+            "late_penalty_rate": "12.15"})
+        customers = _customers(rng)
+        products = _products(rng)
+        counts = _documents(rng, customers, products, today)
+    return {"clients": len(customers), "produits": len(products), "documents": counts}
+
+
+def _customers(rng):
+    out = []
+    for i, name in enumerate(COMPANY_NAMES, start=1):
+        s = siren(rng)
+        pc, city = rng.choice(CITIES)
+        data = {"code": f"C{i:03d}", "name": name, "kind": "company", "siren": s,
+                "vat_number": vat_fr(s), "email": f"compta{i}@exemple.fr",
+                "phone": f"01 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                "address": {"line1": f"{rng.randint(1, 120)} {rng.choice(STREETS)}", "postcode": pc,
+                            "city": city, "country": "FR"},
+                "payment_terms_days": rng.choice([30, 30, 45, 60, 0]), "salesperson": rng.choice(SALES)}
+        if i % 4 == 0:
+            pc2, city2 = rng.choice(CITIES)
+            data["delivery_address"] = {"name": "Chantier", "line1": f"{rng.randint(1, 80)} {rng.choice(STREETS)}",
+                                        "postcode": pc2, "city": city2, "country": "FR"}
+        out.append(catalog.save_customer(data))
+    for j, name in enumerate(PEOPLE, start=len(COMPANY_NAMES) + 1):
+        pc, city = rng.choice(CITIES)
+        out.append(catalog.save_customer({
+            "code": f"C{j:03d}", "name": name, "kind": "person",
+            "email": f"{name.split()[0].lower()}@exemple.fr",
+            "address": {"line1": f"{rng.randint(1, 120)} {rng.choice(STREETS)}", "postcode": pc,
+                        "city": city, "country": "FR"}, "salesperson": rng.choice(SALES)}))
+    out.append(catalog.save_customer({"code": "COMPTOIR", "name": "Client comptoir", "kind": "person",
+                                      "address": {"city": "Saint-Ouen-l'Aumône", "postcode": "95310"}}))
+    return out
+
+
+def _products(rng):
+    out = []
+    n = 0
+    for family, names in FAMILIES.items():
+        for base in names:
+            for size in rng.sample(SIZES, 5 if family != "Outillage" else 6):
+                n += 1
+                cost = Decimal(rng.randint(20, 9000)) / 100
+                price = (cost * Decimal(rng.choice(["1.35", "1.5", "1.8", "2"]))).quantize(Decimal("0.01"))
+                body = f"376{n:09d}"
+                out.append(catalog.save_product({
+                    "code": f"{catalog.search_key(family)[:3].upper()}{n:04d}", "name": (base + size).strip(),
+                    "kind": "goods", "unit": "C62", "price": str(price), "cost": str(cost),
+                    "vat_rate": "20", "family": family, "barcode": body + ean.calc_check_digit(body),
+                    "stock_managed": True, "stock": str(rng.randint(0, 120)),
+                    "reorder_level": str(rng.choice([5, 10, 20]))}))
+    for code, name, kind, unit, price, rate in SERVICES:
+        out.append(catalog.save_product({"code": code, "name": name, "kind": kind, "unit": unit,
+                                         "price": price, "cost": str(Decimal(price) * Decimal("0.6")),
+                                         "vat_rate": rate, "family": "Services"}))
+    return out
+
+
+def _lines(rng, products, n):
+    lines = []
+    for p in rng.sample(products, n):
+        line = {"product": p.code, "quantity": str(rng.choice([1, 1, 2, 3, 5, 10, 12, 25]))}
+        if rng.random() < 0.2:
+            line["discount_percent"] = rng.choice(["5", "10", "15"])
+        lines.append(line)
+    if rng.random() < 0.3:
+        lines.insert(0, {"kind": "section", "description": "Fournitures"})
+        lines.append({"text": "Matériel livré sur chantier, à réceptionner par le client."})
+    return lines
+
+
+def _documents(rng, customers, products, today):
+    """A 90-day timeline. Steps are run in date order so that numbers stay chronological;
+    each step is dated on its day."""
+    companies = [c for c in customers if c.kind == "company"]
+    start = today - dt.timedelta(days=90)
+    steps = []          # (date, order of creation, function)
+
+    def at(i, fn):
+        steps.append((start + dt.timedelta(days=i), len(steps), fn))
+
+    def quote_story(i, cust, lines, fate):
+        st = {}
+
+        def make(d):
+            st["quote"] = documents.create("quote", cust.code, d, lines, reference=f"DA-{rng.randint(1000, 9999)}")
+            if fate:
+                documents.validate(st["quote"].id, d)
+            if fate == 2:
+                documents.set_status(st["quote"].id, rng.choice(["refused", "expired"]))
+            if fate >= 3:
+                st["order"] = documents.transform([st["quote"].id], "order")
+                documents.validate(st["order"].id, d)
+        at(i, make)
+        if fate == 3 and i < 80:
+            def first(d):
+                order = st["order"]
+                st["d1"] = documents.transform([order.id], "delivery", {
+                    ln.position: max(Decimal(1), (ln.quantity / 2).to_integral_value())
+                    for ln in documents.lines_of(order.id) if ln.quantity})
+                documents.validate(st["d1"].id, d)
+            at(i + 1, first)
+            if i < 60:
+                def rest(d):
+                    ids = [st["d1"].id]
+                    if any(q > 0 for q in documents.remaining(st["order"], "delivery").values()):
+                        second = documents.transform([st["order"].id], "delivery")
+                        documents.validate(second.id, d)
+                        ids.append(second.id)
+                    st["inv"] = documents.transform(ids, "invoice")
+                    documents.validate(st["inv"].id, d)
+                at(i + 5, rest)
+                if i % 2 == 0:
+                    def credit(d):
+                        inv = st["inv"]
+                        last = [ln for ln in documents.lines_of(inv.id) if ln.quantity][-1]
+                        cn = documents.credit(inv.id, {last.position: Decimal(1)})
+                        documents.validate(cn.id, d)
+                    at(i + 8, credit)
+        elif fate == 4:
+            def invoice(d):
+                inv = documents.transform([st["order"].id], "invoice")
+                if i < 75:
+                    documents.validate(inv.id, d)
+            at(i + 2, invoice)
+
+    for i in range(0, 90, 3):
+        quote_story(i, rng.choice(companies), _lines(rng, products, rng.randint(2, 5)), i % 5)
+    for i in range(2, 90, 4):        # counter sales invoiced directly
+        cust = rng.choice(companies) if rng.random() < 0.6 else rng.choice(customers)
+        lines = _lines(rng, products, rng.randint(1, 4))
+
+        def sale(d, cust=cust, lines=lines, i=i):
+            inv = documents.create("invoice", cust.code, d, lines)
+            if i < 86 and (cust.kind == "person" or cust.siren):
+                documents.validate(inv.id, d)
+        at(i, sale)
+    for i in range(70, 90, 4):       # orders still to deliver
+        cust, lines = rng.choice(companies), _lines(rng, products, rng.randint(2, 4))
+
+        def open_order(d, cust=cust, lines=lines):
+            order = documents.create("order", cust.code, d, lines,
+                                     charges=[{"amount": "25.00", "vat_rate": "20", "reason": "Port"}])
+            documents.validate(order.id, d)
+        at(i, open_order)
+    for d, _, fn in sorted(steps, key=lambda s: (s[0], s[1])):
+        fn(d)
+    return Document.select().count()

@@ -1,0 +1,43 @@
+"""French display of amounts, quantities and dates (1 234,56 €; 27/11/2026), via babel."""
+import datetime as dt
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+
+from .money import round_cents
+
+
+def amount(value: Decimal | None, currency: bool = False) -> str:
+    if value is None:
+        return ""
+    text = format_decimal(round_cents(value), format="#,##0.00", locale="fr_FR")
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    return f"{text} €" if currency else text
+
+
+def number(value: Decimal | None, max_decimals: int = 3) -> str:
+    if value is None:
+        return ""
+    fmt = "#,##0." + "#" * max_decimals
+    return format_decimal(value, format=fmt, locale="fr_FR").replace("\u202f", " ").replace("\xa0", " ")
+
+
+def price(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    q = value.normalize()
+    decimals = max(2, -q.as_tuple().exponent if isinstance(q.as_tuple().exponent, int) else 2)
+    fmt = "#,##0." + "0" * min(decimals, 4)
+    return format_decimal(value, format=fmt, locale="fr_FR").replace("\u202f", " ").replace("\xa0", " ")
+
+
+def percent(value: Decimal | None) -> str:
+    return "" if value is None else number(value, 2) + " %"
+
+
+def date(value: dt.date | str | None) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return value.strftime("%d/%m/%Y")

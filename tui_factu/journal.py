@@ -1,0 +1,305 @@
+"""Sealed, chained, signed records (DESIGN §6), and `verify`.
+
+Each record: its chain's next sequence number, a canonical payload (sorted-key JSON, decimals as
+strings, no database ids), the previous record's signature, a SHA-256 hash of all of these and
+an Ed25519 signature of that hash. The private key lives in a file beside the database (mode
+0600), never in it. A tail anchor file remembers each chain's last record so that a truncated
+chain is seen. `verify()` recomputes every hash and signature, and rebuilds every sealed
+document's payload from its rows as they are now.
+"""
+import base64
+import fcntl
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import db as database
+from .errors import FactuError
+from .models import JournalRecord, db, utcnow
+
+FORMAT_VERSION = 1
+DOCUMENT_CHAINS = {"quote": "quote", "order": "order", "delivery": "delivery",
+                   "invoice": "invoice", "credit_note": "invoice"}
+CHAIN_LABELS = {"quote": "devis", "order": "commandes", "delivery": "livraisons",
+                "invoice": "factures et avoirs", "event": "événements techniques"}
+
+
+def canonical(payload: dict) -> str:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_hash(chain: str, seq: int, prev_signature: str, payload: str,
+                version: int = FORMAT_VERSION) -> bytes:
+    text = f"tui-factu/{version}\n{chain}\n{seq}\n{prev_signature}\n{payload}"
+    return hashlib.sha256(text.encode()).digest()
+
+
+# ---- the key -------------------------------------------------------------------------------
+
+_keys: dict[str, tuple[Ed25519PrivateKey, str]] = {}
+
+
+def _key_path() -> Path:
+    return database.state_dir() / "signing.key"
+
+
+def signing_key() -> Ed25519PrivateKey:
+    """Loads the key, creating it on first use (atomically: concurrent first runs agree)."""
+    return _signing()[0]
+
+
+def _signing() -> tuple[Ed25519PrivateKey, str]:
+    path = _key_path()
+    cached = _keys.get(str(path))
+    if cached:
+        return cached
+    if not path.exists():
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        tmp = path.with_name(f".signing.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)       # fails if another process won the race
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        pub = key_id_and_public(load_private(path))[1]
+        (path.with_name("signing.pub")).write_bytes(pub)
+    key = load_private(path)
+    _keys[str(path)] = (key, key_id_and_public(key)[0])
+    return _keys[str(path)]
+
+
+def load_private(path: Path) -> Ed25519PrivateKey:
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as e:
+        raise FactuError(f"clé de signature illisible « {path} » ({e})", "clé", str(path)) from None
+
+
+def key_id_and_public(key: Ed25519PrivateKey) -> tuple[str, bytes]:
+    pub = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16], pub
+
+
+def public_key() -> tuple[str, Ed25519PublicKey] | None:
+    path = _key_path()
+    if path.exists():
+        key = signing_key()
+        return key_id_and_public(key)[0], key.public_key()
+    pub_path = path.with_name("signing.pub")
+    if pub_path.exists():
+        pub = serialization.load_pem_public_key(pub_path.read_bytes())
+        raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return hashlib.sha256(raw).hexdigest()[:16], pub
+    return None
+
+
+# ---- sealing -------------------------------------------------------------------------------
+
+def seal(chain: str, action: str, ref: str, payload: dict) -> JournalRecord:
+    """Appends a record to a chain. Must run inside the caller's write transaction."""
+    if database.is_postgres():
+        db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"journal:{chain}",))
+    key, key_id = _signing()
+    head = (JournalRecord.select(JournalRecord.seq, JournalRecord.signature)
+            .where(JournalRecord.chain == chain).order_by(JournalRecord.seq.desc()).limit(1)
+            .tuples().first())
+    seq, prev = (head[0] + 1, head[1]) if head else (1, "")
+    text = canonical(payload)
+    digest = record_hash(chain, seq, prev, text)
+    signature = base64.urlsafe_b64encode(key.sign(digest)).decode()
+    rec = JournalRecord.create(chain=chain, seq=seq, action=action, ref=ref, payload=text,
+                               prev_signature=prev, hash=digest.hex(), signature=signature,
+                               key_id=key_id, format_version=FORMAT_VERSION, created_at=utcnow(),
+                               user=database.current_user())
+    db.after_commit(lambda: _advance_anchor(chain, seq, digest.hex()))
+    return rec
+
+
+def event(action: str, detail: dict | None = None, ref: str = "") -> None:
+    """A technical event (login, print, reprint, export, settings change) in its own chain."""
+    with database.write():
+        seal("event", action, ref, {"action": action, "at": utcnow(), "user": database.current_user(),
+                                    "ref": ref, "detail": detail or {}})
+
+
+# ---- tail anchor ---------------------------------------------------------------------------
+
+def _anchor_path() -> Path:
+    return database.state_dir() / "anchor.json"
+
+
+def read_anchor() -> dict:
+    try:
+        return json.loads(_anchor_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _advance_anchor(chain: str, seq: int, digest: str) -> None:
+    path = _anchor_path()
+    with open(path.with_name("anchor.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        anchor = read_anchor()
+        if anchor.get(chain, {}).get("seq", 0) < seq:
+            anchor[chain] = {"seq": seq, "hash": digest}
+            tmp = path.with_name(f".anchor.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(anchor, sort_keys=True))
+            os.replace(tmp, path)
+
+
+# ---- verification --------------------------------------------------------------------------
+
+@dataclass
+class ChainReport:
+    chain: str
+    records: int = 0
+    ok: bool = True
+    error: str | None = None
+    ref: str | None = None
+
+    def fail(self, message: str, ref: str | None = None) -> None:
+        if self.ok:
+            self.ok, self.error, self.ref = False, message, ref
+
+    def as_dict(self) -> dict:
+        return {"chain": self.chain, "records": self.records, "ok": self.ok,
+                "error": self.error, "ref": self.ref}
+
+
+@dataclass
+class Report:
+    chains: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.chains)
+
+    def as_dict(self) -> dict:
+        first = next((c for c in self.chains if not c.ok), None)
+        return {"ok": self.ok, "chains": [c.as_dict() for c in self.chains],
+                "first_failure": first.as_dict() if first else None}
+
+
+def _check_signatures(args) -> list[int]:
+    """Returns the indexes whose signature fails (runs in worker processes)."""
+    pub_raw, items = args
+    pub = Ed25519PublicKey.from_public_bytes(pub_raw)
+    bad = []
+    for i, digest, sig in items:
+        try:
+            pub.verify(base64.urlsafe_b64decode(sig), digest)
+        except (InvalidSignature, ValueError):
+            bad.append(i)
+    return bad
+
+
+def verify_signatures(pub: Ed25519PublicKey, items: list, workers: int | None = None) -> set[int]:
+    from cryptography.hazmat.primitives import serialization as s
+    raw = pub.public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if len(items) < 4000 or workers == 1:
+        return set(_check_signatures((raw, items)))
+    size = -(-len(items) // (workers * 4))
+    chunks = [(raw, items[i:i + size]) for i in range(0, len(items), size)]
+    bad: set[int] = set()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for result in pool.map(_check_signatures, chunks):
+            bad.update(result)
+    return bad
+
+
+def verify() -> Report:
+    from .sealing import document_payloads   # rebuilding payloads knows the document tables
+    report = Report()
+    keyinfo = public_key()
+    rows = (JournalRecord.select(JournalRecord.chain, JournalRecord.seq, JournalRecord.action,
+                                 JournalRecord.ref, JournalRecord.payload,
+                                 JournalRecord.prev_signature, JournalRecord.hash,
+                                 JournalRecord.signature, JournalRecord.key_id,
+                                 JournalRecord.format_version)
+            .order_by(JournalRecord.chain, JournalRecord.seq).tuples())
+    by_chain: dict[str, ChainReport] = {}
+    to_sign, where = [], []
+    last: dict[str, tuple] = {}
+    sealed_refs: dict[str, dict[str, str]] = {}
+    for chain, seq, action, ref, payload, prev, digest_hex, sig, key_id, version in rows.iterator():
+        rep = by_chain.get(chain)
+        if rep is None:
+            rep = by_chain[chain] = ChainReport(chain)
+        rep.records += 1
+        expected_seq, expected_prev = (last[chain][0] + 1, last[chain][1]) if chain in last else (1, "")
+        last[chain] = (seq, sig, digest_hex, ref)
+        if seq != expected_seq:
+            rep.fail(f"enregistrement n° {expected_seq} manquant (trouvé n° {seq})", ref)
+        elif prev != expected_prev:
+            rep.fail(f"chaînage rompu à l'enregistrement n° {seq} ({ref})", ref)
+        digest = record_hash(chain, seq, prev, payload, version)
+        if digest.hex() != digest_hex:
+            rep.fail(f"enregistrement n° {seq} ({ref}) altéré : empreinte différente", ref)
+        elif keyinfo is None or key_id != keyinfo[0]:
+            rep.fail(f"enregistrement n° {seq} ({ref}) signé par une clé inconnue", ref)
+        else:
+            to_sign.append((len(where), digest, sig))
+            where.append((chain, seq, ref))
+        if chain in DOCUMENT_CHAINS.values() and action == "validate":
+            sealed_refs.setdefault(chain, {})[ref] = payload
+    if keyinfo is not None and to_sign:
+        for i in sorted(verify_signatures(keyinfo[1], to_sign)):
+            chain, seq, ref = where[i]
+            by_chain[chain].fail(f"signature invalide à l'enregistrement n° {seq} ({ref})", ref)
+    # Tail anchor: a chain shorter than what was last written has lost its tail.
+    for chain, mark in read_anchor().items():
+        rep = by_chain.setdefault(chain, ChainReport(chain))
+        have = last.get(chain)
+        if have is None or have[0] < mark["seq"]:
+            n = have[0] if have else 0
+            rep.fail(f"chaîne tronquée : dernier enregistrement n° {n}, "
+                     f"le journal en comptait au moins {mark['seq']}", have[3] if have else None)
+    # Content: every sealed document must still produce the payload it was sealed with.
+    seen: dict[str, set] = {}
+    for chain, number, payload in document_payloads():
+        rep = by_chain.setdefault(chain, ChainReport(chain))
+        seen.setdefault(chain, set()).add(number)
+        stored = sealed_refs.get(chain, {}).get(number)
+        if stored is None:
+            rep.fail(f"document {number} scellé mais absent du journal", number)
+        elif stored != canonical(payload):
+            rep.fail(f"document {number} ne correspond plus à son scellement "
+                     f"({_differences(stored, payload)})", number)
+    for chain, refs in sealed_refs.items():
+        missing = [r for r in refs if r not in seen.get(chain, set())]
+        if missing:
+            by_chain[chain].fail(f"document {missing[0]} supprimé de la base", missing[0])
+    report.chains = [by_chain[c] for c in sorted(by_chain)]
+    return report
+
+
+FIELD_LABELS = {"lines": "lignes", "customer": "client", "seller": "vendeur", "totals": "totaux",
+                "vat": "TVA", "date": "date", "number": "numéro", "adjustments": "remises/frais",
+                "due_date": "échéance", "reference": "référence", "source_refs": "origine"}
+
+
+def _differences(stored: str, payload: dict) -> str:
+    try:
+        old = json.loads(stored)
+    except ValueError:
+        return "scellement illisible"
+    keys = sorted(k for k in set(old) | set(payload) if old.get(k) != payload.get(k))
+    return "modifié : " + ", ".join(FIELD_LABELS.get(k, k) for k in keys) if keys else "format"

@@ -1,0 +1,275 @@
+"""The tables. Money and quantities are scaled integers (money.py); dates are ISO dates.
+
+Document kinds and statuses are declared once here; documents.py enforces the transitions.
+"""
+import datetime as dt
+
+import peewee as pw
+
+from .money import AmountField, PriceField, QuantityField, RateField
+
+db = pw.DatabaseProxy()
+
+KINDS = ("quote", "order", "delivery", "invoice", "credit_note")
+KIND_LABELS = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison",
+               "invoice": "Facture", "credit_note": "Avoir"}
+INVOICE_TYPES = ("standard", "deposit", "progress", "final")
+LINE_KINDS = ("goods", "service", "labour", "equipment", "text", "subtotal", "section")
+PRICED_LINE_KINDS = ("goods", "service", "labour", "equipment")
+PRODUCT_KINDS = ("goods", "service", "labour", "equipment")
+# Status machine per kind: status -> statuses reachable from it.
+STATUSES = {
+    "quote": {"draft": ("validated",), "validated": ("accepted", "refused", "expired"),
+              "accepted": (), "refused": (), "expired": ("accepted", "refused")},
+    "order": {"draft": ("validated",), "validated": ("partial", "delivered", "cancelled"),
+              "partial": ("delivered", "partial"), "delivered": ("partial",), "cancelled": ()},
+    "delivery": {"draft": ("validated",), "validated": ("invoiced",), "invoiced": ()},
+    "invoice": {"draft": ("validated",), "validated": ("partly_paid", "paid"),
+                "partly_paid": ("paid",), "paid": ()},
+    "credit_note": {"draft": ("validated",), "validated": ()},
+}
+STATUS_LABELS = {"draft": "Brouillon", "validated": "Validé", "accepted": "Accepté",
+                 "refused": "Refusé", "expired": "Expiré", "partial": "Livrée en partie",
+                 "delivered": "Livrée", "cancelled": "Annulée", "invoiced": "Facturé",
+                 "partly_paid": "Payée en partie", "paid": "Payée"}
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+class Base(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class SchemaInfo(Base):
+    version = pw.IntegerField()
+
+
+class Company(Base):
+    """The seller's legal identity: one row (id 1)."""
+    name = pw.CharField(default="")
+    legal_form = pw.CharField(default="")
+    capital = AmountField(null=True)
+    siren = pw.CharField(default="")
+    siret = pw.CharField(default="")
+    rcs_city = pw.CharField(default="")
+    vat_number = pw.CharField(default="")
+    line1 = pw.CharField(default="")
+    line2 = pw.CharField(default="")
+    postcode = pw.CharField(default="")
+    city = pw.CharField(default="")
+    country = pw.CharField(default="FR")
+    email = pw.CharField(default="")
+    phone = pw.CharField(default="")
+    iban = pw.CharField(default="")
+    bic = pw.CharField(default="")
+    payment_terms_days = pw.IntegerField(default=30)
+    late_penalty_rate = RateField(default=0)     # % a year; 0 means "taux BCE + 10 points"
+    recovery_indemnity = pw.TextField(default="")
+    vat_on_debits = pw.BooleanField(default=False)
+    sole_trader = pw.BooleanField(default=False)   # prints "EI" next to the name
+    logo_path = pw.CharField(default="")
+    always_sign = pw.BooleanField(default=False)
+
+
+class Setting(Base):
+    key = pw.CharField(primary_key=True)
+    value = pw.TextField()
+
+
+class User(Base):
+    name = pw.CharField(unique=True)
+    full_name = pw.CharField(default="")
+    role = pw.CharField(default="sales")
+    password_hash = pw.CharField(null=True)
+    os_account = pw.CharField(null=True, unique=True)
+    active = pw.BooleanField(default=True)
+    failed_logins = pw.IntegerField(default=0)
+    locked_until = pw.CharField(null=True)
+    created_at = pw.CharField(default=utcnow)
+
+
+class Customer(Base):
+    code = pw.CharField(unique=True)
+    name = pw.CharField()
+    name_key = pw.CharField(index=True)     # lower case, no accents: prefix search
+    kind = pw.CharField(default="company")  # company | person
+    siren = pw.CharField(default="")
+    siret = pw.CharField(default="")
+    vat_number = pw.CharField(default="")
+    email = pw.CharField(default="")
+    phone = pw.CharField(default="")
+    line1 = pw.CharField(default="")
+    line2 = pw.CharField(default="")
+    postcode = pw.CharField(default="")
+    city = pw.CharField(default="")
+    country = pw.CharField(default="FR")
+    delivery_name = pw.CharField(default="")
+    delivery_line1 = pw.CharField(default="")
+    delivery_line2 = pw.CharField(default="")
+    delivery_postcode = pw.CharField(default="")
+    delivery_city = pw.CharField(default="")
+    delivery_country = pw.CharField(default="")
+    payment_terms_days = pw.IntegerField(null=True)
+    salesperson = pw.CharField(default="")
+    notes = pw.TextField(default="")
+    active = pw.BooleanField(default=True)
+
+
+class Product(Base):
+    code = pw.CharField(unique=True)
+    name = pw.CharField()
+    name_key = pw.CharField(index=True)
+    barcode = pw.CharField(default="", index=True)
+    family = pw.CharField(default="", index=True)
+    kind = pw.CharField(default="goods")
+    unit = pw.CharField(default="C62")      # UN/ECE rec 20
+    price = PriceField(default=0)
+    cost = PriceField(default=0)
+    vat_rate = RateField(default=20)
+    vat_category = pw.CharField(default="S")
+    stock_managed = pw.BooleanField(default=False)
+    active = pw.BooleanField(default=True)
+    reorder_level = QuantityField(null=True)      # since schema v2
+
+
+class Sequence(Base):
+    """Next number of a series for a period (the year when the pattern shows it)."""
+    series = pw.CharField()
+    period = pw.CharField(default="")
+    next_value = pw.IntegerField(default=1)
+    last_date = pw.DateField(null=True)
+
+    class Meta:
+        primary_key = pw.CompositeKey("series", "period")
+
+
+class Document(Base):
+    kind = pw.CharField()
+    type = pw.CharField(default="standard")
+    status = pw.CharField(default="draft")
+    number = pw.CharField(null=True, unique=True)
+    date = pw.DateField()
+    due_date = pw.DateField(null=True)
+    validity_date = pw.DateField(null=True)
+    customer = pw.ForeignKeyField(Customer, backref="documents", on_delete="RESTRICT")
+    customer_snapshot = pw.TextField(null=True)   # frozen legal data, JSON, set at validation
+    seller_snapshot = pw.TextField(null=True)
+    reference = pw.CharField(default="")          # customer's purchase-order reference
+    notes = pw.TextField(default="")
+    currency = pw.CharField(default="EUR")
+    source_refs = pw.TextField(default="[]")      # JSON [{kind, number, date}] of origin documents
+    preceding = pw.ForeignKeyField("self", null=True, backref="successors", on_delete="RESTRICT")
+    returns_goods = pw.BooleanField(default=True)
+    version = pw.IntegerField(default=1)
+    line_total = AmountField(default=0)           # BT-106
+    allowance_total = AmountField(default=0)      # BT-107
+    charge_total = AmountField(default=0)         # BT-108
+    tax_basis_total = AmountField(default=0)      # BT-109
+    tax_total = AmountField(default=0)            # BT-110
+    grand_total = AmountField(default=0)          # BT-112
+    prepaid = AmountField(default=0)              # BT-113
+    rounding = AmountField(default=0)             # BT-114
+    due = AmountField(default=0)                  # BT-115
+    sealed = pw.BooleanField(default=False)
+    created_at = pw.CharField(default=utcnow)
+    created_by = pw.CharField(default="")
+    validated_at = pw.CharField(null=True)
+    validated_by = pw.CharField(null=True)
+
+    class Meta:
+        indexes = ((("kind", "id"), False), (("kind", "status", "id"), False),
+                   (("customer", "id"), False), (("date", "id"), False))
+
+
+class DocumentLine(Base):
+    document = pw.ForeignKeyField(Document, backref="lines", on_delete="CASCADE")
+    position = pw.IntegerField()
+    kind = pw.CharField(default="goods")
+    product = pw.ForeignKeyField(Product, null=True, on_delete="RESTRICT")
+    code = pw.CharField(default="")
+    description = pw.TextField(default="")
+    quantity = QuantityField(null=True)
+    unit = pw.CharField(default="C62")
+    unit_price = PriceField(null=True)
+    discount_percent = RateField(default=0)
+    vat_rate = RateField(null=True)
+    vat_category = pw.CharField(null=True)
+    cost_price = PriceField(null=True)
+    net_amount = AmountField(null=True)           # BT-131
+    origin = pw.ForeignKeyField("self", null=True, backref="derived", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("document", "position"), True),)
+
+
+class DocumentAdjustment(Base):
+    """Document-level allowance (BG-20) or charge (BG-21)."""
+    document = pw.ForeignKeyField(Document, backref="adjustments", on_delete="CASCADE")
+    position = pw.IntegerField()
+    is_charge = pw.BooleanField(default=False)
+    amount = AmountField()
+    vat_rate = RateField()
+    vat_category = pw.CharField(default="S")
+    reason = pw.CharField(default="")
+
+
+class DocumentVat(Base):
+    """The stored VAT breakdown (BG-23) of a document: one row per category and rate."""
+    document = pw.ForeignKeyField(Document, backref="vat_rows", on_delete="CASCADE")
+    category = pw.CharField()
+    rate = RateField()
+    basis = AmountField()
+    amount = AmountField()
+
+
+class JournalRecord(Base):
+    """Append-only, chained and signed (journal.py)."""
+    chain = pw.CharField()
+    seq = pw.IntegerField()
+    action = pw.CharField()
+    ref = pw.CharField(default="", index=True)
+    payload = pw.TextField()
+    prev_signature = pw.TextField(default="")
+    hash = pw.CharField()
+    signature = pw.TextField()
+    key_id = pw.CharField()
+    format_version = pw.IntegerField(default=1)
+    created_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+    class Meta:
+        indexes = ((("chain", "seq"), True),)
+
+
+class AuditEntry(Base):
+    at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+    entity = pw.CharField()
+    entity_id = pw.IntegerField()
+    ref = pw.CharField(default="")
+    field = pw.CharField()
+    old = pw.TextField(null=True)
+    new = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("entity", "entity_id"), False), (("user",), False))
+
+
+class StockMove(Base):
+    product = pw.ForeignKeyField(Product, backref="moves", on_delete="RESTRICT")
+    quantity = QuantityField()                    # signed: + in, - out
+    document = pw.ForeignKeyField(Document, null=True, on_delete="RESTRICT")
+    line = pw.ForeignKeyField(DocumentLine, null=True, on_delete="RESTRICT")
+    date = pw.DateField()
+    reason = pw.CharField(default="")
+
+    class Meta:
+        indexes = ((("product", "date"), False),)
+
+
+TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
+          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove]

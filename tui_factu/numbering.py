@@ -1,0 +1,77 @@
+"""Gapless, chronological numbers per series (DESIGN §5).
+
+`take()` must run inside the validating write transaction: the number is consumed only if that
+transaction commits. SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the
+sequence row (SELECT ... FOR UPDATE).
+"""
+import datetime as dt
+import re
+
+from .db import is_postgres
+from .errors import InvalidValue, StateError
+from .models import Sequence, Setting
+
+# kind -> series; deposit and progress invoices share the invoice series.
+SERIES = {"quote": "quote", "order": "order", "delivery": "delivery", "invoice": "invoice",
+          "credit_note": "credit_note"}
+DEFAULT_PATTERNS = {"quote": "DE{yyyy}-{n:05}", "order": "CO{yyyy}-{n:05}",
+                    "delivery": "BL{yyyy}-{n:05}", "invoice": "FA{yyyy}-{n:05}",
+                    "credit_note": "AV{yyyy}-{n:05}", "receipt": "TK{yyyy}-{n:06}"}
+_FIELD = re.compile(r"\{(yyyy|yy|mm|n(?::0?\d+)?)\}")
+
+
+def pattern(series: str) -> str:
+    row = Setting.get_or_none(Setting.key == f"numbering.{series}")
+    return row.value if row else DEFAULT_PATTERNS[series]
+
+
+def check_pattern(text: str) -> str:
+    if "{n" not in text:
+        raise InvalidValue("numérotation", text, "le modèle doit contenir {n} ou {n:05}")
+    rest = _FIELD.sub("", text)
+    if "{" in rest or "}" in rest:
+        raise InvalidValue("numérotation", text, "champ inconnu (autorisés : {yyyy} {yy} {mm} {n:05})")
+    return text
+
+
+def period_of(text: str, date: dt.date) -> str:
+    """The counter restarts when the printed period changes (yearly for FA{yyyy}-...)."""
+    if "{mm}" in text:
+        return date.strftime("%Y-%m")
+    if "{yyyy}" in text or "{yy}" in text:
+        return date.strftime("%Y")
+    return ""
+
+
+def render(text: str, date: dt.date, n: int) -> str:
+    def field(m):
+        f = m.group(1)
+        if f == "yyyy":
+            return date.strftime("%Y")
+        if f == "yy":
+            return date.strftime("%y")
+        if f == "mm":
+            return date.strftime("%m")
+        width = int(f.split(":")[1]) if ":" in f else 0
+        return str(n).zfill(width)
+    return _FIELD.sub(field, text)
+
+
+def take(series: str, date: dt.date) -> str:
+    """Consumes the next number of the series. Refuses a date earlier than the last one taken,
+    which would break the chronological order the law asks for."""
+    text = pattern(series)
+    period = period_of(text, date)
+    Sequence.insert(series=series, period=period, next_value=1).on_conflict_ignore().execute()
+    query = Sequence.select().where((Sequence.series == series) & (Sequence.period == period))
+    if is_postgres():
+        query = query.for_update()
+    seq = query.get()
+    if seq.last_date and date < seq.last_date:
+        raise StateError(f"date : {date.isoformat()} est antérieure au dernier numéro de la série "
+                         f"({seq.last_date.isoformat()}) ; la numérotation doit rester chronologique",
+                         "date", date.isoformat())
+    n = seq.next_value
+    Sequence.update(next_value=n + 1, last_date=date).where(
+        (Sequence.series == series) & (Sequence.period == period)).execute()
+    return render(text, date, n)

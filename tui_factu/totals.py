@@ -1,0 +1,148 @@
+"""Every figure of a document, computed once, the EN 16931 way (DESIGN §3).
+
+Line net (BT-131) = round(quantity × unit price × (1 − discount %), 2); VAT base per category
+and rate (BT-116) = line nets ± document allowances/charges of that rate; VAT per rate (BT-117)
+= round(base × rate, 2); BT-109 = BT-106 − BT-107 + BT-108; BT-110 = Σ BT-117;
+BT-112 = BT-109 + BT-110; BT-115 = BT-112 − BT-113 + BT-114. Screens, PDF, Factur-X,
+slips and reports read these figures; none computes them another way.
+"""
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .money import HUNDRED, ZERO, round_cents
+
+VAT_RATES = (Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), Decimal("0"))
+VAT_CATEGORIES = {
+    "S": "Taux normal",
+    "Z": "Taux zéro",
+    "E": "Exonéré",
+    "AE": "Autoliquidation",
+    "K": "Livraison intracommunautaire",
+    "G": "Exportation hors UE",
+    "O": "Hors champ de la TVA",
+}
+# Mention printed (BT-120) and code (BT-121) for the categories that carry no VAT.
+EXEMPTIONS = {
+    "E": ("TVA non applicable, art. 293 B du CGI", "VATEX-FR-FRANCHISE"),
+    "AE": ("Autoliquidation", "VATEX-EU-AE"),
+    "K": ("Exonération de TVA, article 262 ter I du CGI", "VATEX-EU-IC"),
+    "G": ("Exonération de TVA, article 262 I du CGI", "VATEX-EU-G"),
+    "O": ("Opération non soumise à la TVA", "VATEX-EU-O"),
+}
+
+
+def category_for(rate: Decimal, category: str | None) -> str:
+    """Default category: S for a positive rate, Z for 0 %."""
+    if category:
+        return category
+    return "S" if rate and rate > 0 else "Z"
+
+
+def line_net(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal = ZERO) -> Decimal:
+    """BT-131, rounded once."""
+    return round_cents(quantity * unit_price * (HUNDRED - (discount_percent or ZERO)) / HUNDRED)
+
+
+@dataclass(frozen=True)
+class LineIn:
+    kind: str
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    discount_percent: Decimal = ZERO
+    vat_rate: Decimal | None = None
+    vat_category: str | None = None
+
+    @property
+    def priced(self) -> bool:
+        return self.kind in ("goods", "service", "labour", "equipment")
+
+
+@dataclass(frozen=True)
+class AdjustmentIn:
+    amount: Decimal
+    vat_rate: Decimal
+    vat_category: str | None = None
+    is_charge: bool = False
+
+
+@dataclass(frozen=True)
+class VatRow:
+    category: str
+    rate: Decimal
+    basis: Decimal     # BT-116
+    amount: Decimal    # BT-117
+
+    @property
+    def exemption(self) -> tuple[str, str] | None:
+        return EXEMPTIONS.get(self.category)
+
+
+@dataclass(frozen=True)
+class Totals:
+    line_nets: tuple            # BT-131 per line (None for text/section/subtotal lines)
+    subtotals: tuple            # running subtotal shown on subtotal lines (None elsewhere)
+    line_total: Decimal         # BT-106
+    allowance_total: Decimal    # BT-107
+    charge_total: Decimal       # BT-108
+    tax_basis_total: Decimal    # BT-109
+    tax_total: Decimal          # BT-110
+    grand_total: Decimal        # BT-112
+    prepaid: Decimal            # BT-113
+    rounding: Decimal           # BT-114
+    due: Decimal                # BT-115
+    vat: tuple = field(default_factory=tuple)   # VatRow, sorted by category then rate desc
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in TOTAL_KEYS}
+
+
+TOTAL_KEYS = ("line_total", "allowance_total", "charge_total", "tax_basis_total", "tax_total",
+              "grand_total", "prepaid", "rounding", "due")
+
+
+def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = ZERO) -> Totals:
+    nets, subtotals = [], []
+    bases: dict[tuple[str, Decimal], Decimal] = {}
+    running = ZERO
+    for ln in lines:
+        if ln.kind == "subtotal":
+            nets.append(None)
+            subtotals.append(running)
+            running = ZERO
+            continue
+        subtotals.append(None)
+        if ln.kind == "section":
+            running = ZERO
+        if not ln.priced:
+            nets.append(None)
+            continue
+        net = line_net(ln.quantity, ln.unit_price, ln.discount_percent)
+        nets.append(net)
+        running += net
+        rate = ln.vat_rate if ln.vat_rate is not None else ZERO
+        key = (category_for(rate, ln.vat_category), rate)
+        bases[key] = bases.get(key, ZERO) + net
+    allowances = charges = ZERO
+    for adj in adjustments:
+        amount = round_cents(adj.amount)
+        key = (category_for(adj.vat_rate, adj.vat_category), adj.vat_rate)
+        signed = amount if adj.is_charge else -amount
+        bases[key] = bases.get(key, ZERO) + signed
+        if adj.is_charge:
+            charges += amount
+        else:
+            allowances += amount
+    vat_rows = []
+    for (cat, rate), basis in sorted(bases.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        tax = round_cents(basis * rate / HUNDRED) if cat in ("S", "L", "M") else ZERO
+        vat_rows.append(VatRow(cat, rate, round_cents(basis), tax))
+    line_total = sum((n for n in nets if n is not None), ZERO)
+    tax_basis = line_total - allowances + charges
+    tax_total = sum((v.amount for v in vat_rows), ZERO)
+    grand = tax_basis + tax_total
+    prepaid = round_cents(prepaid)
+    rounding = round_cents(rounding)
+    return Totals(tuple(nets), tuple(subtotals), round_cents(line_total), round_cents(allowances),
+                  round_cents(charges), round_cents(tax_basis), round_cents(tax_total),
+                  round_cents(grand), prepaid, rounding, round_cents(grand - prepaid + rounding),
+                  tuple(vat_rows))
