@@ -72,12 +72,12 @@ def pg_url_for_test():
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", drop
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture
 def db(request, tmp_path):
     """An initialised, empty database; yields its URL or path."""
     from tui_factu import db as database
     drop = None
-    if request.param == "postgresql":
+    if getattr(request, "param", "sqlite") == "postgresql":
         url, drop = pg_url_for_test()
     else:
         url = str(tmp_path / "factu.db")

@@ -12,7 +12,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as std_siren, siret as std_siret
 
 from . import audit, journal, stock
-from .db import write
+from .db import prepared_models, write
 from .errors import InvalidValue, NotFound
 from .models import PRODUCT_KINDS, Company, Customer, Product, utcnow
 from .money import PRICE_SCALE, check_scale, to_decimal
@@ -188,7 +188,8 @@ DEFAULT_INDEMNITY = ("Indemnité forfaitaire pour frais de recouvrement en cas d
 
 
 def company() -> Company:
-    return Company.get_or_create(id=1)[0]
+    found = prepared_models("company", Company, lambda i: Company.select().where(Company.id == i), 1)
+    return found[0] if found else Company.get_or_create(id=1)[0]
 
 
 def update_company(values: dict) -> Company:
@@ -208,8 +209,8 @@ def update_company(values: dict) -> Company:
     return company()
 
 
-def company_snapshot() -> dict:
-    c = company()
+def company_snapshot(c: Company | None = None) -> dict:
+    c = c or company()
     return {"name": c.name, "legal_form": c.legal_form,
             "capital": None if c.capital is None else str(c.capital), "siren": c.siren,
             "siret": c.siret, "rcs_city": c.rcs_city, "vat_number": c.vat_number,
@@ -287,6 +288,14 @@ def _supplied_fields(data: dict) -> set:
     if "delivery_address" in data:
         keys |= {f"delivery_{k}" for k in ("name", "line1", "line2", "postcode", "city", "country")}
     return keys
+
+
+def customer_by_id(customer_id: int) -> Customer:
+    found = prepared_models("customer.get", Customer,
+                            lambda i: Customer.select().where(Customer.id == i), int(customer_id))
+    if not found:
+        raise NotFound(f"client introuvable « #{customer_id} »", "client", customer_id)
+    return found[0]
 
 
 def customer_by_code(code: str) -> Customer:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import peewee as pw
 
 from . import audit, catalog, journal, numbering, sealing, stock, totals
-from .db import current_user, is_postgres, write
+from .db import current_user, is_postgres, prepared, prepared_models, write
 from .errors import Conflict, InvalidValue, NotFound, StateError
 from .models import (KIND_LABELS, KINDS, LINE_KINDS, PRICED_LINE_KINDS, STATUSES, Customer,
                      Document, DocumentAdjustment, DocumentLine, DocumentVat, Product, utcnow)
@@ -116,10 +116,11 @@ def clean_adjustment(data, where: str, is_charge: bool) -> dict:
 # ---- reading -------------------------------------------------------------------------------
 
 def get(doc_id: int) -> Document:
-    doc = Document.get_or_none(Document.id == doc_id)
-    if doc is None:
+    found = prepared_models("document.get", Document,
+                            lambda i: Document.select().where(Document.id == i), int(doc_id))
+    if not found:
         raise NotFound(f"document introuvable « #{doc_id} »", "document", f"#{doc_id}")
-    return doc
+    return found[0]
 
 
 def resolve(ref: str) -> Document:
@@ -134,18 +135,19 @@ def resolve(ref: str) -> Document:
 
 
 def lines_of(doc_id: int) -> list[DocumentLine]:
-    return list(DocumentLine.select().where(DocumentLine.document == doc_id)
-                .order_by(DocumentLine.position))
+    return prepared_models("document.lines", DocumentLine, lambda i: DocumentLine.select().where(
+        DocumentLine.document == i).order_by(DocumentLine.position), int(doc_id))
 
 
 def adjustments_of(doc_id: int) -> list[DocumentAdjustment]:
-    return list(DocumentAdjustment.select().where(DocumentAdjustment.document == doc_id)
-                .order_by(DocumentAdjustment.position))
+    return prepared_models("document.adjustments", DocumentAdjustment, lambda i: DocumentAdjustment.select()
+                           .where(DocumentAdjustment.document == i).order_by(DocumentAdjustment.position),
+                           int(doc_id))
 
 
 def vat_of(doc_id: int) -> list[DocumentVat]:
-    return list(DocumentVat.select().where(DocumentVat.document == doc_id)
-                .order_by(DocumentVat.category, DocumentVat.rate.desc()))
+    return prepared_models("document.vat", DocumentVat, lambda i: DocumentVat.select().where(
+        DocumentVat.document == i).order_by(DocumentVat.category, DocumentVat.rate.desc()), int(doc_id))
 
 
 def label(doc: Document) -> str:
@@ -376,10 +378,9 @@ def delete_draft(doc_id: int, version: int) -> None:
 
 def validate(doc_id: int, date=None) -> Document:
     with write():
-        query = Document.select().where(Document.id == doc_id)
-        doc = (query.for_update() if is_postgres() else query).first()
-        if doc is None:
-            raise NotFound(f"document introuvable « #{doc_id} »", "document", f"#{doc_id}")
+        if is_postgres():
+            Document.select(Document.id).where(Document.id == doc_id).for_update().execute()
+        doc = get(doc_id)
         if doc.status != "draft":
             raise StateError(f"{label(doc)} est déjà validé", "document", label(doc))
         lines = lines_of(doc.id)
@@ -388,7 +389,8 @@ def validate(doc_id: int, date=None) -> Document:
         if date is not None:
             doc.date = parse_date(date)
         _check_chain_limits(doc, lines)
-        cust = Customer.get_by_id(doc.customer_id)
+        cust = catalog.customer_by_id(doc.customer_id)
+        company = catalog.company()
         if doc.kind in ("invoice", "credit_note") and cust.kind == "company" and not cust.siren \
                 and cust.country == "FR":
             raise InvalidValue("client.siren", cust.code,
@@ -398,23 +400,35 @@ def validate(doc_id: int, date=None) -> Document:
         if doc.kind in ("invoice", "credit_note") and due_date is None:
             terms = cust.payment_terms_days
             if terms is None:
-                terms = catalog.company().payment_terms_days
+                terms = company.payment_terms_days
             due_date = doc.date + dt.timedelta(days=terms)
         validity = doc.validity_date
         if doc.kind == "quote" and validity is None:
             validity = doc.date + dt.timedelta(days=QUOTE_VALIDITY_DAYS)
         t = _recompute(doc, lines)
-        Document.update(status="validated", number=number, date=doc.date, due_date=due_date,
-                        validity_date=validity,
-                        customer_snapshot=journal.canonical(catalog.customer_snapshot(cust)),
-                        seller_snapshot=journal.canonical(catalog.company_snapshot()),
-                        validated_at=utcnow(), validated_by=current_user(), sealed=True,
-                        **t.as_dict()).where(Document.id == doc.id).execute()
+        _freeze(doc.id, number, doc.date, due_date, validity,
+                 journal.canonical(catalog.customer_snapshot(cust)),
+                 journal.canonical(catalog.company_snapshot(company)))
         journal.seal(journal.DOCUMENT_CHAINS[doc.kind], "validate", number,
                      sealing.payload_for(doc.id))
         _move_stock(doc, lines)
         _advance_sources(doc, lines)
     return get(doc_id)
+
+
+_FROZEN = (Document.status, Document.number, Document.date, Document.due_date,
+           Document.validity_date, Document.customer_snapshot, Document.seller_snapshot,
+           Document.validated_at, Document.validated_by, Document.sealed)
+
+
+def _freeze(doc_id, number, date, due_date, validity, customer_snapshot, seller_snapshot) -> None:
+    """The validating UPDATE: number, dates, frozen parties, seal flag (compiled once)."""
+    def build(*v):
+        values = {f: pw.Value(x, converter=False) for f, x in zip(_FROZEN, v[:-1])}
+        return Document.update(values).where(Document.id == v[-1])
+    iso = (lambda d: d.isoformat() if d else None)
+    prepared("document.freeze", build, "validated", number, iso(date), iso(due_date), iso(validity),
+             customer_snapshot, seller_snapshot, utcnow(), current_user(), True, int(doc_id))
 
 
 def _recompute(doc: Document, lines) -> totals.Totals:
@@ -424,10 +438,15 @@ def _recompute(doc: Document, lines) -> totals.Totals:
                                       ln.vat_rate, ln.vat_category) for ln in lines],
                        [totals.AdjustmentIn(a.amount, a.vat_rate, a.vat_category, a.is_charge)
                         for a in adjs], doc.prepaid, doc.rounding)
+    changed = False
     for ln, net in zip(lines, t.line_nets):
         if ln.net_amount != net:
             DocumentLine.update(net_amount=net).where(DocumentLine.id == ln.id).execute()
-    _store_totals(doc.id, t)
+            changed = True
+    stored = [(v.category, v.rate, v.basis, v.amount) for v in vat_of(doc.id)]
+    if changed or stored != [(v.category, v.rate, v.basis, v.amount) for v in t.vat] or \
+            any(getattr(doc, k) != v for k, v in t.as_dict().items()):
+        _store_totals(doc.id, t)
     return t
 
 
@@ -446,6 +465,10 @@ def _check_chain_limits(doc: Document, lines) -> None:
     for sid, src in sources.items():
         sdoc = source_docs.get(src.document_id) or get(src.document_id)
         source_docs[src.document_id] = sdoc
+        if sdoc.customer_id != doc.customer_id or doc.kind not in TRANSFORMS.get(sdoc.kind, ()) \
+                or sdoc.status == "draft":
+            raise InvalidValue(f"ligne {by_source[sid][0].position}", label(sdoc),
+                               "origine incompatible (autre client, brouillon ou type de document)")
         target = "delivery" if doc.kind == "delivery" else doc.kind
         rest = remaining(sdoc, "credit_note" if doc.kind == "credit_note" else target)
         # `remaining` counts this draft too: add it back to see what it may take.
@@ -489,14 +512,12 @@ def _move_stock(doc: Document, lines) -> None:
             origin_kinds = dict(DocumentLine.select(DocumentLine.id, Document.kind)
                                 .join(Document).where(DocumentLine.id.in_(ids)).tuples())
     sign = 1 if doc.kind == "credit_note" else -1
-    for ln in lines:
-        if ln.kind != "goods" or not stock.stock_managed(ln.product_id):
-            continue
-        if doc.kind == "invoice" and origin_kinds.get(ln.origin_id) == "delivery":
-            continue      # the delivery note already took it out
-        stock.move(ln.product_id, sign * ln.quantity, doc.date,
-                   {"delivery": "livraison", "invoice": "vente comptoir",
-                    "credit_note": "retour"}[doc.kind], doc.id, ln.id)
+    managed = stock.managed_among({ln.product_id for ln in lines if ln.kind == "goods" and ln.product_id})
+    reason = {"delivery": "livraison", "invoice": "vente comptoir", "credit_note": "retour"}[doc.kind]
+    stock.move_many([(ln.product_id, sign * ln.quantity, doc.date, reason, doc.id, ln.id)
+                     for ln in lines if ln.kind == "goods" and ln.product_id in managed
+                     # a delivery note already took out what its invoice lines bill
+                     and not (doc.kind == "invoice" and origin_kinds.get(ln.origin_id) == "delivery")])
 
 
 def _advance_sources(doc: Document, lines) -> None:
@@ -687,7 +708,8 @@ def show(doc: Document) -> dict:
         "status": doc.status, "date": doc.date.isoformat(),
         "due_date": doc.due_date.isoformat() if doc.due_date else None,
         "validity_date": doc.validity_date.isoformat() if doc.validity_date else None,
-        "customer": {"code": cust.code, "name": snapshot["name"] if snapshot else cust.name},
+        "customer": {"code": snapshot["code"] if snapshot else cust.code,
+                     "name": snapshot["name"] if snapshot else cust.name},
         "reference": doc.reference, "notes": doc.notes, "currency": doc.currency,
         "source_refs": json.loads(doc.source_refs or "[]"),
         "preceding": ({"number": doc.preceding.number, "date": doc.preceding.date.isoformat()}

@@ -6,7 +6,7 @@ from . import catalog, documents, stock
 from .db import write
 from .errors import FactuError, InvalidValue
 from .models import KINDS, Customer, Document, Product
-from .money import fmt_plain, fmt_price
+from .money import ZERO, fmt_plain, fmt_price
 
 FORMAT = "tui-factu/1"
 MAX_BYTES = 200 * 1024 * 1024
@@ -90,14 +90,14 @@ def export_bundle() -> dict:
                           "delivery_address": snap["delivery_address"],
                           "payment_terms_days": c.payment_terms_days, "salesperson": c.salesperson})
     products = []
-    levels = stock.on_hand_many([p.id for p in Product.select(Product.id)])
+    levels = stock.inventory_levels()
     for p in Product.select().order_by(Product.id):
         products.append({"code": p.code, "name": p.name, "kind": p.kind, "unit": p.unit,
                          "price": fmt_price(p.price), "cost": fmt_price(p.cost),
                          "vat_rate": fmt_plain(p.vat_rate), "vat_category": p.vat_category,
                          "barcode": p.barcode, "family": p.family,
                          "stock_managed": p.stock_managed,
-                         "stock": fmt_plain(levels.get(p.id)) if p.stock_managed else None})
+                         "stock": fmt_plain(levels.get(p.id, ZERO)) if p.stock_managed else None})
     docs = []
     for doc in Document.select().order_by(Document.id):
         view = documents.show(doc)

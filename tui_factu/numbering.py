@@ -7,7 +7,9 @@ sequence row (SELECT ... FOR UPDATE).
 import datetime as dt
 import re
 
-from .db import is_postgres
+from peewee import Value
+
+from .db import is_postgres, prepared
 from .errors import InvalidValue, StateError
 from .models import Sequence, Setting
 
@@ -21,8 +23,9 @@ _FIELD = re.compile(r"\{(yyyy|yy|mm|n(?::0?\d+)?)\}")
 
 
 def pattern(series: str) -> str:
-    row = Setting.get_or_none(Setting.key == f"numbering.{series}")
-    return row.value if row else DEFAULT_PATTERNS[series]
+    row = prepared("setting", lambda k: Setting.select(Setting.value).where(Setting.key == k),
+                   f"numbering.{series}")
+    return row[0][0] if row else DEFAULT_PATTERNS[series]
 
 
 def check_pattern(text: str) -> str:
@@ -62,16 +65,20 @@ def take(series: str, date: dt.date) -> str:
     which would break the chronological order the law asks for."""
     text = pattern(series)
     period = period_of(text, date)
-    Sequence.insert(series=series, period=period, next_value=1).on_conflict_ignore().execute()
-    query = Sequence.select().where((Sequence.series == series) & (Sequence.period == period))
-    if is_postgres():
-        query = query.for_update()
-    seq = query.get()
-    if seq.last_date and date < seq.last_date:
+    def current(s, p):
+        query = Sequence.select(Sequence.next_value, Sequence.last_date).where(
+            (Sequence.series == s) & (Sequence.period == p))
+        return query.for_update() if is_postgres() else query
+    row = prepared("sequence", current, series, period)
+    if not row:
+        Sequence.insert(series=series, period=period, next_value=1).on_conflict_ignore().execute()
+        row = prepared("sequence", current, series, period)
+    n, last_date = row[0]
+    if last_date and date < last_date:
         raise StateError(f"date : {date.isoformat()} est antérieure au dernier numéro de la série "
-                         f"({seq.last_date.isoformat()}) ; la numérotation doit rester chronologique",
+                         f"({last_date.isoformat()}) ; la numérotation doit rester chronologique",
                          "date", date.isoformat())
-    n = seq.next_value
-    Sequence.update(next_value=n + 1, last_date=date).where(
-        (Sequence.series == series) & (Sequence.period == period)).execute()
+    prepared("sequence.next", lambda v, d, s, p: Sequence.update(
+        next_value=v, last_date=Value(d, converter=False)).where(
+        (Sequence.series == s) & (Sequence.period == p)), n + 1, date.isoformat(), series, period)
     return render(text, date, n)

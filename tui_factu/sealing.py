@@ -5,8 +5,9 @@ it here from the rows as they are now, in bulk.
 """
 import json
 
+from .db import prepared
 from .journal import DOCUMENT_CHAINS
-from .models import Document, DocumentAdjustment, DocumentLine, DocumentVat
+from .models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat
 
 PAYLOAD_FORMAT = 1
 _DOC = (Document.id, Document.kind, Document.type, Document.number, Document.date,
@@ -15,7 +16,7 @@ _DOC = (Document.id, Document.kind, Document.type, Document.number, Document.dat
         Document.returns_goods, Document.line_total, Document.allowance_total,
         Document.charge_total, Document.tax_basis_total, Document.tax_total,
         Document.grand_total, Document.prepaid, Document.rounding, Document.due,
-        Document.validated_at, Document.validated_by)
+        Document.validated_at, Document.validated_by, Customer.code)
 _LINE = (DocumentLine.document, DocumentLine.position, DocumentLine.kind, DocumentLine.code,
          DocumentLine.description, DocumentLine.quantity, DocumentLine.unit,
          DocumentLine.unit_price, DocumentLine.discount_percent, DocumentLine.vat_rate,
@@ -41,11 +42,12 @@ def _s(value):
 def payload(doc: tuple, lines: list, adjustments: list, vat: list) -> dict:
     (_id, kind, type_, number, date, due_date, validity, currency, customer, seller, reference,
      notes, source_refs, returns_goods, *rest) = doc
-    totals, (validated_at, validated_by) = rest[:9], rest[9:]
+    totals, (validated_at, validated_by, customer_code) = rest[:9], rest[9:]
     return {
         "format": PAYLOAD_FORMAT, "kind": kind, "type": type_, "number": number,
         "date": _s(date), "due_date": _s(due_date), "validity_date": _s(validity),
         "currency": currency, "customer": json.loads(customer or "null"),
+        "customer_code": customer_code,    # the linked record: swapping it is seen
         "seller": json.loads(seller or "null"), "reference": reference, "notes": notes,
         "source_refs": json.loads(source_refs or "[]"), "returns_goods": bool(returns_goods),
         "totals": {k: _s(v) for k, v in zip(TOTAL_NAMES, totals)},
@@ -77,7 +79,8 @@ def _grouped(query, doc_ids_in_order):
 
 
 def _rows(where_doc, where_child_line, where_child_adj, where_child_vat, batch=20000):
-    docs = list(Document.select(*_DOC).where(where_doc).order_by(Document.id).tuples())
+    docs = list(Document.select(*_DOC).join(Customer, on=(Document.customer == Customer.id))
+                .where(where_doc).order_by(Document.id).tuples())
     for start in range(0, len(docs), batch):
         part = docs[start:start + batch]
         lo, hi = part[0][0], part[-1][0]
@@ -96,10 +99,16 @@ def _rows(where_doc, where_child_line, where_child_adj, where_child_vat, batch=2
 
 
 def payload_for(document_id: int) -> dict:
-    doc, lines, adjs, vats = next(_rows(Document.id == document_id,
-                                        DocumentLine.document == document_id,
-                                        DocumentAdjustment.document == document_id,
-                                        DocumentVat.document == document_id))
+    """One document's payload, with the same columns as the bulk path (compiled once)."""
+    i = int(document_id)
+    doc = prepared("seal.doc", lambda d: Document.select(*_DOC).join(
+        Customer, on=(Document.customer == Customer.id)).where(Document.id == d), i)[0]
+    lines = prepared("seal.lines", lambda d: DocumentLine.select(*_LINE).where(
+        DocumentLine.document == d).order_by(DocumentLine.position), i)
+    adjs = prepared("seal.adj", lambda d: DocumentAdjustment.select(*_ADJ).where(
+        DocumentAdjustment.document == d).order_by(DocumentAdjustment.position), i)
+    vats = prepared("seal.vat", lambda d: DocumentVat.select(*_VAT).where(
+        DocumentVat.document == d).order_by(DocumentVat.category, DocumentVat.rate.desc()), i)
     return payload(doc, lines, adjs, vats)
 
 

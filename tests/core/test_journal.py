@@ -1,0 +1,155 @@
+"""Seals and verify: any edit made behind the app's back is found and the document named."""
+import json
+import sqlite3
+
+import pytest
+
+from tui_factu import db as database, documents, journal
+from tui_factu.errors import StateError
+from tui_factu.models import Document, JournalRecord
+
+
+def _three_invoices():
+    out = []
+    for i in range(3):
+        d = documents.create("invoice", "C1", "2026-11-20",
+                             [{"product": "VIS", "quantity": str(i + 1)}, {"product": "MO"}])
+        out.append(documents.validate(d.id))
+    return out
+
+
+def _raw(db):
+    """The SQLite file opened behind the app's back, its triggers dropped."""
+    database.db.close()
+    con = sqlite3.connect(db)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    return con
+
+
+def _failure(db):
+    database.connect(db)
+    report = journal.verify()
+    assert not report.ok
+    return report.as_dict()["first_failure"]
+
+
+@pytest.mark.backends
+def test_an_intact_journal_verifies_with_one_line_per_chain(shop):
+    _three_invoices()
+    report = journal.verify()
+    assert report.ok
+    chains = {c.chain: c.records for c in report.chains}
+    assert chains["invoice"] == 3
+
+
+@pytest.mark.backends
+def test_triggers_refuse_changes_to_sealed_rows(shop):
+    import peewee as pw
+    inv = _three_invoices()[0]
+    with pytest.raises(pw.DatabaseError, match="scellé"):
+        with database.db.atomic():
+            Document.update(grand_total=1).where(Document.id == inv.id).execute()
+    with pytest.raises(pw.DatabaseError, match="scellé"):
+        with database.db.atomic():
+            Document.delete().where(Document.id == inv.id).execute()
+    with pytest.raises(pw.DatabaseError, match="journal"):
+        with database.db.atomic():
+            JournalRecord.update(payload="{}").where(JournalRecord.id == 1).execute()
+    # the status may still move (paid, invoiced...) without touching what is sealed
+    with database.db.atomic():
+        Document.update(status="paid").where(Document.id == inv.id).execute()
+    assert journal.verify().ok
+
+
+def test_edited_price_is_caught_and_named(shop, db):
+    inv = _three_invoices()[1]
+    con = _raw(db)
+    con.execute("UPDATE document_line SET unit_price = unit_price - 10000 WHERE document_id = ? AND position = 1",
+                (inv.id,))
+    con.commit()
+    failure = _failure(db)
+    assert failure["ref"] == inv.number
+    assert "lignes" in failure["error"]
+
+
+@pytest.mark.parametrize("sql,what", [
+    ("UPDATE document_line SET quantity = quantity + 1000 WHERE document_id = {id}", "lignes"),
+    ("UPDATE document_line SET vat_rate = 550 WHERE document_id = {id}", "lignes"),
+    ("UPDATE document SET date = '2026-01-01' WHERE id = {id}", "date"),
+    ("UPDATE document SET customer_id = (SELECT id FROM customer WHERE code = 'P1') WHERE id = {id}", "client lié"),
+    ("UPDATE document SET customer_snapshot = replace(customer_snapshot, 'Client Un', 'Autre') WHERE id = {id}", "client"),
+    ("UPDATE document SET grand_total = 1 WHERE id = {id}", "totaux"),
+    ("UPDATE document_vat SET amount = amount + 1 WHERE document_id = {id}", "TVA"),
+    ("DELETE FROM document_line WHERE document_id = {id} AND position = 2", "lignes"),
+])
+def test_every_kind_of_edit_names_the_document(shop, db, sql, what):
+    inv = _three_invoices()[1]
+    con = _raw(db)
+    con.execute(sql.format(id=inv.id))
+    con.commit()
+    failure = _failure(db)
+    assert failure["ref"] == inv.number
+    assert what in failure["error"]
+
+
+def test_deleted_invoice_is_caught(shop, db):
+    inv = _three_invoices()[2]
+    con = _raw(db)
+    con.execute("DELETE FROM document_line WHERE document_id = ?", (inv.id,))
+    con.execute("DELETE FROM document_vat WHERE document_id = ?", (inv.id,))
+    con.execute("DELETE FROM document WHERE id = ?", (inv.id,))
+    con.commit()
+    failure = _failure(db)
+    assert failure["ref"] == inv.number and "supprimé" in failure["error"]
+
+
+def test_replaced_journal_record_is_caught(shop, db):
+    inv = _three_invoices()[0]
+    con = _raw(db)
+    payload = json.loads(con.execute("SELECT payload FROM journal_record WHERE ref = ?", (inv.number,)).fetchone()[0])
+    payload["totals"]["grand_total"] = "0.01"
+    con.execute("UPDATE journal_record SET payload = ? WHERE ref = ?", (json.dumps(payload), inv.number))
+    con.commit()
+    failure = _failure(db)
+    assert failure["ref"] == inv.number
+
+
+def test_truncated_tail_is_caught_by_the_anchor(shop, db):
+    invoices = _three_invoices()
+    con = _raw(db)
+    last = invoices[-1]
+    con.execute("DELETE FROM journal_record WHERE ref = ?", (last.number,))
+    for t in ("document_line", "document_vat"):
+        con.execute(f"DELETE FROM {t} WHERE document_id = ?", (last.id,))
+    con.execute("DELETE FROM document WHERE id = ?", (last.id,))
+    con.commit()
+    failure = _failure(db)
+    assert "tronquée" in failure["error"]
+
+
+def test_reordered_records_are_caught(shop, db):
+    _three_invoices()
+    con = _raw(db)
+    con.execute("UPDATE journal_record SET seq = seq + 100 WHERE chain = 'invoice' AND seq = 2")
+    con.execute("UPDATE journal_record SET seq = 2 WHERE chain = 'invoice' AND seq = 3")
+    con.execute("UPDATE journal_record SET seq = 3 WHERE chain = 'invoice' AND seq = 102")
+    con.commit()
+    assert _failure(db)["chain"] == "invoice"
+
+
+def test_a_database_copied_without_its_key_does_not_verify(shop, db, tmp_path):
+    _three_invoices()
+    key = database.state_dir() / "signing.key"
+    key.rename(tmp_path / "elsewhere.key")
+    (database.state_dir() / "signing.pub").unlink()
+    journal._keys.clear()
+    assert "clé inconnue" in journal.verify().as_dict()["first_failure"]["error"]
+
+
+def test_events_have_their_own_chain(shop):
+    journal.event("print", {"document": "FA2026-00001"}, "FA2026-00001")
+    chains = {c.chain for c in journal.verify().chains}
+    assert "event" in chains
+    with pytest.raises(StateError):
+        documents.set_status(_three_invoices()[0].id, "accepted")

@@ -1,0 +1,113 @@
+"""The installed `tui-factu` command, run as a script or a person would."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which("tui-factu", path=str(Path(sys.executable).parent)) or shutil.which("tui-factu")
+
+
+def run(db, *args, expect=0, stdin=None):
+    env = dict(os.environ, TUI_FACTU_DB=str(db))
+    r = subprocess.run([EXE, *args], capture_output=True, text=True, env=env, input=stdin, timeout=120)
+    assert "Traceback" not in r.stdout + r.stderr
+    assert r.returncode == expect, (r.returncode, r.stdout, r.stderr)
+    return r
+
+
+@pytest.fixture
+def base(tmp_path):
+    db = tmp_path / "cli.db"
+    run(db, "init", "--demo")
+    return db
+
+
+def test_demo_base_has_every_kind_and_state_and_verifies(base):
+    docs = json.loads(run(base, "doc", "list", "--json").stdout)
+    assert len(docs) >= 80
+    seen = {(d["kind"], d["status"]) for d in docs}
+    for pair in [("quote", "draft"), ("quote", "validated"), ("quote", "accepted"), ("order", "validated"),
+                 ("order", "delivered"), ("delivery", "invoiced"), ("invoice", "validated"),
+                 ("invoice", "draft"), ("credit_note", "validated")]:
+        assert pair in seen, pair
+    assert [d["id"] for d in docs] == sorted(d["id"] for d in docs)
+    out = run(base, "verify").stdout
+    assert "chaîne invoice" in out and "intacte" in out
+
+
+def test_quote_to_credit_note_from_the_command_line(base):
+    run(base, "doc", "new", "quote", "C001", "MO-ELEC:3", "QUI0001:10:1.25", "--validate")
+    quote = json.loads(run(base, "doc", "list", "--kind", "quote", "--json").stdout)[-1]
+    run(base, "doc", "transform", quote["number"], "--to", "order")
+    order = json.loads(run(base, "doc", "list", "--kind", "order", "--status", "draft", "--json").stdout)[-1]
+    run(base, "doc", "validate", f"#{order['id']}")
+    order = json.loads(run(base, "doc", "show", f"#{order['id']}", "--json").stdout)
+    run(base, "doc", "transform", order["number"], "--to", "delivery", "--line", "2:4")
+    delivery = json.loads(run(base, "doc", "list", "--kind", "delivery", "--status", "draft", "--json").stdout)[-1]
+    run(base, "doc", "validate", f"#{delivery['id']}")
+    shown = json.loads(run(base, "doc", "show", order["number"], "--json").stdout)
+    assert shown["status"] == "partial"
+    assert shown["lines"][1]["remaining_to_deliver"] == "6"
+    assert "QUI0001" in run(base, "backorders").stdout
+    run(base, "doc", "transform", order["number"], "--to", "invoice")
+    inv = json.loads(run(base, "doc", "list", "--kind", "invoice", "--status", "draft", "--json").stdout)[-1]
+    run(base, "doc", "validate", f"#{inv['id']}")
+    inv = json.loads(run(base, "doc", "show", f"#{inv['id']}", "--json").stdout)
+    assert inv["totals"]["grand_total"] == order["totals"]["grand_total"]
+    run(base, "doc", "credit", inv["number"], "--line", "2:1")
+    cn = json.loads(run(base, "doc", "list", "--kind", "credit_note", "--status", "draft", "--json").stdout)[-1]
+    run(base, "doc", "validate", f"#{cn['id']}")
+    cn = json.loads(run(base, "doc", "show", f"#{cn['id']}", "--json").stdout)
+    assert cn["preceding"]["number"] == inv["number"]
+    assert cn["totals"]["tax_basis_total"] == "1.25"
+    run(base, "verify")
+
+
+@pytest.mark.parametrize("args,message", [
+    (("doc", "show", "FA1999-99999"), "document introuvable « FA1999-99999 »"),
+    (("doc", "transform", "#1", "--to", "bidule"), "--to : type de document inconnu"),
+    (("doc", "transform", "#2", "--to", "order", "--line", "x"), "--line : format N:QUANTITÉ"),
+    (("doc", "list", "--kind", "facture"), "--kind : type inconnu"),
+    (("doc", "credit", "DE2026-00001"), "n'est pas une facture"),
+    (("import", "/nonexistent.json"), "fichier : illisible"),
+    (("doc", "frobnicate"), "commande invalide"),
+    (("--user", "inconnu", "doc", "list"), "utilisateur inconnu"),
+    (("company", "set", "siren=123456789"), "numéro SIREN invalide"),
+])
+def test_refusals_exit_2_with_one_french_line(base, args, message):
+    r = run(base, *args, expect=2)
+    assert message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_verify_exits_1_and_names_the_document(base):
+    import sqlite3
+    con = sqlite3.connect(base)
+    con.execute("DROP TRIGGER document_line_sealed_update")
+    con.execute("UPDATE document_line SET unit_price = 1 WHERE document_id = "
+                "(SELECT id FROM document WHERE number = 'FA2026-00002') AND position = "
+                "(SELECT MIN(position) FROM document_line WHERE unit_price IS NOT NULL AND document_id = "
+                "(SELECT id FROM document WHERE number = 'FA2026-00002'))")
+    con.commit()
+    con.close()
+    r = run(base, "verify", expect=1)
+    assert "FA2026-00002" in r.stderr
+    report = json.loads(run(base, "verify", "--json", expect=1).stdout)
+    assert report["ok"] is False and report["first_failure"]["ref"] == "FA2026-00002"
+
+
+def test_import_json_output_and_export(base, tmp_path):
+    bundle = {"format": "tui-factu/1", "documents": [
+        {"kind": "invoice", "customer": "C001", "date": "2026-12-31", "validate": True,
+         "lines": [{"product": "MO-ELEC", "quantity": "2"}]}]}
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps(bundle))
+    created = json.loads(run(base, "import", str(f), "--json").stdout)
+    assert created[0]["kind"] == "invoice" and created[0]["number"].startswith("FA2026-")
+    run(base, "export", str(tmp_path / "out.json"))
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["format"] == "tui-factu/1" and len(out["documents"]) > 80

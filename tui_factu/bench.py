@@ -1,0 +1,272 @@
+"""`tui-factu bench`: our figures next to a bare baseline measured in the same run.
+
+Builds a synthetic database in a temporary folder (N sealed invoices of ~5 lines, 100,000
+customers and products), then measures validate+seal, verify, lookups and the document list.
+Timings are printed, never asserted: budgets live in the issues, and this command is how we
+check them.
+"""
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = []
+
+
+def report(name, ours, baseline, unit, budget_text, ok):
+    ratio = (ours / baseline) if baseline else float("nan")
+    RESULTS.append((name, ours, baseline, unit, ratio, budget_text, ok))
+    print(f"{name:<44} {ours:>12,.1f} {unit:<8} baseline {baseline:>12,.1f}  ratio {ratio:6.2f}  "
+          f"budget {budget_text:<18} {'OK' if ok else 'HORS BUDGET'}", flush=True)
+
+
+def _connect(path):
+    from tui_factu import db as database
+    database.connect(str(path))
+    database.ensure_schema()
+
+
+def _bulk_base(n_docs: int, n_catalog: int = 100_000):
+    """Customers, products and n_docs sealed invoices, written in bulk through raw SQL, then
+    sealed with the same payload builder and signing key as validation uses."""
+    from tui_factu import catalog, journal, sealing
+    from tui_factu.models import db
+    rng = random.Random(7)
+    catalog.update_company({"name": "Banc d'essai SARL", "siren": "732829320"})
+    conn = db.connection()
+    snap = json.dumps({"code": "B000001", "name": "Client 1"}, sort_keys=True)
+    seller = journal.canonical(catalog.company_snapshot())
+    with db.atomic():
+        conn.executemany(
+            "INSERT INTO customer (code, name, name_key, kind, siren, siret, vat_number, email, phone,"
+            " line1, line2, postcode, city, country, delivery_name, delivery_line1, delivery_line2,"
+            " delivery_postcode, delivery_city, delivery_country, salesperson, notes, active)"
+            " VALUES (?, ?, ?, 'company', '', '', '', '', '', '1 rue', '', '75001', 'Paris', 'FR',"
+            " '', '', '', '', '', '', '', '', 1)",
+            ((f"B{i:06d}", f"Client {i}", f"client {i}") for i in range(1, n_catalog + 1)))
+        conn.executemany(
+            "INSERT INTO product (code, name, name_key, barcode, family, kind, unit, price, cost, vat_rate,"
+            " vat_category, stock_managed, active) VALUES (?, ?, ?, '', 'F', 'goods', 'C62', ?, ?, 2000,"
+            " 'S', 0, 1)",
+            ((f"P{i:06d}", f"Produit {i}", f"produit {i}", rng.randint(100, 99999), 50)
+             for i in range(1, n_catalog + 1)))
+    start = dt.date(2026, 1, 1)
+    batch = 20_000
+    for lo in range(0, n_docs, batch):
+        hi = min(n_docs, lo + batch)
+        with db.atomic():
+            docs, lines, vats = [], [], []
+            for i in range(lo, hi):
+                doc_id = i + 1
+                d = start + dt.timedelta(days=i * 300 // max(n_docs, 1))
+                nets = []
+                for pos in range(1, 6):
+                    qty, price = rng.randint(1, 9), rng.randint(100, 20000)
+                    net = qty * price // 100           # cents (price scale 4 -> cents)
+                    nets.append(net)
+                    lines.append((doc_id, pos, "goods", "P000001", "Produit", qty * 1000, price * 100,
+                                  2000, "S", net))
+                basis = sum(nets)
+                tax = (basis * 20 + 50) // 100
+                vats.append((doc_id, "S", 2000, basis, tax))
+                docs.append((doc_id, f"FA2026-{doc_id:06d}", d.isoformat(), rng.randint(1, 1000), snap, seller,
+                             basis, basis, tax, basis + tax, basis + tax))
+            conn.executemany(
+                "INSERT INTO document (id, kind, type, status, number, date, customer_id, customer_snapshot,"
+                " seller_snapshot, reference, notes, currency, source_refs, returns_goods, version,"
+                " line_total, allowance_total, charge_total, tax_basis_total, tax_total, grand_total,"
+                " prepaid, rounding, due, sealed, created_at, created_by, validated_at, validated_by)"
+                " VALUES (?, 'invoice', 'standard', 'validated', ?, ?, ?, ?, ?, '', '', 'EUR', '[]', 1, 1,"
+                " ?, 0, 0, ?, ?, ?, 0, 0, ?, 0, '2026-01-01T00:00:00+00:00', 'bench',"
+                " '2026-01-01T00:00:00+00:00', 'bench')", docs)
+            conn.executemany(
+                "INSERT INTO document_line (document_id, position, kind, code, description, quantity, unit,"
+                " unit_price, discount_percent, vat_rate, vat_category, net_amount)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'C62', ?, 0, ?, ?, ?)", lines)
+            conn.executemany("INSERT INTO document_vat (document_id, category, rate, basis, amount)"
+                             " VALUES (?, ?, ?, ?, ?)", vats)
+            conn.execute("UPDATE document SET sealed = 1 WHERE id > ? AND id <= ?", (lo, hi))
+    # Seal them as validation would (same payload builder, same key, same chain).
+    key, key_id = journal._signing()
+    prev, rows = "", []
+    for seq, (chain, number, payload) in enumerate(sealing.document_payloads(), start=1):
+        text = journal.canonical(payload)
+        digest = journal.record_hash(chain, seq, prev, text)
+        sig = base64.urlsafe_b64encode(key.sign(digest)).decode()
+        rows.append((chain, seq, "validate", number, text, prev, digest.hex(), sig, key_id))
+        prev = sig
+    with db.atomic():
+        conn.executemany("INSERT INTO journal_record (chain, seq, action, ref, payload, prev_signature, hash,"
+                         " signature, key_id, format_version, created_at, user) VALUES"
+                         " (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '2026-01-01T00:00:00+00:00', 'bench')", rows)
+        conn.execute("INSERT INTO sequence (series, period, next_value, last_date) VALUES "
+                     "('invoice', '2026', ?, '2026-12-31')", (n_docs + 1,))
+    if rows:
+        journal._advance_anchor("invoice", len(rows), rows[-1][6])
+    return rows
+
+
+def bench_validate(tmp: Path, count: int = 2000):
+    from tui_factu import catalog, documents
+    catalog.save_customer({"code": "VAL", "name": "Validation", "siren": "552100554"})
+    drafts = [documents.create("invoice", "VAL", "2026-12-31",
+                               [{"product": f"P{(i * 5 + k) % 1000 + 1:06d}", "quantity": str(k + 1)}
+                                for k in range(5)]).id for i in range(count)]
+    t0 = time.perf_counter()
+    for doc_id in drafts:
+        documents.validate(doc_id)
+    ours = count / (time.perf_counter() - t0)
+    # Bare floor: one sqlite3 transaction per document: insert it and five lines, take a number,
+    # store a hash.
+    con = sqlite3.connect(tmp / "floor.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=wal")
+    con.execute("PRAGMA synchronous=normal")
+    con.executescript("CREATE TABLE d (id INTEGER PRIMARY KEY, number TEXT, total INTEGER);"
+                      "CREATE TABLE l (id INTEGER PRIMARY KEY, d INTEGER, pos INTEGER, qty INTEGER, price INTEGER);"
+                      "CREATE TABLE s (series TEXT PRIMARY KEY, n INTEGER); INSERT INTO s VALUES ('FA', 1);"
+                      "CREATE TABLE j (id INTEGER PRIMARY KEY, ref TEXT, hash TEXT);")
+    t0 = time.perf_counter()
+    for i in range(count):
+        con.execute("BEGIN IMMEDIATE")
+        n = con.execute("SELECT n FROM s WHERE series = 'FA'").fetchone()[0]
+        con.execute("UPDATE s SET n = n + 1 WHERE series = 'FA'")
+        cur = con.execute("INSERT INTO d (number, total) VALUES (?, ?)", (f"FA{n:06d}", i))
+        con.executemany("INSERT INTO l (d, pos, qty, price) VALUES (?, ?, ?, ?)",
+                        [(cur.lastrowid, p, 1, 100) for p in range(5)])
+        con.execute("INSERT INTO j (ref, hash) VALUES (?, ?)",
+                    (f"FA{n:06d}", hashlib.sha256(str(i).encode()).hexdigest()))
+        con.execute("COMMIT")
+    floor = count / (time.perf_counter() - t0)
+    con.close()
+    report("validate+seal (factures/s, 1 processus)", ours, floor, "/s", ">= 300/s", ours >= 300)
+
+
+def bench_verify(rows):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: F401
+    from tui_factu import journal
+    t0 = time.perf_counter()
+    rep = journal.verify()
+    elapsed = time.perf_counter() - t0
+    records = sum(c.records for c in rep.chains)
+    ours = records / elapsed
+    pub = journal.public_key()[1]
+    sample = rows[: min(len(rows), 20_000)]
+    t0 = time.perf_counter()
+    for r in sample:
+        pub.verify(base64.urlsafe_b64decode(r[7]), bytes.fromhex(r[6]))
+    floor = len(sample) / (time.perf_counter() - t0)
+    state = "intact" if rep.ok else "ALTÉRÉ"
+    report(f"verify ({records:,} sceaux, {state}; /s)".replace(",", " "), ours, floor, "/s",
+           ">= 0.6 × crypto", ours >= 0.6 * floor)
+
+
+def bench_lookup():
+    from tui_factu import catalog
+    from tui_factu.models import db
+    rng = random.Random(3)
+    prefixes = [f"B{rng.randint(0, 9999):04d}" for _ in range(300)]
+    times = []
+    for p in prefixes:
+        t0 = time.perf_counter()
+        catalog.find_customers(p)
+        times.append((time.perf_counter() - t0) * 1000)
+    ours = statistics.median(times)
+    conn = db.connection()
+    times = []
+    for p in prefixes:
+        t0 = time.perf_counter()
+        conn.execute("SELECT * FROM customer WHERE code >= ? AND code < ? ORDER BY code LIMIT 20",
+                     (p, p + "\uffff")).fetchall()
+        times.append((time.perf_counter() - t0) * 1000)
+    floor = statistics.median(times)
+    report("recherche client par préfixe (ms, médiane)", ours, floor, "ms", "< 5 ms", ours < 5)
+    times = []
+    for p in prefixes:
+        t0 = time.perf_counter()
+        catalog.find_products("P" + p[1:])
+        times.append((time.perf_counter() - t0) * 1000)
+    ours_p = statistics.median(times)
+    report("recherche produit par préfixe (ms, médiane)", ours_p, floor, "ms", "< 5 ms", ours_p < 5)
+
+
+def bench_list(tmp: Path, n: int):
+    """First page of the document list among n documents (headers only)."""
+    from tui_factu import db as database, documents
+    from tui_factu.models import db
+    path = tmp / "list.db"
+    _connect(path)
+    conn = db.connection()
+    with db.atomic():
+        conn.execute("INSERT INTO customer (code, name, name_key, kind, siren, siret, vat_number, email, phone,"
+                     " line1, line2, postcode, city, country, delivery_name, delivery_line1, delivery_line2,"
+                     " delivery_postcode, delivery_city, delivery_country, salesperson, notes, active)"
+                     " VALUES ('L1', 'Liste', 'liste', 'company', '', '', '', '', '', '', '', '', '', 'FR',"
+                     " '', '', '', '', '', '', '', '', 1)")
+        conn.executemany(
+            "INSERT INTO document (kind, type, status, number, date, customer_id, reference, notes, currency,"
+            " source_refs, returns_goods, version, line_total, allowance_total, charge_total, tax_basis_total,"
+            " tax_total, grand_total, prepaid, rounding, due, sealed, created_at, created_by)"
+            " VALUES (?, 'standard', 'validated', ?, '2026-06-01', 1, '', '', 'EUR', '[]', 1, 1, 100, 0, 0,"
+            " 100, 20, 120, 0, 0, 120, 0, '', '')",
+            ((("invoice", "quote", "order", "delivery")[i % 4], f"X{i:07d}") for i in range(n)))
+    timings = {}
+    for label, kwargs in (("toutes", {}), ("factures", {"kind": "invoice"})):
+        times = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            documents.listing(limit=50, descending=True, **kwargs)
+            times.append((time.perf_counter() - t0) * 1000)
+        timings[label] = statistics.median(times)
+    times = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        conn.execute("SELECT d.id, d.kind, d.number, d.status, d.date, c.code, c.name, d.grand_total FROM document d"
+                     " JOIN customer c ON c.id = d.customer_id WHERE d.kind = 'invoice'"
+                     " ORDER BY d.id DESC LIMIT 50").fetchall()
+        times.append((time.perf_counter() - t0) * 1000)
+    floor = statistics.median(times)
+    report(f"liste, 1re page parmi {n:,} documents (ms)".replace(",", " "), timings["factures"], floor, "ms",
+           "< 50 ms", timings["factures"] < 50)
+    database.db.close()
+
+
+def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
+    from tui_factu import db as database, journal
+    tmp = Path(tempfile.mkdtemp(prefix="tui-factu-bench-"))
+    os.environ["TUI_FACTU_KEYS"] = str(tmp / "keys")
+    journal._keys.clear()
+    database.set_user("bench")
+    print(f"Base synthétique dans {tmp} : {n_docs:,} factures scellées de 5 lignes, "
+          f"100 000 clients et produits".replace(",", " "), flush=True)
+    t0 = time.perf_counter()
+    _connect(tmp / "bench.db")
+    rows = _bulk_base(n_docs)
+    print(f"  construite en {time.perf_counter() - t0:.1f} s", flush=True)
+    bench_lookup()
+    bench_verify(rows)
+    bench_validate(tmp)
+    database.db.close()
+    if list_docs:
+        bench_list(tmp, list_docs)
+    for extra in _extras():
+        extra(tmp)
+    failed = [r for r in RESULTS if not r[6]]
+    print(f"{len(RESULTS) - len(failed)}/{len(RESULTS)} mesures dans le budget")
+    import shutil
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _extras():
+    """Measures contributed by the printers and screens (composition root wires them)."""
+    return list(EXTRAS)
+
+
+EXTRAS = []
