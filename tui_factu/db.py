@@ -234,7 +234,7 @@ _compiled: dict = {}
 def prepared(key: str, build, *args) -> list[tuple]:
     """Rows of `build(*slots)` for these args; build must return a SELECT whose parameters are
     only the slots it receives (ints or strings, passed through unconverted)."""
-    entry = _compiled.get((key, id(db.obj)))
+    entry = _compiled.get((key, type(db.obj)))
     if entry is None:
         slots = [(_SlotStr(f"\x00slot{i}\x00") if isinstance(a, str) else _Slot(-7_000_000_000 - i))
                  for i, a in enumerate(args)]
@@ -249,7 +249,7 @@ def prepared(key: str, build, *args) -> list[tuple]:
         converters = [getattr(f, "python_value", None) if isinstance(f, pw.Field) else
                       getattr(f, "_coerce_fn", None) for f in (query._returning or ())]
         converters = [c if callable(c) else None for c in converters]
-        entry = _compiled[(key, id(db.obj))] = (sql, order, converters)
+        entry = _compiled[(key, type(db.obj))] = (sql, order, converters)
     sql, order, converters = entry
     values = [args[i] if kind == "slot" else i for kind, i in order]
     cursor = db.execute_sql(sql, values)
@@ -261,11 +261,11 @@ def prepared(key: str, build, *args) -> list[tuple]:
 
 def prepared_models(key: str, model, build, *args) -> list:
     """Like prepared(), handing out model instances (build selects whole rows of `model`)."""
-    entry = _compiled.get(("names", key, id(db.obj)))
+    entry = _compiled.get(("names", key, type(db.obj)))
     rows = prepared(key, build, *args)
     if entry is None:
         names = [f.name for f in build(*args)._returning]
-        entry = _compiled[("names", key, id(db.obj))] = names
+        entry = _compiled[("names", key, type(db.obj))] = names
     out = []
     for row in rows:
         obj = model.__new__(model)
