@@ -96,7 +96,7 @@ def _bulk_base(n_docs: int, n_catalog: int = 100_000):
     # Seal them as validation would (same payload builder, same key, same chain).
     key, key_id = journal._signing()
     prev, rows = "", []
-    for seq, (chain, number, payload) in enumerate(sealing.document_payloads(), start=1):
+    for seq, (chain, number, _, payload) in enumerate(sealing.document_payloads(), start=1):
         text = journal.canonical(payload)
         digest = journal.record_hash(chain, seq, prev, text)
         sig = base64.urlsafe_b64encode(key.sign(digest)).decode()

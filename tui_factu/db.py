@@ -276,3 +276,19 @@ def prepared_models(key: str, model, build, *args) -> list:
             obj.__data__[model._meta.fields[name].name] = value
         out.append(obj)
     return out
+
+
+def stream(query):
+    """Iterates a SELECT's rows as tuples without peewee's per-row machinery (bulk reads:
+    verify, exports). Only scaled numbers are converted (to Decimal); dates stay as the driver
+    hands them (ISO text on SQLite), text and integers as they are."""
+    from .money import ScaledField
+    sql, params = query.sql()
+    converters = [f.python_value if isinstance(f, ScaledField) else None for f in query._returning]
+    cursor = db.execute_sql(sql, params)
+    while True:
+        rows = cursor.fetchmany(2000)
+        if not rows:
+            return
+        for row in rows:
+            yield tuple(v if c is None or v is None else c(v) for c, v in zip(converters, row))

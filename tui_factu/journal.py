@@ -223,7 +223,7 @@ class Report:
 
 
 def _check_signatures(args) -> list[int]:
-    """Returns the indexes whose signature fails (runs in worker processes)."""
+    """Indexes whose signature fails (runs in a worker process)."""
     pub_raw, items = args
     pub = Ed25519PublicKey.from_public_bytes(pub_raw)
     bad = []
@@ -235,36 +235,117 @@ def _check_signatures(args) -> list[int]:
     return bad
 
 
-def verify_signatures(pub: Ed25519PublicKey, items: list, workers: int | None = None) -> set[int]:
+def _payload_digests(args) -> list[tuple]:
+    """(chain, number, doc id, sha256 of the canonical payload) for documents lo < id <= hi,
+    rebuilt from their rows (runs in a worker process with its own connection)."""
+    location, lo, hi = args
+    from .sealing import document_payloads
+    if location is not None:
+        database.connect(location)
+    return [(chain, number, doc_id, hashlib.sha256(canonical(p).encode()).digest())
+            for chain, number, doc_id, p in document_payloads(lo, hi)]
+
+
+def _pool_init():
+    database.db.obj = None     # never touch the parent's connection from a child
+
+
+PARALLEL_FROM = 4000
+
+
+def verify(workers: int | None = None) -> Report:
+    """Recomputes every record's hash and signature and every sealed document's payload.
+    Large journals are checked on every core: signatures in chunks, payloads by id range."""
     from cryptography.hazmat.primitives import serialization as s
-    raw = pub.public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
-    workers = workers or min(os.cpu_count() or 1, 4)
-    if len(items) < 4000 or workers == 1:
-        return set(_check_signatures((raw, items)))
-    size = -(-len(items) // (workers * 4))
-    chunks = [(raw, items[i:i + size]) for i in range(0, len(items), size)]
-    bad: set[int] = set()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(_check_signatures, chunks):
-            bad.update(result)
-    return bad
-
-
-def verify() -> Report:
-    from .sealing import document_payloads   # rebuilding payloads knows the document tables
+    from .models import Document
     report = Report()
     keyinfo = public_key()
-    rows = (JournalRecord.select(JournalRecord.chain, JournalRecord.seq, JournalRecord.action,
-                                 JournalRecord.ref, JournalRecord.payload,
-                                 JournalRecord.prev_signature, JournalRecord.hash,
-                                 JournalRecord.signature, JournalRecord.key_id,
-                                 JournalRecord.format_version)
-            .order_by(JournalRecord.chain, JournalRecord.seq).tuples())
+    n_docs = Document.select().where(Document.number.is_null(False)).count()
+    n_records = JournalRecord.select().count()
+    workers = workers or (os.cpu_count() or 1)
+    parallel = workers > 1 and max(n_docs, n_records) >= PARALLEL_FROM
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_init) if parallel else None
+    try:
+        digest_jobs = []
+        if pool:
+            max_id = Document.select(pw_max(Document.id)).scalar() or 0
+            step = max(500, -(-max_id // (workers * 12)))
+            digest_jobs = [pool.submit(_payload_digests, (database.location(), lo, lo + step))
+                           for lo in range(0, max_id, step)]
+        by_chain, sealed_refs, last, sign_jobs, where = _walk_records(keyinfo, pool)
+        if keyinfo is not None:
+            raw = keyinfo[1].public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
+            bad = set()
+            if pool:
+                for job in sign_jobs:
+                    bad.update(job.result())
+            else:
+                bad.update(_check_signatures((raw, sign_jobs)))
+            for i in sorted(bad):
+                chain, seq, ref = where[i]
+                by_chain[chain].fail(f"signature invalide à l'enregistrement n° {seq} ({ref})", ref)
+        for chain, mark in read_anchor().items():
+            rep = by_chain.setdefault(chain, ChainReport(chain))
+            have = last.get(chain)
+            if have is None or have[0] < mark["seq"]:
+                n = have[0] if have else 0
+                rep.fail(f"chaîne tronquée : dernier enregistrement n° {n}, "
+                         f"le journal en comptait au moins {mark['seq']}", have[3] if have else None)
+        rebuilt = []
+        if pool:
+            for job in digest_jobs:
+                rebuilt.extend(job.result())
+        else:
+            rebuilt = _payload_digests((None, 0, None))
+    finally:
+        if pool:
+            pool.shutdown()
+    seen: dict[str, set] = {}
+    for chain, number, doc_id, digest in sorted(rebuilt, key=lambda r: r[2]):
+        rep = by_chain.setdefault(chain, ChainReport(chain))
+        seen.setdefault(chain, set()).add(number)
+        stored = sealed_refs.get(chain, {}).get(number)
+        if stored is None:
+            rep.fail(f"document {number} scellé mais absent du journal", number)
+        elif stored[0] != digest:
+            from .sealing import payload_for
+            rep.fail(f"document {number} ne correspond plus à son scellement "
+                     f"({_differences(_stored_payload(chain, number), payload_for(doc_id))})", number)
+    for chain, refs in sealed_refs.items():
+        missing = [r for r in refs if r not in seen.get(chain, set())]
+        if missing:
+            by_chain[chain].fail(f"document {missing[0]} supprimé de la base", missing[0])
+    report.chains = [by_chain[c] for c in sorted(by_chain)]
+    return report
+
+
+def pw_max(field):
+    from peewee import fn
+    return fn.MAX(field)
+
+
+def _stored_payload(chain: str, number: str) -> str:
+    row = (JournalRecord.select(JournalRecord.payload)
+           .where((JournalRecord.chain == chain) & (JournalRecord.ref == number)
+                  & (JournalRecord.action == "validate")).order_by(JournalRecord.seq).first())
+    return row.payload if row else "{}"
+
+
+def _walk_records(keyinfo, pool):
+    """Walks every chain in order: sequence, link to the previous signature, hash. Signature
+    checks go to the pool in chunks as they come (or are returned as one list)."""
+    from cryptography.hazmat.primitives import serialization as s
+    raw = keyinfo[1].public_bytes(s.Encoding.Raw, s.PublicFormat.Raw) if keyinfo else None
+    rows = database.stream(JournalRecord.select(
+        JournalRecord.chain, JournalRecord.seq, JournalRecord.action, JournalRecord.ref,
+        JournalRecord.payload, JournalRecord.prev_signature, JournalRecord.hash,
+        JournalRecord.signature, JournalRecord.key_id, JournalRecord.format_version)
+        .order_by(JournalRecord.chain, JournalRecord.seq))
     by_chain: dict[str, ChainReport] = {}
-    to_sign, where = [], []
+    sealed_refs: dict[str, dict[str, tuple]] = {}
     last: dict[str, tuple] = {}
-    sealed_refs: dict[str, dict[str, str]] = {}
-    for chain, seq, action, ref, payload, prev, digest_hex, sig, key_id, version in rows.iterator():
+    pending, jobs, where = [], [], []
+    for chain, seq, action, ref, payload, prev, digest_hex, sig, key_id, version in rows:
         rep = by_chain.get(chain)
         if rep is None:
             rep = by_chain[chain] = ChainReport(chain)
@@ -281,39 +362,18 @@ def verify() -> Report:
         elif keyinfo is None or key_id != keyinfo[0]:
             rep.fail(f"enregistrement n° {seq} ({ref}) signé par une clé inconnue", ref)
         else:
-            to_sign.append((len(where), digest, sig))
+            pending.append((len(where), digest, sig))
             where.append((chain, seq, ref))
+            if pool and len(pending) >= 2000:
+                jobs.append(pool.submit(_check_signatures, (raw, pending)))
+                pending = []
         if chain in DOCUMENT_CHAINS.values() and action == "validate":
-            sealed_refs.setdefault(chain, {})[ref] = payload
-    if keyinfo is not None and to_sign:
-        for i in sorted(verify_signatures(keyinfo[1], to_sign)):
-            chain, seq, ref = where[i]
-            by_chain[chain].fail(f"signature invalide à l'enregistrement n° {seq} ({ref})", ref)
-    # Tail anchor: a chain shorter than what was last written has lost its tail.
-    for chain, mark in read_anchor().items():
-        rep = by_chain.setdefault(chain, ChainReport(chain))
-        have = last.get(chain)
-        if have is None or have[0] < mark["seq"]:
-            n = have[0] if have else 0
-            rep.fail(f"chaîne tronquée : dernier enregistrement n° {n}, "
-                     f"le journal en comptait au moins {mark['seq']}", have[3] if have else None)
-    # Content: every sealed document must still produce the payload it was sealed with.
-    seen: dict[str, set] = {}
-    for chain, number, payload in document_payloads():
-        rep = by_chain.setdefault(chain, ChainReport(chain))
-        seen.setdefault(chain, set()).add(number)
-        stored = sealed_refs.get(chain, {}).get(number)
-        if stored is None:
-            rep.fail(f"document {number} scellé mais absent du journal", number)
-        elif stored != canonical(payload):
-            rep.fail(f"document {number} ne correspond plus à son scellement "
-                     f"({_differences(stored, payload)})", number)
-    for chain, refs in sealed_refs.items():
-        missing = [r for r in refs if r not in seen.get(chain, set())]
-        if missing:
-            by_chain[chain].fail(f"document {missing[0]} supprimé de la base", missing[0])
-    report.chains = [by_chain[c] for c in sorted(by_chain)]
-    return report
+            sealed_refs.setdefault(chain, {})[ref] = (hashlib.sha256(payload.encode()).digest(),)
+    if pool:
+        if pending:
+            jobs.append(pool.submit(_check_signatures, (raw, pending)))
+        return by_chain, sealed_refs, last, jobs, where
+    return by_chain, sealed_refs, last, pending, where
 
 
 FIELD_LABELS = {"lines": "lignes", "customer": "client", "customer_code": "client lié", "seller": "vendeur", "totals": "totaux",

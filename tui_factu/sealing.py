@@ -5,7 +5,7 @@ it here from the rows as they are now, in bulk.
 """
 import json
 
-from .db import prepared
+from .db import prepared, stream
 from .journal import DOCUMENT_CHAINS
 from .models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat
 
@@ -66,7 +66,7 @@ def payload(doc: tuple, lines: list, adjustments: list, vat: list) -> dict:
 
 def _grouped(query, doc_ids_in_order):
     """Merge-joins child rows (ordered by document id) onto the documents' order."""
-    it = iter(query.tuples().iterator())
+    it = stream(query)
     pending = next(it, None)
     for doc_id in doc_ids_in_order:
         group = []
@@ -79,8 +79,8 @@ def _grouped(query, doc_ids_in_order):
 
 
 def _rows(where_doc, where_child_line, where_child_adj, where_child_vat, batch=20000):
-    docs = list(Document.select(*_DOC).join(Customer, on=(Document.customer == Customer.id))
-                .where(where_doc).order_by(Document.id).tuples())
+    docs = list(stream(Document.select(*_DOC).join(Customer, on=(Document.customer == Customer.id))
+                       .where(where_doc).order_by(Document.id)))
     for start in range(0, len(docs), batch):
         part = docs[start:start + batch]
         lo, hi = part[0][0], part[-1][0]
@@ -112,10 +112,14 @@ def payload_for(document_id: int) -> dict:
     return payload(doc, lines, adjs, vats)
 
 
-def document_payloads():
-    """(chain, number, payload) for every sealed document, as its rows are now."""
-    # Every numbered document, whatever its `sealed` flag says: flipping the flag hides nothing.
-    for doc, lines, adjs, vats in _rows(Document.number.is_null(False), DocumentLine.id.is_null(False),
+def document_payloads(lo: int = 0, hi: int | None = None):
+    """(chain, number, document id, payload) for every numbered document with lo < id <= hi,
+    as its rows are now. Every numbered document, whatever its `sealed` flag says: flipping the
+    flag hides nothing."""
+    where = Document.number.is_null(False) & (Document.id > lo)
+    if hi is not None:
+        where &= Document.id <= hi
+    for doc, lines, adjs, vats in _rows(where, DocumentLine.id.is_null(False),
                                         DocumentAdjustment.id.is_null(False),
                                         DocumentVat.id.is_null(False)):
-        yield DOCUMENT_CHAINS[doc[1]], doc[3], payload(doc, lines, adjs, vats)
+        yield DOCUMENT_CHAINS[doc[1]], doc[3], doc[0], payload(doc, lines, adjs, vats)
