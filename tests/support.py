@@ -34,3 +34,45 @@ def make_shop():
     catalog.save_product({"code": "DEPL", "name": "Déplacement", "kind": "service",
                           "price": "35.00", "vat_rate": "20"})
     return {"customer": "C1", "person": "P1"}
+
+
+def escpos_paper(data: bytes, codepage: str = "cp1252") -> list[tuple[str, int]]:
+    """The printed lines of an ESC/POS job as (text, width multiplier), commands removed.
+    Knows the commands our slips use; an unknown one fails the test."""
+    lines, current, wide, i = [], bytearray(), 1, 0
+    fixed = {b"\x1b@": 0, b"\x1bt": 1, b"\x1b!": 1, b"\x1bE": 1, b"\x1ba": 1, b"\x1bd": 1,
+             b"\x1b-": 1, b"\x1bM": 1, b"\x1dh": 1, b"\x1dw": 1, b"\x1dH": 1, b"\x1df": 1,
+             b"\x1d!": 1, b"\x1bG": 1, b"\x1b2": 0, b"\x1b3": 1, b"\x1bJ": 1}
+    while i < len(data):
+        b = data[i]
+        two = data[i:i + 2]
+        if b == 0x0A:
+            lines.append((current.decode(codepage, errors="replace"), wide))
+            current = bytearray()
+            i += 1
+        elif two in fixed:
+            if two == b"\x1b!":
+                wide = 2 if data[i + 2] & 0x20 else 1
+            if two == b"\x1d!":
+                wide = (data[i + 2] >> 4) + 1
+            i += 2 + fixed[two]
+        elif two == b"\x1dV":
+            i += 3 if data[i + 2] in (0, 1, 48, 49) else 4
+        elif two == b"\x1dk":
+            m = data[i + 2]
+            if m >= 65:
+                n = data[i + 3]
+                i += 4 + n
+            else:
+                i = data.index(b"\x00", i + 3) + 1
+        elif two == b"\x1d(":
+            n = data[i + 3] + 256 * data[i + 4]
+            i += 5 + n
+        elif b < 0x20:
+            raise AssertionError(f"unknown ESC/POS command {data[i:i + 3]!r} at {i}")
+        else:
+            current.append(b)
+            i += 1
+    if current:
+        lines.append((current.decode(codepage, errors="replace"), wide))
+    return lines

@@ -175,8 +175,12 @@ def _migrate_2(migrator):
                                 models.Product.reorder_level))
 
 
+def _migrate_3(migrator):
+    """v3: the print queue (a new table: ensure_schema creates it)."""
+
+
 # version -> step; a step only adds, it never drops a column or a row.
-MIGRATIONS = {2: _migrate_2}
+MIGRATIONS = {2: _migrate_2, 3: _migrate_3}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

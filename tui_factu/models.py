@@ -271,5 +271,19 @@ class StockMove(Base):
         indexes = ((("product", "date"), False),)
 
 
+class PrintJob(Base):
+    """A print queue entry: the rendered bytes are kept, so a retry never loses or changes them."""
+    created_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+    what = pw.CharField()                         # slip | receipt | test
+    ref = pw.CharField(default="", index=True)    # document number
+    printer = pw.CharField()                      # URL
+    data = pw.BlobField()
+    state = pw.CharField(default="pending", index=True)   # pending | printed | failed
+    error = pw.TextField(default="")
+    attempts = pw.IntegerField(default=0)
+    printed_at = pw.CharField(null=True)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
-          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove]
+          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob]

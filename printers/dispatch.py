@@ -1,0 +1,84 @@
+"""Print orders as the CLI and the screens give them: render, queue, send, record.
+
+The queue and the print log are core services (tui_factu.printing): this module never touches
+the database itself. A job is queued before it is sent, so a printer that is down loses
+nothing: the job stays `failed` with its error and `retry` sends the same bytes again.
+"""
+from pathlib import Path
+
+from tui_factu import documents, printed, printing
+from tui_factu.errors import FactuError, StateError
+
+from . import escpos
+
+
+def document_pdf(ref: str, sign: bool = False) -> tuple[bytes, str]:
+    """(PDF bytes, file name). A validated document's second print says DUPLICATA."""
+    from . import documents as pdf_documents
+    doc = documents.resolve(ref)
+    duplicate = False
+    if doc.number:
+        duplicate = printing.log_print(doc.number, "pdf")
+    data = pdf_documents.pdf_bytes(doc.id, duplicate=duplicate)
+    if sign or _always_sign():
+        from . import signing
+        data = signing.sign_with_company_certificate(data)
+    return data, f"{doc.number or f'brouillon-{doc.id}'}.pdf"
+
+
+def _always_sign() -> bool:
+    from tui_factu import catalog
+    return catalog.company().always_sign
+
+
+def write_pdf(ref: str, out: str | None, sign: bool = False) -> Path:
+    data, name = document_pdf(ref, sign)
+    path = Path(out) if out else Path(name)
+    if path.is_dir():
+        path = path / name
+    tmp = path.with_suffix(".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as e:
+        raise FactuError(f"fichier : écriture impossible « {path} » ({e.strerror})", "-o", str(path)) from None
+    return path
+
+
+def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool = False) -> int:
+    """Queues and sends a delivery slip (or a counter receipt). Returns the job id; raises a
+    FactuError naming the printer and the job to retry when the printer fails."""
+    doc = documents.resolve(ref)
+    if doc.status == "draft":
+        raise StateError(f"{documents.label(doc)} est un brouillon : validez-le avant d'imprimer",
+                         "document", documents.label(doc))
+    if not receipt and doc.kind != "delivery":
+        raise StateError(f"{doc.number} n'est pas un bon de livraison (--receipt pour un ticket)",
+                         "document", doc.number)
+    target = printing.resolve(printer)
+    duplicate = printing.log_print(doc.number, "ticket" if receipt else "bon")
+    view = printed.view(doc.id, duplicate=duplicate)
+    columns, profile = int(target.get("columns", 42)), target.get("profile", "default")
+    data = (escpos.receipt(view, columns, profile) if receipt
+            else escpos.slip(view, columns, profile, qr=qr))
+    job = printing.enqueue("receipt" if receipt else "slip", doc.number, target["url"], data)
+    return send(job.id)
+
+
+def test(printer: str | None) -> int:
+    target = printing.resolve(printer)
+    data = escpos.test_page(int(target.get("columns", 42)), target.get("profile", "default"))
+    job = printing.enqueue("test", "", target["url"], data)
+    return send(job.id)
+
+
+def send(job_id: int) -> int:
+    job = printing.job(job_id)
+    try:
+        escpos.send(job.printer, bytes(job.data))
+    except escpos.PrinterError as e:
+        printing.mark(job.id, False, str(e))
+        raise FactuError(f"{e} — le travail n° {job.id} reste en file "
+                         f"(tui-factu queue retry {job.id})", "imprimante", job.printer) from None
+    printing.mark(job.id, True)
+    return job.id

@@ -1,0 +1,133 @@
+"""Factur-X EN 16931: CII XML built from the printed view with the factur-x library's own
+generator, then embedded as factur-x.xml in the PDF/A-3 (generate_from_file with separate
+input and output paths: the binary variant corrupts its input, factur-x issue #24)."""
+import os
+import tempfile
+from decimal import Decimal
+
+from facturx import generate_from_file, get_facturx_xml_from_pdf, xml_check_xsd
+from facturx.generate_xml import generate_xml
+
+from tui_factu import printed
+from tui_factu.money import fmt_plain
+from tui_factu.printed import Printed
+
+LEVEL = "en16931"
+
+
+def _m(value: Decimal) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def _party(snapshot: dict, with_legal: bool = True) -> dict:
+    addr = snapshot.get("address") or {}
+    party = {"name": snapshot.get("name") or "", "country_code": addr.get("country") or "FR",
+             "city": addr.get("city") or "", "postcode": addr.get("postcode") or "",
+             "addr_l1": addr.get("line1") or "", "addr_l2": addr.get("line2") or ""}
+    if with_legal and snapshot.get("siren"):
+        party["legal_identifier"] = snapshot["siren"]
+        party["legal_identifier_schemeid"] = "0002"      # SIREN
+    if snapshot.get("vat_number"):
+        party["vat_identifier"] = snapshot["vat_number"]
+    return {k: v for k, v in party.items() if v != ""}
+
+
+def data_dict(p: Printed) -> dict:
+    if not p.number:
+        raise ValueError("un brouillon n'a pas de Factur-X")
+    t = p.totals
+    d = {"BT-24": "urn:cen.eu:en16931:2017", "BT-1": p.number, "BT-2": p.date, "BT-3": p.type_code,
+         "BT-5": "EUR", "BT-106": _m(t["line_total"]), "BT-107": _m(t["allowance_total"]),
+         "BT-108": _m(t["charge_total"]), "BT-109": _m(t["tax_basis_total"]),
+         "BT-110": _m(t["tax_total"]), "BT-112": _m(t["grand_total"]), "BT-113": _m(t["prepaid"]),
+         "BT-114": _m(t["rounding"]), "BT-115": _m(t["due"]),
+         "BG-4": _party(p.seller), "BG-7": _party(p.customer, p.customer.get("kind") != "person")}
+    if p.due_date:
+        d["BT-9"] = p.due_date
+    # BT-72: when the goods or services were supplied (the delivery notes', else the invoice's
+    # date). Without any delivery data factur-x writes an xsi:nil element the XSD refuses.
+    deliveries = [r["date"] for r in p.source_refs if r.get("kind") == "delivery"]
+    d["BT-72"] = max(deliveries) if deliveries else p.date
+    if p.reference:
+        d["BT-13"] = p.reference[:60]
+    notes = [{"BT-22": m} for m in p.mentions]
+    notes.append({"BT-21": "REG", "BT-22": " · ".join(printed.seller_lines(p.seller)) or p.seller.get("name", "")})
+    d["BG-1"] = notes
+    if p.preceding:
+        d["BG-3"] = [{"BT-25": p.preceding["number"], "BT-26": p.preceding["date"]}]
+    else:
+        refs = [r for r in p.source_refs if r.get("kind") == "invoice"]
+        if refs:
+            d["BG-3"] = [{"BT-25": r["number"], "BT-26": r["date"]} for r in refs]
+    if p.delivery_address and p.delivery_address.get("city"):
+        da = p.delivery_address
+        d["BG-13"] = {"name": da.get("name") or p.customer.get("name"), "country_code": da.get("country") or "FR",
+                      "city": da.get("city"), "postcode": da.get("postcode") or "",
+                      "addr_l1": da.get("line1") or ""}
+    if p.seller.get("iban") and p.kind == "invoice":
+        d["BT-81"] = "58"             # SEPA credit transfer
+        d["BT-84"] = p.seller["iban"]
+        if p.seller.get("bic"):
+            d["BT-86"] = p.seller["bic"]
+    if p.payment_terms_days is not None and p.due_date:
+        d["BT-20"] = f"Paiement à {p.payment_terms_days} jours" if p.payment_terms_days else "Paiement à réception"
+
+    def adj(a):
+        item = {"amount": _m(a.amount), "reason": a.reason, "vat_category_code": a.vat_category,
+                "vat_rate": fmt_plain(a.vat_rate)}
+        return item
+    if p.allowances:
+        d["BG-20"] = [adj(a) for a in p.allowances]
+    if p.charges:
+        d["BG-21"] = [adj(c) for c in p.charges]
+    d["BG-23"] = []
+    for v in p.vat:
+        row = {"BT-116": _m(v["basis"]), "BT-117": _m(v["amount"]), "BT-118": v["category"],
+               "BT-119": fmt_plain(v["rate"])}
+        if v["exemption"]:
+            row["BT-120"], row["BT-121"] = v["exemption"]
+        d["BG-23"].append(row)
+    lines = []
+    for ln in p.lines:
+        if ln.net_amount is None:
+            continue
+        net_price = (ln.unit_price * (100 - ln.discount_percent) / 100).quantize(Decimal("0.0001"))
+        item = {"BT-126": str(ln.position), "BT-129": fmt_plain(ln.quantity), "BT-130": ln.unit,
+                "BT-131": _m(ln.net_amount), "BT-146": str(net_price), "BT-151": ln.vat_category,
+                "BT-152": fmt_plain(ln.vat_rate), "BT-153": ln.description.splitlines()[0][:200] or "-"}
+        if ln.discount_percent:
+            item["BT-148"] = str(ln.unit_price)
+            item["BT-147-00"] = [{"BT-147": str(ln.unit_price - net_price)}]
+        if ln.code:
+            item["BT-155"] = ln.code
+        lines.append(item)
+    d["BG-25"] = lines
+    return d
+
+
+def xml_bytes(p: Printed) -> bytes:
+    return generate_xml(data_dict(p), flavor="factur-x", level=LEVEL, check_xsd=True,
+                        check_schematron=False)
+
+
+def embed(pdf_bytes: bytes, xml: bytes) -> bytes:
+    """factur-x's generate_from_file, with separate input and output files."""
+    with tempfile.TemporaryDirectory(prefix="tui-factu-fx-") as tmp:
+        src, out = os.path.join(tmp, "in.pdf"), os.path.join(tmp, "out.pdf")
+        with open(src, "wb") as f:
+            f.write(pdf_bytes)
+        generate_from_file(src, xml, flavor="factur-x", level=LEVEL, check_xsd=False,
+                           output_pdf_file=out)
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def read_back(pdf_bytes: bytes) -> bytes:
+    """The embedded XML (for tests and for `tui-factu pdf --check`)."""
+    import io
+    name, xml = get_facturx_xml_from_pdf(io.BytesIO(pdf_bytes), check_xsd=False)
+    return xml
+
+
+def check_xsd(xml: bytes) -> bool:
+    return xml_check_xsd(xml, flavor="factur-x", level=LEVEL)

@@ -1,0 +1,24 @@
+"""The embedded TrueType font (reportlab's standard fonts are never embedded: not PDF/A)."""
+import os
+from pathlib import Path
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+DATA = Path(os.environ.get("TUI_FACTU_DATA", Path(__file__).resolve().parent.parent / "data"))
+REGULAR, BOLD = "DejaVu", "DejaVu-Bold"
+_done = []
+
+
+def register() -> str:
+    if not _done:
+        fonts = DATA / "fonts"
+        pdfmetrics.registerFont(TTFont(REGULAR, str(fonts / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "DejaVuSans-Bold.ttf")))
+        addMapping(REGULAR, 0, 0, REGULAR)
+        addMapping(REGULAR, 1, 0, BOLD)
+        addMapping(REGULAR, 0, 1, REGULAR)
+        addMapping(REGULAR, 1, 1, BOLD)
+        _done.append(True)
+    return REGULAR

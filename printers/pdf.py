@@ -1,0 +1,279 @@
+"""One layout family for every document kind, rendered with reportlab from the printed view
+(tui_factu.printed): figures come as stored, formatted the French way, never recomputed."""
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                TableStyle)
+
+from tui_factu import fr, printed
+from tui_factu.printed import Printed
+
+from . import fonts, pdfa
+
+INK = colors.Color(0.13, 0.13, 0.18)
+ACCENT = colors.Color(0.12, 0.30, 0.55)
+RULE = colors.Color(0.75, 0.78, 0.82)
+SHADE = colors.Color(0.93, 0.95, 0.97)
+WATERMARK = colors.Color(0.85, 0.85, 0.85)
+
+
+def _styles():
+    f = fonts.register()
+    base = ParagraphStyle("base", fontName=f, fontSize=8.5, leading=10.5, textColor=INK)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7, leading=8.5),
+        "bold": ParagraphStyle("bold", parent=base, fontName=fonts.BOLD),
+        "seller": ParagraphStyle("seller", parent=base, fontName=fonts.BOLD, fontSize=13, leading=16,
+                                 textColor=ACCENT),
+        "title": ParagraphStyle("title", parent=base, fontName=fonts.BOLD, fontSize=15, leading=18,
+                                alignment=TA_RIGHT, textColor=ACCENT),
+        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=9.5),
+        "section": ParagraphStyle("section", parent=base, fontName=fonts.BOLD, fontSize=8.5),
+        "note": ParagraphStyle("note", parent=base, fontSize=7.5, leading=9, textColor=colors.Color(0.3, 0.3, 0.35)),
+    }
+
+
+def _p(text, style) -> Paragraph:
+    return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
+
+
+def _address(block: dict | None) -> list[str]:
+    if not block:
+        return []
+    lines = [block.get("line1"), block.get("line2"),
+             " ".join(x for x in (block.get("postcode"), block.get("city")) if x)]
+    if block.get("country") and block.get("country") != "FR":
+        lines.append(block["country"])
+    return [x for x in lines if x]
+
+
+def _table(rows, widths, style, **kwargs) -> Table:
+    """Every table starts in the embedded font (a cell's default is Helvetica, never embedded)."""
+    t = Table(rows, colWidths=widths, **kwargs)
+    t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)] + list(style)))
+    return t
+
+
+class _Canvas(Canvas):
+    """Defers pages so that each can say "page n/N"; starts in the embedded font."""
+
+    def __init__(self, *args, **kwargs):
+        # platypus passes initialFontName=None: override it, or every page selects Helvetica
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or fonts.register()
+        kwargs["initialFontSize"] = kwargs.get("initialFontSize") or 9
+        super().__init__(*args, **kwargs)
+        self._pages = []
+
+    def showPage(self):
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self._footer(total)
+            super().showPage()
+        super().save()
+
+    def _footer(self, total):
+        info = getattr(self, "tf_footer", None)
+        if not info:
+            return
+        legal, mark = info
+        self.saveState()
+        if mark:
+            self.setFont(fonts.BOLD, 64)
+            self.setFillColor(WATERMARK)
+            self.translate(A4[0] / 2, A4[1] / 2)
+            self.rotate(35)
+            self.drawCentredString(0, 0, mark)
+            self.rotate(-35)
+            self.translate(-A4[0] / 2, -A4[1] / 2)
+        self.setFont(fonts.REGULAR, 6.5)
+        self.setFillColor(INK)
+        self.drawCentredString(A4[0] / 2, 10 * mm, legal)
+        self.drawRightString(A4[0] - 15 * mm, 6 * mm, f"page {self._pageNumber}/{total}")
+        self.restoreState()
+
+
+def _header(p: Printed, st) -> list:
+    s = p.seller
+    seller_block = [_p(printed.seller_name(s), st["seller"])]
+    seller_block += [_p(x, st["base"]) for x in _address(s.get("address"))]
+    contact = " · ".join(x for x in (s.get("phone"), s.get("email")) if x)
+    if contact:
+        seller_block.append(_p(contact, st["small"]))
+    title = p.title + (" (BROUILLON)" if p.draft else "")
+    doc_block = [_p(title, st["title"]),
+                 _p(f"N° {p.number}" if p.number else "Sans numéro (brouillon)", st["right"]),
+                 _p(f"Date : {fr.date(p.date)}", st["right"])]
+    if p.is_invoice and p.due_date:
+        doc_block.append(_p(f"Échéance : {fr.date(p.due_date)}", st["right"]))
+    if p.kind == "quote" and p.validity_date:
+        doc_block.append(_p(f"Valable jusqu'au : {fr.date(p.validity_date)}", st["right"]))
+    if p.duplicate:
+        doc_block.append(_p("DUPLICATA", st["title"]))
+    t = _table([[seller_block, doc_block]], [100 * mm, 80 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
+    return [t, Spacer(1, 6 * mm)]
+
+
+def _parties(p: Printed, st) -> list:
+    c = p.customer
+    bill = [_p("Client", st["small"]), _p(c.get("name", ""), st["bold"])]
+    bill += [_p(x, st["base"]) for x in _address(c.get("address"))]
+    ids = []
+    if c.get("siren"):
+        ids.append(f"SIREN {c['siren']}")
+    if c.get("vat_number"):
+        ids.append(f"TVA {c['vat_number']}")
+    if ids:
+        bill.append(_p(" · ".join(ids), st["small"]))
+    bill.append(_p(f"Code client {c.get('code', '')}", st["small"]))
+    left = []
+    d = p.delivery_address
+    if d and _address(d) != _address(c.get("address")):
+        left = [_p("Adresse de livraison", st["small"]), _p(d.get("name") or c.get("name"), st["bold"])]
+        left += [_p(x, st["base"]) for x in _address(d)]
+    refs = []
+    if p.reference:
+        refs.append(f"Votre référence (bon de commande) : {p.reference}")
+    names = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison", "invoice": "Facture"}
+    for r in p.source_refs:
+        refs.append(f"{names.get(r['kind'], r['kind'])} n° {r['number']} du {fr.date(r['date'])}")
+    left += [_p(x, st["small"]) for x in refs]
+    t = _table([[left or "", bill]], [95 * mm, 85 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP"),
+                           ("BOX", (1, 0), (1, 0), 0.5, RULE),
+                           ("LEFTPADDING", (0, 0), (0, 0), 0),
+                           ("LEFTPADDING", (1, 0), (1, 0), 6), ("TOPPADDING", (1, 0), (1, 0), 4),
+                           ("BOTTOMPADDING", (1, 0), (1, 0), 6)])
+    return [t, Spacer(1, 6 * mm)]
+
+
+def _lines_table(p: Printed, st) -> Table:
+    priced = p.kind != "delivery"
+    if priced:
+        head = ["Désignation", "Qté", "Unité", "P.U. HT", "Rem.", "TVA", "Montant HT"]
+        widths = [74 * mm, 15 * mm, 16 * mm, 21 * mm, 15 * mm, 13 * mm, 26 * mm]
+    else:
+        head = ["Réf.", "Désignation", "Qté livrée", "Unité", "Reste à livrer"]
+        widths = [24 * mm, 96 * mm, 20 * mm, 18 * mm, 22 * mm]
+    rows = [[_p(h, st["bold"]) for h in head]]
+    style = [("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("ALIGN", (1 if priced else 2, 0), (-1, -1), "RIGHT"), ("FONTSIZE", (0, 0), (-1, -1), 8),
+             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    for ln in p.lines:
+        r = len(rows)
+        if ln.kind in ("section", "text"):
+            rows.append([_p(ln.description, st["section"] if ln.kind == "section" else st["note"])]
+                        + [""] * (len(head) - 1))
+            style.append(("SPAN", (0, r), (-1, r)))
+            if ln.kind == "section":
+                style.append(("BACKGROUND", (0, r), (-1, r), SHADE))
+            continue
+        if ln.kind == "subtotal":
+            if priced:
+                rows.append([_p(ln.description or "Sous-total", st["bold"]), "", "", "", "", "",
+                             fr.amount(ln.subtotal)])
+                style.append(("SPAN", (0, r), (-2, r)))
+                style.append(("LINEABOVE", (-1, r), (-1, r), 0.5, INK))
+            continue
+        desc = _p(ln.description + (f"\nRéf. {ln.code}" if ln.code and priced else ""), st["cell"])
+        if priced:
+            rows.append([desc, fr.number(ln.quantity), ln.unit_label, fr.price(ln.unit_price),
+                         fr.percent(ln.discount_percent) if ln.discount_percent else "",
+                         fr.percent(ln.vat_rate) if ln.vat_category == "S" else ln.vat_category,
+                         fr.amount(ln.net_amount)])
+        else:
+            rows.append([ln.code, desc, fr.number(ln.quantity), ln.unit_label,
+                         fr.number(ln.remaining) if ln.remaining is not None else ""])
+        style.append(("LINEBELOW", (0, r), (-1, r), 0.25, RULE))
+    return _table(rows, widths, style, repeatRows=1)
+
+
+def _totals(p: Printed, st) -> list:
+    t = p.totals
+    rows = [["Total lignes HT", fr.amount(t["line_total"], True)]]
+    for a in p.allowances:
+        rows.append([f"Remise : {a.reason} (TVA {fr.percent(a.vat_rate)})", "−" + fr.amount(a.amount, True)])
+    for c in p.charges:
+        rows.append([f"{c.reason} (TVA {fr.percent(c.vat_rate)})", fr.amount(c.amount, True)])
+    if p.allowances or p.charges:
+        rows.append(["Total HT", fr.amount(t["tax_basis_total"], True)])
+    rows.append(["Total TVA", fr.amount(t["tax_total"], True)])
+    rows.append(["Total TTC", fr.amount(t["grand_total"], True)])
+    if t["prepaid"]:
+        rows.append(["Déjà versé", "−" + fr.amount(t["prepaid"], True)])
+    if t["rounding"]:
+        rows.append(["Arrondi", fr.amount(t["rounding"], True)])
+    label = "Net à payer" if p.kind != "credit_note" else "Montant de l'avoir"
+    if p.kind in ("quote", "order"):
+        label = "Total TTC"
+        rows.pop()
+    rows.append([label, fr.amount(t["due"], True)])
+    totals = _table(rows, [62 * mm, 28 * mm], [("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                                ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),
+                                ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
+                                ("BACKGROUND", (0, -1), (-1, -1), SHADE)])
+    vat_rows = [["TVA", "Base HT", "Montant"]]
+    for v in p.vat:
+        name = f"{fr.percent(v['rate'])}" if v["category"] == "S" else f"{v['category']} ({v['label']})"
+        vat_rows.append([name, fr.amount(v["basis"]), fr.amount(v["amount"])])
+    vat = _table(vat_rows, [34 * mm, 28 * mm, 24 * mm], [("FONTSIZE", (0, 0), (-1, -1), 7.5),
+                             ("FONTNAME", (0, 0), (-1, 0), fonts.BOLD), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                             ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE)])
+    both = _table([[vat, totals]], [90 * mm, 90 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("ALIGN", (1, 0), (1, 0), "RIGHT")])
+    return [Spacer(1, 4 * mm), KeepTogether(both)]
+
+
+def _footer_blocks(p: Printed, st) -> list:
+    out = [Spacer(1, 5 * mm)]
+    s = p.seller
+    if p.is_invoice and p.kind == "invoice" and s.get("iban"):
+        out.append(_p(f"Règlement par virement — IBAN {s['iban']}" + (f" — BIC {s['bic']}" if s.get("bic") else ""),
+                      st["bold"]))
+    for m in p.mentions:
+        out.append(_p(m, st["note"]))
+    if p.notes:
+        out += [Spacer(1, 2 * mm), _p(p.notes, st["base"])]
+    if p.kind in ("quote", "delivery"):
+        label = "Bon pour accord" if p.kind == "quote" else "Reçu conforme — nom, date et signature"
+        box = _table([[_p(label, st["small"])], [""]], [74 * mm], [("BOX", (0, 0), (-1, -1), 0.5, RULE)], rowHeights=[5 * mm, 22 * mm])
+        wrap = _table([["", box]], [100 * mm, 80 * mm], [])
+        out += [Spacer(1, 4 * mm), KeepTogether(wrap)]
+    return out
+
+
+def render(p: Printed) -> bytes:
+    """The PDF/A-3b bytes of one document (without Factur-X)."""
+    st = _styles()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
+                            topMargin=14 * mm, bottomMargin=18 * mm,
+                            title=f"{p.title} {p.reference_label}", author=p.seller.get("name", ""),
+                            creator="tui-factu")
+    story = _header(p, st) + _parties(p, st) + [_lines_table(p, st)]
+    if p.kind != "delivery":
+        story += _totals(p, st)
+    story += _footer_blocks(p, st)
+    legal = " · ".join([printed.seller_name(p.seller)] + printed.seller_lines(p.seller))
+    mark = "BROUILLON" if p.draft else ("DUPLICATA" if p.duplicate else "")
+
+    def canvas(*args, **kwargs):
+        c = _Canvas(*args, **kwargs)
+        c.tf_footer = (legal, mark)
+        return c
+    doc.build(story, canvasmaker=canvas)
+    return pdfa.finish(buf.getvalue(), f"{p.title} {p.reference_label}")

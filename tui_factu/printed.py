@@ -1,0 +1,232 @@
+"""What a printed document says: the frozen parties, the stored lines and totals, and every
+mention the law asks for (legal-fr.md §1). PDF, Factur-X and thermal slips all render this;
+none of them reads the database or computes a figure."""
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import catalog, documents, fr
+from .catalog import UNITS
+from .models import PRICED_LINE_KINDS, Customer, Document
+from .money import ZERO
+from .totals import EXEMPTIONS, VAT_CATEGORIES
+
+TITLES = {"quote": "DEVIS", "order": "BON DE COMMANDE", "delivery": "BON DE LIVRAISON",
+          "invoice": "FACTURE", "credit_note": "AVOIR"}
+TYPE_TITLES = {"deposit": "FACTURE D'ACOMPTE", "progress": "FACTURE DE SITUATION",
+               "final": "FACTURE DE SOLDE"}
+# UNTDID 1001 (BT-3)
+TYPE_CODES = {"standard": "380", "deposit": "386", "progress": "380", "final": "380"}
+INVOICE_KINDS = ("invoice", "credit_note")
+
+
+@dataclass
+class Line:
+    position: int
+    kind: str
+    description: str
+    code: str = ""
+    quantity: Decimal | None = None
+    unit: str = "C62"
+    unit_price: Decimal | None = None
+    discount_percent: Decimal = ZERO
+    vat_rate: Decimal | None = None
+    vat_category: str | None = None
+    net_amount: Decimal | None = None
+    subtotal: Decimal | None = None        # on subtotal lines
+    remaining: Decimal | None = None       # delivery notes: still to deliver on the order
+    barcode: str = ""
+
+    @property
+    def unit_label(self) -> str:
+        return UNITS.get(self.unit, self.unit)
+
+
+@dataclass
+class Printed:
+    id: int
+    kind: str
+    type: str
+    title: str
+    number: str | None
+    status: str
+    date: object
+    due_date: object
+    validity_date: object
+    seller: dict
+    customer: dict
+    delivery_address: dict | None
+    reference: str
+    notes: str
+    source_refs: list
+    preceding: dict | None
+    lines: list
+    allowances: list
+    charges: list
+    vat: list                               # dicts: category, rate, basis, amount, label, exemption
+    totals: dict                            # BT-106..BT-115, Decimals
+    payment_terms_days: int | None
+    mentions: list = field(default_factory=list)
+    draft: bool = False
+    duplicate: bool = False
+    type_code: str = "380"
+
+    @property
+    def is_invoice(self) -> bool:
+        return self.kind in INVOICE_KINDS
+
+    @property
+    def reference_label(self) -> str:
+        return self.number or f"brouillon #{self.id}"
+
+
+def view(doc: Document | int, duplicate: bool = False) -> Printed:
+    if isinstance(doc, int):
+        doc = documents.get(doc)
+    lines = documents.lines_of(doc.id)
+    if doc.customer_snapshot:
+        customer = json.loads(doc.customer_snapshot)
+    else:
+        customer = catalog.customer_snapshot(Customer.get_by_id(doc.customer_id))
+    seller = json.loads(doc.seller_snapshot) if doc.seller_snapshot else catalog.company_snapshot()
+    subtotals = _subtotals(lines)
+    remaining = _order_remaining(lines) if doc.kind == "delivery" else {}
+    barcodes = _barcodes(lines)
+    out_lines = [Line(ln.position, ln.kind, ln.description, ln.code, ln.quantity, ln.unit,
+                      ln.unit_price, ln.discount_percent or ZERO, ln.vat_rate, ln.vat_category,
+                      ln.net_amount, subtotals.get(ln.position), remaining.get(ln.id),
+                      barcodes.get(ln.product_id, "")) for ln in lines]
+    adjs = documents.adjustments_of(doc.id)
+    vat = [{"category": v.category, "rate": v.rate, "basis": v.basis, "amount": v.amount,
+            "label": VAT_CATEGORIES.get(v.category, v.category),
+            "exemption": EXEMPTIONS.get(v.category)} for v in documents.vat_of(doc.id)]
+    preceding = None
+    if doc.preceding_id:
+        p = documents.get(doc.preceding_id)
+        preceding = {"number": p.number, "date": p.date, "kind": p.kind}
+    cust_row = Customer.get_by_id(doc.customer_id)
+    terms = cust_row.payment_terms_days
+    if terms is None:
+        terms = catalog.company().payment_terms_days
+    title = TYPE_TITLES.get(doc.type, TITLES[doc.kind]) if doc.kind == "invoice" else TITLES[doc.kind]
+    p = Printed(
+        id=doc.id, kind=doc.kind, type=doc.type, title=title, number=doc.number, status=doc.status,
+        date=doc.date, due_date=doc.due_date, validity_date=doc.validity_date, seller=seller,
+        customer=customer, delivery_address=customer.get("delivery_address"),
+        reference=doc.reference, notes=doc.notes, source_refs=json.loads(doc.source_refs or "[]"),
+        preceding=preceding, lines=out_lines,
+        allowances=[a for a in adjs if not a.is_charge], charges=[a for a in adjs if a.is_charge],
+        vat=vat, totals={k: getattr(doc, k) for k in ("line_total", "allowance_total", "charge_total",
+                                                      "tax_basis_total", "tax_total", "grand_total",
+                                                      "prepaid", "rounding", "due")},
+        payment_terms_days=terms, draft=doc.status == "draft",
+        duplicate=duplicate and doc.status != "draft",
+        type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"))
+    p.mentions = mentions(p)
+    return p
+
+
+def _subtotals(lines) -> dict:
+    out, running = {}, ZERO
+    for ln in lines:
+        if ln.kind == "subtotal":
+            out[ln.position] = running
+            running = ZERO
+        elif ln.kind == "section":
+            running = ZERO
+        elif ln.kind in PRICED_LINE_KINDS and ln.net_amount is not None:
+            running += ln.net_amount
+    return out
+
+
+def _order_remaining(lines) -> dict:
+    """For each delivery line from an order: what is still to deliver on that order line."""
+    origins = [ln.origin_id for ln in lines if ln.origin_id]
+    if not origins:
+        return {}
+    from .models import DocumentLine
+    out = {}
+    src = {s.id: s for s in DocumentLine.select().where(DocumentLine.id.in_(origins))}
+    orders = {}
+    for ln in lines:
+        s = src.get(ln.origin_id)
+        if s is None:
+            continue
+        if s.document_id not in orders:
+            orders[s.document_id] = documents.remaining(documents.get(s.document_id), "delivery",
+                                                        validated_only=True)
+        out[ln.id] = max(ZERO, orders[s.document_id].get(s.position, ZERO))
+    return out
+
+
+def _barcodes(lines) -> dict:
+    from .models import Product
+    ids = [ln.product_id for ln in lines if ln.product_id]
+    if not ids:
+        return {}
+    return {p.id: p.barcode for p in Product.select(Product.id, Product.barcode).where(Product.id.in_(ids))}
+
+
+def nature(p: Printed) -> str:
+    kinds = {ln.kind for ln in p.lines if ln.kind in PRICED_LINE_KINDS}
+    goods = "goods" in kinds
+    services = bool(kinds & {"service", "labour", "equipment"})   # equipment is hired or serviced
+    if goods and services:
+        return "Livraison de biens et prestation de services"
+    return "Livraison de biens" if goods else "Prestation de services"
+
+
+def seller_lines(seller: dict) -> list[str]:
+    """The identity block every document carries (name, form, capital, RCS, SIREN, VAT)."""
+    out = []
+    form = seller.get("legal_form") or ""
+    capital = seller.get("capital")
+    if form:
+        out.append(f"{form}" + (f" au capital de {fr.amount(Decimal(capital), True)}" if capital else ""))
+    if seller.get("siren"):
+        rcs = f"RCS {seller['rcs_city']} " if seller.get("rcs_city") else "SIREN "
+        out.append(rcs + " ".join([seller["siren"][:3], seller["siren"][3:6], seller["siren"][6:]]))
+    if seller.get("siret"):
+        out.append(f"SIRET {seller['siret']}")
+    if seller.get("vat_number"):
+        out.append(f"N° TVA intracommunautaire {seller['vat_number']}")
+    return out
+
+
+def seller_name(seller: dict) -> str:
+    return seller.get("name", "") + (" EI" if seller.get("sole_trader") else "")
+
+
+def mentions(p: Printed) -> list[str]:
+    out = []
+    if p.kind == "credit_note" and p.preceding:
+        out.append(f"Avoir sur facture n° {p.preceding['number']} du {fr.date(p.preceding['date'])}")
+    for ref in p.source_refs:
+        if ref.get("kind") == "invoice" and p.kind == "invoice" and ref.get("replaces"):
+            out.append(f"Annule et remplace la facture n° {ref['number']} du {fr.date(ref['date'])}")
+    if p.kind == "quote":
+        if p.validity_date:
+            out.append(f"Devis valable jusqu'au {fr.date(p.validity_date)}.")
+        out.append("Devis gratuit. Bon pour accord : date, signature et cachet du client.")
+    if p.is_invoice:
+        out.append(f"Nature des opérations : {nature(p)}.")
+        if p.due_date:
+            terms = (f"{p.payment_terms_days} jours" if p.payment_terms_days else "à réception")
+            out.append(f"Paiement {terms}, échéance le {fr.date(p.due_date)}. Pas d'escompte pour "
+                       "paiement anticipé.")
+        rate = Decimal(p.seller.get("late_penalty_rate") or "0")
+        out.append("En cas de retard de paiement, pénalités au taux annuel de "
+                   + (fr.percent(rate) if rate else "trois fois le taux d'intérêt légal")
+                   + ", exigibles sans rappel.")
+        if p.customer.get("kind") != "person":
+            out.append(p.seller.get("recovery_indemnity") or catalog.DEFAULT_INDEMNITY)
+        if p.seller.get("vat_on_debits"):
+            out.append("Option pour le paiement de la taxe d'après les débits.")
+    for v in p.vat:
+        if v["exemption"]:
+            text = v["exemption"][0]
+            if v["category"] == "AE":
+                text = "Autoliquidation — TVA due par le preneur assujetti (art. 283-2 nonies du CGI)"
+            if text not in out:
+                out.append(text)
+    return out
