@@ -13,6 +13,8 @@ _done = []
 
 def register() -> str:
     if not _done:
+        from reportlab import rl_config
+        rl_config.useA85 = 0          # binary streams: smaller files, no ASCII85 encoding cost
         fonts = DATA / "fonts"
         pdfmetrics.registerFont(TTFont(REGULAR, str(fonts / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "DejaVuSans-Bold.ttf")))

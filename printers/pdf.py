@@ -83,6 +83,7 @@ class _Canvas(Canvas):
             self.__dict__.update(state)
             self._footer(total)
             super().showPage()
+        pdfa.add_to(self)
         super().save()
 
     def _footer(self, total):
@@ -263,7 +264,7 @@ def render(p: Printed) -> bytes:
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
                             topMargin=14 * mm, bottomMargin=18 * mm,
                             title=f"{p.title} {p.reference_label}", author=p.seller.get("name", ""),
-                            creator="tui-factu")
+                            subject=f"{p.title} {p.reference_label}", creator="tui-factu")
     story = _header(p, st) + _parties(p, st) + [_lines_table(p, st)]
     if p.kind != "delivery":
         story += _totals(p, st)
@@ -276,4 +277,4 @@ def render(p: Printed) -> bytes:
         c.tf_footer = (legal, mark)
         return c
     doc.build(story, canvasmaker=canvas)
-    return pdfa.finish(buf.getvalue(), f"{p.title} {p.reference_label}")
+    return buf.getvalue()

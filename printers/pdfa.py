@@ -1,12 +1,9 @@
-"""Turns a reportlab PDF into PDF/A-3b: an sRGB OutputIntent and XMP metadata (pdfaid 3B).
-Fonts are already embedded by the layout; Factur-X adds its own XMP on top for invoices."""
-import datetime as dt
-import io
+"""PDF/A-3b parts written by reportlab itself (no second pass): an sRGB OutputIntent and XMP
+metadata (pdfaid 3B) that agrees with the document information dictionary. Fonts are embedded
+by the layout; Factur-X adds its own XMP on top for invoices."""
 from xml.sax.saxutils import escape
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject,
-                           NumberObject, TextStringObject)
+from reportlab.pdfbase import pdfdoc
 
 _icc: list[bytes] = []
 
@@ -18,8 +15,10 @@ def srgb_profile() -> bytes:
     return _icc[0]
 
 
-def xmp(title: str, producer: str, created: dt.datetime) -> bytes:
-    stamp = created.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+def _xmp(info, stamp) -> bytes:
+    y, mo, d, h, mi, s = stamp.YMDhms
+    when = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{'+' if stamp.dhh >= 0 else '-'}" \
+           f"{abs(stamp.dhh):02d}:{abs(stamp.dmm):02d}"
     return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -28,42 +27,33 @@ def xmp(title: str, producer: str, created: dt.datetime) -> bytes:
     xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
    <pdfaid:part>3</pdfaid:part>
    <pdfaid:conformance>B</pdfaid:conformance>
-   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(info.title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{escape(info.author)}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(info.subject)}</rdf:li></rdf:Alt></dc:description>
    <dc:format>application/pdf</dc:format>
-   <xmp:CreateDate>{stamp}</xmp:CreateDate>
-   <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
-   <xmp:CreatorTool>tui-factu</xmp:CreatorTool>
-   <pdf:Producer>{escape(producer)}</pdf:Producer>
+   <xmp:CreateDate>{when}</xmp:CreateDate>
+   <xmp:ModifyDate>{when}</xmp:ModifyDate>
+   <xmp:CreatorTool>{escape(info.creator)}</xmp:CreatorTool>
+   <pdf:Producer>{escape(info.producer)}</pdf:Producer>
+   <pdf:Keywords>{escape(info.keywords)}</pdf:Keywords>
   </rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="w"?>""".encode()
 
 
-def finish(pdf_bytes: bytes, title: str, with_xmp: bool = True) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes)))
-    icc = DecodedStreamObject()
-    icc.set_data(srgb_profile())
-    icc.update({NameObject("/N"): NumberObject(3)})
-    intent = DictionaryObject({
-        NameObject("/Type"): NameObject("/OutputIntent"),
-        NameObject("/S"): NameObject("/GTS_PDFA1"),
-        NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB"),
-        NameObject("/Info"): TextStringObject("sRGB IEC61966-2.1"),
-        NameObject("/DestOutputProfile"): writer._add_object(icc),
-    })
-    writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
-    producer = "tui-factu (ReportLab)"
-    created = dt.datetime.now(dt.timezone.utc)
-    writer.add_metadata({"/Title": title, "/Producer": producer, "/Creator": "tui-factu",
-                         "/CreationDate": created.strftime("D:%Y%m%d%H%M%S+00'00'"),
-                         "/ModDate": created.strftime("D:%Y%m%d%H%M%S+00'00'")})
-    if with_xmp:
-        meta = DecodedStreamObject()
-        meta.set_data(xmp(title, producer, created))
-        meta.update({NameObject("/Type"): NameObject("/Metadata"),
-                     NameObject("/Subtype"): NameObject("/XML")})
-        writer._root_object[NameObject("/Metadata")] = writer._add_object(meta)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+def add_to(canvas) -> None:
+    """Call before the canvas saves: catalog gets /OutputIntents and /Metadata."""
+    doc = canvas._doc
+    icc = pdfdoc.PDFStream(pdfdoc.PDFDictionary({"N": 3}), srgb_profile())
+    intent = pdfdoc.PDFDictionary({
+        "Type": pdfdoc.PDFName("OutputIntent"), "S": pdfdoc.PDFName("GTS_PDFA1"),
+        "OutputConditionIdentifier": pdfdoc.PDFString("sRGB"),
+        "Info": pdfdoc.PDFString("sRGB IEC61966-2.1"), "DestOutputProfile": doc.Reference(icc)})
+    catalog = doc.Catalog
+    catalog.OutputIntents = pdfdoc.PDFArray([doc.Reference(intent)])
+    catalog.__NoDefault__ = list(catalog.__NoDefault__) + ["OutputIntents"]
+    meta = pdfdoc.PDFStream(pdfdoc.PDFDictionary({"Type": pdfdoc.PDFName("Metadata"),
+                                                  "Subtype": pdfdoc.PDFName("XML")}),
+                            _xmp(doc.info, doc._timeStamp), filters=[])
+    catalog.Metadata = doc.Reference(meta)

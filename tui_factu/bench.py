@@ -23,7 +23,7 @@ RESULTS = []
 def report(name, ours, baseline, unit, budget_text, ok):
     ratio = (ours / baseline) if baseline else float("nan")
     RESULTS.append((name, ours, baseline, unit, ratio, budget_text, ok))
-    print(f"{name:<44} {ours:>12,.1f} {unit:<8} baseline {baseline:>12,.1f}  ratio {ratio:6.2f}  "
+    print(f"{name:<44} {ours:>12,.2f} {unit:<4} baseline {baseline:>12,.3f}  ratio {ratio:7.2f}  "
           f"budget {budget_text:<18} {'OK' if ok else 'HORS BUDGET'}", flush=True)
 
 

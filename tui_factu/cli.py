@@ -371,7 +371,9 @@ def cmd_queue(args):
 
 
 def cmd_bench(args):
+    from printers import bench as printers_bench
     from . import bench
+    bench.EXTRAS.append(printers_bench.run)
     return bench.run(args.docs, args.list_docs)
 
 
