@@ -1,17 +1,104 @@
-"""The Textual application (placeholder until the TUI issue lands)."""
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+"""The Textual application: login, then the counter and back-office screens.
 
+Every binding has an id; ~/.config/tui-factu/keys.toml overrides them (App.set_keymap), e.g.
+    "editor.validate" = "f10"
+"""
+import tomllib
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from .commands import ScreensProvider
 
 class FactuApp(App):
+    CSS_PATH = "app.tcss"
     TITLE = "tui-factu"
-    BINDINGS = [("ctrl+q", "quit", "Quitter")]
+    COMMANDS = App.COMMANDS | {ScreensProvider}
+    BINDINGS = [Binding("ctrl+q", "quit", "Quitter", id="app.quit"),
+                Binding("f1,question_mark", "help", "Aide", id="app.help")]
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("tui-factu — l'interface arrive. En attendant : tui-factu --help")
-        yield Footer()
+    def __init__(self, user_hint: str = ""):
+        super().__init__()
+        self.user_name = ""
+        self.user_hint = user_hint
+
+    def on_mount(self) -> None:
+        self.load_keymap()
+        from .login import LoginScreen
+        self.push_screen(LoginScreen(self.user_hint))
+
+    def load_keymap(self) -> None:
+        import platformdirs
+        path = Path(platformdirs.user_config_dir("tui-factu")) / "keys.toml"
+        if path.exists():
+            try:
+                self.set_keymap(tomllib.loads(path.read_text()))
+            except (OSError, ValueError) as e:
+                self.notify(f"keys.toml ignoré : {e}", severity="warning")
+
+    # ---- navigation ------------------------------------------------------------------------
+    def logged_in(self, name: str) -> None:
+        from . import home
+        self.user_name = name
+        self.switch_screen(home.HomeScreen())
+
+    def company_name(self) -> str:
+        from tui_factu import catalog
+        return catalog.company().name or "société à configurer"
+
+    def pdf_dir(self) -> Path:
+        import platformdirs
+        d = Path(platformdirs.user_documents_dir()) / "tui-factu"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def home(self) -> None:
+        from .home import HomeScreen
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if not isinstance(self.screen, HomeScreen):
+            self.push_screen(HomeScreen())
+
+    def open_list(self, kind: str | None = None, title: str = "", **filters) -> None:
+        from .lists import DocumentList
+        self.push_screen(DocumentList(kind, title=title, **filters))
+
+    def action_open_list(self, kind: str) -> None:
+        self.open_list(kind)
+
+    def new_document(self, kind: str = "quote") -> None:
+        from .editor import EditorScreen
+        self.push_screen(EditorScreen(None, kind))
+
+    def action_new_document(self) -> None:
+        from tui_factu.models import KIND_LABELS
+        from .pickers import Choice
+        self.push_screen(Choice("Nouveau document", list(KIND_LABELS.items())),
+                         lambda kind: kind and self.new_document(kind))
+
+    def customers(self) -> None:
+        from .catalog import CustomersScreen
+        self.push_screen(CustomersScreen())
+
+    def products(self) -> None:
+        from .catalog import ProductsScreen
+        self.push_screen(ProductsScreen())
+
+    def action_customers(self) -> None:
+        self.customers()
+
+    def action_products(self) -> None:
+        self.products()
+
+    def help(self) -> None:
+        self.action_help()
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
 
 
-def run() -> None:
-    FactuApp().run()
+def run(user_hint: str = "") -> None:
+    FactuApp(user_hint).run()

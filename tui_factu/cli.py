@@ -34,7 +34,9 @@ def _json(data) -> None:
 
 def cmd_tui(args):
     from screens.app import run
-    run()
+    from . import users
+    linked = users.by_os_account()
+    run(args.user or (linked.name if linked else ""))
 
 
 def cmd_init(args):

@@ -727,7 +727,8 @@ def show(doc: Document) -> dict:
 
 
 def listing(kind: str | None = None, status: str | None = None, customer_id: int | None = None,
-            after_id: int | None = None, limit: int = 50, descending: bool = False) -> list[dict]:
+            after_id: int | None = None, limit: int = 50, descending: bool = False,
+            statuses: tuple = (), due_before=None, valid_until=None, number_prefix: str = "") -> list[dict]:
     """One keyset page of the document list (never OFFSET)."""
     q = (Document.select(Document.id, Document.kind, Document.number, Document.status, Document.date,
                          Customer.code, Customer.name, Document.grand_total)
@@ -740,6 +741,14 @@ def listing(kind: str | None = None, status: str | None = None, customer_id: int
         q = q.where(Document.status == status)
     if customer_id:
         q = q.where(Document.customer == customer_id)
+    if statuses:
+        q = q.where(Document.status.in_(list(statuses)))
+    if due_before:
+        q = q.where(Document.due_date < due_before)
+    if valid_until:
+        q = q.where((Document.validity_date >= dt.date.today()) & (Document.validity_date <= valid_until))
+    if number_prefix:
+        q = q.where((Document.number >= number_prefix) & (Document.number < number_prefix + "\uffff"))
     if after_id is not None:
         q = q.where(Document.id < after_id if descending else Document.id > after_id)
     q = q.order_by(Document.id.desc() if descending else Document.id).limit(limit)

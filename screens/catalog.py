@@ -1,0 +1,117 @@
+"""Customers and products: search first, then a form that checks SIREN, VAT, EAN in French."""
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_factu import catalog, fr
+from tui_factu.errors import FactuError
+
+from .pickers import Form
+from .widgets.base import FactuScreen
+from .widgets.field import Field
+
+CUSTOMER_FIELDS = [("code", "Code"), ("name", "Nom ou raison sociale"), ("kind", "Type (company / person)"),
+                   ("siren", "SIREN"), ("vat_number", "N° TVA intracommunautaire"), ("email", "Email"),
+                   ("phone", "Téléphone"), ("line1", "Adresse"), ("postcode", "Code postal"), ("city", "Ville"),
+                   ("payment_terms_days", "Délai de paiement (jours)"), ("salesperson", "Commercial")]
+PRODUCT_FIELDS = [("code", "Code"), ("name", "Désignation"), ("kind", "Type (goods / service / labour / equipment)"),
+                  ("unit", "Unité (C62, HUR, KGM…)"), ("price", "Prix de vente HT"), ("cost", "Prix de revient"),
+                  ("vat_rate", "Taux de TVA"), ("barcode", "Code-barres EAN"), ("family", "Famille"),
+                  ("stock_managed", "Stock géré (oui / non)")]
+
+
+class Browser(FactuScreen):
+    BINDINGS = [Binding("ctrl+n", "new", "Nouveau", id="catalog.new"),
+                Binding("escape", "app.pop_screen", "Retour", id="catalog.back")]
+    TITLE_TEXT = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"[b]{self.TITLE_TEXT}[/b] — tapez un code ou le début d'un nom", id="title")
+        yield Field("", id="search", placeholder="recherche")
+        yield OptionList(id="found")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search").focus()
+        self.search("")
+
+    @on(Field.Changed, "#search")
+    def _typed(self, event) -> None:
+        self.search(event.value)
+
+    @on(Field.Submitted, "#search")
+    def _enter(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @work(thread=True, exclusive=True)
+    def search(self, text: str) -> None:
+        rows = self.find(text)
+        self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows) -> None:
+        box = self.query_one(OptionList)
+        box.clear_options()
+        box.add_options([Option(label, id=key) for key, label in rows])
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event) -> None:
+        self.edit(event.option.id)
+
+    def action_new(self) -> None:
+        self.edit(None)
+
+    def _saved(self, values) -> None:
+        if values is None:
+            return
+        try:
+            self.save(values)
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify(f"« {values.get('code')} » enregistré.")
+        self.search(self.query_one("#search", Field).value)
+
+
+class CustomersScreen(Browser):
+    TITLE_TEXT = "Clients"
+
+    def find(self, text):
+        return [(c.code, f"{c.code:<9} {c.name[:36]:<36} {c.postcode:<6} {c.city[:16]}")
+                for c in catalog.find_customers(text, 100)]
+
+    def edit(self, code):
+        c = catalog.customer_by_code(code) if code else None
+        fields = [(k, label, getattr(c, k) if c else ("company" if k == "kind" else ""))
+                  for k, label in CUSTOMER_FIELDS]
+        self.app.push_screen(Form("Client", fields), self._saved)
+
+    def save(self, v):
+        data = {k: v[k] for k in ("code", "name", "kind", "siren", "vat_number", "email", "phone",
+                                  "payment_terms_days", "salesperson")}
+        data["address"] = {"line1": v["line1"], "postcode": v["postcode"], "city": v["city"], "country": "FR"}
+        catalog.save_customer(data)
+
+
+class ProductsScreen(Browser):
+    TITLE_TEXT = "Produits"
+
+    def find(self, text):
+        return [(p.code, f"{p.code:<10} {p.name[:38]:<38} {fr.price(p.price):>10}")
+                for p in catalog.find_products(text, 100)]
+
+    def edit(self, code):
+        p = catalog.product_by_code(code) if code else None
+
+        def value(k):
+            if not p:
+                return {"kind": "goods", "unit": "C62", "vat_rate": "20", "stock_managed": "non"}.get(k, "")
+            v = getattr(p, k)
+            if k == "stock_managed":
+                return "oui" if v else "non"
+            return fr.number(v, 4).replace(" ", "").replace(",", ".") if k in ("price", "cost", "vat_rate") else v
+        self.app.push_screen(Form("Produit", [(k, label, value(k)) for k, label in PRODUCT_FIELDS]), self._saved)
+
+    def save(self, v):
+        catalog.save_product(dict(v))

@@ -1,0 +1,29 @@
+"""Command palette: every screen by its French name ("factures" then Enter)."""
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+SCREENS = [
+    ("Accueil", "home", ()), ("Devis", "open_list", ("quote",)), ("Commandes", "open_list", ("order",)),
+    ("Bons de livraison", "open_list", ("delivery",)), ("Factures", "open_list", ("invoice",)),
+    ("Avoirs", "open_list", ("credit_note",)), ("Clients", "customers", ()), ("Produits", "products", ()),
+    ("Nouveau devis", "new_document", ("quote",)), ("Nouvelle commande", "new_document", ("order",)),
+    ("Nouvelle facture", "new_document", ("invoice",)),
+    ("Nouveau bon de livraison", "new_document", ("delivery",)), ("Aide", "help", ()),
+]
+
+
+class ScreensProvider(Provider):
+    def _run(self, method, args):
+        getattr(self.app, method)(*args)
+
+    async def discover(self) -> Hits:
+        for name, method, args in SCREENS:
+            yield DiscoveryHit(name, partial(self._run, method, args), help="ouvrir")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, method, args in SCREENS:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self._run, method, args), text=name)

@@ -1,0 +1,412 @@
+"""One editor for every document kind: customer, lines by code or barcode, live totals, save,
+validate, transform, print. A validated document opens read-only with its seal state."""
+import datetime as dt
+from decimal import Decimal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Label, Static
+
+from tui_factu import catalog, documents, fr, totals
+from tui_factu.errors import FactuError
+from tui_factu.models import KIND_LABELS, PRICED_LINE_KINDS, STATUS_LABELS
+
+from .pickers import Choice, Confirm, CustomerPicker, Form, ProductPicker
+from .widgets.base import FactuScreen
+from .widgets.field import Field
+
+TARGETS = {"quote": ["order", "invoice"], "order": ["delivery", "invoice"], "delivery": ["invoice"],
+           "invoice": ["credit_note"]}
+
+
+def _r(text: str) -> Text:
+    return Text(text, justify="right")
+
+
+def _line_from_product(p, quantity="1") -> dict:
+    return {"kind": p.kind, "product": p.code, "code": p.code, "description": p.name,
+            "quantity": Decimal(quantity), "unit": p.unit, "unit_price": p.price,
+            "discount_percent": Decimal(0), "vat_rate": p.vat_rate, "vat_category": p.vat_category}
+
+
+class EditorScreen(FactuScreen):
+    BINDINGS = [
+        Binding("f2,ctrl+s", "save", "Enregistrer", id="editor.save"),
+        Binding("f9", "validate", "Valider", id="editor.validate"),
+        Binding("ctrl+t", "transform", "Transformer", id="editor.transform"),
+        Binding("f5", "pdf", "PDF", id="editor.pdf"),
+        Binding("f6", "slip", "Bon thermique", id="editor.slip"),
+        Binding("f4", "pick_customer", "Client", id="editor.customer"),
+        Binding("f7", "add_text", "Texte", id="editor.text"),
+        Binding("f8", "add_section", "Section", show=False, id="editor.section"),
+        Binding("ctrl+d", "duplicate", "Dupliquer", show=False, id="editor.duplicate"),
+        Binding("ctrl+x", "delete_line", "Suppr. ligne", id="editor.delete_line"),
+        Binding("escape", "leave", "Retour", id="editor.back"),
+    ]
+
+    def __init__(self, doc_id: int | None = None, kind: str = "quote", customer: str | None = None):
+        super().__init__()
+        self.doc_id, self.kind = doc_id, kind
+        self.version, self.status, self.number, self.sealed = 1, "draft", None, False
+        self.customer_code = customer or ""
+        self.customer_name = ""
+        self.lines: list[dict] = []
+        self.dirty = False
+        self.loaded = doc_id is None
+
+    # ---- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        with Horizontal(id="header"):
+            yield Label("Client F4 ", classes="label")
+            yield Static("", id="customer")
+            yield Label(" Date ", classes="label")
+            yield Field(dt.date.today().isoformat(), id="date", classes="short")
+            yield Label(" Réf. ", classes="label")
+            yield Field("", id="reference", placeholder="bon de commande client", classes="ref")
+        yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="entry"):
+            yield Label("Code ", classes="label")
+            yield Field("", id="code", placeholder="code, code-barres ou nom puis Entrée")
+            yield Label(" Qté ", classes="label")
+            yield Field("1", id="qty", classes="qty")
+        yield Static("", id="totals")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for title, width in (("N°", 2), ("Code", 8), ("Désignation", 22), ("Qté", 5), ("P.U. HT", 8),
+                             ("Rem.", 4), ("TVA", 3), ("Montant HT", 10)):
+            table.add_column(title, width=width)
+        if self.doc_id:
+            self.load()
+        else:
+            self.refresh_view()
+            self.query_one("#code" if self.customer_code else "#code").focus()
+            if not self.customer_code:
+                self.call_after_refresh(self.action_pick_customer)
+
+    @work(thread=True, exclusive=True, group="editor-load")
+    def load(self) -> None:
+        try:
+            doc = documents.get(self.doc_id)
+            lines = documents.lines_of(doc.id)
+            cust = catalog.customer_by_id(doc.customer_id)
+        except FactuError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="error")
+            return
+        self.app.call_from_thread(self._loaded, doc, lines, cust)
+
+    def _loaded(self, doc, lines, cust) -> None:
+        self.kind, self.version, self.status = doc.kind, doc.version, doc.status
+        self.number, self.sealed = doc.number, doc.sealed
+        self.customer_code, self.customer_name = cust.code, cust.name
+        self.query_one("#date", Field).value = doc.date.isoformat()
+        self.query_one("#reference", Field).value = doc.reference
+        self.lines = [{"kind": ln.kind, "product": ln.code or None, "code": ln.code,
+                       "description": ln.description, "quantity": ln.quantity, "unit": ln.unit,
+                       "unit_price": ln.unit_price, "discount_percent": ln.discount_percent,
+                       "vat_rate": ln.vat_rate, "vat_category": ln.vat_category, "origin": ln.origin_id}
+                      for ln in lines]
+        self.dirty, self.loaded = False, True
+        readonly = self.status != "draft"
+        for w in self.query(Field):
+            w.disabled = readonly
+        self.refresh_view()
+        (self.query_one(DataTable) if readonly else self.query_one("#code")).focus()
+
+    @property
+    def readonly(self) -> bool:
+        return self.status != "draft"
+
+    def refresh_view(self) -> None:
+        label = KIND_LABELS[self.kind]
+        state = STATUS_LABELS.get(self.status, self.status)
+        seal = " · scellé ✓" if self.sealed else ""
+        changed = " · modifié" if self.dirty else ""
+        self.query_one("#title", Static).update(
+            f"[b]{label}[/b] {self.number or '(brouillon' + (f' #{self.doc_id}' if self.doc_id else '') + ')'}"
+            f" · {state}{seal}{changed}")
+        self.query_one("#customer", Static).update(
+            f"{self.customer_code} {self.customer_name}"[:30] if self.customer_code else "[i]aucun[/i]")
+        t = self.current_totals()
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for i, (ln, net) in enumerate(zip(self.lines, t.line_nets), start=1):
+            if ln["kind"] in PRICED_LINE_KINDS:
+                table.add_row(str(i), ln.get("code") or "", ln["description"][:22], _r(fr.number(ln["quantity"])),
+                              _r(fr.price(ln["unit_price"])),
+                              _r(fr.number(ln["discount_percent"]) if ln["discount_percent"] else ""),
+                              _r(fr.number(ln["vat_rate"]) if ln["vat_category"] == "S" else ln["vat_category"]),
+                              _r(fr.amount(net)), key=str(i))
+            else:
+                table.add_row(str(i), "", Text(ln["description"][:22], style="bold" if ln["kind"] != "text" else "italic"),
+                              "", "", "", "", _r(fr.amount(t.subtotals[i - 1]) if ln["kind"] == "subtotal" else ""),
+                              key=str(i))
+        if self.lines:
+            table.move_cursor(row=min(row, len(self.lines) - 1))
+        vat = "  ".join(f"TVA {fr.percent(v.rate)} {fr.amount(v.amount)}" if v.category == "S"
+                        else f"{v.category} {fr.amount(v.basis)}" for v in t.vat)
+        self.query_one("#totals", Static).update(
+            f"Total HT [b]{fr.amount(t.tax_basis_total, True)}[/b]  {vat}\n"
+            f"Total TTC [b]{fr.amount(t.grand_total, True)}[/b]   {len(self.lines)} ligne(s)")
+
+    def current_totals(self) -> totals.Totals:
+        """Live totals from the one totals module, as the document will store them."""
+        return totals.compute([totals.LineIn(ln["kind"], ln.get("quantity"), ln.get("unit_price"),
+                                             ln.get("discount_percent") or Decimal(0), ln.get("vat_rate"),
+                                             ln.get("vat_category")) for ln in self.lines])
+
+    def changed(self) -> None:
+        self.dirty = True
+        self.refresh_view()
+
+    # ---- entering lines ----------------------------------------------------------------
+    @on(Field.Submitted, "#code")
+    def _code(self, event) -> None:
+        if self.readonly:
+            return
+        text = event.value.strip()
+        if not text:
+            return
+        product = catalog.product_by_scan(text)
+        if product is not None:
+            self.add_product(product)
+        else:
+            self.app.push_screen(ProductPicker(text), self._picked_product)
+
+    @on(Field.Submitted, "#qty")
+    def _qty(self) -> None:
+        self.query_one("#code").focus()
+
+    def _picked_product(self, code) -> None:
+        if code:
+            self.add_product(catalog.product_by_code(code))
+        self.query_one("#code").focus()
+
+    def add_product(self, product) -> None:
+        qty = self.query_one("#qty", Field).value.strip() or "1"
+        try:
+            quantity = documents.to_decimal(qty, "quantité")
+            if quantity <= 0:
+                raise FactuError("quantité : doit être positive")
+        except FactuError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.lines.append(_line_from_product(product, quantity))
+        self.query_one("#code", Field).value = ""
+        self.query_one("#qty", Field).value = "1"
+        self.changed()
+        table = self.query_one(DataTable)
+        table.move_cursor(row=len(self.lines) - 1)
+
+    @on(DataTable.RowSelected)
+    def _edit_line(self, event) -> None:
+        if self.readonly or not self.lines:
+            return
+        i = event.cursor_row
+        ln = self.lines[i]
+        if ln["kind"] not in PRICED_LINE_KINDS:
+            fields = [("description", "Texte", ln["description"])]
+        else:
+            fields = [("quantity", "Quantité", fr.number(ln["quantity"])),
+                      ("unit_price", "Prix unitaire HT", fr.price(ln["unit_price"])),
+                      ("discount_percent", "Remise %", fr.number(ln["discount_percent"])),
+                      ("description", "Désignation", ln["description"])]
+        self.app.push_screen(Form(f"Ligne {i + 1}", fields), lambda v: self._line_edited(i, v))
+
+    def _line_edited(self, i: int, values) -> None:
+        if not values:
+            return
+        ln = dict(self.lines[i])
+        try:
+            if "quantity" in values:
+                q = documents.to_decimal(values["quantity"], "quantité")
+                p = documents.to_decimal(values["unit_price"], "prix unitaire")
+                d = documents.to_decimal(values["discount_percent"] or "0", "remise")
+                if q <= 0 or p < 0 or not 0 <= d <= 100:
+                    raise FactuError("ligne : quantité positive, prix positif, remise entre 0 et 100 attendus")
+                ln.update(quantity=q, unit_price=p, discount_percent=d)
+            ln["description"] = catalog.clean_text("désignation", values["description"], 2000, required=True)
+        except FactuError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.lines[i] = ln
+        self.changed()
+
+    def action_add_text(self, kind: str = "text") -> None:
+        if self.readonly:
+            return
+        label = "Titre de section" if kind == "section" else "Texte"
+        self.app.push_screen(Form(label, [("description", label, "")]),
+                             lambda v: v and v["description"].strip() and self._add_text(kind, v["description"]))
+
+    def action_add_section(self) -> None:
+        self.action_add_text("section")
+
+    def _add_text(self, kind, text) -> None:
+        self.lines.append({"kind": kind, "description": text.strip()})
+        self.changed()
+
+    def action_delete_line(self) -> None:
+        if self.readonly or not self.lines:
+            return
+        del self.lines[self.query_one(DataTable).cursor_row]
+        self.changed()
+
+    def action_pick_customer(self) -> None:
+        if self.readonly:
+            return
+        self.app.push_screen(CustomerPicker(self.customer_code), self._picked_customer)
+
+    def _picked_customer(self, code) -> None:
+        if code:
+            c = catalog.customer_by_code(code)
+            self.customer_code, self.customer_name = c.code, c.name
+            self.changed()
+        self.query_one("#code").focus()
+
+    @on(Field.Changed, "#reference, #date")
+    def _header_changed(self) -> None:
+        if self.loaded and not self.readonly and not self.dirty:
+            self.dirty = True
+            self.refresh_view()
+
+    # ---- saving and the chain ----------------------------------------------------------
+    def _payload(self) -> list[dict]:
+        out = []
+        for ln in self.lines:
+            if ln["kind"] not in PRICED_LINE_KINDS:
+                out.append({"kind": ln["kind"], "description": ln["description"]})
+                continue
+            item = {k: ln.get(k) for k in ("kind", "description", "unit", "vat_category", "origin")}
+            item.update(quantity=str(ln["quantity"]), unit_price=str(ln["unit_price"]),
+                        discount_percent=str(ln["discount_percent"]), vat_rate=str(ln["vat_rate"]))
+            if ln.get("product"):
+                item["product"] = ln["product"]
+            out.append(item)
+        return out
+
+    def action_save(self, then=None) -> None:
+        if self.readonly:
+            self.notify("Document validé : lecture seule (faites un avoir ou dupliquez-le).", severity="warning")
+            return
+        if not self.customer_code:
+            self.notify("Choisissez d'abord un client (F4).", severity="error")
+            return
+        self._save(then)
+
+    @work(thread=True, exclusive=True, group="editor-save")
+    def _save(self, then=None) -> None:
+        header = {"date": self.query_one("#date", Field).value,
+                  "reference": self.query_one("#reference", Field).value}
+        try:
+            if self.doc_id is None:
+                doc = documents.create(self.kind, self.customer_code, header["date"], self._payload(),
+                                       reference=header["reference"])
+            else:
+                header["customer"] = self.customer_code
+                doc = documents.update_draft(self.doc_id, self.version, header, self._payload())
+            if then == "validate":
+                doc = documents.validate(doc.id)
+        except FactuError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self._saved, doc, then)
+
+    def _saved(self, doc, then) -> None:
+        self.doc_id = doc.id
+        self.notify(f"{documents.label(doc)} {'validé et scellé' if then == 'validate' else 'enregistré'}.")
+        self.load()
+
+    def action_validate(self) -> None:
+        if self.readonly:
+            self.notify("Déjà validé.", severity="warning")
+            return
+        self.app.push_screen(Confirm("Valider ce document ? Il recevra son numéro et ne sera plus modifiable."),
+                             lambda ok: ok and self.action_save("validate"))
+
+    def action_transform(self) -> None:
+        if self.status == "draft" or self.kind not in TARGETS:
+            self.notify("Validez le document avant de le transformer.", severity="warning")
+            return
+        choices = [(k, KIND_LABELS[k]) for k in TARGETS[self.kind]]
+        self.app.push_screen(Choice("Transformer en…", choices), self._transform_to)
+
+    def _transform_to(self, target) -> None:
+        if not target:
+            return
+        if target in ("order",):
+            self._do_transform(target, None)
+            return
+        doc = documents.get(self.doc_id)
+        rest = documents.remaining(doc, target)
+        fields = [(str(ln.position), f"{ln.position}. {ln.description[:40]} (reste {fr.number(rest[ln.position])})",
+                   fr.number(rest[ln.position]))
+                  for ln in documents.lines_of(doc.id) if ln.position in rest and rest[ln.position] > 0]
+        if not fields:
+            self.notify(f"Rien à reprendre : tout est déjà {'livré' if target == 'delivery' else 'facturé'}.",
+                        severity="warning")
+            return
+        self.app.push_screen(Form(f"Quantités — {KIND_LABELS[target]}", fields),
+                             lambda v: v is not None and self._do_transform(target, v))
+
+    def _do_transform(self, target, values) -> None:
+        try:
+            quantities = None
+            if values:
+                quantities = {int(k): documents.to_decimal(v or "0", f"ligne {k}") for k, v in values.items()}
+                quantities = {k: q for k, q in quantities.items() if q > 0}
+                if not quantities:
+                    raise FactuError("aucune quantité à reprendre")
+            doc = (documents.credit(self.doc_id, quantities) if target == "credit_note"
+                   else documents.transform([self.doc_id], target, quantities))
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} créé.")
+        self.app.push_screen(EditorScreen(doc.id, target))
+
+    def action_duplicate(self) -> None:
+        self.app.push_screen(EditorScreen(None, self.kind, self.customer_code), lambda _: None)
+        new = self.app.screen
+        new.lines = [dict(ln, origin=None) for ln in self.lines]
+
+    def action_pdf(self) -> None:
+        if not self.doc_id:
+            self.notify("Enregistrez d'abord le document.", severity="warning")
+            return
+        self._print("pdf")
+
+    def action_slip(self) -> None:
+        if self.kind != "delivery" or self.readonly is False:
+            self.notify("Le bon thermique s'imprime depuis un bon de livraison validé.", severity="warning")
+            return
+        self._print("slip")
+
+    @work(thread=True, group="printing")
+    def _print(self, what) -> None:
+        from printers import dispatch
+        ref = self.number or f"#{self.doc_id}"
+        try:
+            if what == "pdf":
+                path = dispatch.write_pdf(ref, str(self.app.pdf_dir()))
+                message = f"PDF écrit : {path}"
+            else:
+                job = dispatch.slip(ref, None)
+                message = f"Bon imprimé (travail n° {job})."
+        except FactuError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, message)
+
+    def action_leave(self) -> None:
+        if self.dirty:
+            self.app.push_screen(Confirm("Quitter sans enregistrer les modifications ?"),
+                                 lambda ok: ok and self.dismiss())
+        else:
+            self.dismiss()

@@ -1,0 +1,71 @@
+"""Home: today's sales and what needs doing; each line opens the list behind it."""
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from .widgets.base import FactuScreen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_factu import fr, reports
+
+# option id -> (title, list filters)
+LISTS = {
+    "quotes_expiring": ("Devis expirant sous 7 jours", {"kind": "quote", "status": "validated", "expiring": True}),
+    "orders_to_deliver": ("Commandes à livrer", {"kind": "order", "statuses": ("validated", "partial")}),
+    "deliveries_to_invoice": ("Livraisons non facturées", {"kind": "delivery", "status": "validated"}),
+    "overdue": ("Factures échues", {"kind": "invoice", "statuses": ("validated", "partly_paid"), "overdue": True}),
+    "drafts": ("Brouillons", {"status": "draft"}),
+}
+
+
+class HomeScreen(FactuScreen):
+    BINDINGS = [
+        Binding("d", "app.open_list('quote')", "Devis", id="home.quotes"),
+        Binding("c", "app.open_list('order')", "Commandes", id="home.orders"),
+        Binding("l", "app.open_list('delivery')", "Livraisons", id="home.deliveries"),
+        Binding("f", "app.open_list('invoice')", "Factures", id="home.invoices"),
+        Binding("a", "app.open_list('credit_note')", "Avoirs", show=False, id="home.credit_notes"),
+        Binding("n", "app.new_document", "Nouveau", id="home.new"),
+        Binding("k", "app.customers", "Clients", id="home.customers"),
+        Binding("p", "app.products", "Produits", id="home.products"),
+        Binding("r", "refresh", "Actualiser", show=False, id="home.refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        yield Static("", id="sales")
+        yield OptionList(id="todo")
+        yield Static("Entrée : ouvrir la liste · d devis · c commandes · l livraisons · f factures · "
+                     "n nouveau · k clients · p produits · Ctrl+P commandes · F1 aide", id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Static).update(f"[b]tui-factu[/b] — {self.app.company_name()} — "
+                                                 f"{self.app.user_name}")
+        self.action_refresh()
+        self.query_one(OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    @work(thread=True, exclusive=True)
+    def action_refresh(self) -> None:
+        figures = reports.dashboard()
+        self.app.call_from_thread(self._show, figures)
+
+    def _show(self, f) -> None:
+        n, amount = f["sales_today"]
+        self.query_one("#sales", Static).update(
+            f"Ventes du jour ({fr.date(f['today'])}) : [b]{fr.amount(amount, True)} HT[/b] — {n} facture(s)")
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for key, (title, _) in LISTS.items():
+            count, total = f[key]
+            options.add_option(Option(f"{title:<32} {count:>6}   {fr.amount(total, True):>16}", id=key))
+        options.highlighted = highlighted or 0
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event) -> None:
+        title, filters = LISTS[event.option.id]
+        self.app.open_list(title=title, **filters)

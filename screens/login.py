@@ -1,0 +1,53 @@
+"""Login: Utilisateur / Mot de passe (argon2 hashes in the core)."""
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Static
+
+from tui_factu import users
+from tui_factu.errors import FactuError
+
+from .widgets.base import FactuScreen
+from .widgets.field import Field
+
+
+class LoginScreen(FactuScreen):
+    def __init__(self, suggested: str = ""):
+        super().__init__()
+        self.suggested = suggested
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="login"):
+            yield Static("[b]tui-factu[/b] — connexion", classes="dialog-title")
+            yield Label("Utilisateur")
+            yield Field(self.suggested, id="user")
+            yield Label("Mot de passe")
+            yield Field("", id="password", password=True)
+            yield Static("", id="message")
+
+    def on_mount(self) -> None:
+        self.query_one("#password" if self.suggested else "#user").focus()
+
+    @on(Field.Submitted, "#user")
+    def _next(self) -> None:
+        self.query_one("#password").focus()
+
+    @on(Field.Submitted, "#password")
+    def _submit(self) -> None:
+        self.query_one("#message", Static).update("Vérification…")
+        self.login(self.query_one("#user", Field).value.strip(), self.query_one("#password", Field).value)
+
+    @work(thread=True, exclusive=True)
+    def login(self, name: str, password: str) -> None:
+        try:
+            user = users.authenticate(name, password)
+        except FactuError as e:
+            self.app.call_from_thread(self._failed, str(e))
+            return
+        self.app.call_from_thread(self.app.logged_in, user.name)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#message", Static).update(f"[red]{message}[/red]")
+        box = self.query_one("#password", Field)
+        box.value = ""
+        box.focus()

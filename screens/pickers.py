@@ -1,0 +1,149 @@
+"""Modal pickers and prompts: Enter chooses, Escape cancels."""
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from tui_factu import catalog, fr
+
+from .widgets.field import Field
+
+
+class Picker(ModalScreen):
+    """Search-first: type a few letters, arrows to move, Enter to choose."""
+    BINDINGS = [Binding("escape", "dismiss(None)", "Annuler", id="picker.cancel"),
+                Binding("down", "focus_list", "Liste", show=False)]
+    TITLE = "Choisir"
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self.initial = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.TITLE, classes="dialog-title")
+            yield Field(self.initial, placeholder="Code ou début du nom", id="search")
+            yield OptionList(id="choices")
+
+    def on_mount(self) -> None:
+        self.query_one("#search").focus()
+        self.search(self.initial)
+
+    @on(Field.Changed, "#search")
+    def _changed(self, event) -> None:
+        self.search(event.value)
+
+    @on(Field.Submitted, "#search")
+    def _submitted(self) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            self.dismiss(options.get_option_at_index(options.highlighted or 0).id)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event) -> None:
+        self.dismiss(event.option.id)
+
+    def action_focus_list(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @work(thread=True, exclusive=True)
+    def search(self, text: str) -> None:
+        found = self.find(text)
+        self.app.call_from_thread(self._show, found)
+
+    def _show(self, found) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(label, id=key) for key, label in found])
+        if found:
+            options.highlighted = 0
+
+
+class CustomerPicker(Picker):
+    TITLE = "Client"
+
+    def find(self, text):
+        return [(c.code, f"{c.code:<9} {c.name[:30]:<30} {c.city[:14]}") for c in catalog.find_customers(text, 30)]
+
+
+class ProductPicker(Picker):
+    TITLE = "Produit"
+
+    def find(self, text):
+        return [(p.code, f"{p.code:<10} {p.name[:32]:<32} {fr.price(p.price):>9}")
+                for p in catalog.find_products(text, 30)]
+
+
+class Confirm(ModalScreen):
+    BINDINGS = [Binding("escape", "dismiss(False)", "Non", id="confirm.no"),
+                Binding("enter", "dismiss(True)", "Oui", id="confirm.yes"),
+                Binding("o", "dismiss(True)", "Oui", show=False), Binding("n", "dismiss(False)", "Non", show=False)]
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            yield Label("Entrée / o : oui      Échap / n : non")
+
+
+class Choice(ModalScreen):
+    """One choice among a few (the target of a transformation...)."""
+    BINDINGS = [Binding("escape", "dismiss(None)", "Annuler", id="choice.cancel")]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]):
+        super().__init__()
+        self.title_text, self.choices = title, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*[Option(label, id=key) for key, label in self.choices])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event) -> None:
+        self.dismiss(event.option.id)
+
+
+class Form(ModalScreen):
+    """Labelled fields; Enter in the last field (or ctrl+s) submits the values as a dict."""
+    BINDINGS = [Binding("escape", "dismiss(None)", "Annuler", id="form.cancel"),
+                Binding("ctrl+s", "submit", "Valider", id="form.submit")]
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str]]):
+        """fields: (key, label, initial value)"""
+        super().__init__()
+        self.title_text, self.fields = title, fields
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll():
+                for key, label, value in self.fields:
+                    yield Label(label, classes="field-label")
+                    yield Field(str(value if value is not None else ""), id=f"f-{key}")
+            yield Label("Entrée : champ suivant, valider au dernier · Ctrl+S : valider · Échap : annuler",
+                        classes="hint")
+
+    def on_mount(self) -> None:
+        self.query(Field).first().focus()
+
+    @on(Field.Submitted)
+    def _next(self, event) -> None:
+        fields = list(self.query(Field))
+        i = fields.index(event.input)
+        if i + 1 < len(fields):
+            fields[i + 1].focus()
+        else:
+            self.action_submit()
+
+    def action_submit(self) -> None:
+        self.dismiss({key: self.query_one(f"#f-{key}", Field).value for key, _, _ in self.fields})

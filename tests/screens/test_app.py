@@ -1,0 +1,229 @@
+"""The terminal application driven by keystrokes at 80×24 (Textual's Pilot)."""
+import asyncio
+from decimal import Decimal as D
+
+import pytest
+
+from tui_factu import documents, users
+from tui_factu.models import Document
+
+
+@pytest.fixture
+def app(shop):
+    users.create("clerc", "sales", "secret")
+    from screens.app import FactuApp
+    return FactuApp("clerc")
+
+
+async def _login(pilot, app, password="secret"):
+    await pilot.press(*password, "enter")
+    await _settle(pilot, app)
+
+
+async def _settle(pilot, app):
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+
+
+def _text(app) -> str:
+    """The screen as a person reads it: one line of text per terminal row."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def _notes(app) -> str:
+    """Every notification shown so far (toasts wrap, so their text is read here)."""
+    return " | ".join(n.message for n in app._notifications)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_login_refuses_a_wrong_password_then_opens_home(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app, "faux")
+            assert "incorrect" in _text(app)
+            assert type(app.screen).__name__ == "LoginScreen"
+            await _login(pilot, app, "secret")
+            assert type(app.screen).__name__ == "HomeScreen"
+            assert "Ventes du jour" in _text(app)
+    run(go())
+
+
+def test_quote_to_order_to_partial_delivery_to_invoice_to_credit_by_keyboard(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("d", "n")                      # quotes list, new quote
+            await _settle(pilot, app)
+            await pilot.press(*"C1", "enter")                # customer picker
+            await _settle(pilot, app)
+            await pilot.press(*"VIS", "enter")               # exact code
+            await pilot.press("tab", "backspace", *"2", "enter")   # quantity of the next line
+            await pilot.press(*"3760123456784", "enter")     # the same product, scanned
+            await pilot.press(*"mo", "enter")                # not a code: picker, first match
+            await _settle(pilot, app)
+            await pilot.press("enter")
+            await _settle(pilot, app)
+            editor = app.screen
+            assert [(ln["product"], ln["quantity"]) for ln in editor.lines] == \
+                [("VIS", D("1")), ("VIS", D("2")), ("MO", D("1"))]
+            assert "Total TTC 94,50 €" in _text(app)     # 82.50 HT + 7.50 + 4.50 VAT
+            await pilot.press("f2")
+            await _settle(pilot, app)
+            await pilot.press("f9", "enter")
+            await _settle(pilot, app)
+            quote = Document.get(Document.kind == "quote")
+            assert quote.number == "DE2026-00001" or quote.number.startswith("DE")
+            assert "scellé" in _text(app)
+            await pilot.press("ctrl+t", "enter")             # -> order
+            await _settle(pilot, app)
+            await pilot.press("f9", "enter")
+            await _settle(pilot, app)
+            order = Document.get(Document.kind == "order")
+            assert order.status == "validated"
+            await pilot.press("ctrl+t", "enter")             # -> delivery, quantities form
+            await _settle(pilot, app)
+            await pilot.press("enter", "ctrl+u", "1", "enter", "ctrl+u", "0", "enter")
+            await _settle(pilot, app)
+            await pilot.press("f9", "enter")
+            await _settle(pilot, app)
+            delivery = Document.get(Document.kind == "delivery")
+            assert delivery.status == "validated"
+            assert documents.get(order.id).status == "partial"
+            assert documents.remaining(documents.get(order.id), "delivery", True) == {1: 0, 2: 1, 3: 1}
+            await pilot.press("ctrl+t", "enter")             # delivery -> invoice, all of it
+            await _settle(pilot, app)
+            await pilot.press("enter", "enter")
+            await _settle(pilot, app)
+            await pilot.press("f9", "enter")
+            await _settle(pilot, app)
+            invoice = Document.get(Document.kind == "invoice")
+            assert invoice.status == "validated" and invoice.grand_total == D("30.00")   # 2 boxes delivered
+            await pilot.press("ctrl+t", "enter", "enter", "ctrl+u", "0", "enter")   # credit line 1 only
+            await _settle(pilot, app)
+            await pilot.press("f9", "enter")
+            await _settle(pilot, app)
+            credit = Document.get(Document.kind == "credit_note")
+            assert credit.status == "validated" and credit.preceding_id == invoice.id
+            assert credit.grand_total == D("15.00")
+    run(go())
+
+
+def test_unsaved_changes_ask_before_leaving(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("n")
+            await _settle(pilot, app)
+            await pilot.press("enter")                       # Devis
+            await _settle(pilot, app)
+            await pilot.press(*"P1", "enter")
+            await _settle(pilot, app)
+            await pilot.press(*"VIS", "enter", "escape")
+            await _settle(pilot, app)
+            assert "Quitter sans enregistrer" in _text(app)
+            await pilot.press("n")                           # stay
+            assert type(app.screen).__name__ == "EditorScreen"
+            assert len(app.screen.lines) == 1
+    run(go())
+
+
+def test_two_terminals_on_one_draft_get_a_conflict_message(app):
+    draft = documents.create("quote", "C1", "2026-11-20", [{"product": "VIS"}])
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(draft.id))
+            await _settle(pilot, app)
+            documents.update_draft(draft.id, draft.version, lines=[{"product": "VIS", "quantity": "7"}])
+            await pilot.press(*"LIVRE", "enter", "f2")
+            await _settle(pilot, app)
+            assert "modifié par un autre poste" in _notes(app)
+        assert [ln.quantity for ln in documents.lines_of(draft.id)] == [D("7")]
+    run(go())
+
+
+def test_command_palette_finds_screens_by_french_name(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"factures")
+            await pilot.pause(0.4)
+            await pilot.press("enter")
+            await _settle(pilot, app)
+            assert type(app.screen).__name__ == "DocumentList"
+            assert app.screen.kind == "invoice"
+    run(go())
+
+
+def test_a_too_small_terminal_shows_a_message(app):
+    async def go():
+        async with app.run_test(size=(60, 20), notifications=True) as pilot:
+            await pilot.pause(0.1)
+            assert "Terminal trop petit" in _text(app)
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(0.2)
+            assert "Terminal trop petit" not in _text(app)
+    run(go())
+
+
+def test_document_list_pages_by_key_and_opens_read_only(app):
+    for i in range(130):
+        documents.validate(documents.create("invoice", "P1", "2026-11-20", [{"product": "DEPL"}]).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("f")
+            await _settle(pilot, app)
+            table = app.screen.query_one("VirtualTable")
+            assert len(table.rows) == 100                    # one keyset page, not everything
+            assert "FA2026-00130" in _text(app)
+            await pilot.press("pagedown", *(["pagedown"] * 10))
+            await _settle(pilot, app)
+            assert len(table.rows) == 130
+            await pilot.press("home", "enter")
+            await _settle(pilot, app)
+            assert "scellé" in _text(app)
+            assert app.screen.readonly
+    run(go())
+
+
+def test_customer_form_refuses_a_bad_siren_in_french(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("k")
+            await _settle(pilot, app)
+            await pilot.press(*"cli")
+            await _settle(pilot, app)
+            assert "C1" in _text(app) and "Client Un SARL" in _text(app)
+            await pilot.press("ctrl+n")
+            await _settle(pilot, app)
+            form = app.screen
+            assert type(form).__name__ == "Form"
+            form.query_one("#f-code").value = "NEW"
+            form.query_one("#f-name").value = "Nouvelle SARL"
+            form.query_one("#f-siren").value = "123456789"
+            await pilot.press("ctrl+s")
+            await _settle(pilot, app)
+            assert "numéro SIREN invalide" in _notes(app)
+    run(go())
+
+
+def test_help_lists_the_keys(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("f1")
+            await pilot.pause(0.1)
+            shot = _text(app)
+            assert "Ctrl+P" in shot and "Factures" in shot
+    run(go())
