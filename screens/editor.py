@@ -123,6 +123,19 @@ class EditorScreen(FactuScreen):
         return self.status != "draft"
 
     def refresh_view(self) -> None:
+        """Title, customer, every row and the totals (after loading or editing a line)."""
+        self._refresh_header()
+        t = self.current_totals()
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for i in range(len(self.lines)):
+            self._add_row(i, t)
+        if self.lines:
+            table.move_cursor(row=min(row, len(self.lines) - 1))
+        self._refresh_totals(t)
+
+    def _refresh_header(self) -> None:
         label = KIND_LABELS[self.kind]
         state = STATUS_LABELS.get(self.status, self.status)
         seal = " · scellé ✓" if self.sealed else ""
@@ -132,23 +145,22 @@ class EditorScreen(FactuScreen):
             f" · {state}{seal}{changed}")
         self.query_one("#customer", Static).update(
             f"{self.customer_code} {self.customer_name}"[:30] if self.customer_code else "[i]aucun[/i]")
-        t = self.current_totals()
+
+    def _add_row(self, i: int, t: totals.Totals) -> None:
+        ln, net, n = self.lines[i], t.line_nets[i], str(i + 1)
         table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for i, (ln, net) in enumerate(zip(self.lines, t.line_nets), start=1):
-            if ln["kind"] in PRICED_LINE_KINDS:
-                table.add_row(str(i), ln.get("code") or "", ln["description"][:22], _r(fr.number(ln["quantity"])),
-                              _r(fr.price(ln["unit_price"])),
-                              _r(fr.number(ln["discount_percent"]) if ln["discount_percent"] else ""),
-                              _r(fr.number(ln["vat_rate"]) if ln["vat_category"] == "S" else ln["vat_category"]),
-                              _r(fr.amount(net)), key=str(i))
-            else:
-                table.add_row(str(i), "", Text(ln["description"][:22], style="bold" if ln["kind"] != "text" else "italic"),
-                              "", "", "", "", _r(fr.amount(t.subtotals[i - 1]) if ln["kind"] == "subtotal" else ""),
-                              key=str(i))
-        if self.lines:
-            table.move_cursor(row=min(row, len(self.lines) - 1))
+        if ln["kind"] in PRICED_LINE_KINDS:
+            table.add_row(n, ln.get("code") or "", ln["description"][:22], _r(fr.number(ln["quantity"])),
+                          _r(fr.price(ln["unit_price"])),
+                          _r(fr.number(ln["discount_percent"]) if ln["discount_percent"] else ""),
+                          _r(fr.number(ln["vat_rate"]) if ln["vat_category"] == "S" else ln["vat_category"]),
+                          _r(fr.amount(net)), key=n)
+        else:
+            table.add_row(n, "", Text(ln["description"][:22], style="bold" if ln["kind"] != "text" else "italic"),
+                          "", "", "", "", _r(fr.amount(t.subtotals[i]) if ln["kind"] == "subtotal" else ""),
+                          key=n)
+
+    def _refresh_totals(self, t: totals.Totals) -> None:
         vat = "  ".join(f"TVA {fr.percent(v.rate)} {fr.amount(v.amount)}" if v.category == "S"
                         else f"{v.category} {fr.amount(v.basis)}" for v in t.vat)
         self.query_one("#totals", Static).update(
@@ -200,9 +212,12 @@ class EditorScreen(FactuScreen):
         self.lines.append(_line_from_product(product, quantity))
         self.query_one("#code", Field).value = ""
         self.query_one("#qty", Field).value = "1"
-        self.changed()
-        table = self.query_one(DataTable)
-        table.move_cursor(row=len(self.lines) - 1)
+        self.dirty = True
+        t = self.current_totals()           # one new row, not a rebuild of the whole table
+        self._add_row(len(self.lines) - 1, t)
+        self._refresh_totals(t)
+        self._refresh_header()
+        self.query_one(DataTable).move_cursor(row=len(self.lines) - 1)
 
     @on(DataTable.RowSelected)
     def _edit_line(self, event) -> None:

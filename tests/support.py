@@ -76,3 +76,26 @@ def escpos_paper(data: bytes, codepage: str = "cp1252") -> list[tuple[str, int]]
     if current:
         lines.append((current.decode(codepage, errors="replace"), wide))
     return lines
+
+
+def tmux_wait(session: str, text: str, timeout: float = 20.0) -> str:
+    """Polls the tmux pane until `text` shows; returns the screen (fails with it otherwise)."""
+    import subprocess
+    import time
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                                text=True).stdout
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"« {text} » jamais affiché ; écran :\n{screen}")
+
+
+def tmux_keys(session: str, *keys: str) -> None:
+    import subprocess
+    import time
+    for k in keys:
+        subprocess.run(["tmux", "send-keys", "-t", session, k], check=True)
+        time.sleep(0.15)

@@ -256,7 +256,10 @@ def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
     if list_docs:
         bench_list(tmp, list_docs)
     for extra in _extras():
-        extra(tmp)
+        try:
+            extra(tmp)
+        except Exception as e:  # noqa: BLE001 - a broken figure is reported, the rest still runs
+            print(f"mesure impossible ({extra.__module__}) : {type(e).__name__}: {e}")
     failed = [r for r in RESULTS if not r[6]]
     print(f"{len(RESULTS) - len(failed)}/{len(RESULTS)} mesures dans le budget")
     import shutil

@@ -10,10 +10,22 @@ import os
 import sys
 import traceback
 
-import peewee as pw
-
-from . import db as database
 from .errors import FactuError, IntegrityFailure
+
+
+def skip_postgres_driver(argv) -> None:
+    """peewee imports psycopg when it is installed (~0.2 s): on a SQLite base, tell Python it
+    is absent so that the app starts faster. Must run before peewee is imported."""
+    target = os.environ.get("TUI_FACTU_DB", "")
+    args = list(argv)
+    for i, a in enumerate(args):
+        if a == "--db" and i + 1 < len(args):
+            target = args[i + 1]
+        elif a.startswith("--db="):
+            target = a[5:]
+    if not target.startswith(("postgresql://", "postgres://")) and "peewee" not in sys.modules:
+        sys.modules.setdefault("psycopg2", None)
+        sys.modules.setdefault("psycopg", None)
 
 
 class Parser(argparse.ArgumentParser):
@@ -40,7 +52,7 @@ def cmd_tui(args):
 
 
 def cmd_init(args):
-    from . import users
+    from . import db as database, users
     version = database.ensure_schema()
     from .journal import signing_key
     signing_key()
@@ -372,10 +384,25 @@ def cmd_queue(args):
               f"{j.printer:<28} {j.error[:60]}")
 
 
+def cmd_serve(args):
+    """The same app in a browser (textual-serve); each browser session runs `tui-factu` and
+    meets the login screen first."""
+    import shlex
+    import sys as _sys
+    from pathlib import Path
+    from textual_serve.server import Server
+    from . import db as database
+    exe = Path(_sys.argv[0]).resolve() if Path(_sys.argv[0]).name == "tui-factu" else "tui-factu"
+    command = f"{shlex.quote(str(exe))} --db {shlex.quote(database.location())}"
+    print(f"tui-factu servi sur http://{args.host}:{args.port} (Ctrl+C pour arrêter)")
+    Server(command, host=args.host, port=args.port, title="tui-factu").serve()
+
+
 def cmd_bench(args):
     from printers import bench as printers_bench
+    from screens import bench as screens_bench
     from . import bench
-    bench.EXTRAS.append(printers_bench.run)
+    bench.EXTRAS.extend([printers_bench.run, screens_bench.run])
     return bench.run(args.docs, args.list_docs)
 
 
@@ -497,6 +524,10 @@ def build_parser() -> Parser:
     s.add_argument("job", nargs="?", type=int)
     s.add_argument("--state", choices=("pending", "printed", "failed"))
     s.set_defaults(func=cmd_queue)
+    s = sub.add_parser("serve", help="l'application dans un navigateur (127.0.0.1 par défaut)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_serve)
     s = sub.add_parser("bench", help="mesure les performances sur une base synthétique")
     s.add_argument("--docs", type=int, default=100_000)
     s.add_argument("--list-docs", type=int, default=1_000_000)
@@ -518,6 +549,9 @@ def _log_crash() -> str:
 
 
 def main(argv=None) -> int:
+    skip_postgres_driver(sys.argv[1:] if argv is None else argv)
+    import peewee as pw
+    from . import db as database
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -556,7 +590,7 @@ def main(argv=None) -> int:
 
 
 def _act_as(name: str | None) -> None:
-    from . import users
+    from . import db as database, users
     if name:
         users.get(name)
         database.set_user(name)
