@@ -9,7 +9,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
+from reportlab.platypus import (Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
 from tui_factu import fr, printed
@@ -107,9 +107,25 @@ class _Canvas(Canvas):
         self.restoreState()
 
 
+def _logo(path: str):
+    """The company logo, 40 × 18 mm at most, or nothing when unset or unreadable."""
+    if not path:
+        return None
+    try:
+        from reportlab.lib.utils import ImageReader
+        w, h = ImageReader(path).getSize()
+    except (OSError, ValueError):
+        return None
+    scale = min(40 * mm / w, 18 * mm / h)
+    return Image(path, width=w * scale, height=h * scale, hAlign="LEFT")
+
+
 def _header(p: Printed, st) -> list:
     s = p.seller
     seller_block = [_p(printed.seller_name(s), st["seller"])]
+    logo = _logo(p.logo)
+    if logo is not None:
+        seller_block.insert(0, logo)
     seller_block += [_p(x, st["base"]) for x in _address(s.get("address"))]
     contact = " · ".join(x for x in (s.get("phone"), s.get("email")) if x)
     if contact:

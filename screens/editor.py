@@ -165,7 +165,28 @@ class EditorScreen(FactuScreen):
                         else f"{v.category} {fr.amount(v.basis)}" for v in t.vat)
         self.query_one("#totals", Static).update(
             f"Total HT [b]{fr.amount(t.tax_basis_total, True)}[/b]  {vat}\n"
-            f"Total TTC [b]{fr.amount(t.grand_total, True)}[/b]   {len(self.lines)} ligne(s)")
+            f"Total TTC [b]{fr.amount(t.grand_total, True)}[/b]   {len(self.lines)} ligne(s)"
+            f"{self.stock_text}")
+
+    stock_text = ""
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event) -> None:
+        i = event.cursor_row
+        code = self.lines[i].get("product") if 0 <= i < len(self.lines) else None
+        self._show_stock(code)
+
+    @work(thread=True, exclusive=True, group="editor-stock")
+    def _show_stock(self, code) -> None:
+        info = documents.availability(code) if code else None
+        text = (f"   Stock {code} : {fr.number(info['on_hand'])}, réservé {fr.number(info['reserved'])}, "
+                f"[b]dispo {fr.number(info['available'])}[/b]" if info else "")
+        self.app.call_from_thread(self._set_stock, text)
+
+    def _set_stock(self, text: str) -> None:
+        if text != self.stock_text:
+            self.stock_text = text
+            self._refresh_totals(self.current_totals())
 
     def current_totals(self) -> totals.Totals:
         """Live totals from the one totals module, as the document will store them."""

@@ -251,9 +251,12 @@ def cmd_customer(args):
 def cmd_product(args):
     from . import catalog, fr, stock
     if args.action == "show":
+        from . import documents
         p = catalog.product_by_code(args.text)
-        print(f"{p.code} {p.name} — {fr.price(p.price)} € HT, TVA {fr.percent(p.vat_rate)}, "
-              f"stock {fr.number(stock.on_hand(p.id)) if p.stock_managed else 'non géré'}")
+        info = documents.availability(p.code)
+        level = (f"stock {fr.number(info['on_hand'])}, réservé {fr.number(info['reserved'])}, "
+                 f"disponible {fr.number(info['available'])}" if info else "stock non géré")
+        print(f"{p.code} {p.name} — {fr.price(p.price)} € HT, TVA {fr.percent(p.vat_rate)}, {level}")
         return
     found = catalog.find_products(args.text or "", args.limit)
     levels = stock.on_hand_many([p.id for p in found])

@@ -208,6 +208,21 @@ def remaining(doc: Document, target: str, validated_only: bool = False) -> dict:
     return {ln.position: ln.quantity - done.get(ln.id, ZERO) for ln in lines}
 
 
+def availability(product_code: str) -> dict | None:
+    """On hand, reserved by open orders (what remains to deliver on them), and available;
+    None when the product's stock is not managed."""
+    product = Product.get_or_none(Product.code == product_code)
+    if product is None or not product.stock_managed:
+        return None
+    lines = list(DocumentLine.select(DocumentLine.id, DocumentLine.quantity).join(Document)
+                 .where((DocumentLine.product == product.id) & (Document.kind == "order")
+                        & Document.status.in_(("validated", "partial"))).tuples())
+    delivered = _delivered_directly([i for i, _ in lines], validated_only=True)
+    reserved = sum((max(ZERO, q - delivered.get(i, ZERO)) for i, q in lines), ZERO)
+    on_hand = stock.on_hand(product.id)
+    return {"on_hand": on_hand, "reserved": reserved, "available": on_hand - reserved}
+
+
 def backorders(customer_id: int | None = None) -> list[dict]:
     """Validated order lines still to deliver."""
     q = Document.select().where((Document.kind == "order") &

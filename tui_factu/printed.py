@@ -70,6 +70,7 @@ class Printed:
     draft: bool = False
     duplicate: bool = False
     type_code: str = "380"
+    logo: str = ""                          # presentation only: the current company setting
 
     @property
     def is_invoice(self) -> bool:
@@ -121,7 +122,8 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
                                                       "prepaid", "rounding", "due")},
         payment_terms_days=terms, draft=doc.status == "draft",
         duplicate=duplicate and doc.status != "draft",
-        type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"))
+        type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"),
+        logo=catalog.company().logo_path)
     p.mentions = mentions(p)
     return p
 

@@ -189,3 +189,11 @@ def test_quote_gets_a_validity_date_and_can_be_refused(shop):
     assert documents.set_status(q.id, "refused").status == "refused"
     with pytest.raises(StateError, match="refused"):
         documents.transform([q.id], "order")
+
+
+def test_available_stock_counts_what_open_orders_reserve(shop):
+    _, order = _order(shop)                          # 10 VIS ordered, 100 on hand
+    assert documents.availability("VIS") == {"on_hand": D("100"), "reserved": D("10"), "available": D("90")}
+    documents.validate(documents.transform([order.id], "delivery", {1: D("6")}).id)
+    assert documents.availability("VIS") == {"on_hand": D("94"), "reserved": D("4"), "available": D("90")}
+    assert documents.availability("MO") is None      # a service has no stock

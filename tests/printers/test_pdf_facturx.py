@@ -194,3 +194,18 @@ def test_round_quantities_are_plain_decimals_in_the_xml(shop):
     assert facturx.check_xsd(xml)
     quantities = [q.text for q in etree.fromstring(xml).xpath("//ram:BilledQuantity", namespaces=NS)]
     assert quantities == ["10", "100"]
+
+
+def test_the_company_logo_is_drawn_when_configured(shop, tmp_path):
+    from PIL import Image
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (400, 120), (30, 80, 140)).save(logo)
+    inv = _invoice()
+    plain = dispatch.document_pdf(inv.number)[0]
+    catalog.update_company({"logo_path": str(logo)})
+    with_logo = dispatch.document_pdf(inv.number)[0]
+    page = PdfReader(io.BytesIO(with_logo)).pages[0]
+    assert any(x.get_object().get("/Subtype") == "/Image" for x in page["/Resources"]["/XObject"].values())
+    assert "/XObject" not in PdfReader(io.BytesIO(plain)).pages[0]["/Resources"]
+    catalog.update_company({"logo_path": str(tmp_path / "missing.png")})
+    assert dispatch.document_pdf(inv.number)[0][:5] == b"%PDF-"      # a missing logo is skipped

@@ -227,3 +227,20 @@ def test_help_lists_the_keys(app):
             shot = _text(app)
             assert "Ctrl+P" in shot and "Factures" in shot
     run(go())
+
+
+def test_the_editor_shows_available_stock_of_the_highlighted_line(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(None, "order", "C1"))
+            await _settle(pilot, app)
+            await pilot.press(*"VIS", "enter")
+            await pilot.press("shift+tab", "shift+tab")      # to the lines
+            await _settle(pilot, app)
+            app.screen.query_one("DataTable").focus()
+            app.screen.query_one("DataTable").move_cursor(row=0)
+            await _settle(pilot, app)
+            assert "Stock VIS : 100, réservé 0, dispo 100" in _text(app)
+    run(go())
