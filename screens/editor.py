@@ -37,6 +37,7 @@ class EditorScreen(FactuScreen):
         Binding("f2,ctrl+s", "save", "Enregistrer", id="editor.save"),
         Binding("f9", "validate", "Valider", id="editor.validate"),
         Binding("ctrl+t", "transform", "Transformer", id="editor.transform"),
+        Binding("ctrl+e", "pay", "Encaisser", id="editor.pay"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
         Binding("f4", "pick_customer", "Client", id="editor.customer"),
@@ -406,6 +407,35 @@ class EditorScreen(FactuScreen):
             return
         self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} créé.")
         self.app.push_screen(EditorScreen(doc.id, target))
+
+    def action_pay(self) -> None:
+        if self.kind != "invoice" or self.status not in ("validated", "partly_paid"):
+            self.notify("Seule une facture validée, non soldée, s'encaisse.", severity="warning")
+            return
+        from tui_factu import payments
+        due = payments.balance(documents.get(self.doc_id))
+        self.app.push_screen(Form(f"Encaisser {self.number} — reste dû {fr.amount(due, True)}", [
+            ("amount", "Montant reçu", str(due)),
+            ("method", "Mode : cash (espèces), card, cheque, transfer, credit (avoir client)", "cash"),
+            ("reference", "Référence (n° de chèque, virement…)", "")]), self._paid)
+
+    def _paid(self, values) -> None:
+        if not values:
+            return
+        from tui_factu import payments
+        try:
+            done = payments.pay([self.doc_id], values["amount"], values["method"].strip(),
+                                reference=values["reference"])
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        message = f"Règlement n° {done['payment']} : {fr.amount(done['amount'], True)}."
+        if done["change"]:
+            message += f" Monnaie à rendre : {fr.amount(done['change'], True)}."
+        if done["credit"]:
+            message += f" Crédit client : {fr.amount(done['credit'], True)}."
+        self.notify(message, timeout=10)
+        self.load()
 
     def action_duplicate(self) -> None:
         self.app.push_screen(EditorScreen(None, self.kind, self.customer_code), lambda _: None)

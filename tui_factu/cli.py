@@ -204,6 +204,32 @@ def cmd_doc_new(args):
     print(f"{documents.label(doc)} créé (#{doc.id}).")
 
 
+def cmd_pay(args):
+    """tui-factu pay REF... AMOUNT --method M | pay --list REF | pay --cancel N"""
+    from . import documents, fr, payments
+    if args.cancel is not None:
+        done = payments.cancel(args.cancel, args.reference or "")
+        print(f"Règlement n° {done['cancels']} annulé par le règlement n° {done['payment']}.")
+        return
+    if args.list:
+        doc = documents.resolve(args.list)
+        for row in payments.of_invoice(doc.id):
+            print(f"n° {row['payment']:<5} {fr.date(row['date'])} {row['method']:<9} "
+                  f"{fr.amount(documents.to_decimal(row['amount']), True):>14} {row['reference']}")
+        print(f"Reste dû : {fr.amount(payments.balance(doc), True)}")
+        return
+    if len(args.items) < 2 or not args.method:
+        raise FactuError("pay : REF… MONTANT --method cash|card|cheque|transfer|credit attendus", "pay", None)
+    ids = [documents.resolve(r).id for r in args.items[:-1]]
+    done = payments.pay(ids, args.items[-1], args.method, args.date, args.reference or "", args.bank or "")
+    parts = ", ".join(f"{n} : {fr.amount(a, True)}" for n, a in done["allocations"])
+    print(f"Règlement n° {done['payment']} de {fr.amount(done['amount'], True)} ({parts}).")
+    if done["change"]:
+        print(f"Monnaie à rendre : {fr.amount(done['change'], True)}")
+    if done["credit"]:
+        print(f"Crédit client disponible : {fr.amount(done['credit'], True)}")
+
+
 def cmd_verify(args):
     from . import journal
     report = journal.verify()
@@ -472,6 +498,15 @@ def build_parser() -> Parser:
     s.add_argument("ref")
     s.set_defaults(func=cmd_doc_delete)
 
+    s = sub.add_parser("pay", help="encaisser : REF… MONTANT --method M | --list REF | --cancel N")
+    s.add_argument("items", nargs="*", metavar="REF… MONTANT")
+    s.add_argument("--method", choices=("cash", "card", "cheque", "transfer", "credit"))
+    s.add_argument("--date")
+    s.add_argument("--reference")
+    s.add_argument("--bank")
+    s.add_argument("--list", metavar="REF")
+    s.add_argument("--cancel", type=int, metavar="N")
+    s.set_defaults(func=cmd_pay)
     s = sub.add_parser("verify", help="vérifie les scellements et les chaînes du journal")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_verify)

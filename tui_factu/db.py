@@ -166,6 +166,15 @@ def _postgres_triggers() -> list[str]:
 def install_triggers() -> None:
     for sql in (_postgres_triggers() if is_postgres() else _sqlite_triggers()):
         db.execute_sql(sql)
+    for table in ("payment", "payment_allocation"):       # money received is never edited
+        if is_postgres():
+            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
+            db.execute_sql(f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
+                               FOR EACH ROW EXECUTE FUNCTION tf_refuse('paiement scellé : modification refusée')""")
+        else:
+            for op in ("UPDATE", "DELETE"):
+                db.execute_sql(f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
+                                   BEGIN SELECT RAISE(ABORT, 'paiement scellé : modification refusée'); END""")
 
 
 def _migrate_2(migrator):
@@ -179,8 +188,12 @@ def _migrate_3(migrator):
     """v3: the print queue (a new table: ensure_schema creates it)."""
 
 
+def _migrate_4(migrator):
+    """v4: payments and their allocations (new tables: ensure_schema creates them)."""
+
+
 # version -> step; a step only adds, it never drops a column or a row.
-MIGRATIONS = {2: _migrate_2, 3: _migrate_3}
+MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

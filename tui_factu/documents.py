@@ -738,7 +738,16 @@ def show(doc: Document) -> dict:
         "vat_breakdown": [{"category": v.category, "rate": fmt_plain(v.rate), "basis": fmt2(v.basis),
                            "amount": fmt2(v.amount)} for v in vat_of(doc.id)],
         "sealed": doc.sealed, "version": doc.version,
+        **_settlement(doc),
     }
+
+
+def _settlement(doc: Document) -> dict:
+    """paid / balance of an invoice: what payments settled, what the customer still owes."""
+    if doc.kind != "invoice" or doc.status == "draft":
+        return {}
+    from .payments import balance, paid
+    return {"paid": fmt2(paid(doc.id)), "balance": fmt2(balance(doc))}
 
 
 def listing(kind: str | None = None, status: str | None = None, customer_id: int | None = None,

@@ -28,7 +28,7 @@ FORMAT_VERSION = 1
 DOCUMENT_CHAINS = {"quote": "quote", "order": "order", "delivery": "delivery",
                    "invoice": "invoice", "credit_note": "invoice"}
 CHAIN_LABELS = {"quote": "devis", "order": "commandes", "delivery": "livraisons",
-                "invoice": "factures et avoirs", "event": "événements techniques"}
+                "invoice": "factures et avoirs", "payment": "règlements", "event": "événements techniques"}
 
 
 def canonical(payload: dict) -> str:
@@ -315,8 +315,30 @@ def verify(workers: int | None = None) -> Report:
         missing = [r for r in refs if r not in seen.get(chain, set())]
         if missing:
             by_chain[chain].fail(f"document {missing[0]} supprimé de la base", missing[0])
+    _check_payments(by_chain)
     report.chains = [by_chain[c] for c in sorted(by_chain)]
     return report
+
+
+def _check_payments(by_chain) -> None:
+    """Every payment row must still produce the payload its record sealed, and every payment
+    record must still have its row."""
+    from .payments import payloads
+    stored = {seq: payload for seq, payload in JournalRecord.select(JournalRecord.seq, JournalRecord.payload)
+              .where(JournalRecord.chain == "payment").tuples()}
+    if not stored and "payment" not in by_chain:
+        return
+    rep = by_chain.setdefault("payment", ChainReport("payment"))
+    seen = set()
+    for seq, ref, payload in payloads():
+        seen.add(seq)
+        if seq not in stored:
+            rep.fail(f"règlement {ref} absent du journal", ref)
+        elif stored[seq] != canonical(payload):
+            rep.fail(f"règlement {ref} ne correspond plus à son scellement "
+                     f"({_differences(stored[seq], payload)})", ref)
+    for seq in sorted(set(stored) - seen):
+        rep.fail(f"règlement REG-{seq:06d} supprimé de la base", f"REG-{seq:06d}")
 
 
 def pw_max(field):
@@ -376,7 +398,7 @@ def _walk_records(keyinfo, pool):
     return by_chain, sealed_refs, last, pending, where
 
 
-FIELD_LABELS = {"lines": "lignes", "customer": "client", "customer_code": "client lié", "seller": "vendeur", "totals": "totaux",
+FIELD_LABELS = {"amount": "montant", "allocations": "affectations", "method": "mode", "lines": "lignes", "customer": "client", "customer_code": "client lié", "seller": "vendeur", "totals": "totaux",
                 "vat": "TVA", "date": "date", "number": "numéro", "adjustments": "remises/frais",
                 "due_date": "échéance", "reference": "référence", "source_refs": "origine"}
 

@@ -25,7 +25,7 @@ STATUSES = {
               "partial": ("delivered", "partial"), "delivered": ("partial",), "cancelled": ()},
     "delivery": {"draft": ("validated",), "validated": ("invoiced",), "invoiced": ()},
     "invoice": {"draft": ("validated",), "validated": ("partly_paid", "paid"),
-                "partly_paid": ("paid",), "paid": ()},
+                "partly_paid": ("paid", "validated"), "paid": ("partly_paid", "validated")},
     "credit_note": {"draft": ("validated",), "validated": ()},
 }
 STATUS_LABELS = {"draft": "Brouillon", "validated": "Validé", "accepted": "Accepté",
@@ -285,5 +285,34 @@ class PrintJob(Base):
     printed_at = pw.CharField(null=True)
 
 
+PAYMENT_METHODS = {"cash": "Espèces", "card": "Carte", "cheque": "Chèque", "transfer": "Virement",
+                   "credit": "Avoir client"}
+
+
+class Payment(Base):
+    """Money received (or, negative, a cancellation): sealed in the `payment` chain."""
+    seq = pw.IntegerField(unique=True)            # the payments chain's record number
+    customer = pw.ForeignKeyField(Customer, on_delete="RESTRICT")
+    date = pw.DateField()
+    method = pw.CharField()
+    amount = AmountField()                        # what was kept (change given back excluded)
+    tendered = AmountField(null=True)             # cash handed over
+    reference = pw.CharField(default="")
+    bank = pw.CharField(default="")
+    cancels = pw.ForeignKeyField("self", null=True, unique=True, on_delete="RESTRICT")
+    source = pw.ForeignKeyField("self", null=True, backref="reuses", on_delete="RESTRICT")  # credit reused
+    created_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+
+class PaymentAllocation(Base):
+    payment = pw.ForeignKeyField(Payment, backref="allocations", on_delete="RESTRICT")
+    document = pw.ForeignKeyField(Document, backref="allocations", on_delete="RESTRICT")
+    amount = AmountField()
+
+    class Meta:
+        indexes = ((("document",), False),)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
-          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob]
+          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation]

@@ -38,8 +38,10 @@ def _quote_by_keyboard(session):
     tmux_wait(session, "Devis —")
     tmux_keys(session, "n")
     tmux_wait(session, "Code ou début du nom")
-    tmux_keys(session, "C001", "Enter")
-    tmux_wait(session, "Bâtiments Durand")
+    tmux_keys(session, "C001")
+    tmux_wait(session, "Bâtiments Durand")          # the picker found it
+    tmux_keys(session, "Enter")
+    tmux_wait(session, "F4 C001 Bâtiments Durand")  # back in the editor, customer chosen
     tmux_keys(session, "MO-ELEC", "Enter", "F2")
     tmux_wait(session, "enregistré")
 

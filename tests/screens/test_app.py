@@ -244,3 +244,21 @@ def test_the_editor_shows_available_stock_of_the_highlighted_line(app):
             await _settle(pilot, app)
             assert "Stock VIS : 100, réservé 0, dispo 100" in _text(app)
     run(go())
+
+
+def test_collecting_cash_on_an_invoice_shows_the_change(app):
+    inv = documents.validate(documents.create("invoice", "P1", "2026-11-20", [{"product": "DEPL"}]).id)  # 42.00
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(inv.id))
+            await _settle(pilot, app)
+            await pilot.press("ctrl+e")
+            await _settle(pilot, app)
+            await pilot.press("ctrl+u", *"50", "enter", "enter", "enter")
+            await _settle(pilot, app)
+            assert "Monnaie à rendre : 8,00 €" in _notes(app)
+            assert "Payée" in _text(app)
+    run(go())

@@ -1,0 +1,148 @@
+"""Collecting payments (encaisser): one payment spread over invoices of a customer, partial
+payments, overpayment kept as customer credit (cash: change given back), and cancellation as a
+sealed counter-entry, never a delete. Every payment is a record of the `payment` chain."""
+import datetime as dt
+from decimal import Decimal
+
+from . import audit, journal
+from .db import current_user, write
+from .documents import get, label, parse_date
+from .errors import InvalidValue, NotFound, StateError
+from .models import PAYMENT_METHODS, Customer, Document, Payment, PaymentAllocation
+from .money import ZERO, check_scale, fmt2, sum_of, to_decimal
+
+OPEN = ("validated", "partly_paid", "paid")
+
+
+def paid(doc_id: int) -> Decimal:
+    return (PaymentAllocation.select(sum_of(PaymentAllocation.amount))
+            .where(PaymentAllocation.document == doc_id).scalar())
+
+
+def balance(doc: Document) -> Decimal:
+    """What the customer still owes on an invoice: BT-115 less what payments settled."""
+    return doc.due - paid(doc.id)
+
+
+def credit(customer_id: int) -> Decimal:
+    """Money received from the customer and not yet settling any invoice."""
+    received = (Payment.select(sum_of(Payment.amount))
+                .where((Payment.customer == customer_id) & (Payment.method != "credit")).scalar())
+    used = (PaymentAllocation.select(sum_of(PaymentAllocation.amount)).join(Payment)
+            .where(Payment.customer == customer_id).scalar())
+    return received - used
+
+
+def _status_after(doc: Document) -> str:
+    settled = paid(doc.id)
+    if settled <= 0:
+        return "validated"
+    return "paid" if settled >= doc.due else "partly_paid"
+
+
+def _refresh_statuses(doc_ids) -> None:
+    for doc_id in doc_ids:
+        doc = get(doc_id)
+        new = _status_after(doc)
+        if new != doc.status:
+            Document.update(status=new).where(Document.id == doc_id).execute()
+            audit.record("document", doc_id, label(doc), {"statut": (doc.status, new)})
+
+
+def payload(p: Payment, allocations) -> dict:
+    """What the seal covers; rebuilt from the rows by `verify`."""
+    return {"format": 1, "date": p.date.isoformat() if hasattr(p.date, "isoformat") else str(p.date),
+            "customer": p.customer.code, "method": p.method, "amount": fmt2(p.amount),
+            "tendered": fmt2(p.tendered), "reference": p.reference, "bank": p.bank,
+            "cancels": p.cancels.seq if p.cancels_id else None,
+            "allocations": [{"invoice": a.document.number, "amount": fmt2(a.amount)} for a in allocations]}
+
+
+def _record(fields: dict, allocations: list[tuple[Document, Decimal]]) -> Payment:
+    """Seals and writes one payment; the chain's record number is the payment's number."""
+    head = Payment.select(Payment.seq).order_by(Payment.seq.desc()).limit(1).scalar() or 0
+    p = Payment(seq=head + 1, user=current_user(), **fields)
+    rows = [PaymentAllocation(document=d, amount=a) for d, a in allocations]
+    seq = journal.seal("payment", "payment", f"REG-{head + 1:06d}", payload(p, rows))
+    p.seq = seq
+    p.save(force_insert=True)
+    for row in rows:
+        row.payment = p
+        row.save(force_insert=True)
+    return p
+
+
+def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: str = "") -> dict:
+    """Spreads `amount` over the listed invoices in order. Returns what happened, for display."""
+    amount = check_scale(to_decimal(amount, "montant"), 2, "montant")
+    if amount <= 0:
+        raise InvalidValue("montant", amount, "doit être positif")
+    if method not in PAYMENT_METHODS:
+        raise InvalidValue("--method", method, "modes : " + ", ".join(PAYMENT_METHODS))
+    date = parse_date(date or dt.date.today())
+    if not invoice_ids:
+        raise InvalidValue("factures", None, "au moins une facture à régler")
+    with write():
+        invoices = [get(i) for i in invoice_ids]
+        for inv in invoices:
+            if inv.kind != "invoice" or inv.status not in OPEN:
+                raise StateError(f"{label(inv)} n'est pas une facture validée : rien à encaisser",
+                                 "facture", label(inv))
+        if len({inv.customer_id for inv in invoices}) > 1:
+            raise InvalidValue("factures", ", ".join(i.number for i in invoices),
+                               "un règlement ne couvre que les factures d'un même client")
+        customer = Customer.get_by_id(invoices[0].customer_id)
+        if method == "credit" and amount > credit(customer.id):
+            raise InvalidValue("montant", fmt2(amount),
+                               f"dépasse le crédit du client ({fmt2(credit(customer.id))})")
+        left, allocations = amount, []
+        for inv in invoices:
+            take = min(balance(inv), left)
+            if take > 0:
+                allocations.append((inv, take))
+                left -= take
+        if not allocations:
+            raise StateError("ces factures sont déjà réglées", "factures", ", ".join(i.number for i in invoices))
+        change = ZERO
+        kept = amount
+        if left > 0 and method in ("cash", "credit"):
+            change, kept = (left, amount - left) if method == "cash" else (ZERO, amount - left)
+        p = _record({"customer": customer.id, "date": date, "method": method, "amount": kept,
+                     "tendered": amount if method == "cash" else None, "reference": reference[:60],
+                     "bank": bank[:60]}, allocations)
+        _refresh_statuses([inv.id for inv, _ in allocations])
+        return {"payment": p.seq, "amount": kept, "change": change,
+                "credit": credit(customer.id), "allocations": [(inv.number, a) for inv, a in allocations]}
+
+
+def cancel(seq: int, reason: str = "") -> dict:
+    """A counter-entry that reverses a payment and its allocations; the original stays."""
+    with write():
+        original = Payment.get_or_none(Payment.seq == seq)
+        if original is None:
+            raise NotFound(f"règlement inconnu « {seq} »", "règlement", seq)
+        if original.cancels_id or Payment.get_or_none(Payment.cancels == original.id):
+            raise StateError(f"le règlement n° {seq} est déjà une annulation ou déjà annulé",
+                             "règlement", seq)
+        allocations = [(a.document, -a.amount) for a in original.allocations]
+        p = _record({"customer": original.customer_id, "date": dt.date.today(), "method": original.method,
+                     "amount": -original.amount, "tendered": None, "reference": reason[:60] or f"annule {seq}",
+                     "bank": "", "cancels": original.id}, allocations)
+        _refresh_statuses([d.id for d, _ in allocations])
+        return {"payment": p.seq, "cancels": seq}
+
+
+def of_invoice(doc_id: int) -> list[dict]:
+    rows = (PaymentAllocation.select(PaymentAllocation, Payment).join(Payment)
+            .where(PaymentAllocation.document == doc_id).order_by(Payment.seq))
+    return [{"payment": a.payment.seq, "date": a.payment.date.isoformat(), "method": a.payment.method,
+             "amount": fmt2(a.amount), "reference": a.payment.reference} for a in rows]
+
+
+def payloads():
+    """(ref, payload) of every payment as its rows are now (for `verify`)."""
+    allocations: dict[int, list] = {}
+    for a in PaymentAllocation.select().order_by(PaymentAllocation.id):
+        allocations.setdefault(a.payment_id, []).append(a)
+    for p in Payment.select().order_by(Payment.seq):
+        yield p.seq, f"REG-{p.seq:06d}", payload(p, allocations.get(p.id, []))
