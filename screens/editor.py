@@ -38,6 +38,7 @@ class EditorScreen(FactuScreen):
         Binding("f9", "validate", "Valider", id="editor.validate"),
         Binding("ctrl+t", "transform", "Transformer", id="editor.transform"),
         Binding("ctrl+e", "pay", "Encaisser", id="editor.pay"),
+        Binding("f10", "deposit", "Acompte", id="editor.deposit"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
         Binding("f4", "pick_customer", "Client", id="editor.customer"),
@@ -322,7 +323,8 @@ class EditorScreen(FactuScreen):
                 continue
             item = {k: ln.get(k) for k in ("kind", "description", "unit", "vat_category", "origin")}
             item.update(quantity=str(ln["quantity"]), unit_price=str(ln["unit_price"]),
-                        discount_percent=str(ln["discount_percent"]), vat_rate=str(ln["vat_rate"]))
+                        discount_percent=str(ln["discount_percent"]), vat_rate=str(ln["vat_rate"]),
+                        deduction=ln["quantity"] < 0)      # a deposit deducted on a final invoice
             if ln.get("product"):
                 item["product"] = ln["product"]
             out.append(item)
@@ -436,6 +438,26 @@ class EditorScreen(FactuScreen):
             message += f" Crédit client : {fr.amount(done['credit'], True)}."
         self.notify(message, timeout=10)
         self.load()
+
+    def action_deposit(self) -> None:
+        if self.kind not in ("quote", "order") or self.status == "draft":
+            self.notify("Un acompte se demande sur un devis ou une commande validé.", severity="warning")
+            return
+        self.app.push_screen(Form("Facture d'acompte", [
+            ("percent", "Pourcentage (ex. 30), ou laisser vide", "30"),
+            ("amount", "… ou montant TTC", "")]), self._deposit)
+
+    def _deposit(self, values) -> None:
+        if not values:
+            return
+        from tui_factu import deposits
+        try:
+            doc = deposits.request(self.doc_id, values["percent"].strip() or None, values["amount"].strip() or None)
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify(f"Facture d'acompte brouillon #{doc.id} : {fr.amount(doc.due, True)} TTC.")
+        self.app.push_screen(EditorScreen(doc.id))
 
     def action_duplicate(self) -> None:
         self.app.push_screen(EditorScreen(None, self.kind, self.customer_code), lambda _: None)

@@ -230,6 +230,16 @@ def cmd_pay(args):
         print(f"Crédit client disponible : {fr.amount(done['credit'], True)}")
 
 
+def cmd_deposit(args):
+    from . import deposits, documents, fr
+    src = documents.resolve(args.ref)
+    doc = deposits.request(src.id, args.percent, args.amount)
+    if args.validate:
+        doc = documents.validate(doc.id)
+    print(f"Facture d'acompte {documents.label(doc)} : {fr.amount(doc.due, True)} TTC "
+          f"sur {documents.label(src)}.")
+
+
 def cmd_verify(args):
     from . import journal
     report = journal.verify()
@@ -507,6 +517,13 @@ def build_parser() -> Parser:
     s.add_argument("--list", metavar="REF")
     s.add_argument("--cancel", type=int, metavar="N")
     s.set_defaults(func=cmd_pay)
+    s = sub.add_parser("deposit", help="facture d'acompte sur un devis ou une commande")
+    s.add_argument("ref")
+    group = s.add_mutually_exclusive_group(required=True)
+    group.add_argument("--percent")
+    group.add_argument("--amount")
+    s.add_argument("--validate", action="store_true")
+    s.set_defaults(func=cmd_deposit)
     s = sub.add_parser("verify", help="vérifie les scellements et les chaînes du journal")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_verify)

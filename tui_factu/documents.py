@@ -65,7 +65,8 @@ def clean_line(data, where: str) -> dict:
                                      multiline=True)
     quantity = check_scale(to_decimal(data.get("quantity", "1"), f"{where}.quantity"),
                            QUANTITY_SCALE, f"{where}.quantity")
-    if quantity <= 0:
+    deduction = bool(data.get("deduction")) and product is None
+    if quantity <= 0 and not (deduction and quantity < 0):
         raise InvalidValue(f"{where}.quantity", data.get("quantity"),
                            "doit être positive (un retour se fait par un avoir)")
     if data.get("unit_price") not in (None, ""):
@@ -664,13 +665,24 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None) -> Docum
                         "vat_category": a.vat_category, "reason": a.reason}
                        for a in adjustments_of(first.id)]
     refs = [{"kind": s.kind, "number": s.number, "date": s.date.isoformat()} for s in sources]
+    doc_type = "standard"
+    if to_kind == "invoice" and kinds <= {"order", "quote"}:
+        from .deposits import deductions      # a final invoice deducts the deposits, rate by rate
+        minus, deposit_refs = deductions(sources)
+        if minus:
+            doc_type = "final"
+            new_lines += [{"kind": "section", "description": "Acomptes déjà facturés"}] + minus
+            refs += deposit_refs
     with write():
-        doc = Document.create(kind=to_kind, status="draft", date=dt.date.today(),
+        doc = Document.create(kind=to_kind, type=doc_type, status="draft", date=dt.date.today(),
                               customer=first.customer_id, reference=first.reference,
                               notes=first.notes if to_kind != "credit_note" else "",
                               preceding=first.id if to_kind == "credit_note" else None,
                               source_refs=json.dumps(refs), created_by=current_user())
-        _store_content(doc, new_lines, adjustments)
+        t = _store_content(doc, new_lines, adjustments)
+        if t.grand_total < 0:
+            raise StateError(f"les acomptes déduits ({fr2(-sum((n for n in t.line_nets if n and n < 0), ZERO))} HT) "
+                             "dépassent le total de la facture : faites un avoir sur l'acompte", "acomptes", None)
         audit.record("document", doc.id, label(doc),
                      {"création": (None, f"{KIND_LABELS[to_kind]} depuis "
                                    + ", ".join(s.number for s in sources))})
@@ -713,7 +725,7 @@ def show(doc: Document) -> dict:
                          "discount_percent": fmt_plain(ln.discount_percent),
                          "vat_rate": fmt_plain(ln.vat_rate), "vat_category": ln.vat_category,
                          "net_amount": fmt2(ln.net_amount)})
-            for target, by_pos in rest.items():
+            for target, by_pos in (rest.items() if ln.quantity > 0 else ()):
                 key = {"delivery": "remaining_to_deliver", "invoice": "remaining_to_invoice",
                        "order": "remaining_to_order", "credit_note": "remaining_to_credit"}[target]
                 item[key] = fmt_plain(by_pos.get(ln.position, ZERO))
@@ -742,12 +754,17 @@ def show(doc: Document) -> dict:
     }
 
 
+def fr2(value) -> str:
+    return fmt2(value)
+
+
 def _settlement(doc: Document) -> dict:
     """paid / balance of an invoice: what payments settled, what the customer still owes."""
     if doc.kind != "invoice" or doc.status == "draft":
         return {}
+    from .deposits import listing as deposits
     from .payments import balance, paid
-    return {"paid": fmt2(paid(doc.id)), "balance": fmt2(balance(doc))}
+    return {"paid": fmt2(paid(doc.id)), "balance": fmt2(balance(doc)), "deposits": deposits(doc)}
 
 
 def listing(kind: str | None = None, status: str | None = None, customer_id: int | None = None,

@@ -5,6 +5,11 @@ and rate (BT-116) = line nets ± document allowances/charges of that rate; VAT p
 = round(base × rate, 2); BT-109 = BT-106 − BT-107 + BT-108; BT-110 = Σ BT-117;
 BT-112 = BT-109 + BT-110; BT-115 = BT-112 − BT-113 + BT-114. Screens, PDF, Factur-X,
 slips and reports read these figures; none computes them another way.
+
+A line with a negative net deducts something already invoiced (a deposit on a final invoice):
+the VAT it deducts is the VAT that was charged on it, round(|net| × rate), taken from the VAT
+of the full supply. So VAT is never charged twice and the cents add up across the deposit and
+the final invoice (BR-CO-17 holds within the EN 16931 tolerance).
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -103,6 +108,7 @@ TOTAL_KEYS = ("line_total", "allowance_total", "charge_total", "tax_basis_total"
 def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = ZERO) -> Totals:
     nets, subtotals = [], []
     bases: dict[tuple[str, Decimal], Decimal] = {}
+    deducted: dict[tuple[str, Decimal], tuple[Decimal, Decimal]] = {}   # key -> (base, VAT already charged)
     running = ZERO
     for ln in lines:
         if ln.kind == "subtotal":
@@ -122,6 +128,9 @@ def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = 
         rate = ln.vat_rate if ln.vat_rate is not None else ZERO
         key = (category_for(rate, ln.vat_category), rate)
         bases[key] = bases.get(key, ZERO) + net
+        if net < 0:
+            base, tax = deducted.get(key, (ZERO, ZERO))
+            deducted[key] = (base - net, tax + round_cents(-net * rate / HUNDRED))
     allowances = charges = ZERO
     for adj in adjustments:
         amount = round_cents(adj.amount)
@@ -134,7 +143,10 @@ def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = 
             allowances += amount
     vat_rows = []
     for (cat, rate), basis in sorted(bases.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
-        tax = round_cents(basis * rate / HUNDRED) if cat in ("S", "L", "M") else ZERO
+        tax = ZERO
+        if cat in ("S", "L", "M"):
+            minus_base, minus_tax = deducted.get((cat, rate), (ZERO, ZERO))
+            tax = round_cents((basis + minus_base) * rate / HUNDRED) - minus_tax
         vat_rows.append(VatRow(cat, rate, round_cents(basis), tax))
     line_total = sum((n for n in nets if n is not None), ZERO)
     tax_basis = line_total - allowances + charges

@@ -104,3 +104,19 @@ def test_business_rules_hold_on_random_documents(ls, adjs, prepaid):
         assert v.amount == (v.basis * v.rate / 100).quantize(CENT, rounding="ROUND_HALF_UP") \
             or v.category != "S"
     assert sum((v.basis for v in t.vat), D(0)) == t.tax_basis_total    # BR-S-08 per category
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(lines, min_size=1, max_size=10), st.sampled_from([D("10"), D("30"), D("33.33"), D("50"), D("100")]))
+def test_deposit_plus_final_equals_the_supply_to_the_cent(ls, percent):
+    """Whatever the rates and the percentage, deposit + final invoice = the whole supply."""
+    whole = totals.compute(ls)
+    deposit_lines = [LineIn("service", D("1"), (v.basis * percent / 100).quantize(CENT, rounding="ROUND_HALF_UP"),
+                            D("0"), v.rate, v.category) for v in whole.vat]
+    deposit = totals.compute([d for d in deposit_lines if d.unit_price])
+    final = totals.compute(list(ls) + [LineIn("service", D("-1"), d.unit_price, D("0"), d.vat_rate, d.vat_category)
+                                       for d in deposit_lines if d.unit_price])
+    assert deposit.grand_total + final.grand_total == whole.grand_total
+    assert deposit.tax_total + final.tax_total == whole.tax_total
+    for v in final.vat:                                   # BR-CO-17 within the EN 16931 tolerance
+        assert abs(v.amount - v.basis * v.rate / 100) <= 1

@@ -262,3 +262,20 @@ def test_collecting_cash_on_an_invoice_shows_the_change(app):
             assert "Monnaie à rendre : 8,00 €" in _notes(app)
             assert "Payée" in _text(app)
     run(go())
+
+
+def test_a_deposit_requested_from_an_order_opens_its_invoice(app):
+    order = documents.validate(documents.create("order", "C1", "2026-11-20",
+                                                [{"product": "VIS", "quantity": "8"}]).id)   # 120.00 TTC
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(order.id))
+            await _settle(pilot, app)
+            await pilot.press("f10", "enter", "enter")          # 30 %
+            await _settle(pilot, app)
+            assert "36,00 € TTC" in _notes(app)
+            assert "Facture" in _text(app) and app.screen.kind == "invoice"
+    run(go())

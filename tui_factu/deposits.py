@@ -1,0 +1,98 @@
+"""Deposits (acomptes): a deposit invoice (type 386, invoice series) requested on a quote or an
+order as a percentage or an amount, its VAT split across the source's rates in proportion; the
+final invoice then deducts each deposit rate by rate, citing its number and date, so that VAT
+is never charged twice and a 100 % deposit leaves exactly 0.00 due."""
+import datetime as dt
+import json
+from decimal import Decimal
+
+from . import audit, documents, fr
+from .db import current_user, write
+from .errors import InvalidValue, StateError
+from .models import Document
+from .money import HUNDRED, ZERO, check_scale, round_cents, to_decimal
+
+
+def request(source_id: int, percent=None, amount=None) -> Document:
+    """A draft deposit invoice for `percent` % of the source, or for `amount` incl. VAT."""
+    src = documents.get(source_id)
+    if src.kind not in ("quote", "order") or src.status in ("draft", "refused", "cancelled"):
+        raise StateError(f"{documents.label(src)} : un acompte se demande sur un devis ou une commande validé",
+                         "document", documents.label(src))
+    if (percent is None) == (amount is None):
+        raise InvalidValue("acompte", None, "--percent ou --amount, l'un des deux")
+    vat = documents.vat_of(src.id)
+    if percent is not None:
+        ratio = check_scale(to_decimal(percent, "--percent"), 2, "--percent") / HUNDRED
+        what = f"{fr.number(ratio * HUNDRED, 2)} %"
+    else:
+        wanted = check_scale(to_decimal(amount, "--amount"), 2, "--amount")
+        ratio = wanted / src.grand_total if src.grand_total else ZERO
+        what = fr.amount(wanted, True)
+    if not ZERO < ratio <= 1:
+        raise InvalidValue("acompte", what, f"entre 0 et le total du document ({fr.amount(src.grand_total, True)})")
+    already = sum((d.grand_total for d in of_source(src)), ZERO)
+    lines = []
+    for v in vat:
+        basis = round_cents(v.basis * ratio)
+        if basis:
+            lines.append({"kind": "service", "description": f"Acompte de {what} sur {documents.label(src)} "
+                                                             f"— TVA {fr.percent(v.rate)}",
+                          "quantity": Decimal(1), "unit": "C62", "unit_price": basis,
+                          "vat_rate": v.rate, "vat_category": v.category})
+    with write():
+        doc = Document.create(kind="invoice", type="deposit", status="draft", date=dt.date.today(),
+                              customer=src.customer_id, reference=src.reference, preceding=src.id,
+                              source_refs=json.dumps([{"kind": src.kind, "number": src.number,
+                                                       "date": src.date.isoformat()}]),
+                              created_by=current_user())
+        t = documents._store_content(doc, lines, [])
+        if amount is not None and t.grand_total != wanted:
+            # the cent lost in splitting the amount across rates goes to BT-114, never to a base
+            Document.update(rounding=wanted - t.grand_total, due=wanted).where(Document.id == doc.id).execute()
+        if already + wanted_or(t, amount) > src.grand_total:
+            raise InvalidValue("acompte", what, f"les acomptes dépasseraient le total de {documents.label(src)}")
+        audit.record("document", doc.id, documents.label(doc), {"création": (None, f"acompte {what}")})
+    return documents.get(doc.id)
+
+
+def wanted_or(t, amount) -> Decimal:
+    return check_scale(to_decimal(amount, "--amount"), 2, "--amount") if amount is not None else t.grand_total
+
+
+def of_source(src: Document) -> list[Document]:
+    """Validated deposit invoices of an order, or of the quotes it came from."""
+    ids = [src.id]
+    for ref in json.loads(src.source_refs or "[]"):
+        found = Document.get_or_none(Document.number == ref.get("number"))
+        if found is not None and found.kind == "quote":
+            ids.append(found.id)
+    return list(Document.select().where((Document.kind == "invoice") & (Document.type == "deposit")
+                                        & (Document.preceding.in_(ids)) & (Document.status != "draft"))
+                .order_by(Document.id))
+
+
+def deductions(sources) -> tuple[list[dict], list[dict]]:
+    """(negative lines, references) deducting every deposit of the sources, rate by rate."""
+    lines, refs = [], []
+    for src in sources:
+        for dep in of_source(src):
+            refs.append({"kind": "invoice", "number": dep.number, "date": dep.date.isoformat(), "deposit": True})
+            for v in documents.vat_of(dep.id):
+                lines.append({"kind": "service", "quantity": Decimal(-1), "unit": "C62", "unit_price": v.basis,
+                              "vat_rate": v.rate, "vat_category": v.category,
+                              "description": f"Déduction de l'acompte {dep.number} du {fr.date(dep.date)} "
+                                             f"— base {fr.amount(v.basis, True)}, TVA {fr.percent(v.rate)} "
+                                             f"{fr.amount(v.amount, True)} déjà facturée"})
+    return lines, refs
+
+
+def listing(doc: Document) -> list[dict]:
+    """Deposits deducted on a final invoice (or requested on a quote/order)."""
+    if doc.kind in ("quote", "order"):
+        deps = of_source(doc)
+    else:
+        numbers = [r["number"] for r in json.loads(doc.source_refs or "[]") if r.get("deposit")]
+        deps = list(Document.select().where(Document.number.in_(numbers))) if numbers else []
+    return [{"number": d.number, "date": d.date.isoformat(), "amount": str(d.grand_total)} for d in deps]
+
