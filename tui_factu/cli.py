@@ -230,6 +230,20 @@ def cmd_pay(args):
         print(f"Crédit client disponible : {fr.amount(done['credit'], True)}")
 
 
+def cmd_apply_credit(args):
+    from . import documents, fr, payments
+    done = payments.apply_credit(documents.resolve(args.credit).id, documents.resolve(args.invoice).id, args.amount)
+    print(f"Avoir imputé : {fr.amount(done['amount'], True)} (règlement n° {done['payment']}) ; "
+          f"reste de l'avoir {fr.amount(done['left'], True)}, reste dû {fr.amount(done['balance'], True)}.")
+
+
+def cmd_refund(args):
+    from . import documents, fr, payments
+    done = payments.refund(documents.resolve(args.credit).id, args.amount, args.method)
+    print(f"Remboursement de {fr.amount(done['amount'], True)} (règlement n° {done['payment']}) ; "
+          f"reste de l'avoir {fr.amount(done['left'], True)}.")
+
+
 def cmd_deposit(args):
     from . import deposits, documents, fr
     src = documents.resolve(args.ref)
@@ -517,6 +531,16 @@ def build_parser() -> Parser:
     s.add_argument("--list", metavar="REF")
     s.add_argument("--cancel", type=int, metavar="N")
     s.set_defaults(func=cmd_pay)
+    s = sub.add_parser("apply-credit", help="impute un avoir sur une facture : AVOIR FACTURE [MONTANT]")
+    s.add_argument("credit")
+    s.add_argument("invoice")
+    s.add_argument("amount", nargs="?")
+    s.set_defaults(func=cmd_apply_credit)
+    s = sub.add_parser("refund", help="rembourse le reste d'un avoir : AVOIR [MONTANT] --method M")
+    s.add_argument("credit")
+    s.add_argument("amount", nargs="?")
+    s.add_argument("--method", required=True, choices=("cash", "card", "cheque", "transfer"))
+    s.set_defaults(func=cmd_refund)
     s = sub.add_parser("deposit", help="facture d'acompte sur un devis ou une commande")
     s.add_argument("ref")
     group = s.add_mutually_exclusive_group(required=True)

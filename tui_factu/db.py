@@ -192,8 +192,17 @@ def _migrate_4(migrator):
     """v4: payments and their allocations (new tables: ensure_schema creates them)."""
 
 
+def _migrate_5(migrator):
+    """v5: a payment may settle with, or refund, a credit note."""
+    from playhouse.migrate import migrate
+    if not db.table_exists("payment"):
+        return                        # created whole, with the column, after the steps
+    if "credit_note_id" not in {c.name for c in db.get_columns("payment")}:
+        migrate(migrator.add_column("payment", "credit_note_id", models.Payment.credit_note))
+
+
 # version -> step; a step only adds, it never drops a column or a row.
-MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
+MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

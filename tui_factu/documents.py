@@ -759,7 +759,11 @@ def fr2(value) -> str:
 
 
 def _settlement(doc: Document) -> dict:
-    """paid / balance of an invoice: what payments settled, what the customer still owes."""
+    """paid / balance of an invoice: what payments settled, what the customer still owes;
+    for a credit note, what is left of it."""
+    if doc.kind == "credit_note" and doc.status != "draft":
+        from .payments import credit_note_left
+        return {"left": fmt2(credit_note_left(doc))}
     if doc.kind != "invoice" or doc.status == "draft":
         return {}
     from .deposits import listing as deposits

@@ -309,8 +309,15 @@ def verify(workers: int | None = None) -> Report:
             rep.fail(f"document {number} scellé mais absent du journal", number)
         elif stored[0] != digest:
             from .sealing import payload_for
-            rep.fail(f"document {number} ne correspond plus à son scellement "
-                     f"({_differences(_stored_payload(chain, number), payload_for(doc_id))})", number)
+            text = _stored_payload(chain, number)
+            try:
+                fmt = json.loads(text).get("format", 1)
+            except ValueError:
+                fmt = None
+            rebuilt = payload_for(doc_id, fmt) if isinstance(fmt, int) else payload_for(doc_id)
+            if canonical(rebuilt) != text:          # sealed in an older format and still equal: intact
+                rep.fail(f"document {number} ne correspond plus à son scellement "
+                         f"({_differences(text, rebuilt)})", number)
     for chain, refs in sealed_refs.items():
         missing = [r for r in refs if r not in seen.get(chain, set())]
         if missing:

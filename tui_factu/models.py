@@ -286,7 +286,7 @@ class PrintJob(Base):
 
 
 PAYMENT_METHODS = {"cash": "Espèces", "card": "Carte", "cheque": "Chèque", "transfer": "Virement",
-                   "credit": "Avoir client"}
+                   "credit": "Crédit client", "credit_note": "Avoir imputé"}
 
 
 class Payment(Base):
@@ -301,6 +301,7 @@ class Payment(Base):
     bank = pw.CharField(default="")
     cancels = pw.ForeignKeyField("self", null=True, unique=True, on_delete="RESTRICT")
     source = pw.ForeignKeyField("self", null=True, backref="reuses", on_delete="RESTRICT")  # credit reused
+    credit_note = pw.ForeignKeyField(Document, null=True, backref="applications", on_delete="RESTRICT")  # v5
     created_at = pw.CharField(default=utcnow)
     user = pw.CharField(default="")
 

@@ -25,12 +25,24 @@ def balance(doc: Document) -> Decimal:
 
 
 def credit(customer_id: int) -> Decimal:
-    """Money received from the customer and not yet settling any invoice."""
+    """Money received from the customer and not yet settling any invoice (credit notes apart)."""
     received = (Payment.select(sum_of(Payment.amount))
-                .where((Payment.customer == customer_id) & (Payment.method != "credit")).scalar())
+                .where((Payment.customer == customer_id) & (Payment.method != "credit")
+                       & Payment.credit_note.is_null()).scalar())
     used = (PaymentAllocation.select(sum_of(PaymentAllocation.amount)).join(Payment)
-            .where(Payment.customer == customer_id).scalar())
+            .where((Payment.customer == customer_id) & Payment.credit_note.is_null()).scalar())
     return received - used
+
+
+def credit_note_left(doc: Document) -> Decimal:
+    """What a credit note can still settle or refund: its total less what was applied to
+    invoices (method credit_note, positive) and paid out (other methods, negative amounts).
+    A counter-entry keeps its original's method with the opposite sign, so it gives back."""
+    applied = (Payment.select(sum_of(Payment.amount))
+               .where((Payment.credit_note == doc.id) & (Payment.method == "credit_note")).scalar())
+    paid_out = (Payment.select(sum_of(Payment.amount))
+                .where((Payment.credit_note == doc.id) & (Payment.method != "credit_note")).scalar())
+    return doc.grand_total - applied + paid_out
 
 
 def _status_after(doc: Document) -> str:
@@ -55,6 +67,7 @@ def payload(p: Payment, allocations) -> dict:
             "customer": p.customer.code, "method": p.method, "amount": fmt2(p.amount),
             "tendered": fmt2(p.tendered), "reference": p.reference, "bank": p.bank,
             "cancels": p.cancels.seq if p.cancels_id else None,
+            "credit_note": p.credit_note.number if p.credit_note_id else None,
             "allocations": [{"invoice": a.document.number, "amount": fmt2(a.amount)} for a in allocations]}
 
 
@@ -127,9 +140,52 @@ def cancel(seq: int, reason: str = "") -> dict:
         allocations = [(a.document, -a.amount) for a in original.allocations]
         p = _record({"customer": original.customer_id, "date": dt.date.today(), "method": original.method,
                      "amount": -original.amount, "tendered": None, "reference": reason[:60] or f"annule {seq}",
-                     "bank": "", "cancels": original.id}, allocations)
+                     "bank": "", "cancels": original.id, "credit_note": original.credit_note_id}, allocations)
         _refresh_statuses([d.id for d, _ in allocations])
         return {"payment": p.seq, "cancels": seq}
+
+
+def apply_credit(credit_id: int, invoice_id: int, amount=None) -> dict:
+    """Settles an open invoice with a credit note of the same customer (whole or in part)."""
+    with write():
+        cn, inv = get(credit_id), get(invoice_id)
+        if cn.kind != "credit_note" or cn.status == "draft":
+            raise StateError(f"{label(cn)} n'est pas un avoir validé", "avoir", label(cn))
+        if inv.kind != "invoice" or inv.status not in OPEN:
+            raise StateError(f"{label(inv)} n'est pas une facture validée", "facture", label(inv))
+        if cn.customer_id != inv.customer_id:
+            raise InvalidValue("avoir", cn.number, "l'avoir et la facture doivent être du même client")
+        left, owed = credit_note_left(cn), balance(inv)
+        if left <= 0:
+            raise StateError(f"l'avoir {cn.number} est entièrement utilisé", "avoir", cn.number)
+        if owed <= 0:
+            raise StateError(f"{inv.number} est déjà réglée", "facture", inv.number)
+        use = min(left, owed) if amount is None else check_scale(to_decimal(amount, "montant"), 2, "montant")
+        if use <= 0 or use > left or use > owed:
+            raise InvalidValue("montant", fmt2(use), f"entre 0,01 et {fmt2(min(left, owed))} "
+                               f"(reste de l'avoir {fmt2(left)}, reste dû {fmt2(owed)})")
+        p = _record({"customer": cn.customer_id, "date": dt.date.today(), "method": "credit_note", "amount": use,
+                     "tendered": None, "reference": cn.number, "bank": "", "credit_note": cn.id}, [(inv, use)])
+        _refresh_statuses([inv.id])
+        return {"payment": p.seq, "amount": use, "left": credit_note_left(cn), "balance": balance(get(inv.id))}
+
+
+def refund(credit_id: int, amount, method: str) -> dict:
+    """Pays out (part of) what remains of a credit note: money leaving, sealed like any payment."""
+    if method not in ("cash", "card", "cheque", "transfer"):
+        raise InvalidValue("--method", method, "cash, card, cheque ou transfer")
+    with write():
+        cn = get(credit_id)
+        if cn.kind != "credit_note" or cn.status == "draft":
+            raise StateError(f"{label(cn)} n'est pas un avoir validé", "avoir", label(cn))
+        left = credit_note_left(cn)
+        out = left if amount is None else check_scale(to_decimal(amount, "montant"), 2, "montant")
+        if out <= 0 or out > left:
+            raise InvalidValue("montant", fmt2(out), f"entre 0,01 et le reste de l'avoir ({fmt2(left)})")
+        p = _record({"customer": cn.customer_id, "date": dt.date.today(), "method": method, "amount": -out,
+                     "tendered": None, "reference": f"remboursement {cn.number}", "bank": "",
+                     "credit_note": cn.id}, [])
+        return {"payment": p.seq, "amount": out, "left": credit_note_left(cn)}
 
 
 def of_invoice(doc_id: int) -> list[dict]:

@@ -9,7 +9,9 @@ from .db import prepared, stream
 from .journal import DOCUMENT_CHAINS
 from .models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat
 
-PAYLOAD_FORMAT = 1
+# 1: first format; 2: adds customer_code (the linked customer record). A record is always
+# rebuilt in the format it was sealed with, so old seals stay verifiable after upgrades.
+PAYLOAD_FORMAT = 2
 _DOC = (Document.id, Document.kind, Document.type, Document.number, Document.date,
         Document.due_date, Document.validity_date, Document.currency, Document.customer_snapshot,
         Document.seller_snapshot, Document.reference, Document.notes, Document.source_refs,
@@ -39,12 +41,12 @@ def _s(value):
     return str(value) if not hasattr(value, "isoformat") else value.isoformat()
 
 
-def payload(doc: tuple, lines: list, adjustments: list, vat: list) -> dict:
+def payload(doc: tuple, lines: list, adjustments: list, vat: list, fmt: int = PAYLOAD_FORMAT) -> dict:
     (_id, kind, type_, number, date, due_date, validity, currency, customer, seller, reference,
      notes, source_refs, returns_goods, *rest) = doc
     totals, (validated_at, validated_by, customer_code) = rest[:9], rest[9:]
-    return {
-        "format": PAYLOAD_FORMAT, "kind": kind, "type": type_, "number": number,
+    out = {
+        "format": fmt, "kind": kind, "type": type_, "number": number,
         "date": _s(date), "due_date": _s(due_date), "validity_date": _s(validity),
         "currency": currency, "customer": json.loads(customer or "null"),
         "customer_code": customer_code,    # the linked record: swapping it is seen
@@ -62,6 +64,9 @@ def payload(doc: tuple, lines: list, adjustments: list, vat: list) -> dict:
         "vat": [{"category": v[1], "rate": _s(v[2]), "basis": _s(v[3]), "amount": _s(v[4])}
                 for v in vat],
     }
+    if fmt < 2:
+        del out["customer_code"]
+    return out
 
 
 def _grouped(query, doc_ids_in_order):
@@ -98,7 +103,7 @@ def _rows(where_doc, where_child_line, where_child_adj, where_child_vat, batch=2
             yield doc, ln, ad, va
 
 
-def payload_for(document_id: int) -> dict:
+def payload_for(document_id: int, fmt: int = PAYLOAD_FORMAT) -> dict:
     """One document's payload, with the same columns as the bulk path (compiled once)."""
     i = int(document_id)
     doc = prepared("seal.doc", lambda d: Document.select(*_DOC).join(
@@ -109,7 +114,7 @@ def payload_for(document_id: int) -> dict:
         DocumentAdjustment.document == d).order_by(DocumentAdjustment.position), i)
     vats = prepared("seal.vat", lambda d: DocumentVat.select(*_VAT).where(
         DocumentVat.document == d).order_by(DocumentVat.category, DocumentVat.rate.desc()), i)
-    return payload(doc, lines, adjs, vats)
+    return payload(doc, lines, adjs, vats, fmt)
 
 
 def document_payloads(lo: int = 0, hi: int | None = None):

@@ -153,3 +153,26 @@ def test_events_have_their_own_chain(shop):
     assert "event" in chains
     with pytest.raises(StateError):
         documents.set_status(_three_invoices()[0].id, "accepted")
+
+
+def test_records_sealed_in_an_older_payload_format_still_verify(shop, db):
+    """Upgrades must never break old seals (anchors.md §8): a format-1 record is rebuilt as
+    format 1. Here a format-1 seal is made the way the first release made it."""
+    import base64
+    from tui_factu import sealing
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS"}]).id)
+    old = journal.canonical(sealing.payload_for(inv.id, fmt=1))
+    assert '"customer_code"' not in old and '"format":1' in old
+    database.db.close()
+    con = sqlite3.connect(db)
+    con.execute("DROP TRIGGER journal_no_update")
+    row = con.execute("SELECT chain, seq, prev_signature FROM journal_record WHERE ref = ?", (inv.number,)).fetchone()
+    digest = journal.record_hash(row[0], row[1], row[2], old)
+    key, _ = journal._signing()
+    sig = base64.urlsafe_b64encode(key.sign(digest)).decode()
+    con.execute("UPDATE journal_record SET payload = ?, hash = ?, signature = ? WHERE ref = ?",
+                (old, digest.hex(), sig, inv.number))
+    con.commit()
+    con.close()
+    database.connect(db)
+    assert journal.verify().ok

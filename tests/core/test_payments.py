@@ -101,3 +101,37 @@ def test_payments_cannot_be_edited_through_the_database(shop):
     with pytest.raises(pw.DatabaseError, match="paiement scellé"):
         with database.db.atomic():
             Payment.update(amount=1).execute()
+
+
+def _credit(inv, qty):
+    return documents.validate(documents.credit(inv.id, {1: D(qty)}).id)
+
+
+def test_a_credit_note_settles_invoices_and_the_rest_is_refunded(shop):
+    first = _invoice("4")                                  # 60.00
+    cn = _credit(first, "2")                               # 30.00 credit
+    second = _invoice("1")                                 # 15.00
+    done = payments.apply_credit(cn.id, second.id)
+    assert (done["amount"], done["left"], done["balance"]) == (D("15.00"), D("15.00"), D("0.00"))
+    assert documents.get(second.id).status == "paid"
+    third = _invoice("4")                                  # 60.00, settled 10.00 from the credit note
+    payments.apply_credit(cn.id, third.id, "10.00")
+    assert payments.balance(documents.get(third.id)) == D("50.00")
+    with pytest.raises(InvalidValue, match="reste de l'avoir 5.00"):
+        payments.apply_credit(cn.id, third.id, "6.00")
+    out = payments.refund(cn.id, None, "transfer")         # the rest goes back to the customer
+    assert (out["amount"], out["left"]) == (D("5.00"), D("0.00"))
+    with pytest.raises(StateError, match="entièrement utilisé"):
+        payments.apply_credit(cn.id, third.id)
+    assert payments.credit(documents.get(first.id).customer_id) == D("0")   # not confused with cash credit
+    assert documents.show(documents.get(cn.id))["left"] == "0.00"
+    assert journal.verify().ok
+
+
+def test_cancelling_an_applied_credit_note_gives_it_back(shop):
+    cn = _credit(_invoice("4"), "2")
+    other = _invoice("1")
+    done = payments.apply_credit(cn.id, other.id)
+    payments.cancel(done["payment"])
+    assert payments.credit_note_left(documents.get(cn.id)) == D("30.00")
+    assert documents.get(other.id).status == "validated"
