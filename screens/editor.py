@@ -29,7 +29,8 @@ def _r(text: str) -> Text:
 def _line_from_product(p, quantity="1") -> dict:
     return {"kind": p.kind, "product": p.code, "code": p.code, "description": p.name,
             "quantity": Decimal(quantity), "unit": p.unit, "unit_price": p.price,
-            "discount_percent": Decimal(0), "vat_rate": p.vat_rate, "vat_category": p.vat_category}
+            "discount_percent": Decimal(0), "vat_rate": p.vat_rate, "vat_category": p.vat_category,
+            "cost_price": getattr(p, "cost", None)}
 
 
 class EditorScreen(FactuScreen):
@@ -111,7 +112,8 @@ class EditorScreen(FactuScreen):
         self.lines = [{"kind": ln.kind, "product": ln.code or None, "code": ln.code,
                        "description": ln.description, "quantity": ln.quantity, "unit": ln.unit,
                        "unit_price": ln.unit_price, "discount_percent": ln.discount_percent,
-                       "vat_rate": ln.vat_rate, "vat_category": ln.vat_category, "origin": ln.origin_id}
+                       "vat_rate": ln.vat_rate, "vat_category": ln.vat_category, "origin": ln.origin_id,
+                       "cost_price": ln.cost_price}
                       for ln in lines]
         self.dirty, self.loaded = False, True
         readonly = self.status != "draft"
@@ -166,9 +168,25 @@ class EditorScreen(FactuScreen):
         vat = "  ".join(f"TVA {fr.percent(v.rate)} {fr.amount(v.amount)}" if v.category == "S"
                         else f"{v.category} {fr.amount(v.basis)}" for v in t.vat)
         self.query_one("#totals", Static).update(
-            f"Total HT [b]{fr.amount(t.tax_basis_total, True)}[/b]  {vat}\n"
+            f"Total HT [b]{fr.amount(t.tax_basis_total, True)}[/b]  {vat}{self._margin_text(t)}\n"
             f"Total TTC [b]{fr.amount(t.grand_total, True)}[/b]   {len(self.lines)} ligne(s)"
             f"{self.stock_text}")
+
+    def _margin_text(self, t) -> str:
+        if not self.app_sees_costs or self.kind not in ("quote", "order", "invoice"):
+            return ""
+        m = self._margins(t)
+        return f"  Marge {fr.amount(documents.to_decimal(m['margin']), True)} ({m['rate']} %)"
+
+    def _margins(self, t) -> dict:
+        from tui_factu import margins
+        return margins.of_lines([dict(ln, net_amount=net, position=i)
+                                 for i, (ln, net) in enumerate(zip(self.lines, t.line_nets), start=1)])
+
+    @property
+    def app_sees_costs(self) -> bool:
+        from tui_factu import margins
+        return margins.allowed(self.app.user_name)
 
     stock_text = ""
 
@@ -322,6 +340,8 @@ class EditorScreen(FactuScreen):
                 out.append({"kind": ln["kind"], "description": ln["description"]})
                 continue
             item = {k: ln.get(k) for k in ("kind", "description", "unit", "vat_category", "origin")}
+            if ln.get("cost_price") is not None:
+                item["cost_price"] = str(ln["cost_price"])      # the cost snapshot survives saves
             item.update(quantity=str(ln["quantity"]), unit_price=str(ln["unit_price"]),
                         discount_percent=str(ln["discount_percent"]), vat_rate=str(ln["vat_rate"]),
                         deduction=ln["quantity"] < 0)      # a deposit deducted on a final invoice
@@ -366,8 +386,12 @@ class EditorScreen(FactuScreen):
         if self.readonly:
             self.notify("Déjà validé.", severity="warning")
             return
-        self.app.push_screen(Confirm("Valider ce document ? Il recevra son numéro et ne sera plus modifiable."),
-                             lambda ok: ok and self.action_save("validate"))
+        question = "Valider ce document ? Il recevra son numéro et ne sera plus modifiable."
+        if self.app_sees_costs:
+            flags = self._margins(self.current_totals())["flags"]
+            if flags:
+                question = "Attention : " + " ; ".join(flags) + ".\n" + question
+        self.app.push_screen(Confirm(question), lambda ok: ok and self.action_save("validate"))
 
     def action_transform(self) -> None:
         if self.status == "draft" or self.kind not in TARGETS:

@@ -155,8 +155,12 @@ def cmd_doc_show(args):
 
 
 def cmd_doc_validate(args):
-    from . import documents
-    doc = documents.validate(documents.resolve(args.ref).id, args.date)
+    from . import documents, margins
+    doc = documents.resolve(args.ref)
+    if margins.allowed():
+        for flag in margins.of_lines(documents.lines_of(doc.id))["flags"]:
+            print(f"attention : {flag}", file=sys.stderr)
+    doc = documents.validate(doc.id, args.date)
     print(f"{doc.number} validé et scellé.")
 
 

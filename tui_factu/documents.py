@@ -750,8 +750,15 @@ def show(doc: Document) -> dict:
         "vat_breakdown": [{"category": v.category, "rate": fmt_plain(v.rate), "basis": fmt2(v.basis),
                            "amount": fmt2(v.amount)} for v in vat_of(doc.id)],
         "sealed": doc.sealed, "version": doc.version,
-        **_settlement(doc),
+        **_settlement(doc), **_margin(doc, lines),
     }
+
+
+def _margin(doc: Document, lines) -> dict:
+    from . import margins
+    if doc.kind not in ("quote", "order", "invoice") or not margins.allowed():
+        return {}
+    return {"margin": margins.of_lines(lines)}
 
 
 def fr2(value) -> str:

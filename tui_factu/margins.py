@@ -1,0 +1,48 @@
+"""Margin and markup from the cost price each line keeps (snapshot at the time of sale).
+Shown to the roles allowed to see costs, never printed; lines sold below cost or under the
+margin floor are flagged before validation."""
+from decimal import Decimal
+
+from .db import current_user
+from .models import PRICED_LINE_KINDS, Setting, User
+from .money import HUNDRED, ZERO, fmt2, round_cents
+
+SEE_COSTS = ("admin", "manager")
+
+
+def allowed(user: str | None = None) -> bool:
+    u = User.get_or_none(User.name == (user or current_user()))
+    return bool(u and u.role in SEE_COSTS)
+
+
+def floor_percent() -> Decimal:
+    row = Setting.get_or_none(Setting.key == "margin.floor_percent")
+    return Decimal(row.value) if row else ZERO
+
+
+def of_lines(lines) -> dict:
+    """lines: objects or dicts with kind, quantity, net_amount (or net), cost_price, description."""
+    floor = floor_percent()
+    out, total_net, total_cost, flags = [], ZERO, ZERO, []
+    for i, ln in enumerate(lines, start=1):
+        get = (ln.get if isinstance(ln, dict) else lambda k, d=None, o=ln: getattr(o, k, d))
+        if get("kind") not in PRICED_LINE_KINDS or get("cost_price") is None:
+            continue
+        net = get("net_amount")
+        cost = round_cents(get("quantity") * get("cost_price"))
+        margin = net - cost
+        rate = (margin / net * HUNDRED).quantize(Decimal("0.1")) if net else ZERO
+        markup = (margin / cost * HUNDRED).quantize(Decimal("0.1")) if cost else None
+        out.append({"position": get("position", i), "cost": fmt2(cost), "margin": fmt2(margin),
+                    "rate": str(rate), "markup": None if markup is None else str(markup)})
+        total_net += net
+        total_cost += cost
+        if net > 0 and margin < 0:
+            flags.append(f"ligne {get('position', i)} ({get('description', '')[:30]}) vendue à perte ({fmt2(margin)} €)")
+        elif net > 0 and rate < floor:
+            flags.append(f"ligne {get('position', i)} ({get('description', '')[:30]}) sous la marge plancher "
+                         f"({rate} % < {floor} %)")
+    margin = total_net - total_cost
+    return {"lines": out, "cost": fmt2(total_cost), "margin": fmt2(margin),
+            "rate": str((margin / total_net * HUNDRED).quantize(Decimal("0.1"))) if total_net else "0",
+            "flags": flags}
