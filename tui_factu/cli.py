@@ -248,6 +248,13 @@ def cmd_refund(args):
           f"reste de l'avoir {fr.amount(done['left'], True)}.")
 
 
+def cmd_schedule(args):
+    from . import documents, fr, schedules
+    rows = schedules.set_schedule(documents.resolve(args.ref).id, args.split)
+    for r in rows:
+        print(f"{fr.date(r['due_date'])}  {fr.amount(documents.to_decimal(r['amount']), True):>14}")
+
+
 def cmd_deposit(args):
     from . import deposits, documents, fr
     src = documents.resolve(args.ref)
@@ -545,6 +552,10 @@ def build_parser() -> Parser:
     s.add_argument("amount", nargs="?")
     s.add_argument("--method", required=True, choices=("cash", "card", "cheque", "transfer"))
     s.set_defaults(func=cmd_refund)
+    s = sub.add_parser("schedule", help="échéancier d'une facture : REF --split 30%%@0,40%%@30,30%%@60")
+    s.add_argument("ref")
+    s.add_argument("--split", required=True)
+    s.set_defaults(func=cmd_schedule)
     s = sub.add_parser("deposit", help="facture d'acompte sur un devis ou une commande")
     s.add_argument("ref")
     group = s.add_mutually_exclusive_group(required=True)

@@ -201,8 +201,12 @@ def _migrate_5(migrator):
         migrate(migrator.add_column("payment", "credit_note_id", models.Payment.credit_note))
 
 
+def _migrate_6(migrator):
+    """v6: billing schedules (a new table: ensure_schema creates it)."""
+
+
 # version -> step; a step only adds, it never drops a column or a row.
-MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
+MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

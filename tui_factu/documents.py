@@ -775,7 +775,9 @@ def _settlement(doc: Document) -> dict:
         return {}
     from .deposits import listing as deposits
     from .payments import balance, paid
-    return {"paid": fmt2(paid(doc.id)), "balance": fmt2(balance(doc)), "deposits": deposits(doc)}
+    from .schedules import of_invoice
+    return {"paid": fmt2(paid(doc.id)), "balance": fmt2(balance(doc)), "deposits": deposits(doc),
+            "schedule": of_invoice(doc.id)}
 
 
 def listing(kind: str | None = None, status: str | None = None, customer_id: int | None = None,

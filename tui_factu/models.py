@@ -315,5 +315,18 @@ class PaymentAllocation(Base):
         indexes = ((("document",), False),)
 
 
+class Instalment(Base):
+    """One due date of an invoice's billing schedule (échéancier)."""
+    document = pw.ForeignKeyField(Document, backref="instalments", on_delete="CASCADE")
+    position = pw.IntegerField()
+    due_date = pw.DateField()
+    amount = AmountField()
+    percent = RateField(null=True)
+
+    class Meta:
+        indexes = ((("document", "position"), True),)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
-          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation]
+          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
+          Instalment]

@@ -1,0 +1,77 @@
+"""Billing schedules (échéanciers): an invoice's amount due split into instalments whose
+amounts always sum exactly to it; payments fill the instalments in order."""
+import datetime as dt
+import re
+from decimal import Decimal
+
+from . import audit
+from .db import write
+from .documents import get, label
+from .errors import InvalidValue, StateError
+from .models import Instalment
+from .money import HUNDRED, ZERO, check_scale, fmt2, round_cents, to_decimal
+
+_PART = re.compile(r"^\s*([\d.,]+)\s*(%?)\s*@\s*(\d{1,3})\s*$")
+
+
+def parse(spec: str) -> list[tuple[Decimal, bool, int]]:
+    """'30%@0,40%@30,30%@60' -> [(30, True, 0), ...]; '100@0' is an amount."""
+    parts = []
+    for item in (spec or "").split(","):
+        m = _PART.match(item)
+        if not m:
+            raise InvalidValue("--split", item.strip(), "format 30%@0,40%@30 (pourcentage ou montant @ jours)")
+        value = check_scale(to_decimal(m.group(1), "--split"), 2, "--split")
+        if value <= 0:
+            raise InvalidValue("--split", item.strip(), "part positive attendue")
+        parts.append((value, m.group(2) == "%", int(m.group(3))))
+    return parts
+
+
+def split(total: Decimal, parts) -> list[Decimal]:
+    """Amounts to the cent; the last instalment takes what the roundings left, so the sum is
+    always exactly the total."""
+    percents = [v for v, is_pct, _ in parts if is_pct]
+    fixed = sum((v for v, is_pct, _ in parts if not is_pct), ZERO)
+    if percents and sum(percents) != HUNDRED and not fixed:
+        raise InvalidValue("--split", f"{sum(percents)} %", "les pourcentages doivent faire 100 %")
+    if fixed > total:
+        raise InvalidValue("--split", fmt2(fixed), f"dépasse le montant dû ({fmt2(total)})")
+    rest = total - fixed
+    amounts = [round_cents(rest * v / sum(percents)) if is_pct else v for v, is_pct, _ in parts]
+    if not percents and fixed != total:
+        raise InvalidValue("--split", fmt2(fixed), f"les montants doivent faire le total dû ({fmt2(total)})")
+    amounts[-1] += total - sum(amounts, ZERO)
+    return amounts
+
+
+def set_schedule(doc_id: int, spec: str) -> list[dict]:
+    parts = parse(spec)
+    with write():
+        doc = get(doc_id)
+        if doc.kind != "invoice" or doc.status == "draft":
+            raise StateError(f"{label(doc)} : un échéancier se pose sur une facture validée", "document", label(doc))
+        from .payments import paid
+        if paid(doc.id) > 0:
+            raise StateError(f"{doc.number} a déjà des règlements : l'échéancier ne peut plus changer",
+                             "document", doc.number)
+        amounts = split(doc.due, parts)
+        old = [(i.due_date.isoformat(), fmt2(i.amount)) for i in Instalment.select().where(Instalment.document == doc.id)]
+        Instalment.delete().where(Instalment.document == doc.id).execute()
+        for pos, ((value, is_pct, days), amount) in enumerate(zip(parts, amounts), start=1):
+            Instalment.create(document=doc.id, position=pos, due_date=doc.date + dt.timedelta(days=days),
+                              amount=amount, percent=value if is_pct else None)
+        audit.record("document", doc.id, doc.number, {"échéancier": (str(old) if old else None, spec)})
+    return of_invoice(doc_id)
+
+
+def of_invoice(doc_id: int) -> list[dict]:
+    """Instalments with what payments covered, filled in order."""
+    from .payments import paid
+    left = paid(doc_id)
+    out = []
+    for i in Instalment.select().where(Instalment.document == doc_id).order_by(Instalment.position):
+        covered = max(ZERO, min(i.amount, left))
+        left -= covered
+        out.append({"due_date": i.due_date.isoformat(), "amount": fmt2(i.amount), "paid": fmt2(covered)})
+    return out
