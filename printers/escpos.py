@@ -140,7 +140,7 @@ def receipt(view: Printed, columns: int = 42, profile: str = "default") -> bytes
     """A counter receipt: lines with amounts, VAT per rate, totals, legal identity."""
     width = int(columns)
     p = _new_job(profile, "CP858" if profile in CP858_PROFILES else "CP1252")
-    _head(p, view, width, "TICKET" if view.kind != "invoice" else view.title)
+    _head(p, view, width, view.title)
     rule = "-" * width
     p.textln(rule)
     for ln in view.lines:
@@ -161,6 +161,12 @@ def receipt(view: Printed, columns: int = 42, profile: str = "default") -> bytes
     for part in _lr("TOTAL TTC", fr.amount(view.totals["grand_total"]) + " €", width):
         p.textln(part)
     p.set(normal_textsize=True, bold=False)
+    for method, amount, tendered in view.payments:
+        for part in _lr(f"  {method}", fr.amount(tendered or amount), width):
+            p.textln(part)
+        if tendered and tendered > amount:
+            for part in _lr("  Rendu", fr.amount(tendered - amount), width):
+                p.textln(part)
     for m in view.mentions[:2]:
         for part in _fit(m, width):
             p.textln(part)

@@ -16,7 +16,8 @@ class FactuApp(App):
     TITLE = "tui-factu"
     COMMANDS = App.COMMANDS | {ScreensProvider}
     BINDINGS = [Binding("ctrl+q", "quit", "Quitter", id="app.quit"),
-                Binding("f1,question_mark", "help", "Aide", id="app.help")]
+                Binding("f1,question_mark", "help", "Aide", id="app.help"),
+                Binding("f12", "counter", "Comptoir", id="app.counter")]
 
     def __init__(self, user_hint: str = ""):
         super().__init__()
@@ -76,6 +77,14 @@ class FactuApp(App):
         from .pickers import Choice
         self.push_screen(Choice("Nouveau document", list(KIND_LABELS.items())),
                          lambda kind: kind and self.new_document(kind))
+
+    def counter(self) -> None:
+        from .counter import CounterScreen
+        if self.user_name and not isinstance(self.screen, CounterScreen):
+            self.push_screen(CounterScreen())
+
+    def action_counter(self) -> None:
+        self.counter()
 
     def customers(self) -> None:
         from .catalog import CustomersScreen

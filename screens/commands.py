@@ -4,7 +4,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 SCREENS = [
-    ("Accueil", "home", ()), ("Devis", "open_list", ("quote",)), ("Commandes", "open_list", ("order",)),
+    ("Accueil", "home", ()), ("Vente comptoir", "counter", ()), ("Devis", "open_list", ("quote",)), ("Commandes", "open_list", ("order",)),
     ("Bons de livraison", "open_list", ("delivery",)), ("Factures", "open_list", ("invoice",)),
     ("Avoirs", "open_list", ("credit_note",)), ("Clients", "customers", ()), ("Produits", "products", ()),
     ("Nouveau devis", "new_document", ("quote",)), ("Nouvelle commande", "new_document", ("order",)),

@@ -255,6 +255,19 @@ def cmd_schedule(args):
         print(f"{fr.date(r['due_date'])}  {fr.amount(documents.to_decimal(r['amount']), True):>14}")
 
 
+def cmd_sale(args):
+    from . import counter, documents, fr
+    done = counter.sale(counter.parse_items(args.items), counter.parse_payments(args.pay or []), args.customer)
+    doc = done["document"]
+    print(f"{documents.label(doc)} : {fr.amount(done['total'], True)} TTC, payé.")
+    if done["change"]:
+        print(f"Monnaie à rendre : {fr.amount(done['change'], True)}")
+    if args.printer:
+        from printers import dispatch
+        job = dispatch.slip(doc.number, args.printer, receipt=True)
+        print(f"Ticket imprimé (travail n° {job}).")
+
+
 def cmd_deposit(args):
     from . import deposits, documents, fr
     src = documents.resolve(args.ref)
@@ -552,6 +565,12 @@ def build_parser() -> Parser:
     s.add_argument("amount", nargs="?")
     s.add_argument("--method", required=True, choices=("cash", "card", "cheque", "transfer"))
     s.set_defaults(func=cmd_refund)
+    s = sub.add_parser("sale", help="vente comptoir : CODE[:QTÉ]… --pay MODE:MONTANT… [--customer C]")
+    s.add_argument("items", nargs="+", metavar="CODE[:QTÉ]")
+    s.add_argument("--pay", action="append", metavar="MODE:MONTANT", required=True)
+    s.add_argument("--customer")
+    s.add_argument("--printer")
+    s.set_defaults(func=cmd_sale)
     s = sub.add_parser("schedule", help="échéancier d'une facture : REF --split 30%%@0,40%%@30,30%%@60")
     s.add_argument("ref")
     s.add_argument("--split", required=True)

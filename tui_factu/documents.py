@@ -20,7 +20,7 @@ from .money import (AMOUNT_SCALE, HUNDRED, PRICE_SCALE, QUANTITY_SCALE, RATE_SCA
 
 # source kind -> the kinds it may become
 TRANSFORMS = {"quote": ("order", "invoice"), "order": ("delivery", "invoice"),
-              "delivery": ("invoice",), "invoice": ("credit_note",)}
+              "delivery": ("invoice",), "invoice": ("credit_note",), "receipt": ("invoice",)}
 QUOTE_VALIDITY_DAYS = 30
 
 
@@ -200,7 +200,7 @@ def remaining(doc: Document, target: str, validated_only: bool = False) -> dict:
         done = _children_qty(ids, ("invoice",), validated_only, via_delivery=True)
     elif doc.kind == "quote":
         done = _children_qty(ids, ("order", "invoice"), validated_only)
-    elif doc.kind == "delivery":
+    elif doc.kind in ("delivery", "receipt"):
         done = _children_qty(ids, ("invoice",), validated_only)
     elif doc.kind == "invoice":
         done = _children_qty(ids, ("credit_note",), validated_only)
@@ -517,7 +517,7 @@ def _check_credit_total(doc: Document) -> None:
 
 
 def _move_stock(doc: Document, lines) -> None:
-    if doc.kind not in ("delivery", "invoice", "credit_note"):
+    if doc.kind not in ("delivery", "invoice", "credit_note", "receipt"):
         return
     if doc.kind == "credit_note" and not doc.returns_goods:
         return
@@ -529,11 +529,12 @@ def _move_stock(doc: Document, lines) -> None:
                                 .join(Document).where(DocumentLine.id.in_(ids)).tuples())
     sign = 1 if doc.kind == "credit_note" else -1
     managed = stock.managed_among({ln.product_id for ln in lines if ln.kind == "goods" and ln.product_id})
-    reason = {"delivery": "livraison", "invoice": "vente comptoir", "credit_note": "retour"}[doc.kind]
+    reason = {"delivery": "livraison", "invoice": "vente comptoir", "credit_note": "retour",
+              "receipt": "vente comptoir"}[doc.kind]
     stock.move_many([(ln.product_id, sign * ln.quantity, doc.date, reason, doc.id, ln.id)
                      for ln in lines if ln.kind == "goods" and ln.product_id in managed
-                     # a delivery note already took out what its invoice lines bill
-                     and not (doc.kind == "invoice" and origin_kinds.get(ln.origin_id) == "delivery")])
+                     # a delivery note or a ticket already took out what its invoice lines bill
+                     and not (doc.kind == "invoice" and origin_kinds.get(ln.origin_id) in ("delivery", "receipt"))])
 
 
 def _advance_sources(doc: Document, lines) -> None:
@@ -557,6 +558,8 @@ def _advance_sources(doc: Document, lines) -> None:
         elif src.kind == "delivery" and src.status == "validated":
             if all(q <= 0 for q in remaining(src, "invoice", validated_only=True).values()):
                 _set_status(src, "invoiced")
+        elif src.kind == "receipt" and src.status == "paid":
+            _set_status(src, "invoiced")
 
 
 def _ordered(order: Document):
@@ -673,8 +676,12 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None) -> Docum
             doc_type = "final"
             new_lines += [{"kind": "section", "description": "Acomptes déjà facturés"}] + minus
             refs += deposit_refs
+    prepaid = ZERO
+    if to_kind == "invoice" and kinds == {"receipt"}:
+        from .payments import paid
+        prepaid = sum((paid(s.id) for s in sources), ZERO)      # the ticket was paid at the counter
     with write():
-        doc = Document.create(kind=to_kind, type=doc_type, status="draft", date=dt.date.today(),
+        doc = Document.create(kind=to_kind, type=doc_type, status="draft", date=dt.date.today(), prepaid=prepaid,
                               customer=first.customer_id, reference=first.reference,
                               notes=first.notes if to_kind != "credit_note" else "",
                               preceding=first.id if to_kind == "credit_note" else None,

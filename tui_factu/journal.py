@@ -26,9 +26,9 @@ from .models import JournalRecord, db, utcnow
 
 FORMAT_VERSION = 1
 DOCUMENT_CHAINS = {"quote": "quote", "order": "order", "delivery": "delivery",
-                   "invoice": "invoice", "credit_note": "invoice"}
+                   "invoice": "invoice", "credit_note": "invoice", "receipt": "receipt"}
 CHAIN_LABELS = {"quote": "devis", "order": "commandes", "delivery": "livraisons",
-                "invoice": "factures et avoirs", "payment": "règlements", "event": "événements techniques"}
+                "invoice": "factures et avoirs", "receipt": "tickets de caisse", "payment": "règlements", "event": "événements techniques"}
 
 
 def canonical(payload: dict) -> str:

@@ -10,9 +10,9 @@ from .money import AmountField, PriceField, QuantityField, RateField
 
 db = pw.DatabaseProxy()
 
-KINDS = ("quote", "order", "delivery", "invoice", "credit_note")
+KINDS = ("quote", "order", "delivery", "invoice", "credit_note", "receipt")
 KIND_LABELS = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison",
-               "invoice": "Facture", "credit_note": "Avoir"}
+               "invoice": "Facture", "credit_note": "Avoir", "receipt": "Ticket"}
 INVOICE_TYPES = ("standard", "deposit", "progress", "final")
 LINE_KINDS = ("goods", "service", "labour", "equipment", "text", "subtotal", "section")
 PRICED_LINE_KINDS = ("goods", "service", "labour", "equipment")
@@ -27,6 +27,10 @@ STATUSES = {
     "invoice": {"draft": ("validated",), "validated": ("partly_paid", "paid"),
                 "partly_paid": ("paid", "validated"), "paid": ("partly_paid", "validated")},
     "credit_note": {"draft": ("validated",), "validated": ()},
+    # a counter ticket: paid at once; an invoice can be made from it on request
+    "receipt": {"draft": ("validated",), "validated": ("partly_paid", "paid"),
+                "partly_paid": ("paid", "validated"), "paid": ("partly_paid", "validated", "invoiced"),
+                "invoiced": ()},
 }
 STATUS_LABELS = {"draft": "Brouillon", "validated": "Validé", "accepted": "Accepté",
                  "refused": "Refusé", "expired": "Expiré", "partial": "Livrée en partie",

@@ -15,7 +15,7 @@ from .models import Sequence, Setting
 
 # kind -> series; deposit and progress invoices share the invoice series.
 SERIES = {"quote": "quote", "order": "order", "delivery": "delivery", "invoice": "invoice",
-          "credit_note": "credit_note"}
+          "credit_note": "credit_note", "receipt": "receipt"}
 DEFAULT_PATTERNS = {"quote": "DE{yyyy}-{n:05}", "order": "CO{yyyy}-{n:05}",
                     "delivery": "BL{yyyy}-{n:05}", "invoice": "FA{yyyy}-{n:05}",
                     "credit_note": "AV{yyyy}-{n:05}", "receipt": "TK{yyyy}-{n:06}"}

@@ -98,7 +98,7 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
     with write():
         invoices = [get(i) for i in invoice_ids]
         for inv in invoices:
-            if inv.kind != "invoice" or inv.status not in OPEN:
+            if inv.kind not in ("invoice", "receipt") or inv.status not in OPEN:
                 raise StateError(f"{label(inv)} n'est pas une facture validée : rien à encaisser",
                                  "facture", label(inv))
         if len({inv.customer_id for inv in invoices}) > 1:

@@ -12,7 +12,7 @@ from .money import ZERO
 from .totals import EXEMPTIONS, VAT_CATEGORIES
 
 TITLES = {"quote": "DEVIS", "order": "BON DE COMMANDE", "delivery": "BON DE LIVRAISON",
-          "invoice": "FACTURE", "credit_note": "AVOIR"}
+          "invoice": "FACTURE", "credit_note": "AVOIR", "receipt": "TICKET DE CAISSE"}
 TYPE_TITLES = {"deposit": "FACTURE D'ACOMPTE", "progress": "FACTURE DE SITUATION",
                "final": "FACTURE DE SOLDE"}
 # UNTDID 1001 (BT-3)
@@ -71,6 +71,7 @@ class Printed:
     duplicate: bool = False
     type_code: str = "380"
     logo: str = ""                          # presentation only: the current company setting
+    payments: list = field(default_factory=list)   # (method label, amount, tendered) for tickets
 
     @property
     def is_invoice(self) -> bool:
@@ -123,9 +124,18 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         payment_terms_days=terms, draft=doc.status == "draft",
         duplicate=duplicate and doc.status != "draft",
         type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"),
-        logo=catalog.company().logo_path)
+        logo=catalog.company().logo_path, payments=_payments(doc))
     p.mentions = mentions(p)
     return p
+
+
+def _payments(doc) -> list:
+    if doc.kind not in ("invoice", "receipt") or doc.status == "draft":
+        return []
+    from .models import PAYMENT_METHODS, Payment, PaymentAllocation
+    rows = (PaymentAllocation.select(PaymentAllocation.amount, Payment.method, Payment.tendered).join(Payment)
+            .where(PaymentAllocation.document == doc.id).order_by(Payment.seq).tuples())
+    return [(PAYMENT_METHODS.get(m, m), a, t) for a, m, t in rows]
 
 
 def _subtotals(lines) -> dict:

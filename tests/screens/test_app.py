@@ -279,3 +279,28 @@ def test_a_deposit_requested_from_an_order_opens_its_invoice(app):
             assert "36,00 € TTC" in _notes(app)
             assert "Facture" in _text(app) and app.screen.kind == "invoice"
     run(go())
+
+
+def test_counter_sale_of_three_scanned_items_in_four_keystrokes_beyond_the_codes(app, tmp_path):
+    from tui_factu import printing
+    from tui_factu.models import Document
+    printing.set_printer("comptoir", f"file://{tmp_path / 'ticket.bin'}", columns=42)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("f12")                                    # 1
+            await _settle(pilot, app)
+            for code in ("3760123456784", "LIVRE", "DEPL"):
+                await pilot.press(*code, "enter")                      # the codes, as a scanner types them
+            assert "À PAYER" in _text(app)
+            await pilot.press("enter")                                  # 2: empty code -> payment
+            await _settle(pilot, app)
+            await pilot.press("ctrl+u", *"100", "enter", "enter")       # 3, 4 (amount typed here)
+            await _settle(pilot, app)
+            await _settle(pilot, app)
+            ticket = Document.get(Document.kind == "receipt")
+            assert ticket.status == "paid" and ticket.number == "TK2026-000001"
+            assert "MONNAIE À RENDRE" in _notes(app)
+        assert b"TICKET DE CAISSE" in (tmp_path / "ticket.bin").read_bytes()
+    run(go())

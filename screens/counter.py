@@ -1,0 +1,148 @@
+"""The counter sale: scan or type codes, Enter on an empty code to pay, Enter to confirm.
+Three scanned items take four keystrokes beyond the codes (F12, Enter, Enter, Enter)."""
+from decimal import Decimal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Label, Static
+
+from tui_factu import catalog, counter, fr, totals
+from tui_factu.errors import FactuError
+
+from .pickers import CustomerPicker, Form, ProductPicker
+from .widgets.base import FactuScreen
+from .widgets.field import Field
+
+
+class CounterScreen(FactuScreen):
+    BINDINGS = [Binding("f4", "pick_customer", "Client", id="counter.customer"),
+                Binding("ctrl+x", "delete_line", "Suppr. ligne", id="counter.delete_line"),
+                Binding("escape", "leave", "Retour", id="counter.back")]
+
+    def __init__(self):
+        super().__init__()
+        self.lines: list[dict] = []
+        self.customer = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="entry"):
+            yield Label("Code ", classes="label")
+            yield Field("", id="code", placeholder="scannez ou tapez un code — Entrée à vide : encaisser")
+        yield Static("", id="totals")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for title, width in (("Code", 10), ("Désignation", 34), ("Qté", 5), ("P.U. TTC", 10), ("Montant HT", 11)):
+            table.add_column(title, width=width)
+        self.refresh_view()
+        self.query_one("#code").focus()
+
+    def totals(self) -> totals.Totals:
+        return totals.compute([totals.LineIn(ln["kind"], ln["quantity"], ln["unit_price"], Decimal(0),
+                                             ln["vat_rate"], ln["vat_category"]) for ln in self.lines])
+
+    def refresh_view(self) -> None:
+        who = f"{self.customer.code} {self.customer.name}" if self.customer else "client de passage (F4 pour choisir)"
+        self.query_one("#title", Static).update(f"[b]Vente comptoir[/b] — {who}")
+        t = self.totals()
+        table = self.query_one(DataTable)
+        table.clear()
+        for ln, net in zip(self.lines, t.line_nets):
+            ttc = ln["unit_price"] * (1 + ln["vat_rate"] / 100)
+            table.add_row(ln["product"], ln["description"][:34], fr.number(ln["quantity"]), fr.amount(ttc), fr.amount(net))
+        self.query_one("#totals", Static).update(
+            f"[b]À PAYER {fr.amount(t.grand_total, True)}[/b]   ({len(self.lines)} article(s), "
+            f"HT {fr.amount(t.tax_basis_total, True)})")
+
+    @on(Field.Submitted, "#code")
+    def _code(self, event) -> None:
+        text = event.value.strip()
+        if not text:
+            if self.lines:
+                self.pay()
+            return
+        product = catalog.product_by_scan(text)
+        if product is None:
+            self.app.push_screen(ProductPicker(text), lambda code: code and self.add(catalog.product_by_code(code)))
+            return
+        self.add(product)
+
+    def add(self, product) -> None:
+        for ln in self.lines:                   # scanning the same item again adds one
+            if ln["product"] == product.code:
+                ln["quantity"] += 1
+                break
+        else:
+            self.lines.append({"kind": product.kind, "product": product.code, "description": product.name,
+                               "quantity": Decimal(1), "unit_price": product.price, "vat_rate": product.vat_rate,
+                               "vat_category": product.vat_category})
+        self.query_one("#code", Field).value = ""
+        self.refresh_view()
+
+    def pay(self) -> None:
+        total = self.totals().grand_total
+        self.app.push_screen(Form(f"Encaisser {fr.amount(total, True)}", [
+            ("amount", "Montant reçu (plusieurs modes : cash:20 card:12,40)", str(total)),
+            ("method", "Mode : cash, card, cheque, transfer", "cash")]), self._paid)
+
+    def _paid(self, values) -> None:
+        if not values:
+            return
+        text = values["amount"].strip()
+        specs = text.split() if ":" in text else [f"{values['method'].strip()}:{text}"]
+        self.sell(specs)
+
+    @work(thread=True, exclusive=True, group="counter")
+    def sell(self, specs) -> None:
+        try:
+            done = counter.sale([{"product": ln["product"], "quantity": str(ln["quantity"])} for ln in self.lines],
+                                counter.parse_payments(specs), self.customer.code if self.customer else None)
+        except FactuError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self._sold, done)
+
+    def _sold(self, done) -> None:
+        doc = done["document"]
+        message = f"{doc.number} payé."
+        if done["change"]:
+            message += f" MONNAIE À RENDRE : {fr.amount(done['change'], True)}"
+        self.notify(message, timeout=15)
+        self.print_receipt(doc.number)
+        self.lines, self.customer = [], None
+        self.refresh_view()
+        self.query_one("#code").focus()
+
+    @work(thread=True, group="printing")
+    def print_receipt(self, number) -> None:
+        from printers import dispatch
+        from tui_factu import printing
+        name = "comptoir" if "comptoir" in printing.printers() else ("default" if "default" in printing.printers() else None)
+        if name is None:
+            return                              # no printer: the ticket is printed on request only
+        try:
+            dispatch.slip(number, name, receipt=True)
+        except FactuError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="warning", timeout=10)
+
+    def action_pick_customer(self) -> None:
+        self.app.push_screen(CustomerPicker(""), self._picked)
+
+    def _picked(self, code) -> None:
+        if code:
+            self.customer = catalog.customer_by_code(code)
+            self.refresh_view()
+        self.query_one("#code").focus()
+
+    def action_delete_line(self) -> None:
+        if self.lines:
+            del self.lines[self.query_one(DataTable).cursor_row]
+            self.refresh_view()
+
+    def action_leave(self) -> None:
+        self.dismiss()

@@ -1,0 +1,48 @@
+"""Counter sales: a ticket or an invoice in one go, stock moved, payment sealed, change given."""
+from decimal import Decimal as D
+
+import pytest
+
+from tui_factu import catalog, counter, documents, journal, payments, stock
+from tui_factu.errors import InvalidValue
+from tui_factu.models import Document, Payment
+
+
+@pytest.mark.backends
+def test_walk_in_sale_is_a_ticket_in_its_own_series_paid_with_change(shop):
+    lines = counter.parse_items(["VIS", "3760123456784", "LIVRE:2"])       # the barcode is VIS again
+    done = counter.sale(lines, counter.parse_payments(["cash:100"]))
+    doc = done["document"]
+    assert (doc.kind, doc.number, doc.status) == ("receipt", "TK2026-000001", "paid")
+    assert done["total"] == D("71.99")          # 25.00 HT + 5.00 at 20 % ; 39.80 HT + 2.19 at 5.5 %
+    assert done["change"] == D("28.01")
+    assert stock.on_hand(catalog.product_by_code("VIS").id) == D("98")
+    assert journal.verify().ok
+    second = counter.sale(counter.parse_items(["DEPL"]), counter.parse_payments(["card:42"]))["document"]
+    assert second.number == "TK2026-000002"
+
+
+def test_several_methods_and_a_business_customer_gets_an_invoice(shop):
+    done = counter.sale(counter.parse_items(["VIS:4"]), counter.parse_payments(["card:40", "cash:50"]), "C1")
+    doc = done["document"]
+    assert (doc.kind, doc.status) == ("invoice", "paid") and doc.number.startswith("FA")
+    assert (done["total"], done["change"]) == (D("60.00"), D("30.00"))
+    assert [p.method for p in Payment.select().order_by(Payment.seq)] == ["card", "cash"]
+
+
+def test_an_insufficient_payment_writes_nothing(shop):
+    with pytest.raises(InvalidValue, match="insuffisant"):
+        counter.sale(counter.parse_items(["VIS"]), counter.parse_payments(["cash:5"]))
+    assert Document.select().count() == 0 and Payment.select().count() == 0
+    assert stock.on_hand(catalog.product_by_code("VIS").id) == D("100")
+    with pytest.raises(InvalidValue, match="code ou code-barres inconnu"):
+        counter.parse_items(["NOPE"])
+
+
+def test_an_invoice_made_from_a_ticket_is_already_paid(shop):
+    ticket = counter.sale(counter.parse_items(["VIS:2"]), counter.parse_payments(["cash:30"]))["document"]
+    inv = documents.validate(documents.transform([ticket.id], "invoice").id)
+    assert (inv.grand_total, inv.prepaid, inv.due) == (D("30.00"), D("30.00"), D("0.00"))
+    assert documents.get(ticket.id).status == "invoiced"
+    assert stock.on_hand(catalog.product_by_code("VIS").id) == D("98")     # not taken twice
+    assert payments.balance(documents.get(inv.id)) == D("0.00")

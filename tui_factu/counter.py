@@ -1,0 +1,69 @@
+"""The counter sale (vente comptoir): codes in, payment, a validated and sealed document, stock
+moved, in one transaction. A walk-in customer gets a ticket in its own series; a known business
+customer gets an invoice at once. Nothing is written if the payment does not cover the sale."""
+import datetime as dt
+from decimal import Decimal
+
+from . import catalog, documents, payments
+from .db import write
+from .errors import InvalidValue
+from .models import PAYMENT_METHODS, Customer
+from .money import ZERO, check_scale, to_decimal
+
+WALK_IN = "COMPTOIR"
+
+
+def walk_in() -> Customer:
+    c = Customer.get_or_none(Customer.code == WALK_IN)
+    return c or catalog.save_customer({"code": WALK_IN, "name": "Client comptoir", "kind": "person"})
+
+
+def parse_items(specs) -> list[dict]:
+    """['VIS', 'LIVRE:2'] -> lines; a code may be a barcode."""
+    lines = []
+    for spec in specs:
+        code, _, qty = str(spec).partition(":")
+        product = catalog.product_by_scan(code)
+        if product is None:
+            raise InvalidValue("article", code, "code ou code-barres inconnu")
+        lines.append({"product": product.code, "quantity": qty or "1"})
+    if not lines:
+        raise InvalidValue("articles", None, "au moins un article")
+    return lines
+
+
+def parse_payments(specs) -> list[tuple[str, Decimal]]:
+    """['cash:50', 'card:12.40'] -> [(method, amount)]"""
+    out = []
+    for spec in specs:
+        method, _, amount = str(spec).partition(":")
+        if method not in PAYMENT_METHODS or method in ("credit", "credit_note"):
+            raise InvalidValue("--pay", spec, "MODE:MONTANT avec cash, card, cheque ou transfer")
+        value = check_scale(to_decimal(amount, "--pay"), 2, "--pay")
+        if value <= 0:
+            raise InvalidValue("--pay", spec, "montant positif attendu")
+        out.append((method, value))
+    if not out:
+        raise InvalidValue("--pay", None, "au moins un paiement (ex. cash:20)")
+    return out
+
+
+def sale(lines: list[dict], pays: list[tuple[str, Decimal]], customer: str | None = None) -> dict:
+    with write():
+        cust = catalog.customer_by_code(customer) if customer else walk_in()
+        kind = "invoice" if cust.kind == "company" and cust.code != WALK_IN else "receipt"
+        doc = documents.validate(documents.create(kind, cust.code, dt.date.today(), lines).id)
+        total = doc.due
+        given = sum((a for _, a in pays), ZERO)
+        if given < total:
+            raise InvalidValue("paiement", str(given), f"insuffisant : {total} à payer")
+        left, change = total, ZERO
+        for i, (method, amount) in enumerate(pays):
+            if left <= 0:
+                raise InvalidValue("paiement", f"{method}:{amount}", "de trop : la vente est déjà payée")
+            if method != "cash" and amount > left:
+                raise InvalidValue("paiement", f"{method}:{amount}", f"dépasse le reste à payer ({left})")
+            done = payments.pay([doc.id], amount, method)
+            change += done["change"]
+            left -= done["amount"]
+        return {"document": documents.get(doc.id), "total": total, "change": change}
