@@ -94,6 +94,13 @@ class FactuApp(App):
         from .catalog import ProductsScreen
         self.push_screen(ProductsScreen())
 
+    def settings(self) -> None:
+        from .settings import SettingsScreen
+        self.push_screen(SettingsScreen())
+
+    def action_settings(self) -> None:
+        self.settings()
+
     def action_customers(self) -> None:
         self.customers()
 

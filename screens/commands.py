@@ -9,7 +9,7 @@ SCREENS = [
     ("Avoirs", "open_list", ("credit_note",)), ("Clients", "customers", ()), ("Produits", "products", ()),
     ("Nouveau devis", "new_document", ("quote",)), ("Nouvelle commande", "new_document", ("order",)),
     ("Nouvelle facture", "new_document", ("invoice",)),
-    ("Nouveau bon de livraison", "new_document", ("delivery",)), ("Aide", "help", ()),
+    ("Nouveau bon de livraison", "new_document", ("delivery",)), ("Aide", "help", ()), ("Paramètres", "settings", ()),
 ]
 
 

@@ -40,6 +40,7 @@ class EditorScreen(FactuScreen):
         Binding("ctrl+t", "transform", "Transformer", id="editor.transform"),
         Binding("ctrl+e", "pay", "Encaisser", id="editor.pay"),
         Binding("f10", "deposit", "Acompte", id="editor.deposit"),
+        Binding("f3", "links", "Liens", id="editor.links"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
         Binding("f4", "pick_customer", "Client", id="editor.customer"),
@@ -462,6 +463,13 @@ class EditorScreen(FactuScreen):
             message += f" Crédit client : {fr.amount(done['credit'], True)}."
         self.notify(message, timeout=10)
         self.load()
+
+    def action_links(self) -> None:
+        if not self.doc_id:
+            return
+        from .links import LinksScreen
+        self.app.push_screen(LinksScreen(self.doc_id),
+                             lambda doc_id: doc_id and doc_id != self.doc_id and self.app.push_screen(EditorScreen(doc_id)))
 
     def action_deposit(self) -> None:
         if self.kind not in ("quote", "order") or self.status == "draft":

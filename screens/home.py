@@ -29,6 +29,7 @@ class HomeScreen(FactuScreen):
         Binding("k", "app.customers", "Clients", id="home.customers"),
         Binding("p", "app.products", "Produits", id="home.products"),
         Binding("r", "refresh", "Actualiser", show=False, id="home.refresh"),
+        Binding("s", "app.settings", "Paramètres", id="home.settings"),
     ]
 
     def compose(self) -> ComposeResult:

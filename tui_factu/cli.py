@@ -154,6 +154,22 @@ def cmd_doc_show(args):
           f"Net à payer {fr.amount(documents.to_decimal(t['due']), True)}")
 
 
+def cmd_doc_links(args):
+    from . import documents, fr
+    from .models import KIND_LABELS, STATUS_LABELS
+    rows = documents.genealogy(documents.resolve(args.ref).id)
+    if args.json:
+        _json(rows)
+        return
+    for r in rows:
+        rest = ""
+        if "remaining_to_deliver" in r:
+            rest = f"  reste à livrer {r['remaining_to_deliver']}, à facturer {r['remaining_to_invoice']}"
+        print(f"{'▶' if r['current'] else ' '} {KIND_LABELS[r['kind']]:<16} {r['number'] or '(brouillon)':<14} "
+              f"{fr.date(r['date'])} {STATUS_LABELS.get(r['status'], r['status']):<16} "
+              f"{fr.amount(documents.to_decimal(r['grand_total'])):>12}{rest}")
+
+
 def cmd_doc_validate(args):
     from . import documents, margins
     doc = documents.resolve(args.ref)
@@ -524,6 +540,10 @@ def build_parser() -> Parser:
     s.add_argument("--reference")
     s.add_argument("--validate", action="store_true")
     s.set_defaults(func=cmd_doc_new)
+    s = dsub.add_parser("links", help="la chaîne du document : d'où il vient, ce qu'il est devenu")
+    s.add_argument("ref")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doc_links)
     s = dsub.add_parser("validate")
     s.add_argument("ref")
     s.add_argument("--date")

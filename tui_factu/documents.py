@@ -708,6 +708,41 @@ def credit(invoice_id: int, quantities: dict | None = None, returns_goods: bool 
     return get(doc.id)
 
 
+# ---- the chain around a document ---------------------------------------------------------
+
+def genealogy(doc_id: int) -> list[dict]:
+    """Every document linked to this one, upstream and downstream, through line origins,
+    credited invoices and deposits: quote → order → deliveries → invoices → credit notes."""
+    seen, todo = set(), [int(doc_id)]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        line_ids = [i for (i,) in DocumentLine.select(DocumentLine.id).where(DocumentLine.document == current).tuples()]
+        ups = (DocumentLine.select(DocumentLine.document).where(
+            DocumentLine.id.in_(DocumentLine.select(DocumentLine.origin).where(
+                (DocumentLine.document == current) & DocumentLine.origin.is_null(False)))).tuples())
+        downs = (DocumentLine.select(DocumentLine.document).where(DocumentLine.origin.in_(line_ids)).tuples()
+                 if line_ids else [])
+        linked = (Document.select(Document.id).where((Document.preceding == current)).tuples())
+        doc = get(current)
+        todo += [d for (d,) in ups] + [d for (d,) in downs] + [d for (d,) in linked]
+        if doc.preceding_id:
+            todo.append(doc.preceding_id)
+    order = {k: i for i, k in enumerate(("quote", "order", "delivery", "invoice", "receipt", "credit_note"))}
+    docs = sorted((get(i) for i in seen), key=lambda d: (order.get(d.kind, 9), d.date, d.id))
+    out = []
+    for d in docs:
+        item = {"id": d.id, "kind": d.kind, "type": d.type, "number": d.number, "status": d.status,
+                "date": d.date.isoformat(), "grand_total": fmt2(d.grand_total), "current": d.id == int(doc_id)}
+        if d.kind == "order" and d.status != "draft":
+            item["remaining_to_deliver"] = fmt_plain(sum(remaining(d, "delivery", True).values(), ZERO))
+            item["remaining_to_invoice"] = fmt_plain(sum(remaining(d, "invoice", True).values(), ZERO))
+        out.append(item)
+    return out
+
+
 # ---- views ---------------------------------------------------------------------------------
 
 def show(doc: Document) -> dict:

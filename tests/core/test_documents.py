@@ -197,3 +197,16 @@ def test_available_stock_counts_what_open_orders_reserve(shop):
     documents.validate(documents.transform([order.id], "delivery", {1: D("6")}).id)
     assert documents.availability("VIS") == {"on_hand": D("94"), "reserved": D("4"), "available": D("90")}
     assert documents.availability("MO") is None      # a service has no stock
+
+
+def test_the_chain_around_any_document(shop):
+    quote, order = _order(shop)
+    d1 = documents.validate(documents.transform([order.id], "delivery", {1: D("6")}).id)
+    inv = documents.validate(documents.transform([d1.id], "invoice").id)
+    cn = documents.validate(documents.credit(inv.id, {1: D("1")}).id)
+    for start in (quote, d1, cn):
+        chain = documents.genealogy(start.id)
+        assert [c["kind"] for c in chain] == ["quote", "order", "delivery", "invoice", "credit_note"]
+        assert [c["current"] for c in chain].index(True) == [c["id"] for c in chain].index(start.id)
+    by_kind = {c["kind"]: c for c in documents.genealogy(inv.id)}
+    assert (by_kind["order"]["remaining_to_deliver"], by_kind["order"]["remaining_to_invoice"]) == ("10.5", "10.5")

@@ -304,3 +304,57 @@ def test_counter_sale_of_three_scanned_items_in_four_keystrokes_beyond_the_codes
             assert "MONNAIE À RENDRE" in _notes(app)
         assert b"TICKET DE CAISSE" in (tmp_path / "ticket.bin").read_bytes()
     run(go())
+
+
+def test_links_view_shows_the_chain_and_opens_a_document(app):
+    quote = documents.validate(documents.create("quote", "C1", "2026-11-20", [{"product": "VIS", "quantity": "4"}]).id)
+    order = documents.validate(documents.transform([quote.id], "order").id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(order.id))
+            await _settle(pilot, app)
+            await pilot.press("f3")
+            await _settle(pilot, app)
+            await pilot.pause(0.2)
+            shot = _text(app)
+            assert quote.number in shot and order.number in shot and "à livrer 4, à facturer 4" in shot
+            await pilot.press("up", "enter")                 # the quote
+            await pilot.pause(0.3)
+            await _settle(pilot, app)
+            assert app.screen.doc_id == quote.id
+            assert app.screen.number == quote.number
+    run(go())
+
+
+def test_settings_change_the_numbering_and_add_a_printer(app, tmp_path):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"paramètres")
+            await pilot.pause(0.4)
+            await pilot.press("enter")
+            await _settle(pilot, app)
+            assert "Identité de la société" in _text(app)
+            await pilot.press("down", "enter")              # numbering
+            await _settle(pilot, app)
+            app.screen.query_one("#f-invoice").value = "F{yy}-{n:04}"
+            await pilot.press("ctrl+s")
+            await _settle(pilot, app)
+            await pilot.press("down", "enter")              # printers
+            await _settle(pilot, app)
+            form = app.screen
+            form.query_one("#f-name").value = "comptoir"
+            form.query_one("#f-url").value = f"file://{tmp_path / 'lp'}"
+            await pilot.press("ctrl+s")
+            await _settle(pilot, app)
+            await _settle(pilot, app)
+        from tui_factu import numbering, printing
+        assert numbering.pattern("invoice") == "F{yy}-{n:04}"
+        assert "comptoir" in printing.printers()
+        assert b"page de test" in (tmp_path / "lp").read_bytes()
+    run(go())

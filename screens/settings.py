@@ -1,0 +1,114 @@
+"""Settings: company identity, numbering patterns, printers (with a test print), users."""
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_factu import catalog, numbering, printing, users
+from tui_factu.db import write
+from tui_factu.errors import FactuError
+from tui_factu.models import Setting
+
+from .pickers import Form
+from .widgets.base import FactuScreen
+
+COMPANY_LABELS = {"name": "Raison sociale", "legal_form": "Forme juridique", "capital": "Capital (€)",
+                  "siren": "SIREN", "siret": "SIRET", "rcs_city": "Ville du RCS", "vat_number": "N° TVA",
+                  "line1": "Adresse", "line2": "Adresse (suite)", "postcode": "Code postal", "city": "Ville",
+                  "country": "Pays", "email": "Email", "phone": "Téléphone", "iban": "IBAN", "bic": "BIC",
+                  "payment_terms_days": "Délai de paiement (jours)",
+                  "late_penalty_rate": "Pénalités de retard (% l'an, 0 = 3 × taux légal)",
+                  "recovery_indemnity": "Mention indemnité 40 €", "vat_on_debits": "TVA sur les débits (oui/non)",
+                  "sole_trader": "Entrepreneur individuel EI (oui/non)", "logo_path": "Logo (chemin d'une image)",
+                  "always_sign": "Toujours signer les PDF (oui/non)"}
+ITEMS = [("company", "Identité de la société"), ("numbering", "Numérotation des pièces"),
+         ("printers", "Imprimantes thermiques (ajout, test)"), ("users", "Utilisateurs")]
+
+
+class SettingsScreen(FactuScreen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Retour", id="settings.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static("[b]Paramètres[/b]", id="title")
+        yield OptionList(*[Option(label, id=key) for key, label in ITEMS], id="items")
+        yield Static("", id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        found = printing.printers()
+        lines = [f"Imprimantes : " + (", ".join(f"{n} ({c.get('url')})" for n, c in found.items()) or "aucune"),
+                 "Utilisateurs : " + ", ".join(f"{u.name} ({u.role})" for u in users.listing()),
+                 "Numérotation : " + "  ".join(f"{s} {numbering.pattern(s)}" for s in numbering.SERIES)]
+        self.query_one("#detail", Static).update("\n".join(lines))
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event) -> None:
+        getattr(self, f"edit_{event.option.id}")()
+
+    def _apply(self, fn, values) -> None:
+        if values is None:
+            return
+        try:
+            fn(values)
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify("Enregistré.")
+        self.show_detail()
+
+    def edit_company(self) -> None:
+        c = catalog.company()
+
+        def value(k):
+            v = getattr(c, k)
+            return ("oui" if v else "non") if isinstance(v, bool) else ("" if v is None else v)
+        fields = [(k, COMPANY_LABELS[k], value(k)) for k in catalog.COMPANY_FIELDS]
+        self.app.push_screen(Form("Identité de la société", fields),
+                             lambda v: self._apply(lambda x: catalog.update_company(x), v))
+
+    def edit_numbering(self) -> None:
+        fields = [(s, f"Modèle {s} ({{yyyy}} {{yy}} {{mm}} {{n:05}})", numbering.pattern(s)) for s in numbering.SERIES]
+
+        def save(values):
+            with write():
+                for series, text in values.items():
+                    Setting.insert(key=f"numbering.{series}", value=numbering.check_pattern(text.strip())) \
+                        .on_conflict_replace().execute()
+        self.app.push_screen(Form("Numérotation", fields), lambda v: self._apply(save, v))
+
+    def edit_printers(self) -> None:
+        fields = [("name", "Nom (default, comptoir, entrepot…)", "default"),
+                  ("url", "URL (tcp://192.168.1.50:9100, usb://04b8:0202, file:///dev/usb/lp0…)", ""),
+                  ("profile", "Profil (default, TM-T88V, TM-T20II, POS-5890…)", "default"),
+                  ("columns", "Colonnes (32, 42 ou 48)", "42"), ("test", "Imprimer une page de test (oui/non)", "oui")]
+
+        def save(v):
+            try:
+                columns = int(v["columns"])
+            except ValueError:
+                raise FactuError(f"colonnes : 32, 42 ou 48 attendu « {v['columns']} »") from None
+            printing.set_printer(v["name"].strip(), v["url"].strip(), v["profile"].strip(), columns)
+            if v["test"].strip().lower().startswith("o"):
+                self.test_print(v["name"].strip())
+        self.app.push_screen(Form("Imprimante", fields), lambda v: self._apply(save, v))
+
+    @work(thread=True, group="printing")
+    def test_print(self, name: str) -> None:
+        from printers import dispatch
+        try:
+            dispatch.test(name)
+            self.app.call_from_thread(self.notify, f"Page de test envoyée à « {name} ».")
+        except FactuError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=10)
+
+    def edit_users(self) -> None:
+        fields = [("name", "Nom d'utilisateur", ""), ("role", "Rôle (admin, manager, sales, warehouse, accountant)", "sales"),
+                  ("password", "Mot de passe", "")]
+        self.app.push_screen(Form("Nouvel utilisateur", fields),
+                             lambda v: self._apply(lambda x: users.create(x["name"], x["role"].strip(),
+                                                                          x["password"] or None), v))
