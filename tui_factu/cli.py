@@ -491,6 +491,69 @@ def cmd_serve(args):
     Server(command, host=args.host, port=args.port, title="tui-factu").serve()
 
 
+REPORTS = ("sales-journal", "vat", "payments", "statement", "aging", "ranking", "stock", "backorders",
+           "quotes-followup", "to-deliver", "to-invoice", "overdue", "genealogy")
+
+
+def cmd_report(args):
+    """tui-factu report NAME [--from D --to D] [--by ...] [--json] [--csv FILE [--fr]]"""
+    from . import documents, reports
+    name = args.name
+    if name == "sales-journal":
+        rows = reports.sales_journal(args.date_from, args.date_to)
+    elif name == "vat":
+        rows = reports.vat_summary(args.date_from, args.date_to)
+    elif name == "payments":
+        rows = reports.payments_journal(args.date_from, args.date_to)
+    elif name == "statement":
+        if not args.customer:
+            raise FactuError("report statement : --customer CODE attendu", "--customer", None)
+        rows = reports.statement(args.customer, args.date_from, args.date_to)
+    elif name == "aging":
+        rows = reports.aging()
+    elif name == "ranking":
+        rows = reports.ranking(args.by or "customer", args.measure, args.date_from, args.date_to, args.top)
+    elif name == "stock":
+        rows = reports.stock_levels()
+    elif name == "backorders":
+        rows = [{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])} for r in documents.backorders()]
+    elif name == "genealogy":
+        if not args.ref:
+            raise FactuError("report genealogy REF attendu", "REF", None)
+        rows = documents.genealogy(documents.resolve(args.ref).id)
+    else:
+        rows = reports.follow_up(name)
+    if args.csv:
+        _write_csv(rows, args.csv, args.fr)
+        print(f"{len(rows)} ligne(s) écrite(s) dans {args.csv}")
+    elif args.json:
+        _json(rows)
+    else:
+        if rows:
+            keys = list(rows[0])
+            print("  ".join(keys))
+            for r in rows:
+                print("  ".join(str(r.get(k, "")) for k in keys))
+        else:
+            print("(aucune ligne)")
+
+
+def _write_csv(rows, path, french: bool) -> None:
+    """Streams the rows; --fr: semicolons and decimal commas for a French spreadsheet."""
+    import csv
+    import re
+    tmp = path + ".part"
+    with open(tmp, "w", newline="", encoding="utf-8-sig" if french else "utf-8") as f:
+        writer = None
+        for r in rows:
+            if writer is None:
+                writer = csv.DictWriter(f, fieldnames=list(r), delimiter=";" if french else ",")
+                writer.writeheader()
+            writer.writerow({k: (v.replace(".", ",") if french and isinstance(v, str)
+                                 and re.fullmatch(r"-?\d+\.\d+", v) else v) for k, v in r.items()})
+    os.replace(tmp, path)
+
+
 def cmd_bench(args):
     from printers import bench as printers_bench
     from screens import bench as screens_bench
@@ -661,6 +724,19 @@ def build_parser() -> Parser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("report", help="états : " + ", ".join(REPORTS))
+    s.add_argument("name", choices=REPORTS)
+    s.add_argument("ref", nargs="?")
+    s.add_argument("--from", dest="date_from")
+    s.add_argument("--to", dest="date_to")
+    s.add_argument("--by", choices=("customer", "product", "family"))
+    s.add_argument("--measure", default="revenue", choices=("revenue", "margin", "quantity"))
+    s.add_argument("--top", type=int, default=20)
+    s.add_argument("--customer")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--csv")
+    s.add_argument("--fr", action="store_true", help="CSV : point-virgule et virgule décimale")
+    s.set_defaults(func=cmd_report)
     s = sub.add_parser("bench", help="mesure les performances sur une base synthétique")
     s.add_argument("--docs", type=int, default=100_000)
     s.add_argument("--list-docs", type=int, default=1_000_000)

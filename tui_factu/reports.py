@@ -1,12 +1,17 @@
-"""Figures that follow the business, aggregated in SQL over the stored totals."""
+"""Figures that follow the business, aggregated in SQL over the stored totals (never by
+loading documents one by one). Revenue is invoices' BT-109 minus credit notes' in the period."""
 import datetime as dt
+from decimal import Decimal
 
-from peewee import fn
+from peewee import JOIN, SQL, Case, fn
 
-from .models import Document
-from .money import sum_of
+from .errors import InvalidValue
+from .models import (Customer, Document, DocumentLine, DocumentVat, Payment, PaymentAllocation, Product,
+                     StockMove)
+from .money import ZERO, fmt2, fmt_plain, from_scaled, sum_of
 
 OPEN_INVOICE = ("validated", "partly_paid")
+SOLD = ("invoice", "credit_note")
 
 
 def dashboard(today: dt.date | None = None) -> dict:
@@ -33,3 +38,210 @@ def dashboard(today: dt.date | None = None) -> dict:
                                  D.due),
         "drafts": count_and_sum(D.status == "draft"),
     }
+
+
+def _period(date_from, date_to):
+    from .documents import parse_date
+    start = parse_date(date_from, "--from") if date_from else dt.date(2000, 1, 1)
+    end = parse_date(date_to, "--to") if date_to else dt.date(2099, 12, 31)
+    if end < start:
+        raise InvalidValue("--to", end.isoformat(), "antérieure à --from")
+    return start, end
+
+
+def _signed(field):
+    """Credit notes count negatively in every sales figure (raw scaled integers: see _dec)."""
+    # SQL("-1"): a plain -1 would go through the scaled column's converter and become -100
+    return fn.SUM(Case(None, [(Document.kind == "credit_note", SQL("-1") * field)], field)).coerce(False)
+
+
+def _dec(raw, field) -> Decimal:
+    return from_scaled(raw, field.scale)
+
+
+def sales_journal(date_from=None, date_to=None) -> list[dict]:
+    """Every invoice and credit note of the period with its totals per VAT rate."""
+    start, end = _period(date_from, date_to)
+    docs = (Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
+                            Customer.name, Document.tax_basis_total, Document.tax_total, Document.grand_total)
+            .join(Customer, on=(Document.customer == Customer.id))
+            .where(Document.kind.in_(SOLD) & (Document.status != "draft") & Document.date.between(start, end))
+            .order_by(Document.date, Document.number))
+    vat: dict[int, list] = {}
+    for doc_id, rate, basis, amount in (DocumentVat.select(DocumentVat.document, DocumentVat.rate, DocumentVat.basis,
+                                                           DocumentVat.amount).join(Document)
+                                        .where(Document.kind.in_(SOLD) & (Document.status != "draft")
+                                               & Document.date.between(start, end)).tuples()):
+        vat.setdefault(doc_id, []).append(f"{fmt_plain(rate)}%:{fmt2(basis)}/{fmt2(amount)}")
+    sign = {"invoice": 1, "credit_note": -1}
+    return [{"date": d.isoformat(), "number": n, "kind": k, "customer": c, "name": nm,
+             "net": fmt2(sign[k] * h), "vat": fmt2(sign[k] * v), "total": fmt2(sign[k] * t),
+             "by_rate": " ".join(vat.get(i, []))}
+            for i, n, k, d, c, nm, h, v, t in docs.tuples()]
+
+
+def vat_summary(date_from=None, date_to=None) -> list[dict]:
+    start, end = _period(date_from, date_to)
+    q = (DocumentVat.select(DocumentVat.category, DocumentVat.rate, _signed(DocumentVat.basis),
+                            _signed(DocumentVat.amount))
+         .join(Document).where(Document.kind.in_(SOLD) & (Document.status != "draft")
+                               & Document.date.between(start, end))
+         .group_by(DocumentVat.category, DocumentVat.rate).order_by(DocumentVat.category, DocumentVat.rate.desc()))
+    return [{"category": c, "rate": fmt_plain(r), "basis": fmt2(_dec(b, DocumentVat.basis)),
+             "vat": fmt2(_dec(a, DocumentVat.amount))} for c, r, b, a in q.tuples()]
+
+
+def payments_journal(date_from=None, date_to=None) -> list[dict]:
+    start, end = _period(date_from, date_to)
+    q = (Payment.select(Payment.method, fn.COUNT(Payment.id), sum_of(Payment.amount))
+         .where(Payment.date.between(start, end) & Payment.credit_note.is_null())
+         .group_by(Payment.method).order_by(Payment.method))
+    return [{"method": m, "count": n, "amount": fmt2(a)} for m, n, a in q.tuples()]
+
+
+def statement(customer_code: str, date_from=None, date_to=None) -> list[dict]:
+    """Invoices, credit notes and payments of a customer with the running balance."""
+    from .catalog import customer_by_code
+    start, end = _period(date_from, date_to)
+    cust = customer_by_code(customer_code)
+    rows = []
+    for n, k, d, t in (Document.select(Document.number, Document.kind, Document.date, Document.grand_total)
+                       .where((Document.customer == cust.id) & Document.kind.in_(SOLD)
+                              & (Document.status != "draft") & Document.date.between(start, end)).tuples()):
+        rows.append((d, 0, n, "Facture" if k == "invoice" else "Avoir", t if k == "invoice" else -t))
+    for seq, d, m, a, cn in (Payment.select(Payment.seq, Payment.date, Payment.method, Payment.amount,
+                                            Payment.credit_note)
+                             .where((Payment.customer == cust.id) & Payment.date.between(start, end)).tuples()):
+        if cn is None or m != "credit_note":       # an applied credit note is already counted as the credit note
+            rows.append((d, 1, f"REG-{seq:06d}", f"Règlement ({m})" if cn is None else "Remboursement d'avoir", -a))
+    rows.sort()
+    out, running = [], ZERO
+    for d, _, ref, label, amount in rows:
+        running += amount
+        out.append({"date": d.isoformat(), "ref": ref, "label": label, "debit": fmt2(amount) if amount > 0 else "",
+                    "credit": fmt2(-amount) if amount < 0 else "", "balance": fmt2(running)})
+    return out
+
+
+AGING = (("not_due", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+def aging(today: dt.date | None = None) -> list[dict]:
+    """What each customer still owes, by days past due."""
+    today = today or dt.date.today()
+    paid = (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount).alias("paid"))
+            .group_by(PaymentAllocation.document).alias("paid"))
+    q = (Document.select(Customer.code, Customer.name, Document.due_date, Document.due,
+                         fn.COALESCE(paid.c.paid, 0))
+         .join(Customer, on=(Document.customer == Customer.id))
+         .join(paid, JOIN.LEFT_OUTER, on=(paid.c.document_id == Document.id))
+         .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE)))
+    out: dict[str, dict] = {}
+    for code, name, due_date, due, paid_cents in q.tuples():
+        owed = due - Decimal(int(paid_cents or 0)).scaleb(-2)
+        if owed <= 0:
+            continue
+        late = (today - due_date).days if due_date else 0
+        bucket = next(b for b, lo, hi in AGING if (lo is None and late <= 0) or
+                      (lo is not None and late >= lo and (hi is None or late <= hi)))
+        row = out.setdefault(code, {"customer": code, "name": name, **{b: ZERO for b, _, _ in AGING}, "total": ZERO})
+        row[bucket] += owed
+        row["total"] += owed
+    return [{k: (fmt2(v) if isinstance(v, Decimal) else v) for k, v in r.items()}
+            for r in sorted(out.values(), key=lambda r: -r["total"])]
+
+
+def ranking(by: str = "customer", measure: str = "revenue", date_from=None, date_to=None, top: int = 20) -> list[dict]:
+    """Customers, products or families by revenue, margin or quantity, with the same span
+    before it side by side, the change and the share of the total."""
+    start, end = _period(date_from, date_to)
+    span = end - start
+    prev_start, prev_end = start - span - dt.timedelta(days=1), start - dt.timedelta(days=1)
+    current, total = _rank(by, measure, start, end)
+    previous, _ = _rank(by, measure, prev_start, prev_end)
+    rows = []
+    for key, (label, value) in sorted(current.items(), key=lambda kv: -kv[1][1])[:top]:
+        before = previous.get(key, (label, ZERO))[1]
+        rows.append({"key": key, "label": label, "value": fmt2(value), "previous": fmt2(before),
+                     "change": fmt2(value - before),
+                     "share": f"{(value / total * 100).quantize(Decimal('0.1')) if total else 0}"})
+    return rows
+
+
+def _rank(by, measure, start, end):
+    if by not in ("customer", "product", "family"):
+        raise InvalidValue("--by", by, "customer, product ou family")
+    if measure not in ("revenue", "margin", "quantity"):
+        raise InvalidValue("--measure", measure, "revenue, margin ou quantity")
+    sold = Document.kind.in_(SOLD) & (Document.status != "draft") & Document.date.between(start, end)
+    if by == "customer" and measure == "revenue":
+        q = (Document.select(Customer.code, Customer.name, _signed(Document.tax_basis_total))
+             .join(Customer, on=(Document.customer == Customer.id)).where(sold)
+             .group_by(Customer.code, Customer.name))
+        rows = [(c, n, _dec(v, Document.tax_basis_total)) for c, n, v in q.tuples()]
+    else:
+        value = {"revenue": DocumentLine.net_amount,
+                 "quantity": DocumentLine.quantity,
+                 "margin": DocumentLine.net_amount}[measure]
+        key = {"customer": (Customer.code, Customer.name), "product": (DocumentLine.code, DocumentLine.code),
+               "family": (Product.family, Product.family)}[by]
+        q = (DocumentLine.select(key[0], key[1], _signed(value),
+                                 _signed(DocumentLine.quantity * DocumentLine.cost_price).alias("cost"))
+             .join(Document).join(Customer, on=(Document.customer == Customer.id))
+             .switch(DocumentLine).join(Product, JOIN.LEFT_OUTER, on=(DocumentLine.product == Product.id))
+             .where(sold & DocumentLine.net_amount.is_null(False)).group_by(key[0], key[1]))
+        rows = []
+        for k, label, v, cost in q.tuples():
+            v = _dec(v, value)
+            if measure == "margin":         # cost in 10^-3 × 10^-4 units: quantity × cost price
+                v = v - Decimal(int(cost or 0)).scaleb(-7).quantize(Decimal("0.01"))
+            rows.append((k or "—", label or "—", v))
+    current = {k: (label, v) for k, label, v in rows}
+    return current, sum((v for _, v in current.values()), ZERO)
+
+
+def stock_levels() -> list[dict]:
+    """Stock per product with what open orders reserve and the reorder level."""
+    from .documents import availability
+    q = (Product.select(Product.code, Product.name, Product.reorder_level, sum_of(StockMove.quantity))
+         .join(StockMove, JOIN.LEFT_OUTER).where(Product.stock_managed == True)  # noqa: E712
+         .group_by(Product.code, Product.name, Product.reorder_level).order_by(Product.code))
+    out = []
+    for code, name, reorder, _ in q.tuples():
+        info = availability(code)
+        out.append({"product": code, "name": name, "on_hand": fmt_plain(info["on_hand"]),
+                    "reserved": fmt_plain(info["reserved"]), "available": fmt_plain(info["available"]),
+                    "reorder_level": fmt_plain(reorder) if reorder is not None else "",
+                    "to_reorder": reorder is not None and info["available"] < reorder})
+    return out
+
+
+def follow_up(name: str) -> list[dict]:
+    """Tracking lists: quotes to chase, orders to deliver, deliveries to invoice, overdue invoices."""
+    from .documents import listing
+    today = dt.date.today()
+    spec = {"quotes-followup": dict(kind="quote", statuses=("validated",)),
+            "to-deliver": dict(kind="order", statuses=("validated", "partial")),
+            "to-invoice": dict(kind="delivery", statuses=("validated",)),
+            "overdue": dict(kind="invoice", statuses=OPEN_INVOICE, due_before=today)}[name]
+    rows, after = [], None
+    while True:
+        page = listing(after_id=after, limit=500, **spec)
+        if not page:
+            break
+        rows += page
+        after = page[-1]["id"]
+    if name == "overdue":
+        dues = {d.id: d.due_date for d in Document.select(Document.id, Document.due_date)
+                .where(Document.id.in_([r["id"] for r in rows]))}
+        for r in rows:
+            r["days_late"] = (today - dues[r["id"]]).days
+    if name == "quotes-followup":
+        valid = {d.id: d.validity_date for d in Document.select(Document.id, Document.validity_date)
+                 .where(Document.id.in_([r["id"] for r in rows]))}
+        for r in rows:
+            v = valid[r["id"]]
+            r["validity_date"] = v.isoformat() if v else None
+            r["state"] = "expiré" if v and v < today else ("expire sous 7 jours" if v and v <= today + dt.timedelta(days=7)
+                                                             else "en attente")
+    return [{k: v for k, v in r.items() if k != "customer_name"} | {"name": r["customer_name"]} for r in rows]
