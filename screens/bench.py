@@ -36,10 +36,9 @@ def run(tmp: Path) -> None:
     if not users.listing():
         users.create("bench", "admin", "bench")
     env = dict(os.environ, TUI_FACTU_DB=str(big))
-    ours = _launch(LAUNCH.format(
-        imports="from tui_factu import cli; cli.skip_postgres_driver([])\n"
-                "from tui_factu import db; db.connect(); from screens.app import FactuApp",
-        app="FactuApp('bench')", ready="type(app.screen).__name__ == 'LoginScreen'"), env)
+    ours = _launch(LAUNCH.format(                # exactly the start of `tui-factu`, up to its first screen
+        imports="from tui_factu import cli; cli.skip_postgres_driver([])",
+        app="cli.prepare_tui(None, 'bench')", ready="type(app.screen).__name__ == 'LoginScreen'"), env)
     floor = _launch(LAUNCH.format(
         imports="from textual.app import App\nfrom textual.widgets import Static\n"
                 "class Bare(App):\n    def compose(self):\n        yield Static('x')",

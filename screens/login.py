@@ -4,7 +4,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Static
 
-from tui_factu import users
 from tui_factu.errors import FactuError
 
 from .widgets.base import FactuScreen
@@ -39,6 +38,7 @@ class LoginScreen(FactuScreen):
 
     @work(thread=True, exclusive=True)
     def login(self, name: str, password: str) -> None:
+        from tui_factu import users              # argon2 and the journal: loaded once the screen shows
         try:
             user = users.authenticate(name, password)
         except FactuError as e:

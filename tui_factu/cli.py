@@ -44,11 +44,22 @@ def _json(data) -> None:
 
 # ---- commands ------------------------------------------------------------------------------
 
+def prepare_tui(db_target: str | None = None, user: str | None = None):
+    """Everything `tui-factu` does before the first screen (also what `bench` times): the
+    database, its schema, the app user suggested for this OS account. No argon2 or journal yet:
+    they load when the user logs in."""
+    import getpass
+    from screens.app import FactuApp
+    from . import db as database
+    from .models import User
+    database.connect(db_target)
+    database.ensure_schema()
+    linked = User.get_or_none((User.os_account == getpass.getuser()) & (User.active == True))  # noqa: E712
+    return FactuApp(user or (linked.name if linked else ""))
+
+
 def cmd_tui(args):
-    from screens.app import run
-    from . import users
-    linked = users.by_os_account()
-    run(args.user or (linked.name if linked else ""))
+    prepare_tui(args.db, args.user).run()
 
 
 def cmd_init(args):
@@ -766,10 +777,12 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
         if getattr(args, "func", None) is cmd_bench:
             return args.func(args) or 0
+        func = getattr(args, "func", cmd_tui)
+        if func is cmd_tui:                       # the login screen decides who acts
+            return cmd_tui(args) or 0
         database.connect(args.db)
         database.ensure_schema()
         _act_as(args.user)
-        func = getattr(args, "func", cmd_tui)
         return func(args) or 0
     except IntegrityFailure as e:
         print(f"tui-factu : {e}", file=sys.stderr)
