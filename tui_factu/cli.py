@@ -74,11 +74,8 @@ def cmd_init(args):
             users.create("demo", "admin", "demo", "Utilisateur de démonstration", os_link=account)
             print("Utilisateur « demo » créé, mot de passe « demo » (rôle admin).")
         else:
-            password = os.environ.get("TUI_FACTU_NEW_PASSWORD")
-            if password is None and sys.stdin.isatty():
-                import getpass
-                password = getpass.getpass(f"Mot de passe du premier administrateur « {account} » : ")
-            users.create(account, "admin", password or None, os_link=account)
+            password = _new_password(f"Mot de passe du premier administrateur « {account} » : ")
+            users.create(account, "admin", password, os_link=account)
             print(f"Administrateur « {account} » créé, lié au compte système {account}.")
     if args.demo:
         from . import demo
@@ -371,7 +368,7 @@ def cmd_backorders(args):
     customer_id = catalog.customer_by_code(args.customer).id if args.customer else None
     rows = documents.backorders(customer_id)
     if args.json:
-        _json([{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])} for r in rows])
+        _json(_backorder_rows(customer_id))
         return
     for r in rows:
         print(f"{r['order']:<14} {fr.date(r['date'])} {r['customer']:<8} {r['product']:<10} "
@@ -380,14 +377,26 @@ def cmd_backorders(args):
         print("Aucun reliquat.")
 
 
+def _new_password(prompt: str) -> str | None:
+    """TUI_FACTU_NEW_PASSWORD, else asked on the terminal; None without either (OS-account
+    login only)."""
+    password = os.environ.get("TUI_FACTU_NEW_PASSWORD")
+    if password is None and sys.stdin.isatty():
+        import getpass
+        password = getpass.getpass(prompt)
+    return password or None
+
+
+def _backorder_rows(customer_id=None) -> list[dict]:
+    from . import documents
+    return [{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])}
+            for r in documents.backorders(customer_id)]
+
+
 def cmd_user(args):
     from . import users
     if args.action == "add":
-        password = os.environ.get("TUI_FACTU_NEW_PASSWORD")
-        if password is None and sys.stdin.isatty():
-            import getpass
-            password = getpass.getpass(f"Mot de passe de « {args.name} » : ")
-        users.create(args.name, args.role, password or None)
+        users.create(args.name, args.role, _new_password(f"Mot de passe de « {args.name} » : "))
         print(f"Utilisateur « {args.name} » créé ({args.role}).")
         return
     for u in users.listing():
@@ -527,7 +536,7 @@ def cmd_report(args):
     elif name == "stock":
         rows = reports.stock_levels()
     elif name == "backorders":
-        rows = [{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])} for r in documents.backorders()]
+        rows = _backorder_rows()
     elif name == "genealogy":
         if not args.ref:
             raise FactuError("report genealogy REF attendu", "REF", None)
