@@ -89,7 +89,7 @@ class EditorScreen(FactuScreen):
             self.load()
         else:
             self.refresh_view()
-            self.query_one("#code" if self.customer_code else "#code").focus()
+            self.query_one("#code").focus()
             if not self.customer_code:
                 self.call_after_refresh(self.action_pick_customer)
 
@@ -492,9 +492,12 @@ class EditorScreen(FactuScreen):
         self.app.push_screen(EditorScreen(doc.id))
 
     def action_duplicate(self) -> None:
-        self.app.push_screen(EditorScreen(None, self.kind, self.customer_code), lambda _: None)
-        new = self.app.screen
-        new.lines = [dict(ln, origin=None) for ln in self.lines]
+        """A new draft with the same customer and lines, unlinked from any source."""
+        copy = EditorScreen(None, self.kind, self.customer_code)
+        copy.customer_name = self.customer_name
+        copy.lines = [dict(ln, origin=None) for ln in self.lines if ln.get("quantity") is None or ln["quantity"] > 0]
+        copy.dirty = True
+        self.app.push_screen(copy)
 
     def action_pdf(self) -> None:
         if not self.doc_id:

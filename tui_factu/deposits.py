@@ -22,6 +22,7 @@ def request(source_id: int, percent=None, amount=None) -> Document:
     if (percent is None) == (amount is None):
         raise InvalidValue("acompte", None, "--percent ou --amount, l'un des deux")
     vat = documents.vat_of(src.id)
+    wanted = None
     if percent is not None:
         ratio = check_scale(to_decimal(percent, "--percent"), 2, "--percent") / HUNDRED
         what = f"{fr.number(ratio * HUNDRED, 2)} %"
@@ -47,17 +48,13 @@ def request(source_id: int, percent=None, amount=None) -> Document:
                                                        "date": src.date.isoformat()}]),
                               created_by=current_user())
         t = documents._store_content(doc, lines, [])
-        if amount is not None and t.grand_total != wanted:
+        if wanted is not None and t.grand_total != wanted:
             # the cent lost in splitting the amount across rates goes to BT-114, never to a base
             Document.update(rounding=wanted - t.grand_total, due=wanted).where(Document.id == doc.id).execute()
-        if already + wanted_or(t, amount) > src.grand_total:
+        if already + (wanted if wanted is not None else t.grand_total) > src.grand_total:
             raise InvalidValue("acompte", what, f"les acomptes dépasseraient le total de {documents.label(src)}")
         audit.record("document", doc.id, documents.label(doc), {"création": (None, f"acompte {what}")})
     return documents.get(doc.id)
-
-
-def wanted_or(t, amount) -> Decimal:
-    return check_scale(to_decimal(amount, "--amount"), 2, "--amount") if amount is not None else t.grand_total
 
 
 def of_source(src: Document) -> list[Document]:

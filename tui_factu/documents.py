@@ -688,7 +688,7 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None) -> Docum
                               source_refs=json.dumps(refs), created_by=current_user())
         t = _store_content(doc, new_lines, adjustments)
         if t.grand_total < 0:
-            raise StateError(f"les acomptes déduits ({fr2(-sum((n for n in t.line_nets if n and n < 0), ZERO))} HT) "
+            raise StateError(f"les acomptes déduits ({fmt2(-sum((n for n in t.line_nets if n and n < 0), ZERO))} HT) "
                              "dépassent le total de la facture : faites un avoir sur l'acompte", "acomptes", None)
         audit.record("document", doc.id, label(doc),
                      {"création": (None, f"{KIND_LABELS[to_kind]} depuis "
@@ -801,10 +801,6 @@ def _margin(doc: Document, lines) -> dict:
     if doc.kind not in ("quote", "order", "invoice") or not margins.allowed():
         return {}
     return {"margin": margins.of_lines(lines)}
-
-
-def fr2(value) -> str:
-    return fmt2(value)
 
 
 def _settlement(doc: Document) -> dict:

@@ -304,7 +304,6 @@ class Payment(Base):
     reference = pw.CharField(default="")
     bank = pw.CharField(default="")
     cancels = pw.ForeignKeyField("self", null=True, unique=True, on_delete="RESTRICT")
-    source = pw.ForeignKeyField("self", null=True, backref="reuses", on_delete="RESTRICT")  # credit reused
     credit_note = pw.ForeignKeyField(Document, null=True, backref="applications", on_delete="RESTRICT")  # v5
     created_at = pw.CharField(default=utcnow)
     user = pw.CharField(default="")

@@ -102,3 +102,12 @@ def test_final_invoice_pdf_and_factur_x_cite_the_deposit(shop):
     from pypdf import PdfReader
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "FACTURE DE SOLDE" in text and f"Déduction de l'acompte {dep.number}" in text
+
+
+def test_a_final_invoice_whose_deductions_exceed_it_is_refused(shop):
+    _, order = _order()
+    documents.validate(deposits.request(order.id, percent="80").id)
+    with pytest.raises(StateError, match="dépassent le total de la facture"):
+        documents.transform([order.id], "invoice", {1: D("1")})          # one box out of ten
+    from tui_factu.models import Document
+    assert Document.select().where((Document.kind == "invoice") & (Document.status == "draft")).count() == 0

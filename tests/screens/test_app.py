@@ -358,3 +358,23 @@ def test_settings_change_the_numbering_and_add_a_printer(app, tmp_path):
         assert "comptoir" in printing.printers()
         assert b"page de test" in (tmp_path / "lp").read_bytes()
     run(go())
+
+
+def test_duplicate_opens_an_unsaved_copy(app):
+    quote = documents.validate(documents.create("quote", "C1", "2026-11-20", [{"product": "VIS", "quantity": "3"}]).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(quote.id))
+            await _settle(pilot, app)
+            await pilot.press("ctrl+d")
+            await _settle(pilot, app)
+            copy = app.screen
+            assert copy.doc_id is None and copy.dirty and copy.lines[0]["quantity"] == D("3")
+            assert "modifié" in _text(app)
+            await pilot.press("f2")
+            await _settle(pilot, app)
+        assert Document.select().where(Document.kind == "quote").count() == 2
+    run(go())
