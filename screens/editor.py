@@ -436,6 +436,11 @@ class EditorScreen(FactuScreen):
         self.app.push_screen(EditorScreen(doc.id, target))
 
     def action_pay(self) -> None:
+        if self.kind == "credit_note" and self.status == "validated":
+            self.app.push_screen(Form(f"Imputer l'avoir {self.number} sur une facture", [
+                ("invoice", "N° de la facture du même client", ""), ("amount", "Montant (vide : tout ce qui se peut)", "")]),
+                self._credit_applied)
+            return
         if self.kind != "invoice" or self.status not in ("validated", "partly_paid"):
             self.notify("Seule une facture validée, non soldée, s'encaisse.", severity="warning")
             return
@@ -445,6 +450,19 @@ class EditorScreen(FactuScreen):
             ("amount", "Montant reçu", str(due)),
             ("method", "Mode : cash (espèces), card, cheque, transfer, credit (avoir client)", "cash"),
             ("reference", "Référence (n° de chèque, virement…)", "")]), self._paid)
+
+    def _credit_applied(self, values) -> None:
+        if not values:
+            return
+        from tui_factu import payments
+        try:
+            target = documents.resolve(values["invoice"].strip())
+            done = payments.apply_credit(self.doc_id, target.id, values["amount"].strip() or None)
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify(f"Avoir imputé : {fr.amount(done['amount'], True)} sur {target.number} ; reste de l'avoir "
+                    f"{fr.amount(done['left'], True)}, reste dû {fr.amount(done['balance'], True)}.", timeout=10)
 
     def _paid(self, values) -> None:
         if not values:

@@ -22,6 +22,9 @@ class DocumentList(FactuScreen):
         Binding("n", "new", "Nouveau", id="list.new"),
         Binding("slash", "search", "Chercher", id="list.search"),
         Binding("s", "cycle_status", "Statut", id="list.status"),
+        Binding("c", "filter_customer", "Client", id="list.customer"),
+        Binding("p", "filter_period", "Période", id="list.period"),
+        Binding("o", "toggle_order", "Tri", id="list.order"),
         Binding("escape", "back", "Retour", id="list.back"),
     ]
 
@@ -32,6 +35,9 @@ class DocumentList(FactuScreen):
         self.expiring, self.overdue = expiring, overdue
         self.title_text = title or (PLURALS[kind] if kind else "Documents")
         self.prefix = ""
+        self.customer = None            # (id, code)
+        self.period = (None, None)
+        self.by_date = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
@@ -60,17 +66,26 @@ class DocumentList(FactuScreen):
         status = STATUS_LABELS.get(self.status, "tous statuts") if self.status else "tous statuts"
         if self.statuses:
             status = ", ".join(STATUS_LABELS.get(s, s) for s in self.statuses)
-        self.query_one("#title", Static).update(f"[b]{self.title_text}[/b] — {status}"
-                                                + (f" — « {self.prefix} »" if self.prefix else "")
-                                                + "   (plus récents d'abord)")
+        parts = [status]
+        if self.customer:
+            parts.append(f"client {self.customer[1]}")
+        if any(self.period):
+            parts.append(f"du {fr.date(self.period[0]) or '…'} au {fr.date(self.period[1]) or '…'}")
+        if self.prefix:
+            parts.append(f"« {self.prefix} »")
+        order = "par date" if self.by_date else "par numéro"
+        self.query_one("#title", Static).update(f"[b]{self.title_text}[/b] — {' — '.join(parts)} ({order})")
 
     def fetch(self, after, limit):
-        """Keyset page, newest first; runs in the table's worker thread."""
-        rows = documents.listing(self.kind, self.status, None, after, limit, descending=True,
+        """Keyset page, newest first; runs in the table's worker thread. A row's key is
+        (id, date) so that the date order pages by key too."""
+        rows = documents.listing(self.kind, self.status, self.customer[0] if self.customer else None,
+                                 after[0] if after else None, limit, descending=True,
                                  statuses=self.statuses,
                                  due_before=dt.date.today() if self.overdue else None,
                                  valid_until=dt.date.today() + dt.timedelta(days=7) if self.expiring else None,
-                                 number_prefix=self.prefix)
+                                 number_prefix=self.prefix, date_from=self.period[0], date_to=self.period[1],
+                                 by_date=self.by_date, after_date=after[1] if after else None)
         out = []
         for r in rows:
             cells = [r["number"] or f"#{r['id']} brouill.", fr.date(r["date"]),
@@ -78,13 +93,13 @@ class DocumentList(FactuScreen):
                      fr.amount(documents.to_decimal(r["grand_total"]))]
             if not self.kind:
                 cells[3:3] = [KIND_LABELS[r["kind"]]]
-            out.append((r["id"], cells))
+            out.append(((r["id"], dt.date.fromisoformat(r["date"])), cells))
         return out
 
     @on(VirtualTable.Chosen)
     def _open(self, event) -> None:
         from .editor import EditorScreen
-        self.app.push_screen(EditorScreen(event.key))
+        self.app.push_screen(EditorScreen(event.key[0]))
 
     def action_new(self) -> None:
         from .editor import EditorScreen
@@ -111,6 +126,40 @@ class DocumentList(FactuScreen):
         options = [None] + list(STATUSES[self.kind])
         self.status = options[(options.index(self.status) + 1) % len(options)] if self.status in options else None
         self.statuses = ()
+        self._title()
+        self.query_one(VirtualTable).reload()
+
+    def action_filter_customer(self) -> None:
+        from .pickers import CustomerPicker
+
+        def chosen(code):
+            from tui_factu import catalog
+            self.customer = (catalog.customer_by_code(code).id, code) if code else None
+            self._title()
+            self.query_one(VirtualTable).reload()
+        self.app.push_screen(CustomerPicker(""), chosen)
+
+    def action_filter_period(self) -> None:
+        from tui_factu.errors import FactuError
+        from .pickers import Form
+
+        def chosen(values):
+            if values is None:
+                return
+            try:
+                self.period = tuple(documents.parse_date(values[k], label) if values[k].strip() else None
+                                    for k, label in (("from", "du"), ("to", "au")))
+            except FactuError as e:
+                self.notify(str(e), severity="error")
+                return
+            self._title()
+            self.query_one(VirtualTable).reload()
+        self.app.push_screen(Form("Période (JJ/MM/AAAA, vide : sans limite)",
+                                  [("from", "Du", fr.date(self.period[0])), ("to", "Au", fr.date(self.period[1]))]),
+                             chosen)
+
+    def action_toggle_order(self) -> None:
+        self.by_date = not self.by_date
         self._title()
         self.query_one(VirtualTable).reload()
 

@@ -820,8 +820,10 @@ def _settlement(doc: Document) -> dict:
 
 def listing(kind: str | None = None, status: str | None = None, customer_id: int | None = None,
             after_id: int | None = None, limit: int = 50, descending: bool = False,
-            statuses: tuple = (), due_before=None, valid_until=None, number_prefix: str = "") -> list[dict]:
-    """One keyset page of the document list (never OFFSET)."""
+            statuses: tuple = (), due_before=None, valid_until=None, number_prefix: str = "",
+            date_from=None, date_to=None, by_date: bool = False, after_date=None) -> list[dict]:
+    """One keyset page of the document list (never OFFSET): by id, or by date then id (then the
+    key of the last row is its (date, id))."""
     q = (Document.select(Document.id, Document.kind, Document.number, Document.status, Document.date,
                          Customer.code, Customer.name, Document.grand_total)
          .join(Customer, on=(Document.customer == Customer.id)))
@@ -841,8 +843,20 @@ def listing(kind: str | None = None, status: str | None = None, customer_id: int
         q = q.where((Document.validity_date >= dt.date.today()) & (Document.validity_date <= valid_until))
     if number_prefix:
         q = q.where((Document.number >= number_prefix) & (Document.number < number_prefix + "\uffff"))
-    if after_id is not None:
-        q = q.where(Document.id < after_id if descending else Document.id > after_id)
-    q = q.order_by(Document.id.desc() if descending else Document.id).limit(limit)
+    if date_from:
+        q = q.where(Document.date >= date_from)
+    if date_to:
+        q = q.where(Document.date <= date_to)
+    if by_date:
+        if after_id is not None:
+            q = q.where((Document.date < after_date) | ((Document.date == after_date) & (Document.id < after_id))
+                        if descending else
+                        (Document.date > after_date) | ((Document.date == after_date) & (Document.id > after_id)))
+        q = q.order_by(*((Document.date.desc(), Document.id.desc()) if descending else (Document.date, Document.id)))
+    else:
+        if after_id is not None:
+            q = q.where(Document.id < after_id if descending else Document.id > after_id)
+        q = q.order_by(Document.id.desc() if descending else Document.id)
+    q = q.limit(limit)
     return [{"id": i, "kind": k, "number": n, "status": s, "date": d.isoformat(), "customer": c,
              "customer_name": cn, "grand_total": fmt2(g)} for i, k, n, s, d, c, cn, g in q.tuples()]

@@ -210,3 +210,22 @@ def test_the_chain_around_any_document(shop):
         assert [c["current"] for c in chain].index(True) == [c["id"] for c in chain].index(start.id)
     by_kind = {c["kind"]: c for c in documents.genealogy(inv.id)}
     assert (by_kind["order"]["remaining_to_deliver"], by_kind["order"]["remaining_to_invoice"]) == ("10.5", "10.5")
+
+
+def test_listing_pages_by_key_by_date_with_filters(shop):
+    days = ["2026-11-03", "2026-11-01", "2026-11-02", "2026-11-01", "2026-11-05"]
+    ids = [documents.create("quote", "C1" if i % 2 else "P1", d, [{"product": "VIS"}]).id for i, d in enumerate(days)]
+    seen, after = [], None
+    while True:
+        page = documents.listing("quote", by_date=True, descending=True, limit=2,
+                                 after_id=after[0] if after else None, after_date=after[1] if after else None)
+        if not page:
+            break
+        seen += [(r["date"], r["id"]) for r in page]
+        after = (page[-1]["id"], dt.date.fromisoformat(page[-1]["date"]))
+    assert seen == sorted(((d, i) for d, i in zip(days, ids)), reverse=True)
+    c1 = documents.listing("quote", customer_id=catalog.customer_by_code("C1").id,
+                           date_from=dt.date(2026, 11, 2), date_to=dt.date(2026, 11, 5))
+    assert [r["date"] for r in c1] == []                     # C1's quotes are on 11-01 and 11-01
+    p1 = documents.listing("quote", customer_id=catalog.customer_by_code("P1").id, date_from=dt.date(2026, 11, 2))
+    assert sorted(r["date"] for r in p1) == ["2026-11-02", "2026-11-03", "2026-11-05"]

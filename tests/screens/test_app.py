@@ -378,3 +378,45 @@ def test_duplicate_opens_an_unsaved_copy(app):
             await _settle(pilot, app)
         assert Document.select().where(Document.kind == "quote").count() == 2
     run(go())
+
+
+def test_a_credit_note_is_imputed_on_an_invoice_from_its_editor(app):
+    first = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS", "quantity": "4"}]).id)
+    cn = documents.validate(documents.credit(first.id, {1: D("2")}).id)                     # 30.00
+    other = documents.validate(documents.create("invoice", "C1", "2026-11-21", [{"product": "VIS", "quantity": "1"}]).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(cn.id))
+            await _settle(pilot, app)
+            await pilot.press("ctrl+e")
+            await _settle(pilot, app)
+            await pilot.press(*other.number, "enter", "enter")
+            await _settle(pilot, app)
+            assert "Avoir imputé : 15,00 €" in _notes(app)
+        assert documents.get(other.id).status == "paid"
+    run(go())
+
+
+def test_list_filters_by_customer_and_sorts_by_date(app):
+    documents.validate(documents.create("invoice", "P1", "2026-11-02", [{"product": "DEPL"}]).id)
+    documents.validate(documents.create("invoice", "C1", "2026-11-03", [{"product": "DEPL"}]).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("f")
+            await _settle(pilot, app)
+            assert len(app.screen.query_one("VirtualTable").rows) == 2
+            await pilot.press("c")
+            await _settle(pilot, app)
+            await pilot.press(*"P1", "enter")
+            await _settle(pilot, app)
+            rows = app.screen.query_one("VirtualTable").rows
+            assert [cells[2][:2] for _, cells in rows] == ["P1"] and "client P1" in _text(app)
+            await pilot.press("o")
+            await _settle(pilot, app)
+            assert "(par date)" in _text(app)
+    run(go())
