@@ -77,6 +77,7 @@ class EditorScreen(FactuScreen):
             yield Field("", id="code", placeholder="code, code-barres ou nom puis Entrée")
             yield Label(" Qté ", classes="label")
             yield Field("1", id="qty", classes="qty")
+        yield Static("", id="suggestion")
         yield Static("", id="totals")
         yield Footer()
 
@@ -177,7 +178,8 @@ class EditorScreen(FactuScreen):
         if not self.app_sees_costs or self.kind not in ("quote", "order", "invoice"):
             return ""
         m = self._margins(t)
-        return f"  Marge {fr.amount(documents.to_decimal(m['margin']), True)} ({m['rate']} %)"
+        return (f"  Marge {fr.amount(documents.to_decimal(m['margin']), True)} "
+                f"({fr.percent(documents.to_decimal(m['rate']))})")
 
     def _margins(self, t) -> dict:
         from tui_factu import margins
@@ -232,6 +234,17 @@ class EditorScreen(FactuScreen):
             self.add_product(product)
         else:
             self.app.push_screen(ProductPicker(text), self._picked_product)
+
+    @on(Field.Changed, "#code")
+    def _typing(self, event) -> None:
+        self._suggest(event.value.strip())
+
+    @work(thread=True, exclusive=True, group="editor-suggest")
+    def _suggest(self, text: str) -> None:
+        """The first product whose code or name starts with what is typed, shown under the entry."""
+        found = catalog.find_products(text, 1) if len(text) >= 2 and not text.isdigit() else []
+        hint = f"↳ {found[0].code}  {found[0].name[:40]}  {fr.price(found[0].price)} € HT" if found else ""
+        self.app.call_from_thread(self.query_one("#suggestion", Static).update, hint)
 
     @on(Field.Submitted, "#qty")
     def _qty(self) -> None:

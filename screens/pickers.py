@@ -37,10 +37,13 @@ class Picker(ModalScreen):
         self.search(event.value)
 
     @on(Field.Submitted, "#search")
-    def _submitted(self) -> None:
-        options = self.query_one(OptionList)
-        if options.option_count:
-            self.dismiss(options.get_option_at_index(options.highlighted or 0).id)
+    def _submitted(self, event) -> None:
+        """Enter chooses what matches the text typed *now* (an indexed lookup), not a list the
+        background search may not have refreshed yet: a fast typist or a scanner gets the
+        right record."""
+        found = self.find(event.value)
+        if found:
+            self.dismiss(found[0][0])
 
     @on(OptionList.OptionSelected)
     def _selected(self, event) -> None:

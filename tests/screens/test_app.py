@@ -420,3 +420,33 @@ def test_list_filters_by_customer_and_sorts_by_date(app):
             await _settle(pilot, app)
             assert "(par date)" in _text(app)
     run(go())
+
+
+def test_typing_a_code_suggests_the_product(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(None, "quote", "C1"))
+            await _settle(pilot, app)
+            await pilot.press(*"liv")
+            await _settle(pilot, app)
+            assert "↳ LIVRE  Livre  19,90 € HT" in _text(app)
+    run(go())
+
+
+def test_a_fast_code_and_enter_in_the_picker_chooses_that_code(app):
+    from tui_factu import catalog
+    for i in range(2, 8):
+        catalog.save_customer({"code": f"C{i}", "name": f"Client {i}", "kind": "person"})
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            from screens.editor import EditorScreen
+            app.push_screen(EditorScreen(None, "quote"))
+            await _settle(pilot, app)
+            await pilot.press(*"C5", "enter")               # no pause: the list may not have refreshed
+            await _settle(pilot, app)
+            assert app.screen.customer_code == "C5"
+    run(go())
