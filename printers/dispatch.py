@@ -65,6 +65,12 @@ def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool =
     return send(job.id)
 
 
+def send_bytes(what: str, ref: str, target: dict, data: bytes) -> int:
+    """Queues an already rendered job (a payment receipt…) and sends it."""
+    job = printing.enqueue(what, ref, target["url"], data)
+    return send(job.id)
+
+
 def test(printer: str | None) -> int:
     target = printing.resolve(printer)
     data = escpos.test_page(int(target.get("columns", 42)), target.get("profile", "default"))

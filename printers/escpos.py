@@ -245,3 +245,37 @@ def send(url: str, data: bytes, timeout: float = 5.0) -> None:
         raise PrinterError(f"imprimante {url} : {e.strerror or e}") from None
     except Exception as e:  # noqa: BLE001 - usb/serial libraries raise their own types
         raise PrinterError(f"imprimante {url} : {type(e).__name__} {e}") from None
+
+
+def payment_receipt(view: dict, columns: int = 42, profile: str = "default") -> bytes:
+    width = int(columns)
+    p = _new_job(profile, "CP858" if profile in CP858_PROFILES else "CP1252")
+    s = view["seller"]
+    _center(p, [printed.seller_name(s)], width, bold=True, big=True)
+    _center(p, ["REÇU DE PAIEMENT", view["number"]], width, bold=True)
+    p.textln(f"Date : {fr.date(view['date'])}")
+    for part in _fit(f"Client : {view['customer']['name']} ({view['customer']['code']})", width):
+        p.textln(part)
+    p.textln("-" * width)
+    if view["cancels"]:
+        p.textln(f"Annule le règlement {view['cancels']}"[:width])
+    for number, amount in view["allocations"]:
+        for part in _lr(f"  {number}", fr.amount(amount), width):
+            p.textln(part)
+    if view["credit"] > 0:
+        for part in _lr("  Crédit client", fr.amount(view["credit"]), width):
+            p.textln(part)
+    p.textln("-" * width)
+    p.set(bold=True)
+    for part in _lr(view["method"], fr.amount(view["tendered"] or view["amount"]) + " €", width):
+        p.textln(part)
+    p.set(bold=False)
+    if view["change"]:
+        for part in _lr("Rendu", fr.amount(view["change"]) + " €", width):
+            p.textln(part)
+    if view["reference"]:
+        for part in _fit(f"Réf. {view['reference']}", width):
+            p.textln(part)
+    p.ln(2)
+    p.cut()
+    return p.output

@@ -294,3 +294,41 @@ def render(p: Printed) -> bytes:
         return c
     doc.build(story, canvasmaker=canvas)
     return buf.getvalue()
+
+
+def payment_receipt(view: dict) -> bytes:
+    """A payment receipt on A4, in the same family (PDF/A-3b)."""
+    st = _styles()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
+                            bottomMargin=18 * mm, title=f"Reçu {view['number']}", author=view["seller"].get("name", ""),
+                            subject=f"Reçu de paiement {view['number']}", creator="tui-factu")
+    s, c = view["seller"], view["customer"]
+    head = _table([[[_p(printed.seller_name(s), st["seller"])] + [_p(x, st["base"]) for x in _address(s.get("address"))],
+                    [_p("REÇU DE PAIEMENT", st["title"]), _p(f"N° {view['number']}", st["right"]),
+                     _p(f"Date : {fr.date(view['date'])}", st["right"])]]],
+                  [100 * mm, 80 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP")])
+    rows = [["Facture", "Montant"]] + [[n, fr.amount(a, True)] for n, a in view["allocations"]]
+    if view["credit"] > 0:
+        rows.append(["Crédit client", fr.amount(view["credit"], True)])
+    rows.append([f"Reçu ({view['method']})", fr.amount(view["tendered"] or view["amount"], True)])
+    if view["change"]:
+        rows.append(["Rendu", fr.amount(view["change"], True)])
+    table = _table(rows, [120 * mm, 40 * mm], [("FONTNAME", (0, 0), (-1, 0), fonts.BOLD),
+                                              ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                                              ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT)])
+    story = [head, Spacer(1, 6 * mm), _p(f"Reçu de {c.get('name', '')} ({c.get('code', '')})", st["bold"])]
+    story += [_p(x, st["base"]) for x in _address(c.get("address"))]
+    if view["cancels"]:
+        story.append(_p(f"Annule le règlement {view['cancels']}", st["bold"]))
+    if view["reference"]:
+        story.append(_p(f"Référence : {view['reference']}" + (f" — {view['bank']}" if view["bank"] else ""), st["base"]))
+    story += [Spacer(1, 5 * mm), table]
+    legal = " · ".join([printed.seller_name(s)] + printed.seller_lines(s))
+
+    def canvas(*args, **kwargs):
+        cv = _Canvas(*args, **kwargs)
+        cv.tf_footer = (legal, "")
+        return cv
+    doc.build(story, canvasmaker=canvas)
+    return buf.getvalue()

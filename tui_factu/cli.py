@@ -235,6 +235,23 @@ def cmd_doc_new(args):
 def cmd_pay(args):
     """tui-factu pay REF... AMOUNT --method M | pay --list REF | pay --cancel N"""
     from . import documents, fr, payments
+    if args.receipt is not None:
+        from . import printed
+        view = printed.payment_view(args.receipt)
+        if args.printer:
+            from printers import dispatch, escpos
+            target = printing_target(args.printer)
+            job = dispatch.send_bytes("receipt", view["number"], target,
+                                      escpos.payment_receipt(view, int(target.get("columns", 42)),
+                                                             target.get("profile", "default")))
+            print(f"Reçu imprimé (travail n° {job}).")
+        else:
+            from printers import pdf
+            path = args.output or f"{view['number']}.pdf"
+            with open(path, "wb") as f:
+                f.write(pdf.payment_receipt(view))
+            print(f"Reçu écrit : {path}")
+        return
     if args.cancel is not None:
         done = payments.cancel(args.cancel, args.reference or "")
         print(f"Règlement n° {done['cancels']} annulé par le règlement n° {done['payment']}.")
@@ -300,6 +317,11 @@ def cmd_deposit(args):
         doc = documents.validate(doc.id)
     print(f"Facture d'acompte {documents.label(doc)} : {fr.amount(doc.due, True)} TTC "
           f"sur {documents.label(src)}.")
+
+
+def printing_target(name_or_url):
+    from . import printing
+    return printing.resolve(name_or_url)
 
 
 def cmd_verify(args):
@@ -657,6 +679,9 @@ def build_parser() -> Parser:
     s.add_argument("--bank")
     s.add_argument("--list", metavar="REF")
     s.add_argument("--cancel", type=int, metavar="N")
+    s.add_argument("--receipt", type=int, metavar="N", help="reçu du règlement N (PDF, ou --printer)")
+    s.add_argument("--printer")
+    s.add_argument("-o", "--output")
     s.set_defaults(func=cmd_pay)
     s = sub.add_parser("apply-credit", help="impute un avoir sur une facture : AVOIR FACTURE [MONTANT]")
     s.add_argument("credit")

@@ -242,3 +242,21 @@ def mentions(p: Printed) -> list[str]:
             if text not in out:
                 out.append(text)
     return out
+
+
+def payment_view(seq: int) -> dict:
+    """A payment receipt (reçu de paiement): who paid what, how, for which invoices."""
+    from .errors import NotFound
+    from .models import PAYMENT_METHODS, Payment, PaymentAllocation
+    p = Payment.get_or_none(Payment.seq == seq)
+    if p is None:
+        raise NotFound(f"règlement inconnu « {seq} »", "règlement", seq)
+    allocations = [(a.document.number, a.amount) for a in
+                   PaymentAllocation.select().where(PaymentAllocation.payment == p.id).order_by(PaymentAllocation.id)]
+    return {"number": f"REG-{p.seq:06d}", "date": p.date, "seller": catalog.company_snapshot(),
+            "customer": catalog.customer_snapshot(p.customer), "method": PAYMENT_METHODS.get(p.method, p.method),
+            "amount": p.amount, "tendered": p.tendered,
+            "change": (p.tendered - p.amount) if p.tendered and p.tendered > p.amount else ZERO,
+            "reference": p.reference, "bank": p.bank, "allocations": allocations,
+            "cancels": f"REG-{p.cancels.seq:06d}" if p.cancels_id else None,
+            "credit": p.amount - sum((a for _, a in allocations), ZERO)}

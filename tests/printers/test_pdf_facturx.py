@@ -209,3 +209,18 @@ def test_the_company_logo_is_drawn_when_configured(shop, tmp_path):
     assert "/XObject" not in PdfReader(io.BytesIO(plain)).pages[0]["/Resources"]
     catalog.update_company({"logo_path": str(tmp_path / "missing.png")})
     assert dispatch.document_pdf(inv.number)[0][:5] == b"%PDF-"      # a missing logo is skipped
+
+
+def test_payment_receipt_pdf_and_thermal(shop, tmp_path):
+    from printers import escpos
+    from support import escpos_paper
+    from tui_factu import payments
+    inv = _invoice()
+    done = payments.pay([inv.id], "200.00", "cash", reference="caisse 1")
+    view = printed.payment_view(done["payment"])
+    assert (view["amount"], view["change"]) == (inv.due, D("200.00") - inv.due)
+    text = _text(pdf.payment_receipt(view))
+    assert "REÇU DE PAIEMENT" in text and inv.number in text and "Rendu" in text and "150,74 €" in text
+    paper = [t for t, _ in escpos_paper(escpos.payment_receipt(view, 32))]
+    assert any(inv.number in t for t in paper) and any("Rendu" in t for t in paper)
+    assert all(len(t) <= 32 for t in paper)
