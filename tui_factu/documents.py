@@ -20,7 +20,7 @@ from .money import (AMOUNT_SCALE, HUNDRED, PRICE_SCALE, QUANTITY_SCALE, RATE_SCA
 
 # source kind -> the kinds it may become
 TRANSFORMS = {"quote": ("order", "invoice"), "order": ("delivery", "invoice"),
-              "delivery": ("invoice",), "invoice": ("credit_note",), "receipt": ("invoice",)}
+              "delivery": ("invoice",), "invoice": ("credit_note",), "receipt": ("invoice", "credit_note")}
 QUOTE_VALIDITY_DAYS = 30
 
 
@@ -200,9 +200,9 @@ def remaining(doc: Document, target: str, validated_only: bool = False) -> dict:
         done = _children_qty(ids, ("invoice",), validated_only, via_delivery=True)
     elif doc.kind == "quote":
         done = _children_qty(ids, ("order", "invoice"), validated_only)
-    elif doc.kind in ("delivery", "receipt"):
+    elif doc.kind == "delivery" or (doc.kind == "receipt" and target == "invoice"):
         done = _children_qty(ids, ("invoice",), validated_only)
-    elif doc.kind == "invoice":
+    elif doc.kind in ("invoice", "receipt"):
         done = _children_qty(ids, ("credit_note",), validated_only)
     else:
         return {}
@@ -558,7 +558,7 @@ def _advance_sources(doc: Document, lines) -> None:
         elif src.kind == "delivery" and src.status == "validated":
             if all(q <= 0 for q in remaining(src, "invoice", validated_only=True).values()):
                 _set_status(src, "invoiced")
-        elif src.kind == "receipt" and src.status == "paid":
+        elif src.kind == "receipt" and src.status == "paid" and doc.kind == "invoice":
             _set_status(src, "invoiced")
 
 
@@ -699,8 +699,8 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None) -> Docum
 def credit(invoice_id: int, quantities: dict | None = None, returns_goods: bool = True) -> Document:
     """A draft credit note for the whole invoice, or chosen lines and quantities."""
     inv = get(invoice_id)
-    if inv.kind != "invoice":
-        raise StateError(f"{label(inv)} n'est pas une facture : seul une facture se crédite",
+    if inv.kind not in ("invoice", "receipt"):
+        raise StateError(f"{label(inv)} n'est pas une facture : seule une facture ou un ticket se crédite",
                          "document", label(inv))
     doc = transform([invoice_id], "credit_note", quantities)
     if not returns_goods:

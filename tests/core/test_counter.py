@@ -46,3 +46,14 @@ def test_an_invoice_made_from_a_ticket_is_already_paid(shop):
     assert documents.get(ticket.id).status == "invoiced"
     assert stock.on_hand(catalog.product_by_code("VIS").id) == D("98")     # not taken twice
     assert payments.balance(documents.get(inv.id)) == D("0.00")
+
+
+def test_a_return_at_the_counter_is_a_credit_note_then_a_refund(shop):
+    ticket = counter.sale(counter.parse_items(["VIS:3"]), counter.parse_payments(["cash:50"]))["document"]  # 45.00
+    back = documents.validate(documents.credit(ticket.id, {1: D("1")}).id)          # one box returned
+    assert (back.kind, back.grand_total, back.preceding_id) == ("credit_note", D("15.00"), ticket.id)
+    assert stock.on_hand(catalog.product_by_code("VIS").id) == D("98")              # 100 − 3 + 1
+    out = payments.refund(back.id, None, "cash")
+    assert out["amount"] == D("15.00") and out["left"] == D("0.00")
+    assert documents.get(ticket.id).status == "paid"                                 # the ticket itself is untouched
+    assert journal.verify().ok
