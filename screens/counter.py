@@ -37,7 +37,7 @@ class CounterScreen(FactuScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for title, width in (("Code", 10), ("Désignation", 34), ("Qté", 5), ("P.U. TTC", 10), ("Montant HT", 11)):
+        for title, width in (("Code", 10), ("Désignation", 34), ("Qté", 5), ("P.U. HT", 10), ("Montant HT", 11)):
             table.add_column(title, width=width)
         self.refresh_view()
         self.query_one("#code").focus()
@@ -53,8 +53,8 @@ class CounterScreen(FactuScreen):
         table = self.query_one(DataTable)
         table.clear()
         for ln, net in zip(self.lines, t.line_nets):
-            ttc = ln["unit_price"] * (1 + ln["vat_rate"] / 100)
-            table.add_row(ln["product"], ln["description"][:34], fr.number(ln["quantity"]), fr.amount(ttc), fr.amount(net))
+            table.add_row(ln["product"], ln["description"][:34], fr.number(ln["quantity"]), fr.price(ln["unit_price"]),
+                          fr.amount(net))
         self.query_one("#totals", Static).update(
             f"[b]À PAYER {fr.amount(t.grand_total, True)}[/b]   ({len(self.lines)} article(s), "
             f"HT {fr.amount(t.tax_basis_total, True)})")

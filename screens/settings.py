@@ -6,9 +6,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_factu import catalog, numbering, printing, users
-from tui_factu.db import write
 from tui_factu.errors import FactuError
-from tui_factu.models import Setting
 
 from .pickers import Form
 from .widgets.base import FactuScreen
@@ -74,12 +72,7 @@ class SettingsScreen(FactuScreen):
     def edit_numbering(self) -> None:
         fields = [(s, f"Modèle {s} ({{yyyy}} {{yy}} {{mm}} {{n:05}})", numbering.pattern(s)) for s in numbering.SERIES]
 
-        def save(values):
-            with write():
-                for series, text in values.items():
-                    Setting.insert(key=f"numbering.{series}", value=numbering.check_pattern(text.strip())) \
-                        .on_conflict_replace().execute()
-        self.app.push_screen(Form("Numérotation", fields), lambda v: self._apply(save, v))
+        self.app.push_screen(Form("Numérotation", fields), lambda v: self._apply(numbering.set_patterns, v))
 
     def edit_printers(self) -> None:
         fields = [("name", "Nom (default, comptoir, entrepot…)", "default"),

@@ -37,6 +37,20 @@ def check_pattern(text: str) -> str:
     return text
 
 
+def set_patterns(patterns: dict) -> None:
+    """series -> pattern, checked; recorded as a settings change in the events chain."""
+    from . import journal
+    from .db import write
+    from .models import utcnow
+    with write():
+        for series, text in patterns.items():
+            if series not in DEFAULT_PATTERNS:
+                raise InvalidValue("série", series, "série inconnue")
+            Setting.insert(key=f"numbering.{series}", value=check_pattern(text.strip())).on_conflict_replace().execute()
+        journal.seal("event", "settings", "numérotation", {"action": "settings", "at": utcnow(),
+                                                           "numbering": patterns})
+
+
 def period_of(text: str, date: dt.date) -> str:
     """The counter restarts when the printed period changes (yearly for FA{yyyy}-...)."""
     if "{mm}" in text:
