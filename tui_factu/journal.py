@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
+from peewee import fn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -268,7 +269,7 @@ def verify(workers: int | None = None) -> Report:
     try:
         digest_jobs = []
         if pool:
-            max_id = Document.select(pw_max(Document.id)).scalar() or 0
+            max_id = Document.select(fn.MAX(Document.id)).scalar() or 0
             step = max(500, -(-max_id // (workers * 12)))
             digest_jobs = [pool.submit(_payload_digests, (database.location(), lo, lo + step))
                            for lo in range(0, max_id, step)]
@@ -346,11 +347,6 @@ def _check_payments(by_chain) -> None:
                      f"({_differences(stored[seq], payload)})", ref)
     for seq in sorted(set(stored) - seen):
         rep.fail(f"règlement REG-{seq:06d} supprimé de la base", f"REG-{seq:06d}")
-
-
-def pw_max(field):
-    from peewee import fn
-    return fn.MAX(field)
 
 
 def _stored_payload(chain: str, number: str) -> str:

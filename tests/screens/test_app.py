@@ -31,6 +31,14 @@ def _text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+async def _editor(pilot, app, doc_id=None, kind="quote", customer=None):
+    """Opens the editor on a document (or a new one) and waits until it is loaded."""
+    from screens.editor import EditorScreen
+    app.push_screen(EditorScreen(doc_id, kind, customer))
+    await _settle(pilot, app)
+    return app.screen
+
+
 def _notes(app) -> str:
     """Every notification shown so far (toasts wrap, so their text is read here)."""
     return " | ".join(n.message for n in app._notifications)
@@ -137,9 +145,7 @@ def test_two_terminals_on_one_draft_get_a_conflict_message(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(draft.id))
-            await _settle(pilot, app)
+            await _editor(pilot, app, draft.id)
             documents.update_draft(draft.id, draft.version, lines=[{"product": "VIS", "quantity": "7"}])
             await pilot.press(*"LIVRE", "enter", "f2")
             await _settle(pilot, app)
@@ -233,9 +239,7 @@ def test_the_editor_shows_available_stock_of_the_highlighted_line(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(None, "order", "C1"))
-            await _settle(pilot, app)
+            await _editor(pilot, app, None, "order", "C1")
             await pilot.press(*"VIS", "enter")
             await pilot.press("shift+tab", "shift+tab")      # to the lines
             await _settle(pilot, app)
@@ -252,9 +256,7 @@ def test_collecting_cash_on_an_invoice_shows_the_change(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(inv.id))
-            await _settle(pilot, app)
+            await _editor(pilot, app, inv.id)
             await pilot.press("ctrl+e")
             await _settle(pilot, app)
             await pilot.press("ctrl+u", *"50", "enter", "enter", "enter")
@@ -271,9 +273,7 @@ def test_a_deposit_requested_from_an_order_opens_its_invoice(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(order.id))
-            await _settle(pilot, app)
+            await _editor(pilot, app, order.id)
             await pilot.press("f10", "enter", "enter")          # 30 %
             await _settle(pilot, app)
             assert "36,00 € TTC" in _notes(app)
@@ -313,9 +313,7 @@ def test_links_view_shows_the_chain_and_opens_a_document(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(order.id))
-            await _settle(pilot, app)
+            await _editor(pilot, app, order.id)
             await pilot.press("f3")
             await _settle(pilot, app)
             await pilot.pause(0.2)
@@ -366,9 +364,7 @@ def test_duplicate_opens_an_unsaved_copy(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(quote.id))
-            await _settle(pilot, app)
+            await _editor(pilot, app, quote.id)
             await pilot.press("ctrl+d")
             await _settle(pilot, app)
             copy = app.screen
@@ -388,9 +384,7 @@ def test_a_credit_note_is_imputed_on_an_invoice_from_its_editor(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(cn.id))
-            await _settle(pilot, app)
+            await _editor(pilot, app, cn.id)
             await pilot.press("ctrl+e")
             await _settle(pilot, app)
             await pilot.press(*other.number, "enter", "enter")
@@ -426,9 +420,7 @@ def test_typing_a_code_suggests_the_product(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(None, "quote", "C1"))
-            await _settle(pilot, app)
+            await _editor(pilot, app, None, "quote", "C1")
             await pilot.press(*"liv")
             await _settle(pilot, app)
             assert "↳ LIVRE  Livre  19,90 € HT" in _text(app)
@@ -443,9 +435,7 @@ def test_a_fast_code_and_enter_in_the_picker_chooses_that_code(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            from screens.editor import EditorScreen
-            app.push_screen(EditorScreen(None, "quote"))
-            await _settle(pilot, app)
+            await _editor(pilot, app, None, "quote")
             await pilot.press(*"C5", "enter")               # no pause: the list may not have refreshed
             await _settle(pilot, app)
             assert app.screen.customer_code == "C5"
