@@ -53,12 +53,16 @@ def data_dict(p: Printed) -> dict:
     notes = [{"BT-22": m} for m in p.mentions]
     notes.append({"BT-21": "REG", "BT-22": " · ".join(printed.seller_lines(p.seller)) or p.seller.get("name", "")})
     d["BG-1"] = notes
-    if p.preceding:
-        d["BG-3"] = [{"BT-25": p.preceding["number"], "BT-26": p.preceding["date"]}]
-    else:
-        refs = [r for r in p.source_refs if r.get("kind") == "invoice"]
-        if refs:
-            d["BG-3"] = [{"BT-25": r["number"], "BT-26": r["date"]} for r in refs]
+    # BG-3 cites invoices only: the credited one, deducted deposits, released situations. The
+    # order a deposit or a situation bills is the seller's order reference (BT-14).
+    preceding = [{"BT-25": p.preceding["number"], "BT-26": p.preceding["date"]}] \
+        if p.preceding and p.kind == "credit_note" else []
+    preceding += [{"BT-25": r["number"], "BT-26": r["date"]} for r in p.source_refs if r.get("kind") == "invoice"]
+    if preceding:
+        d["BG-3"] = preceding
+    orders = [r["number"] for r in p.source_refs if r.get("kind") == "order"]
+    if len(orders) == 1:
+        d["BT-14"] = orders[0]
     if p.delivery_address and p.delivery_address.get("city"):
         da = p.delivery_address
         d["BG-13"] = {"name": da.get("name") or p.customer.get("name"), "country_code": da.get("country") or "FR",
@@ -100,6 +104,10 @@ def data_dict(p: Printed) -> dict:
             item["BT-147-00"] = [{"BT-147": str(ln.unit_price - net_price)}]
         if ln.code:
             item["BT-155"] = ln.code
+        if ln.progress:
+            g = ln.progress
+            item["BT-154"] = (f"Avancement cumulé {g['percent']} % (précédent {g['previous_percent']} %) "
+                              f"d'un marché de {g['contract_amount']} HT, déjà facturé {g['previous_amount']}")
         lines.append(item)
     d["BG-25"] = lines
     return d

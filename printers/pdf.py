@@ -131,9 +131,12 @@ def _header(p: Printed, st) -> list:
     if contact:
         seller_block.append(_p(contact, st["small"]))
     title = p.title + (" (BROUILLON)" if p.draft else "")
-    doc_block = [_p(title, st["title"]),
+    style = st["title"] if len(title) <= 22 else ParagraphStyle("long", parent=st["title"], fontSize=12, leading=15)
+    doc_block = [_p(title, style),
                  _p(f"N° {p.number}" if p.number else "Sans numéro (brouillon)", st["right"]),
                  _p(f"Date : {fr.date(p.date)}", st["right"])]
+    if p.situation and p.situation.get("situation"):
+        doc_block.append(_p(f"Situation n° {p.situation['situation']}", st["right"]))
     if p.is_invoice and p.due_date:
         doc_block.append(_p(f"Échéance : {fr.date(p.due_date)}", st["right"]))
     if p.kind == "quote" and p.validity_date:
@@ -177,7 +180,41 @@ def _parties(p: Printed, st) -> list:
     return [t, Spacer(1, 6 * mm)]
 
 
+def _progress_table(p: Printed, st) -> Table:
+    """A situation: for each contract line, the contract amount, previous and cumulative
+    progress, what earlier situations billed and what this one bills; then the deductions."""
+    from decimal import Decimal
+    head = ["Désignation", "Marché HT", "Préc. %", "Cumul %", "Déjà facturé", "Période HT", "TVA"]
+    widths = [54 * mm, 24 * mm, 18 * mm, 18 * mm, 24 * mm, 26 * mm, 16 * mm]
+    rows = [head]                  # plain cells: a header that never wraps mid-word
+    style = [("FONTNAME", (0, 0), (-1, 0), fonts.BOLD),
+             ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("FONTSIZE", (0, 0), (-1, -1), 8),
+             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    for ln in p.lines:
+        r = len(rows)
+        vat = fr.percent(ln.vat_rate) if ln.vat_category == "S" else (ln.vat_category or "")
+        if ln.kind in ("section", "text", "subtotal"):
+            rows.append([_p(ln.description, st["section"] if ln.kind == "section" else st["note"])] + [""] * 6)
+            style.append(("SPAN", (0, r), (-1, r)))
+            if ln.kind == "section":
+                style.append(("BACKGROUND", (0, r), (-1, r), SHADE))
+            continue
+        g = ln.progress
+        if g:
+            rows.append([_p(ln.description, st["cell"]), fr.amount(Decimal(g["contract_amount"])),
+                         fr.percent(Decimal(g["previous_percent"])), fr.percent(Decimal(g["percent"])),
+                         fr.amount(Decimal(g["previous_amount"])), fr.amount(ln.net_amount), vat])
+        else:                           # a deduction, or a released retention
+            rows.append([_p(ln.description, st["cell"]), "", "", "", "", fr.amount(ln.net_amount), vat])
+            style.append(("SPAN", (0, r), (4, r)))
+        style.append(("LINEBELOW", (0, r), (-1, r), 0.25, RULE))
+    return _table(rows, widths, style, repeatRows=1)
+
+
 def _lines_table(p: Printed, st) -> Table:
+    if p.type == "progress":
+        return _progress_table(p, st)
     priced = p.kind != "delivery"
     if priced:
         head = ["Désignation", "Qté", "Unité", "P.U. HT", "Rem.", "TVA", "Montant HT"]

@@ -40,6 +40,7 @@ class EditorScreen(FactuScreen):
         Binding("ctrl+t", "transform", "Transformer", id="editor.transform"),
         Binding("ctrl+e", "pay", "Encaisser", id="editor.pay"),
         Binding("f10", "deposit", "Acompte", id="editor.deposit"),
+        Binding("f11", "situation", "Situation", id="editor.situation"),
         Binding("f3", "links", "Liens", id="editor.links"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
@@ -55,6 +56,7 @@ class EditorScreen(FactuScreen):
         super().__init__()
         self.doc_id, self.kind = doc_id, kind
         self.version, self.status, self.number, self.sealed = 1, "draft", None, False
+        self.doc_type = "standard"
         self.customer_code = customer or ""
         self.customer_name = ""
         self.lines: list[dict] = []
@@ -106,7 +108,7 @@ class EditorScreen(FactuScreen):
         self.app.call_from_thread(self._loaded, doc, lines, cust)
 
     def _loaded(self, doc, lines, cust) -> None:
-        self.kind, self.version, self.status = doc.kind, doc.version, doc.status
+        self.kind, self.version, self.status, self.doc_type = doc.kind, doc.version, doc.status, doc.type
         self.number, self.sealed = doc.number, doc.sealed
         self.customer_code, self.customer_name = cust.code, cust.name
         self.query_one("#date", Field).value = doc.date.isoformat()
@@ -115,7 +117,7 @@ class EditorScreen(FactuScreen):
                        "description": ln.description, "quantity": ln.quantity, "unit": ln.unit,
                        "unit_price": ln.unit_price, "discount_percent": ln.discount_percent,
                        "vat_rate": ln.vat_rate, "vat_category": ln.vat_category, "origin": ln.origin_id,
-                       "cost_price": ln.cost_price}
+                       "cost_price": ln.cost_price, "vat_group": ln.vat_group, "vat_carried": ln.vat_carried}
                       for ln in lines]
         self.dirty, self.loaded = False, True
         readonly = self.status != "draft"
@@ -127,6 +129,15 @@ class EditorScreen(FactuScreen):
     @property
     def readonly(self) -> bool:
         return self.status != "draft"
+
+    @property
+    def lines_locked(self) -> bool:
+        """A situation's lines come from the progress entered on its screen, not from here."""
+        if self.doc_type in ("progress", "retention") and not self.readonly:
+            self.notify("Les lignes d'une situation viennent de l'avancement saisi : supprimez ce brouillon "
+                        "et refaites la situation (F11 sur la commande).", severity="warning")
+            return True
+        return False
 
     def refresh_view(self) -> None:
         """Title, customer, every row and the totals (after loading or editing a line)."""
@@ -215,7 +226,8 @@ class EditorScreen(FactuScreen):
         """Live totals from the one totals module, as the document will store them."""
         return totals.compute([totals.LineIn(ln["kind"], ln.get("quantity"), ln.get("unit_price"),
                                              ln.get("discount_percent") or Decimal(0), ln.get("vat_rate"),
-                                             ln.get("vat_category")) for ln in self.lines])
+                                             ln.get("vat_category"), ln.get("vat_group"), ln.get("vat_carried"))
+                               for ln in self.lines])
 
     def changed(self) -> None:
         self.dirty = True
@@ -224,7 +236,7 @@ class EditorScreen(FactuScreen):
     # ---- entering lines ----------------------------------------------------------------
     @on(Field.Submitted, "#code")
     def _code(self, event) -> None:
-        if self.readonly:
+        if self.readonly or self.lines_locked:
             return
         text = event.value.strip()
         if not text:
@@ -276,7 +288,7 @@ class EditorScreen(FactuScreen):
 
     @on(DataTable.RowSelected)
     def _edit_line(self, event) -> None:
-        if self.readonly or not self.lines:
+        if self.readonly or not self.lines or self.lines_locked:
             return
         i = event.cursor_row
         ln = self.lines[i]
@@ -309,7 +321,7 @@ class EditorScreen(FactuScreen):
         self.changed()
 
     def action_add_text(self, kind: str = "text") -> None:
-        if self.readonly:
+        if self.readonly or self.lines_locked:
             return
         label = "Titre de section" if kind == "section" else "Texte"
         self.app.push_screen(Form(label, [("description", label, "")]),
@@ -323,7 +335,7 @@ class EditorScreen(FactuScreen):
         self.changed()
 
     def action_delete_line(self) -> None:
-        if self.readonly or not self.lines:
+        if self.readonly or not self.lines or self.lines_locked:
             return
         del self.lines[self.query_one(DataTable).cursor_row]
         self.changed()
@@ -383,7 +395,8 @@ class EditorScreen(FactuScreen):
                                        reference=header["reference"])
             else:
                 header["customer"] = self.customer_code
-                doc = documents.update_draft(self.doc_id, self.version, header, self._payload())
+                lines = None if self.doc_type in ("progress", "retention") else self._payload()
+                doc = documents.update_draft(self.doc_id, self.version, header, lines)
             if then == "validate":
                 doc = documents.validate(doc.id)
         except FactuError as e:
@@ -501,6 +514,14 @@ class EditorScreen(FactuScreen):
         from .links import LinksScreen
         self.app.push_screen(LinksScreen(self.doc_id),
                              lambda doc_id: doc_id and doc_id != self.doc_id and self.app.push_screen(EditorScreen(doc_id)))
+
+    def action_situation(self) -> None:
+        if self.kind != "order" or self.status in ("draft", "cancelled"):
+            self.notify("La facturation à l'avancement se fait sur une commande validée (le marché).",
+                        severity="warning")
+            return
+        from .situation import SituationScreen
+        self.app.push_screen(SituationScreen(self.doc_id))
 
     def action_deposit(self) -> None:
         if self.kind not in ("quote", "order") or self.status == "draft":

@@ -312,11 +312,71 @@ def cmd_sale(args):
 def cmd_deposit(args):
     from . import deposits, documents, fr
     src = documents.resolve(args.ref)
-    doc = deposits.request(src.id, args.percent, args.amount)
-    if args.validate:
-        doc = documents.validate(doc.id)
+    def make():
+        return deposits.request(src.id, args.percent, args.amount)
+    doc = documents.created_and_validated(make) if args.validate else make()
     print(f"Facture d'acompte {documents.label(doc)} : {fr.amount(doc.due, True)} TTC "
           f"sur {documents.label(src)}.")
+
+
+def cmd_situation(args):
+    """situation ORDER (--percent P | --line N:PCT … | --section N:PCT | --quantity N:Q) [--retention R]
+    [--validate] | situation --final ORDER | situation --release ORDER [--validate]"""
+    from . import documents, fr, situations
+    order = documents.resolve(args.ref)
+    if args.final:
+        view = situations.statement(order.id)
+        if args.json:
+            _json(view)
+        else:
+            _print_statement(view)
+        return
+    if not args.release and not (args.percent or args.line or args.section or args.quantity):
+        raise FactuError("situation : --percent P, --line N:PCT, --section N:PCT ou --quantity N:QTÉ attendu",
+                         "situation", None)
+    if args.release:
+        def make():
+            return situations.release(order.id, args.date)
+    else:
+        lines, sections = situations.parse_pairs(args.line, "--line"), situations.parse_pairs(args.section, "--section")
+        quantities = situations.parse_pairs(args.quantity, "--quantity", 3)
+
+        def make():
+            return situations.create(order.id, args.percent, lines, sections, quantities, args.retention,
+                                     args.release_date, args.date)
+    doc = documents.created_and_validated(make) if args.validate else make()
+    what = (f"Situation n° {doc.situation_no}" if doc.type == "progress" else "Libération de la retenue de garantie")
+    print(f"{what} sur {order.number} : {documents.label(doc)}, {fr.amount(doc.grand_total, True)} TTC."
+          + ("" if doc.number else f" Validez-la avec : tui-factu doc validate #{doc.id}"))
+    if args.json:
+        _json(documents.show(doc))
+
+
+def _print_statement(v: dict) -> None:
+    from . import fr
+    from .money import to_decimal as d
+    print(f"Décompte de {v['order']} ({v['customer']}) — marché {fr.amount(d(v['contract']['tax_basis_total']), True)} HT, "
+          f"{fr.amount(d(v['contract']['grand_total']), True)} TTC")
+    print(f"Avancement facturé : {fr.number(d(v['progress_percent']))} % "
+          f"({fr.amount(d(v['works_billed']), True)} HT) en {v['situations']} situation(s)")
+    names = {"deposit": "Acompte", "progress": "Situation", "retention": "Libération RG", "final": "Solde",
+             "standard": "Facture"}
+    for i in v["invoices"]:
+        label = names.get(i["type"], i["type"]) + (f" n° {i['situation']}" if i["situation"] else "")
+        held = f"  RG retenue {fr.amount(d(i['retention_held']), True)}" if i["retention_held"] not in (None, "0.00") else ""
+        print(f"  {label:<16} {i['number']:<14} {fr.date(i['date'])} {fr.amount(d(i['grand_total']), True):>14} TTC"
+              f"  payé {fr.amount(d(i['paid']), True):>12}  reste {fr.amount(d(i['balance']), True):>12}{held}")
+        for cn in i["credit_notes"]:
+            print(f"      avoir {cn['number']} du {fr.date(cn['date'])} : −{fr.amount(d(cn['grand_total']), True)}")
+    for p in v["payments"]:
+        print(f"  règlement n° {p['payment']:<5} {fr.date(p['date'])} {p['method']:<9} {p['invoice']:<14} "
+              f"{fr.amount(d(p['amount']), True):>12}")
+    r = v["retention"]
+    if r["percent"]:
+        print(f"Retenue de garantie {r['percent']} % : {fr.amount(d(r['held']), True)} TTC retenus"
+              + (f", libérables le {fr.date(r['release_date'])}" if r["release_date"] else ""))
+    print(f"Facturé {fr.amount(d(v['invoiced']), True)} TTC · payé {fr.amount(d(v['paid']), True)} · "
+          f"reste dû {fr.amount(d(v['balance']), True)}")
 
 
 def printing_target(name_or_url):
@@ -710,6 +770,21 @@ def build_parser() -> Parser:
     group.add_argument("--amount")
     s.add_argument("--validate", action="store_true")
     s.set_defaults(func=cmd_deposit)
+    s = sub.add_parser("situation", help="facturation à l'avancement : COMMANDE --percent P | --line N:PCT… "
+                                          "[--retention 5] [--validate] | --final COMMANDE | --release COMMANDE")
+    s.add_argument("ref", metavar="COMMANDE")
+    s.add_argument("--percent", help="avancement cumulé de toutes les lignes")
+    s.add_argument("--line", action="append", metavar="N:PCT", help="avancement cumulé de la ligne N")
+    s.add_argument("--section", action="append", metavar="N:PCT", help="… de toutes les lignes sous le titre N")
+    s.add_argument("--quantity", action="append", metavar="N:QTÉ", help="quantité cumulée réalisée sur la ligne N")
+    s.add_argument("--retention", help="retenue de garantie en %% (5 au plus)")
+    s.add_argument("--release-date", help="date de libération de la retenue (défaut : un an)")
+    s.add_argument("--date")
+    s.add_argument("--validate", action="store_true")
+    s.add_argument("--final", action="store_true", help="le décompte : situations, règlements, retenue")
+    s.add_argument("--release", action="store_true", help="facture de libération de la retenue de garantie")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_situation)
     s = sub.add_parser("verify", help="vérifie les scellements et les chaînes du journal")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_verify)

@@ -103,8 +103,9 @@ SEALED_DOCUMENT_COLUMNS = (
     "customer_snapshot", "seller_snapshot", "reference", "notes", "currency", "source_refs",
     "preceding_id", "returns_goods", "version", "line_total", "allowance_total",
     "charge_total", "tax_basis_total", "tax_total", "grand_total", "prepaid", "rounding",
-    "due", "sealed", "validated_at", "validated_by")
-CHILD_TABLES = ("document_line", "document_adjustment", "document_vat")
+    "due", "sealed", "validated_at", "validated_by", "situation_no", "retention_percent",
+    "retention_release")
+CHILD_TABLES = ("document_line", "document_adjustment", "document_vat", "progress")
 
 
 def _sqlite_triggers() -> list[str]:
@@ -205,8 +206,25 @@ def _migrate_6(migrator):
     """v6: billing schedules (a new table: ensure_schema creates it)."""
 
 
+def _migrate_7(migrator):
+    """v7: progress billing (situations): the situation number, the retention held and its
+    release date on the document, VAT groups on lines, and the `progress` table (created by
+    ensure_schema). The sealed-row trigger watches the new columns too, so SQLite's is rebuilt."""
+    from playhouse.migrate import migrate
+    for table, model, names in (("document", models.Document, ("situation_no", "retention_percent",
+                                                                "retention_release")),
+                                ("document_line", models.DocumentLine, ("vat_group", "vat_carried"))):
+        have = {c.name for c in db.get_columns(table)}
+        for name in names:
+            if name not in have:
+                migrate(migrator.add_column(table, name, model._meta.fields[name]))
+    if not is_postgres():
+        db.execute_sql("DROP TRIGGER IF EXISTS document_sealed_update")
+
+
 # version -> step; a step only adds, it never drops a column or a row.
-MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6}
+MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
+              7: _migrate_7}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from . import audit, documents, fr
+from . import audit, documents, fr, totals
 from .db import current_user, write
 from .errors import InvalidValue, StateError
 from .models import Document
@@ -69,19 +69,45 @@ def of_source(src: Document) -> list[Document]:
                 .order_by(Document.id))
 
 
+def standing(dep: Document) -> list[tuple[str, Decimal, Decimal]]:
+    """(category, rate, base) of a deposit invoice less what its own credit notes took back:
+    a deposit refunded by a credit note is no longer deducted anywhere."""
+    bases = {(v.category, v.rate): v.basis for v in documents.vat_of(dep.id)}
+    credits = Document.select(Document.id).where((Document.preceding == dep.id) & (Document.kind == "credit_note")
+                                                 & (Document.status != "draft"))
+    for cn in credits:
+        for v in documents.vat_of(cn.id):
+            if (v.category, v.rate) in bases:
+                bases[(v.category, v.rate)] -= v.basis
+    return [(cat, rate, base) for (cat, rate), base in bases.items() if base > 0]
+
+
 def deductions(sources) -> tuple[list[dict], list[dict]]:
     """(negative lines, references) deducting every deposit of the sources, rate by rate."""
     lines, refs = [], []
     for src in sources:
         for dep in of_source(src):
-            refs.append({"kind": "invoice", "number": dep.number, "date": dep.date.isoformat(), "deposit": True})
-            for v in documents.vat_of(dep.id):
-                lines.append({"kind": "service", "quantity": Decimal(-1), "unit": "C62", "unit_price": v.basis,
-                              "vat_rate": v.rate, "vat_category": v.category,
-                              "description": f"Déduction de l'acompte {dep.number} du {fr.date(dep.date)} "
-                                             f"— base {fr.amount(v.basis, True)}, TVA {fr.percent(v.rate)} "
-                                             f"{fr.amount(v.amount, True)} déjà facturée"})
+            rows = standing(dep)
+            if rows:
+                refs.append({"kind": "invoice", "number": dep.number, "date": dep.date.isoformat(), "deposit": True})
+            for category, rate, base in rows:
+                lines.append(deduction_line(dep, base, rate, category))
     return lines, refs
+
+
+def deduction_line(dep: Document, base: Decimal, rate: Decimal, category: str, share: str = "",
+                   carried: Decimal | None = None) -> dict:
+    """The negative line that deducts (part of) a deposit at one VAT rate, citing it. Deducted
+    in slices (situations), it is a VAT group of its own: the slices deduct exactly the VAT the
+    deposit charged."""
+    sliced = carried is not None
+    vat = -totals.slice_vat(carried, -base, rate, category) if sliced else totals.deducted_vat(base, rate, category)
+    return {"kind": "service", "quantity": Decimal(-1), "unit": "C62", "unit_price": base,
+            "vat_rate": rate, "vat_category": category,
+            "vat_group": f"deposit {dep.number}" if sliced else None, "vat_carried": carried,
+            "description": f"Déduction de l'acompte {dep.number} du {fr.date(dep.date)}{share} "
+                           f"— base {fr.amount(base, True)}, TVA {fr.percent(rate)} "
+                           f"{fr.amount(vat, True)} déjà facturée"}
 
 
 def listing(doc: Document) -> list[dict]:

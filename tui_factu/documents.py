@@ -89,7 +89,13 @@ def clean_line(data, where: str) -> dict:
         raise InvalidValue(f"{where}.vat_rate", None, "obligatoire pour une ligne sans produit")
     category = catalog.clean_category(category, rate, f"{where}.vat_category")
     cost = data.get("cost_price")
-    return {"kind": kind, "product": product.id if product else None,
+    group = carried = None
+    if data.get("origin"):
+        src = DocumentLine.get_or_none(DocumentLine.id == data["origin"])
+        if src is not None:         # a derived line is taxed like its source (see totals)
+            group, carried = src.vat_group, src.vat_carried
+    return {"kind": kind, "product": product.id if product else None, "vat_group": group,
+            "vat_carried": carried,
             "code": product.code if product else "", "description": description,
             "quantity": quantity,
             "unit": catalog.clean_unit(data.get("unit") or (product.unit if product else "C62"),
@@ -249,7 +255,8 @@ def _store_content(doc: Document, lines: list[dict], adjustments: list[dict]) ->
     """Replaces a draft's lines and adjustments and stores its totals."""
     t = totals.compute([totals.LineIn(ln["kind"], ln.get("quantity"), ln.get("unit_price"),
                                       ln.get("discount_percent") or ZERO, ln.get("vat_rate"),
-                                      ln.get("vat_category")) for ln in lines],
+                                      ln.get("vat_category"), ln.get("vat_group"),
+                                      ln.get("vat_carried")) for ln in lines],
                        [totals.AdjustmentIn(a["amount"], a["vat_rate"], a["vat_category"],
                                             a["is_charge"]) for a in adjustments],
                        prepaid=doc.prepaid or ZERO, rounding=doc.rounding or ZERO)
@@ -264,7 +271,8 @@ def _store_content(doc: Document, lines: list[dict], adjustments: list[dict]) ->
                      "discount_percent": ln.get("discount_percent") or ZERO,
                      "vat_rate": ln.get("vat_rate"), "vat_category": ln.get("vat_category"),
                      "cost_price": ln.get("cost_price"), "net_amount": net,
-                     "origin": ln.get("origin")})
+                     "origin": ln.get("origin"), "vat_group": ln.get("vat_group"),
+                     "vat_carried": ln.get("vat_carried")})
     for i in range(0, len(rows), 200):
         DocumentLine.insert_many(rows[i:i + 200]).execute()
     if adjustments:
@@ -340,6 +348,9 @@ def update_draft(doc_id: int, version: int, header: dict | None = None, lines=No
         else:
             values[k] = catalog.clean_text(k, v, 4000 if k == "notes" else 100, multiline=k == "notes")
     content = None
+    if lines is not None and get(doc_id).type in ("progress", "retention"):
+        raise StateError(f"{label(get(doc_id))} : les lignes d'une situation viennent de l'avancement saisi ; "
+                         "supprimez le brouillon et refaites la situation", "lignes", None)
     if lines is not None:
         old_adj = adjustments_of(doc_id)
         if allowances is None:
@@ -405,6 +416,9 @@ def validate(doc_id: int, date=None) -> Document:
         if date is not None:
             doc.date = parse_date(date)
         _check_chain_limits(doc, lines)
+        if doc.type in ("progress", "retention"):
+            from .situations import check_current
+            check_current(doc)
         cust = catalog.customer_by_id(doc.customer_id)
         company = catalog.company()
         if doc.kind in ("invoice", "credit_note") and cust.kind == "company" and not cust.siren \
@@ -432,6 +446,13 @@ def validate(doc_id: int, date=None) -> Document:
     return get(doc_id)
 
 
+def created_and_validated(make) -> Document:
+    """Runs `make()`, which creates a draft, and validates it in the same transaction: a
+    refused validation leaves no draft behind and consumes no number."""
+    with write():
+        return validate(make().id)
+
+
 _FROZEN = (Document.status, Document.number, Document.date, Document.due_date,
            Document.validity_date, Document.customer_snapshot, Document.seller_snapshot,
            Document.validated_at, Document.validated_by, Document.sealed)
@@ -451,7 +472,8 @@ def _recompute(doc: Document, lines) -> totals.Totals:
     """Totals from the lines as stored, written before the row is sealed."""
     adjs = adjustments_of(doc.id)
     t = totals.compute([totals.LineIn(ln.kind, ln.quantity, ln.unit_price, ln.discount_percent,
-                                      ln.vat_rate, ln.vat_category) for ln in lines],
+                                      ln.vat_rate, ln.vat_category, ln.vat_group, ln.vat_carried)
+                        for ln in lines],
                        [totals.AdjustmentIn(a.amount, a.vat_rate, a.vat_category, a.is_charge)
                         for a in adjs], doc.prepaid, doc.rounding)
     changed = False
@@ -625,6 +647,12 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None) -> Docum
         raise InvalidValue("--line", None, "les quantités par ligne demandent un seul document source")
     if len(kinds) > 1:
         raise InvalidValue("sources", None, "les documents regroupés doivent être du même type")
+    if to_kind == "invoice" and kinds == {"order"}:
+        from .situations import has_situations
+        for s in sources:
+            if has_situations(s.id):
+                raise StateError(f"{s.number} est facturée par situations : poursuivez avec "
+                                 f"« tui-factu situation {s.number} »", "commande", s.number)
     new_lines = []
     for src in sources:
         rest = remaining(src, to_kind)
@@ -644,18 +672,26 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None) -> Docum
                 new_lines.append({"kind": ln.kind, "description": ln.description})
                 continue
             left = rest.get(ln.position, ZERO)
-            qty = quantities.get(ln.position, left) if quantities else left
-            if quantities and qty > left:
-                raise InvalidValue(f"ligne {ln.position}", fmt_plain(qty),
-                                   f"quantité supérieure au reste ({fmt_plain(left)}) sur {label(src)}")
-            if qty <= 0:
-                continue
+            if ln.quantity < 0:
+                # a deduction (deposit, retention): a credit note takes it back whole with the
+                # lines it goes with, so that it credits what the invoice billed
+                if to_kind != "credit_note" or left >= 0:
+                    continue
+                qty = left
+            else:
+                qty = quantities.get(ln.position, left) if quantities else left
+                if quantities and qty > left:
+                    raise InvalidValue(f"ligne {ln.position}", fmt_plain(qty),
+                                       f"quantité supérieure au reste ({fmt_plain(left)}) sur {label(src)}")
+                if qty <= 0:
+                    continue
             new_lines.append({"kind": ln.kind, "product": ln.product_id, "code": ln.code,
                               "description": ln.description, "quantity": qty, "unit": ln.unit,
                               "unit_price": ln.unit_price, "discount_percent": ln.discount_percent,
                               "vat_rate": ln.vat_rate, "vat_category": ln.vat_category,
-                              "cost_price": ln.cost_price, "origin": ln.id})
-    if not any(ln["kind"] in PRICED_LINE_KINDS for ln in new_lines):
+                              "cost_price": ln.cost_price, "origin": ln.id,
+                              "vat_group": ln.vat_group, "vat_carried": ln.vat_carried})
+    if not any(ln["kind"] in PRICED_LINE_KINDS and ln["quantity"] > 0 for ln in new_lines):
         verb = {"delivery": "livrer", "invoice": "facturer", "credit_note": "créditer"}.get(to_kind, "reprendre")
         raise StateError(f"rien à {verb} sur " + ", ".join(label(s) for s in sources),
                          "document", label(sources[0]))
@@ -792,8 +828,13 @@ def show(doc: Document) -> dict:
         "vat_breakdown": [{"category": v.category, "rate": fmt_plain(v.rate), "basis": fmt2(v.basis),
                            "amount": fmt2(v.amount)} for v in vat_of(doc.id)],
         "sealed": doc.sealed, "version": doc.version,
-        **_settlement(doc), **_margin(doc, lines),
+        **_settlement(doc), **_margin(doc, lines), **_situation(doc),
     }
+
+
+def _situation(doc: Document) -> dict:
+    from .situations import view
+    return view(doc) if doc.kind == "invoice" else {}
 
 
 def _margin(doc: Document, lines) -> dict:

@@ -403,7 +403,8 @@ def _walk_records(keyinfo, pool):
 
 FIELD_LABELS = {"amount": "montant", "allocations": "affectations", "method": "mode", "lines": "lignes", "customer": "client", "customer_code": "client lié", "seller": "vendeur", "totals": "totaux",
                 "vat": "TVA", "date": "date", "number": "numéro", "adjustments": "remises/frais",
-                "due_date": "échéance", "reference": "référence", "source_refs": "origine"}
+                "due_date": "échéance", "reference": "référence", "source_refs": "origine",
+                "progress": "avancement", "retention": "retenue de garantie", "situation": "n° de situation"}
 
 
 def _differences(stored: str, payload: dict) -> str:

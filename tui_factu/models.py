@@ -13,7 +13,7 @@ db = pw.DatabaseProxy()
 KINDS = ("quote", "order", "delivery", "invoice", "credit_note", "receipt")
 KIND_LABELS = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison",
                "invoice": "Facture", "credit_note": "Avoir", "receipt": "Ticket"}
-INVOICE_TYPES = ("standard", "deposit", "progress", "final")
+INVOICE_TYPES = ("standard", "deposit", "progress", "final", "retention")
 LINE_KINDS = ("goods", "service", "labour", "equipment", "text", "subtotal", "section")
 PRICED_LINE_KINDS = ("goods", "service", "labour", "equipment")
 PRODUCT_KINDS = ("goods", "service", "labour", "equipment")
@@ -183,6 +183,9 @@ class Document(Base):
     created_by = pw.CharField(default="")
     validated_at = pw.CharField(null=True)
     validated_by = pw.CharField(null=True)
+    situation_no = pw.IntegerField(null=True)             # v7: n° of a progress invoice in its contract
+    retention_percent = RateField(null=True)              # v7: retenue de garantie held on it
+    retention_release = pw.DateField(null=True)           # v7: when that retention falls due
 
     class Meta:
         indexes = ((("kind", "id"), False), (("kind", "status", "id"), False),
@@ -205,6 +208,8 @@ class DocumentLine(Base):
     cost_price = PriceField(null=True)
     net_amount = AmountField(null=True)           # BT-131
     origin = pw.ForeignKeyField("self", null=True, backref="derived", on_delete="RESTRICT")
+    vat_group = pw.CharField(null=True)           # v7: a slice of an amount billed over several
+    vat_carried = AmountField(null=True)          # documents, and the base billed before (totals)
 
     class Meta:
         indexes = ((("document", "position"), True),)
@@ -247,6 +252,29 @@ class JournalRecord(Base):
 
     class Meta:
         indexes = ((("chain", "seq"), True),)
+
+
+PROGRESS_ROLES = ("work", "deposit", "retention", "release")
+
+
+class Progress(Base):
+    """What a line of a progress invoice (situation) bills of its contract (v7): the contract
+    line and the cumulative progress entered (work), the deposit it deducts (deposit), the
+    retention it holds back (retention), or the retention line it releases (release)."""
+    document = pw.ForeignKeyField(Document, backref="progress", on_delete="CASCADE")
+    line = pw.ForeignKeyField(DocumentLine, unique=True, on_delete="CASCADE")
+    role = pw.CharField(default="work")
+    contract_line = pw.ForeignKeyField(DocumentLine, null=True, backref="situations", on_delete="RESTRICT")
+    deposit = pw.ForeignKeyField(Document, null=True, on_delete="RESTRICT")
+    released_line = pw.ForeignKeyField(DocumentLine, null=True, backref="releases", on_delete="RESTRICT")
+    percent = RateField(null=True)                # cumulative progress, %
+    quantity = QuantityField(null=True)           # cumulative quantity, when entered as such
+    contract_amount = AmountField(null=True)      # the contract line's net
+    previous_percent = RateField(null=True)
+    previous_amount = AmountField(null=True)      # billed on that line by earlier situations
+
+    class Meta:
+        indexes = ((("contract_line", "document"), False), (("released_line",), False))
 
 
 class AuditEntry(Base):
@@ -332,4 +360,4 @@ class Instalment(Base):
 
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
-          Instalment]
+          Instalment, Progress]

@@ -14,9 +14,9 @@ from .totals import EXEMPTIONS, VAT_CATEGORIES
 TITLES = {"quote": "DEVIS", "order": "BON DE COMMANDE", "delivery": "BON DE LIVRAISON",
           "invoice": "FACTURE", "credit_note": "AVOIR", "receipt": "TICKET DE CAISSE"}
 TYPE_TITLES = {"deposit": "FACTURE D'ACOMPTE", "progress": "FACTURE DE SITUATION",
-               "final": "FACTURE DE SOLDE"}
+               "final": "FACTURE DE SOLDE", "retention": "FACTURE DE RETENUE DE GARANTIE"}
 # UNTDID 1001 (BT-3)
-TYPE_CODES = {"standard": "380", "deposit": "386", "progress": "380", "final": "380"}
+TYPE_CODES = {"standard": "380", "deposit": "386", "progress": "380", "final": "380", "retention": "380"}
 INVOICE_KINDS = ("invoice", "credit_note")
 
 
@@ -36,6 +36,7 @@ class Line:
     subtotal: Decimal | None = None        # on subtotal lines
     remaining: Decimal | None = None       # delivery notes: still to deliver on the order
     barcode: str = ""
+    progress: dict | None = None           # situations: contract_amount, previous/current %, previous amount
 
     @property
     def unit_label(self) -> str:
@@ -72,6 +73,7 @@ class Printed:
     type_code: str = "380"
     logo: str = ""                          # presentation only: the current company setting
     payments: list = field(default_factory=list)   # (method label, amount, tendered) for tickets
+    situation: dict | None = None           # situations: n°, contract, retention (see situations.view)
 
     @property
     def is_invoice(self) -> bool:
@@ -111,6 +113,13 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
     if terms is None:
         terms = catalog.company().payment_terms_days
     title = TYPE_TITLES.get(doc.type, TITLES[doc.kind]) if doc.kind == "invoice" else TITLES[doc.kind]
+    situation = None
+    if doc.kind == "invoice" and doc.type in ("progress", "retention"):
+        from .situations import view as situation_view
+        situation = situation_view(doc)
+        by_pos = {r["position"]: r for r in situation["progress"]}
+        for ln in out_lines:
+            ln.progress = by_pos.get(ln.position)
     p = Printed(
         id=doc.id, kind=doc.kind, type=doc.type, title=title, number=doc.number, status=doc.status,
         date=doc.date, due_date=doc.due_date, validity_date=doc.validity_date, seller=seller,
@@ -124,7 +133,7 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         payment_terms_days=terms, draft=doc.status == "draft",
         duplicate=duplicate and doc.status != "draft",
         type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"),
-        logo=catalog.company().logo_path, payments=_payments(doc))
+        logo=catalog.company().logo_path, payments=_payments(doc), situation=situation)
     p.mentions = mentions(p)
     return p
 
@@ -216,6 +225,18 @@ def mentions(p: Printed) -> list[str]:
     for ref in p.source_refs:
         if ref.get("kind") == "invoice" and p.kind == "invoice" and ref.get("replaces"):
             out.append(f"Annule et remplace la facture n° {ref['number']} du {fr.date(ref['date'])}")
+    if p.situation and p.type == "progress":
+        contract = next((r for r in p.source_refs if r.get("kind") == "order"), None)
+        out.append(f"Situation de travaux n° {p.situation['situation']}"
+                   + (f" du marché {contract['number']} du {fr.date(contract['date'])}" if contract else "")
+                   + " : montants cumulés, moins ce que les situations précédentes ont facturé.")
+        r = p.situation.get("retention") or {}
+        if r.get("percent"):
+            out.append(f"Retenue de garantie de {r['percent']} % (loi n° 71-584 du 16 juillet 1971) : "
+                       f"{fr.amount(Decimal(r['amount']), True)} TTC retenus sur cette situation, "
+                       f"libérables le {fr.date(r['release_date'])} sauf réserves.")
+    if p.type == "retention":
+        out.append("Libération de la retenue de garantie retenue sur les situations citées.")
     if p.kind == "quote":
         if p.validity_date:
             out.append(f"Devis valable jusqu'au {fr.date(p.validity_date)}.")

@@ -5,29 +5,54 @@ it here from the rows as they are now, in bulk.
 """
 import json
 
+import peewee as pw
+
 from .db import prepared, stream
 from .journal import DOCUMENT_CHAINS
-from .models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat
+from .models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Progress
 
-# 1: first format; 2: adds customer_code (the linked customer record). A record is always
-# rebuilt in the format it was sealed with, so old seals stay verifiable after upgrades.
+# 1: first format; 2: adds customer_code (the linked customer record); 3: adds what a
+# situation prints (its number, the retention, the progress of each line) and the VAT groups
+# of lines (totals), used only by documents that carry such data, so that every other seal
+# rebuilds in format 2 unchanged.
+# A record is always rebuilt in the format it was sealed with, so old seals stay verifiable.
 PAYLOAD_FORMAT = 2
+SITUATION_FORMAT = 3
 _DOC = (Document.id, Document.kind, Document.type, Document.number, Document.date,
         Document.due_date, Document.validity_date, Document.currency, Document.customer_snapshot,
         Document.seller_snapshot, Document.reference, Document.notes, Document.source_refs,
         Document.returns_goods, Document.line_total, Document.allowance_total,
         Document.charge_total, Document.tax_basis_total, Document.tax_total,
         Document.grand_total, Document.prepaid, Document.rounding, Document.due,
-        Document.validated_at, Document.validated_by, Customer.code)
+        Document.validated_at, Document.validated_by, Customer.code, Document.situation_no,
+        Document.retention_percent, Document.retention_release)
 _LINE = (DocumentLine.document, DocumentLine.position, DocumentLine.kind, DocumentLine.code,
          DocumentLine.description, DocumentLine.quantity, DocumentLine.unit,
          DocumentLine.unit_price, DocumentLine.discount_percent, DocumentLine.vat_rate,
-         DocumentLine.vat_category, DocumentLine.cost_price, DocumentLine.net_amount)
+         DocumentLine.vat_category, DocumentLine.cost_price, DocumentLine.net_amount,
+         DocumentLine.vat_group, DocumentLine.vat_carried)
 _ADJ = (DocumentAdjustment.document, DocumentAdjustment.position, DocumentAdjustment.is_charge,
         DocumentAdjustment.amount, DocumentAdjustment.vat_rate, DocumentAdjustment.vat_category,
         DocumentAdjustment.reason)
 _VAT = (DocumentVat.document, DocumentVat.category, DocumentVat.rate, DocumentVat.basis,
         DocumentVat.amount)
+# Progress rows name the lines they bill by document number and position, never by id.
+_PLINE, _CLINE, _CDOC = DocumentLine.alias("pl"), DocumentLine.alias("cl"), Document.alias("cd")
+_DDOC, _RLINE, _RDOC = Document.alias("dd"), DocumentLine.alias("rl"), Document.alias("rd")
+_PROG = (Progress.document, _PLINE.position, Progress.role, _CDOC.number, _CLINE.position,
+         _DDOC.number, _RDOC.number, _RLINE.position, Progress.percent, Progress.quantity,
+         Progress.contract_amount, Progress.previous_percent, Progress.previous_amount)
+
+
+def _progress_query(where):
+    left = pw.JOIN.LEFT_OUTER
+    return (Progress.select(*_PROG).join(_PLINE, on=(Progress.line == _PLINE.id))
+            .switch(Progress).join(_CLINE, left, on=(Progress.contract_line == _CLINE.id))
+            .join(_CDOC, left, on=(_CLINE.document == _CDOC.id))
+            .switch(Progress).join(_DDOC, left, on=(Progress.deposit == _DDOC.id))
+            .switch(Progress).join(_RLINE, left, on=(Progress.released_line == _RLINE.id))
+            .join(_RDOC, left, on=(_RLINE.document == _RDOC.id))
+            .where(where).order_by(Progress.document, _PLINE.position))
 TOTAL_NAMES = ("line_total", "allowance_total", "charge_total", "tax_basis_total", "tax_total",
                "grand_total", "prepaid", "rounding", "due")
 
@@ -41,10 +66,14 @@ def _s(value):
     return str(value) if not hasattr(value, "isoformat") else value.isoformat()
 
 
-def payload(doc: tuple, lines: list, adjustments: list, vat: list, fmt: int = PAYLOAD_FORMAT) -> dict:
+def payload(doc: tuple, lines: list, adjustments: list, vat: list, progress: list = (),
+            fmt: int | None = None) -> dict:
     (_id, kind, type_, number, date, due_date, validity, currency, customer, seller, reference,
      notes, source_refs, returns_goods, *rest) = doc
-    totals, (validated_at, validated_by, customer_code) = rest[:9], rest[9:]
+    totals, (validated_at, validated_by, customer_code, situation, retention, release) = rest[:9], rest[9:]
+    if fmt is None:
+        grouped = any(ln[13] for ln in lines)
+        fmt = SITUATION_FORMAT if (progress or situation or retention or grouped) else PAYLOAD_FORMAT
     out = {
         "format": fmt, "kind": kind, "type": type_, "number": number,
         "date": _s(date), "due_date": _s(due_date), "validity_date": _s(validity),
@@ -66,6 +95,17 @@ def payload(doc: tuple, lines: list, adjustments: list, vat: list, fmt: int = PA
     }
     if fmt < 2:
         del out["customer_code"]
+    if fmt >= SITUATION_FORMAT:
+        for item, ln in zip(out["lines"], lines):
+            item["vat_group"], item["vat_carried"] = ln[13], _s(ln[14])
+        out["situation"] = situation
+        out["retention"] = {"percent": _s(retention), "release_date": _s(release)}
+        out["progress"] = [{"position": r[1], "role": r[2],
+                            "contract": r[3] and {"number": r[3], "position": r[4]},
+                            "deposit": r[5], "releases": r[6] and {"number": r[6], "position": r[7]},
+                            "percent": _s(r[8]), "quantity": _s(r[9]), "contract_amount": _s(r[10]),
+                            "previous_percent": _s(r[11]), "previous_amount": _s(r[12])}
+                           for r in progress]
     return out
 
 
@@ -99,11 +139,12 @@ def _rows(where_doc, where_child_line, where_child_adj, where_child_vat, batch=2
         vats = _grouped(DocumentVat.select(*_VAT).where(
             where_child_vat & DocumentVat.document.between(lo, hi))
             .order_by(DocumentVat.document, DocumentVat.category, DocumentVat.rate.desc()), ids)
-        for doc, ln, ad, va in zip(part, lines, adjs, vats):
-            yield doc, ln, ad, va
+        progress = _grouped(_progress_query(Progress.document.between(lo, hi)), ids)
+        for doc, ln, ad, va, pr in zip(part, lines, adjs, vats, progress):
+            yield doc, ln, ad, va, pr
 
 
-def payload_for(document_id: int, fmt: int = PAYLOAD_FORMAT) -> dict:
+def payload_for(document_id: int, fmt: int | None = None) -> dict:
     """One document's payload, with the same columns as the bulk path (compiled once)."""
     i = int(document_id)
     doc = prepared("seal.doc", lambda d: Document.select(*_DOC).join(
@@ -114,7 +155,8 @@ def payload_for(document_id: int, fmt: int = PAYLOAD_FORMAT) -> dict:
         DocumentAdjustment.document == d).order_by(DocumentAdjustment.position), i)
     vats = prepared("seal.vat", lambda d: DocumentVat.select(*_VAT).where(
         DocumentVat.document == d).order_by(DocumentVat.category, DocumentVat.rate.desc()), i)
-    return payload(doc, lines, adjs, vats, fmt)
+    progress = prepared("seal.progress", lambda d: _progress_query(Progress.document == d), i)
+    return payload(doc, lines, adjs, vats, progress, fmt)
 
 
 def document_payloads(lo: int = 0, hi: int | None = None):
@@ -124,7 +166,7 @@ def document_payloads(lo: int = 0, hi: int | None = None):
     where = Document.number.is_null(False) & (Document.id > lo)
     if hi is not None:
         where &= Document.id <= hi
-    for doc, lines, adjs, vats in _rows(where, DocumentLine.id.is_null(False),
-                                        DocumentAdjustment.id.is_null(False),
-                                        DocumentVat.id.is_null(False)):
-        yield DOCUMENT_CHAINS[doc[1]], doc[3], doc[0], payload(doc, lines, adjs, vats)
+    for doc, lines, adjs, vats, progress in _rows(where, DocumentLine.id.is_null(False),
+                                                  DocumentAdjustment.id.is_null(False),
+                                                  DocumentVat.id.is_null(False)):
+        yield DOCUMENT_CHAINS[doc[1]], doc[3], doc[0], payload(doc, lines, adjs, vats, progress)

@@ -10,6 +10,12 @@ A line with a negative net deducts something already invoiced (a deposit on a fi
 the VAT it deducts is the VAT that was charged on it, round(|net| × rate), taken from the VAT
 of the full supply. So VAT is never charged twice and the cents add up across the deposit and
 the final invoice (BR-CO-17 holds within the EN 16931 tolerance).
+
+An amount billed in slices over several invoices (a contract's works over its situations, a
+deposit deducted pro rata, a retention held back then released) is a VAT *group*: its lines
+carry the base the group billed before (`vat_carried`), and their VAT is round((carried +
+slice) × rate) − round(carried × rate). Over the slices the VAT is then exactly the VAT of the
+whole, where rounding each slice would drift by a cent.
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,6 +49,23 @@ def category_for(rate: Decimal, category: str | None) -> str:
     return "S" if rate and rate > 0 else "Z"
 
 
+def deducted_vat(amount: Decimal, rate: Decimal, category: str) -> Decimal:
+    """The VAT carried by a deducted amount (a deposit deducted, a retention held back): the VAT
+    it was, or will be, charged with — the same figure on both documents."""
+    return round_cents(amount * rate / HUNDRED) if category in TAXED else ZERO
+
+
+def slice_vat(carried: Decimal, amount: Decimal, rate: Decimal, category: str) -> Decimal:
+    """VAT of a slice of a group (signed like the slice): the VAT of the group so far, less
+    the VAT of what it billed before."""
+    size = abs(amount)
+    tax = deducted_vat(carried + size, rate, category) - deducted_vat(carried, rate, category)
+    return tax if amount >= 0 else -tax
+
+
+TAXED = ("S", "L", "M")
+
+
 def line_net(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal = ZERO) -> Decimal:
     """BT-131, rounded once."""
     return round_cents(quantity * unit_price * (HUNDRED - (discount_percent or ZERO)) / HUNDRED)
@@ -56,6 +79,8 @@ class LineIn:
     discount_percent: Decimal = ZERO
     vat_rate: Decimal | None = None
     vat_category: str | None = None
+    vat_group: str | None = None          # lines billing slices of one amount (see above)
+    vat_carried: Decimal | None = None    # base the group billed on earlier documents
 
     @property
     def priced(self) -> bool:
@@ -108,7 +133,9 @@ TOTAL_KEYS = ("line_total", "allowance_total", "charge_total", "tax_basis_total"
 def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = ZERO) -> Totals:
     nets, subtotals = [], []
     bases: dict[tuple[str, Decimal], Decimal] = {}
-    deducted: dict[tuple[str, Decimal], tuple[Decimal, Decimal]] = {}   # key -> (base, VAT already charged)
+    sliced: dict[tuple[str, Decimal], Decimal] = {}       # key -> base of lines taxed apart
+    slice_tax: dict[tuple[str, Decimal], Decimal] = {}    # key -> the VAT of those lines
+    groups: dict[tuple, list] = {}                        # (key, group) -> [carried, Σ nets]
     running = ZERO
     for ln in lines:
         if ln.kind == "subtotal":
@@ -128,9 +155,15 @@ def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = 
         rate = ln.vat_rate if ln.vat_rate is not None else ZERO
         key = (category_for(rate, ln.vat_category), rate)
         bases[key] = bases.get(key, ZERO) + net
-        if net < 0:
-            base, tax = deducted.get(key, (ZERO, ZERO))
-            deducted[key] = (base - net, tax + round_cents(-net * rate / HUNDRED))
+        if ln.vat_group:
+            group = groups.setdefault((key, ln.vat_group), [ln.vat_carried or ZERO, ZERO])
+            group[1] += net
+        elif net < 0:
+            sliced[key] = sliced.get(key, ZERO) + net
+            slice_tax[key] = slice_tax.get(key, ZERO) - deducted_vat(-net, rate, key[0])
+    for (key, _), (carried, total) in groups.items():
+        sliced[key] = sliced.get(key, ZERO) + total
+        slice_tax[key] = slice_tax.get(key, ZERO) + slice_vat(carried, total, key[1], key[0])
     allowances = charges = ZERO
     for adj in adjustments:
         amount = round_cents(adj.amount)
@@ -144,9 +177,9 @@ def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = 
     vat_rows = []
     for (cat, rate), basis in sorted(bases.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
         tax = ZERO
-        if cat in ("S", "L", "M"):
-            minus_base, minus_tax = deducted.get((cat, rate), (ZERO, ZERO))
-            tax = round_cents((basis + minus_base) * rate / HUNDRED) - minus_tax
+        if cat in TAXED:
+            apart = sliced.get((cat, rate), ZERO)
+            tax = deducted_vat(basis - apart, rate, cat) + slice_tax.get((cat, rate), ZERO)
         vat_rows.append(VatRow(cat, rate, round_cents(basis), tax))
     line_total = sum((n for n in nets if n is not None), ZERO)
     tax_basis = line_total - allowances + charges

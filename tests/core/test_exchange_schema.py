@@ -102,13 +102,16 @@ def test_a_version_1_database_is_upgraded_without_losing_a_row(tmp_path):
     assert con.execute("SELECT version FROM schema_info").fetchone()[0] == 1
     con.close()
     database.connect(str(path))
-    assert database.ensure_schema() == database.SCHEMA_VERSION == 6
+    assert database.ensure_schema() == database.SCHEMA_VERSION == 7
     for table, n in counts.items():
         assert database.db.execute_sql(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == n, table
     p = Product.get(Product.code == "V1P")
     assert p.reorder_level is None and p.price == 10
     assert Document.get(Document.number == "FA2026-00001").grand_total == 24
     assert DocumentLine.select().count() == counts["document_line"]
+    # the rebuilt trigger guards the columns added since (v7: retention of a situation)
+    with pytest.raises(Exception, match="scellé"):
+        database.db.execute_sql("UPDATE document SET retention_percent = 500 WHERE number = 'FA2026-00001'")
     # and the upgraded base works: a new product with the new column
     from tui_factu import catalog
     assert catalog.save_product({"code": "NEW", "name": "Nouveau", "price": "1", "reorder_level": "5"}).reorder_level == 5

@@ -120,3 +120,22 @@ def test_deposit_plus_final_equals_the_supply_to_the_cent(ls, percent):
     assert deposit.tax_total + final.tax_total == whole.tax_total
     for v in final.vat:                                   # BR-CO-17 within the EN 16931 tolerance
         assert abs(v.amount - v.basis * v.rate / 100) <= 1
+
+
+@given(st.decimals(min_value=D("0.01"), max_value=D("999999.99"), places=2),
+       st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=12),
+       st.sampled_from([D("20"), D("10"), D("5.5"), D("2.1")]))
+@settings(max_examples=300, deadline=None)
+def test_an_amount_billed_in_slices_carries_exactly_the_vat_of_the_whole(whole, weights, rate):
+    """A contract's works over its situations (or a deposit deducted pro rata): each invoice
+    taxes its slice with the base the group billed before, and the slices' VAT adds up to the
+    VAT of the whole, where rounding each slice on its own drifts by a cent."""
+    cuts = [(whole * sum(weights[:i + 1]) / sum(weights)).quantize(CENT) for i in range(len(weights))]
+    slices = [b - a for a, b in zip([D("0.00")] + cuts[:-1], cuts)]
+    carried, vat = D("0.00"), D("0.00")
+    for part in slices:
+        t = totals.compute([LineIn("service", D(1), part, D(0), rate, "S", "works", carried)])
+        vat += t.tax_total
+        assert abs(t.tax_total - (part * rate / 100).quantize(CENT)) <= CENT     # BR-CO-17 holds
+        carried += part
+    assert vat == (whole * rate / 100).quantize(CENT)

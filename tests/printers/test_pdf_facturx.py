@@ -224,3 +224,32 @@ def test_payment_receipt_pdf_and_thermal(shop, tmp_path):
     paper = [t for t, _ in escpos_paper(escpos.payment_receipt(view, 32))]
     assert any(inv.number in t for t in paper) and any("Rendu" in t for t in paper)
     assert all(len(t) <= 32 for t in paper)
+
+
+def test_a_situation_prints_the_progress_of_each_line_and_its_retention(shop):
+    from tui_factu import deposits, situations
+    order = documents.validate(documents.create("order", "C1", None, [
+        {"kind": "section", "description": "Lot 1 — Gros œuvre"},
+        {"description": "Maçonnerie", "quantity": "1", "unit_price": "12000.00", "vat_rate": "20"},
+        {"description": "Isolation", "quantity": "120", "unit": "MTK", "unit_price": "33.33", "vat_rate": "5.5"}]).id)
+    dep = documents.validate(deposits.request(order.id, percent="10").id)
+    documents.validate(situations.create(order.id, percent="30", retention="5").id)
+    s2 = documents.validate(situations.create(order.id, lines={2: D("60")}).id)
+    data, _ = dispatch.document_pdf(s2.number)
+    text = _text(data)
+    for expected in ["FACTURE DE SITUATION", "Situation n° 2", "Marché HT", "Préc. %", "Cumul %",
+                     "Déjà facturé", "Période HT", "12 000,00", "30 %", "60 %", "3 600,00",
+                     f"Déduction de l'acompte {dep.number}", "Retenue de garantie 5 %",
+                     "loi n° 71-584 du 16 juillet 1971", f"Commande n° {order.number}"]:
+        assert expected in text, expected
+    xml = facturx.read_back(data)
+    assert facturx.check_xsd(xml)
+    root = etree.fromstring(xml)
+    assert root.xpath("//ram:DuePayableAmount", namespaces=NS)[0].text == str(s2.due)
+    cited = [e.text for e in root.xpath("//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS)]
+    assert dep.number in cited                                   # BG-3: the deducted deposit
+    nets = [D(e.text) for e in root.xpath("//ram:SpecifiedLineTradeSettlement//ram:LineTotalAmount", namespaces=NS)]
+    assert sum(nets, D(0)) == s2.line_total
+    release = documents.validate(situations.release(order.id).id)
+    text = _text(dispatch.document_pdf(release.number)[0])
+    assert "FACTURE DE RETENUE DE" in text and "Libération de la retenue de garantie" in text

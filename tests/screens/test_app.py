@@ -440,3 +440,38 @@ def test_a_fast_code_and_enter_in_the_picker_chooses_that_code(app):
             await _settle(pilot, app)
             assert app.screen.customer_code == "C5"
     run(go())
+
+
+def test_a_situation_by_keyboard_section_percent_then_validated(app):
+    order = documents.validate(documents.create("order", "C1", "2026-11-20", [
+        {"kind": "section", "description": "Lot 1 — Gros œuvre"},
+        {"description": "Maçonnerie", "quantity": "1", "unit_price": "1000.00", "vat_rate": "20"},
+        {"description": "Dalle", "quantity": "10", "unit_price": "50.00", "vat_rate": "20"},
+        {"kind": "section", "description": "Lot 2 — Isolation"},
+        {"description": "Combles", "quantity": "100", "unit_price": "20.00", "vat_rate": "5.5"}]).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await _editor(pilot, app, order.id)
+            await pilot.press("f11")
+            await _settle(pilot, app)
+            assert "Situation n° 1" in _text(app) and "Lot 1 — Gros œuvre" in _text(app)
+            await pilot.press("enter", *"40", "enter")             # the section row: 40 % on Lot 1
+            await _settle(pilot, app)
+            assert "600,00" in _text(app)                          # 400 + 200 this period
+            await pilot.press("down", "down", "down", "down", "enter", "ctrl+u", "enter", *"25", "enter")  # Combles: 25 of 100
+            await _settle(pilot, app)
+            await pilot.press("r", "ctrl+u", *"5", "enter")        # 5 % retention
+            await _settle(pilot, app)
+            assert "retenue 5 %" in _text(app)
+            await pilot.press("f9", "enter")
+            await _settle(pilot, app)
+            await _settle(pilot, app)
+            inv = Document.get((Document.type == "progress") & (Document.preceding == order.id))
+            assert (inv.status, inv.situation_no, inv.retention_percent) == ("validated", 1, D("5"))
+            view = documents.show(inv)
+            assert {p["contract_position"]: p["amount"] for p in view["progress"]} == \
+                {2: "400.00", 3: "200.00", 5: "500.00"}
+            assert app.screen.doc_id == inv.id and "Situation n° 1" in _notes(app)
+    run(go())
