@@ -237,6 +237,36 @@ def bench_list(tmp: Path, n: int):
     database.db.close()
 
 
+def bench_situations(tmp: Path, n_lines: int = 300, n_situations: int = 50):
+    """A long building-site cycle: each situation reads what stands on the contract in a few
+    queries, so the 50th costs what the first did (Dolibarr re-queries per line: pain 5)."""
+    from tui_factu import catalog, documents, situations
+    from tui_factu import db as database
+    _connect(tmp / "situations.db")
+    catalog.update_company({"name": "Chantiers SARL", "siren": "732829320"})
+    catalog.save_customer({"code": "MOA", "name": "Maître d'ouvrage", "siren": "552100554"})
+    lines = []
+    for i in range(n_lines):
+        if i % 30 == 0:
+            lines.append({"kind": "section", "description": f"Lot {i // 30 + 1}"})
+        lines.append({"description": f"Ouvrage {i + 1}", "quantity": str(1 + i % 7), "unit": "C62",
+                      "unit_price": f"{100 + i * 7 % 900}.{i % 100:02d}", "vat_rate": ("20", "10", "5.5")[i % 3]})
+    order = documents.validate(documents.create("order", "MOA", None, lines).id)
+    timings = []
+    for n in range(1, n_situations + 1):
+        pct = str(n * 100 // n_situations)
+        t0 = time.perf_counter()
+        documents.created_and_validated(lambda: situations.create(order.id, percent=pct, retention="5"))
+        timings.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()          # the same 300 lines as a plain invoice, created and validated
+    documents.created_and_validated(lambda: documents.create("invoice", "MOA", None, lines))
+    floor = (time.perf_counter() - t0) * 1000
+    last = statistics.median(timings[-5:])
+    report(f"situation n° {n_situations} de {n_lines} lignes (ms)", last, floor, "ms",
+           "<= 1.5x la n° 1, < 1 s", last <= 1.5 * statistics.median(timings[:5]) and last < 1000)
+    database.db.close()
+
+
 def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
     from tui_factu import db as database, journal
     tmp = Path(tempfile.mkdtemp(prefix="tui-factu-bench-"))
@@ -255,6 +285,7 @@ def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
     database.db.close()
     if list_docs:
         bench_list(tmp, list_docs)
+    bench_situations(tmp)
     for extra in _extras():
         try:
             extra(tmp)

@@ -15,11 +15,14 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+import peewee as pw
+
 from . import audit, deposits, documents, fr, totals
 from .db import current_user, write
 from .errors import InvalidValue, StateError
 from .models import PRICED_LINE_KINDS, Document, DocumentLine, Progress
-from .money import HUNDRED, QUANTITY_SCALE, ZERO, check_scale, fmt2, fmt_plain, round_cents, sum_of, to_decimal
+from .money import (AMOUNT_SCALE, HUNDRED, QUANTITY_SCALE, RATE_SCALE, ZERO, check_scale, fmt2, fmt_plain,
+                    from_scaled, round_cents, to_decimal)
 
 MAX_RETENTION = Decimal(5)
 RELEASE_AFTER_DAYS = 365        # the retention falls due at most a year after acceptance of the works
@@ -42,28 +45,55 @@ class ContractLine:
 
 # ---- what stands on a contract -----------------------------------------------------------
 
-def _cycle_rows(order_id: int):
-    """(progress row, invoice line net, vat rate, vat category, document) of every validated
-    situation and release invoice of the contract, oldest first."""
-    q = (Progress.select(Progress, DocumentLine, Document)
-         .join(DocumentLine, on=(Progress.line == DocumentLine.id), attr="line")
-         .switch(Progress).join(Document, on=(Progress.document == Document.id), attr="document")
-         .where((Document.preceding == order_id) & (Document.kind == "invoice")
-                & Document.status.in_(STANDING))
-         .order_by(Document.situation_no, Document.id, DocumentLine.position))
-    return list(q)
+def _cycle_where(order_id: int):
+    return ((Document.preceding == order_id) & (Document.kind == "invoice") & Document.status.in_(STANDING))
 
 
-def _credited(line_ids) -> dict:
-    """invoice line id -> net credited by validated credit notes (negative lines give negative)."""
-    if not line_ids:
-        return {}
-    q = (DocumentLine.select(DocumentLine.origin, sum_of(DocumentLine.net_amount))
-         .join(Document, on=(DocumentLine.document == Document.id))
-         .where(DocumentLine.origin.in_(list(line_ids)) & (Document.kind == "credit_note")
-                & (Document.status != "draft"))
-         .group_by(DocumentLine.origin))
-    return dict(q.tuples())
+def _credits(order_id: int):
+    """Subquery: invoice line id -> net credited by validated credit notes on the contract's
+    invoices (negative lines give negative)."""
+    mine = (Progress.select(Progress.line).join(Document, on=(Progress.document == Document.id))
+            .where(_cycle_where(order_id)))
+    return (DocumentLine.select(DocumentLine.origin.alias("origin"), pw.fn.SUM(DocumentLine.net_amount).alias("amount"))
+            .join(Document, on=(DocumentLine.document == Document.id))
+            .where(DocumentLine.origin.in_(mine) & (Document.kind == "credit_note") & (Document.status != "draft"))
+            .group_by(DocumentLine.origin))
+
+
+def _cycle_sums(order_id: int) -> list[tuple]:
+    """What stands on the contract, grouped by SQL so that a long cycle costs what a short one
+    does: (role, contract line, deposit, released line, VAT category, rate, net still standing,
+    highest % among uncredited rows). Progress never goes down, so that highest % is the
+    latest standing one."""
+    cred = _credits(order_id).alias("cred")
+    credited = pw.fn.COALESCE(cred.c.amount, 0)
+    q = (Progress.select(Progress.role, Progress.contract_line, Progress.deposit, Progress.released_line,
+                         DocumentLine.vat_category, DocumentLine.vat_rate,
+                         pw.fn.SUM(DocumentLine.net_amount - credited),
+                         pw.fn.MAX(pw.Case(None, [(credited == 0, Progress.percent)], None)))
+         .join(DocumentLine, on=(Progress.line == DocumentLine.id))
+         .switch(Progress).join(Document, on=(Progress.document == Document.id))
+         .join(cred, pw.JOIN.LEFT_OUTER, on=(cred.c.origin == Progress.line), src=Progress)
+         .where(_cycle_where(order_id))
+         .group_by(Progress.role, Progress.contract_line, Progress.deposit, Progress.released_line,
+                   DocumentLine.vat_category, DocumentLine.vat_rate))
+    return [(role, cl, dep, rel, cat, rate, from_scaled(net, AMOUNT_SCALE),
+             None if pct is None else from_scaled(pct, RATE_SCALE))
+            for role, cl, dep, rel, cat, rate, net, pct in q.tuples()]
+
+
+def _credited(order_id: int, line_ids) -> dict:
+    q = _credits(order_id).where(DocumentLine.origin.in_(list(line_ids) or [0]))
+    return {origin: from_scaled(amount, AMOUNT_SCALE) for origin, amount in q.tuples()}
+
+
+def _retention_lines_held(order_id: int) -> list:
+    """The retention rows with their lines and documents (a few per situation)."""
+    return list(Progress.select(Progress, DocumentLine, Document)
+                .join(DocumentLine, on=(Progress.line == DocumentLine.id), attr="line")
+                .switch(Progress).join(Document, on=(Progress.document == Document.id), attr="document")
+                .where(_cycle_where(order_id) & (Progress.role == "retention"))
+                .order_by(Document.situation_no, DocumentLine.position))
 
 
 @dataclass
@@ -94,43 +124,35 @@ def cycle(order_id: int) -> Cycle:
             contract.append(ContractLine(ln.id, ln.position, section, ln.description, ln.quantity, ln.net_amount,
                                          (totals.category_for(ln.vat_rate, ln.vat_category), ln.vat_rate)))
     by_id = {c.id: c for c in contract}
-    rows = _cycle_rows(order.id)
-    credited = _credited([r.line_id for r in rows])
     released: dict[int, Decimal] = {}
     released_by_rate: dict = {}
-    for r in rows:
-        if r.role == "release":
-            amount = r.line.net_amount - credited.get(r.line_id, ZERO)
-            released[r.released_line_id] = released.get(r.released_line_id, ZERO) + amount
-            key = (r.line.vat_category, r.line.vat_rate)
-            released_by_rate[key] = released_by_rate.get(key, ZERO) + amount
     deducted: dict = {}
     retained: dict = {}
-    retention_rows, situations = [], set()
+    for role, contract_line, deposit, released_line, category, rate, standing, percent in _cycle_sums(order.id):
+        if role == "work" and contract_line in by_id:
+            c = by_id[contract_line]
+            c.previous_amount, c.previous_percent = standing, percent if percent is not None else ZERO
+        elif role == "deposit":
+            deducted[(deposit, category, rate)] = -standing
+        elif role == "retention":
+            retained[(category, rate)] = retained.get((category, rate), ZERO) - standing
+        elif role == "release":
+            released[released_line] = released.get(released_line, ZERO) + standing
+            released_by_rate[(category, rate)] = released_by_rate.get((category, rate), ZERO) + standing
+    held_rows = _retention_lines_held(order.id)
+    credited = _credited(order.id, [r.line_id for r in held_rows])
+    retention_rows = []
+    for r in held_rows:
+        held = -(r.line.net_amount - credited.get(r.line_id, ZERO)) - released.get(r.line_id, ZERO)
+        retention_rows.append((r, held, r.line.vat_category, r.line.vat_rate, r.document))
+    situations = (Document.select(pw.fn.COUNT(Document.id))
+                  .where(_cycle_where(order.id) & (Document.type == "progress")).scalar())
     last_retention = last_release = None
-    for r in rows:
-        standing = r.line.net_amount - credited.get(r.line_id, ZERO)
-        doc = r.document
-        if doc.type == "progress":
-            situations.add(doc.situation_no)
-        if r.role == "work" and r.contract_line_id in by_id:
-            c = by_id[r.contract_line_id]
-            c.previous_amount += standing
-            if not credited.get(r.line_id):
-                c.previous_percent = r.percent
-        elif r.role == "deposit":
-            key = (r.deposit_id, r.line.vat_category, r.line.vat_rate)
-            deducted[key] = deducted.get(key, ZERO) - standing
-        elif r.role == "retention":
-            held = -standing - released.get(r.line_id, ZERO)
-            key = (r.line.vat_category, r.line.vat_rate)
-            retained[key] = retained.get(key, ZERO) - standing
-            retention_rows.append((r, held, r.line.vat_category, r.line.vat_rate, doc))
     for d in Document.select(Document.retention_percent, Document.retention_release).where(
             (Document.preceding == order.id) & (Document.type == "progress") & Document.status.in_(STANDING)) \
             .order_by(Document.situation_no.desc()).limit(1):
         last_retention, last_release = d.retention_percent, d.retention_release
-    return Cycle(order, contract, len(situations), deducted, retained, released_by_rate, retention_rows,
+    return Cycle(order, contract, situations, deducted, retained, released_by_rate, retention_rows,
                  last_retention, last_release)
 
 
