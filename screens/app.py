@@ -94,6 +94,20 @@ class FactuApp(App):
         from .catalog import ProductsScreen
         self.push_screen(ProductsScreen())
 
+    def interventions(self, customer: str | None = None) -> None:
+        from .billable import InterventionsScreen
+        self.push_screen(InterventionsScreen(customer))
+
+    def time_entries(self, customer: str | None = None) -> None:
+        from .billable import TimeScreen
+        self.push_screen(TimeScreen(customer))
+
+    def action_interventions(self) -> None:
+        self.interventions()
+
+    def action_time_entries(self) -> None:
+        self.time_entries()
+
     def settings(self) -> None:
         from .settings import SettingsScreen
         self.push_screen(SettingsScreen())

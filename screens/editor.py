@@ -117,7 +117,8 @@ class EditorScreen(FactuScreen):
                        "description": ln.description, "quantity": ln.quantity, "unit": ln.unit,
                        "unit_price": ln.unit_price, "discount_percent": ln.discount_percent,
                        "vat_rate": ln.vat_rate, "vat_category": ln.vat_category, "origin": ln.origin_id,
-                       "cost_price": ln.cost_price, "vat_group": ln.vat_group, "vat_carried": ln.vat_carried}
+                       "cost_price": ln.cost_price, "vat_group": ln.vat_group, "vat_carried": ln.vat_carried,
+                       "previous_line": ln.id}
                       for ln in lines]
         self.dirty, self.loaded = False, True
         readonly = self.status != "draft"
@@ -373,6 +374,8 @@ class EditorScreen(FactuScreen):
                         deduction=ln["quantity"] < 0)      # a deposit deducted on a final invoice
             if ln.get("product"):
                 item["product"] = ln["product"]
+            if ln.get("previous_line"):
+                item["previous_line"] = ln["previous_line"]     # billing links follow the line
             out.append(item)
         return out
 
@@ -547,7 +550,8 @@ class EditorScreen(FactuScreen):
         """A new draft with the same customer and lines, unlinked from any source."""
         copy = EditorScreen(None, self.kind, self.customer_code)
         copy.customer_name = self.customer_name
-        copy.lines = [dict(ln, origin=None) for ln in self.lines if ln.get("quantity") is None or ln["quantity"] > 0]
+        copy.lines = [dict(ln, origin=None, previous_line=None) for ln in self.lines
+                      if ln.get("quantity") is None or ln["quantity"] > 0]
         copy.dirty = True
         self.app.push_screen(copy)
 

@@ -28,6 +28,8 @@ class HomeScreen(FactuScreen):
         Binding("n", "app.new_document", "Nouveau", id="home.new"),
         Binding("k", "app.customers", "Clients", id="home.customers"),
         Binding("p", "app.products", "Produits", id="home.products"),
+        Binding("i", "app.interventions", "Interventions", id="home.interventions"),
+        Binding("t", "app.time_entries", "Temps", id="home.time"),
         Binding("r", "refresh", "Actualiser", show=False, id="home.refresh"),
         Binding("s", "app.settings", "Paramètres", id="home.settings"),
     ]
@@ -37,7 +39,8 @@ class HomeScreen(FactuScreen):
         yield Static("", id="sales")
         yield OptionList(id="todo")
         yield Static("Entrée : ouvrir la liste · d devis · c commandes · l livraisons · f factures · "
-                     "n nouveau · k clients · p produits · Ctrl+P commandes · F1 aide", id="hint")
+                     "n nouveau · k clients · p produits · i interventions · t temps · Ctrl+P commandes · "
+                     "F1 aide", id="hint")
         yield Footer()
 
     def on_mount(self) -> None:

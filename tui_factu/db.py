@@ -105,7 +105,7 @@ SEALED_DOCUMENT_COLUMNS = (
     "charge_total", "tax_basis_total", "tax_total", "grand_total", "prepaid", "rounding",
     "due", "sealed", "validated_at", "validated_by", "situation_no", "retention_percent",
     "retention_release")
-CHILD_TABLES = ("document_line", "document_adjustment", "document_vat", "progress")
+CHILD_TABLES = ("document_line", "document_adjustment", "document_vat", "progress", "billing")
 
 
 def _sqlite_triggers() -> list[str]:
@@ -222,9 +222,14 @@ def _migrate_7(migrator):
         db.execute_sql("DROP TRIGGER IF EXISTS document_sealed_update")
 
 
+def _migrate_8(migrator):
+    """v8: equipment, interventions and their parts, time entries, and the billing links
+    (new tables: ensure_schema creates them)."""
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
-              7: _migrate_7}
+              7: _migrate_7, 8: _migrate_8}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -13,7 +13,7 @@ import peewee as pw
 from . import audit, catalog, journal, numbering, sealing, stock, totals
 from .db import current_user, is_postgres, prepared, prepared_models, write
 from .errors import Conflict, InvalidValue, NotFound, StateError
-from .models import (KIND_LABELS, KINDS, LINE_KINDS, PRICED_LINE_KINDS, STATUSES, Customer,
+from .models import (KIND_LABELS, KINDS, LINE_KINDS, PRICED_LINE_KINDS, STATUSES, Billing, Customer,
                      Document, DocumentAdjustment, DocumentLine, DocumentVat, Product, utcnow)
 from .money import (AMOUNT_SCALE, HUNDRED, PRICE_SCALE, QUANTITY_SCALE, RATE_SCALE, ZERO,
                     check_scale, fmt2, fmt_plain, fmt_price, sum_of, to_decimal)
@@ -104,7 +104,9 @@ def clean_line(data, where: str) -> dict:
             "vat_category": category,
             "cost_price": catalog.clean_money(cost, f"{where}.cost_price") if cost not in (None, "")
             else (product.cost if product else None),
-            "origin": data.get("origin")}
+            "origin": data.get("origin"),
+            # the line this one replaces in the same draft (its billing links follow it)
+            "previous_line": data["previous_line"] if isinstance(data.get("previous_line"), int) else None}
 
 
 def clean_adjustment(data, where: str, is_charge: bool) -> dict:
@@ -260,6 +262,10 @@ def _store_content(doc: Document, lines: list[dict], adjustments: list[dict]) ->
                        [totals.AdjustmentIn(a["amount"], a["vat_rate"], a["vat_category"],
                                             a["is_charge"]) for a in adjustments],
                        prepaid=doc.prepaid or ZERO, rounding=doc.rounding or ZERO)
+    links = {}                       # billing links of the old lines, carried over to their new rows
+    for kind, entry, line in Billing.select(Billing.kind, Billing.entry, Billing.line).where(
+            Billing.document == doc.id).tuples():
+        links.setdefault(line, []).append((kind, entry))
     DocumentLine.delete().where(DocumentLine.document == doc.id).execute()
     DocumentAdjustment.delete().where(DocumentAdjustment.document == doc.id).execute()
     rows = []
@@ -275,6 +281,13 @@ def _store_content(doc: Document, lines: list[dict], adjustments: list[dict]) ->
                      "vat_carried": ln.get("vat_carried")})
     for i in range(0, len(rows), 200):
         DocumentLine.insert_many(rows[i:i + 200]).execute()
+    if links:
+        new_ids = [i for (i,) in DocumentLine.select(DocumentLine.id).where(DocumentLine.document == doc.id)
+                   .order_by(DocumentLine.position).tuples()]
+        kept = [{"kind": k, "entry": e, "document": doc.id, "line": new}
+                for ln, new in zip(lines, new_ids) for k, e in links.get(ln.get("previous_line"), ())]
+        if kept:
+            Billing.insert_many(kept).execute()
     if adjustments:
         DocumentAdjustment.insert_many([{**a, "document": doc.id, "position": i}
                                         for i, a in enumerate(adjustments, start=1)]).execute()
@@ -549,12 +562,15 @@ def _move_stock(doc: Document, lines) -> None:
         if ids:
             origin_kinds = dict(DocumentLine.select(DocumentLine.id, Document.kind)
                                 .join(Document).where(DocumentLine.id.in_(ids)).tuples())
+    # parts of an intervention left the stock when it was recorded
+    parts = {line for (line,) in Billing.select(Billing.line).where(
+        (Billing.document == doc.id) & (Billing.kind == "part")).tuples()}
     sign = 1 if doc.kind == "credit_note" else -1
     managed = stock.managed_among({ln.product_id for ln in lines if ln.kind == "goods" and ln.product_id})
     reason = {"delivery": "livraison", "invoice": "vente comptoir", "credit_note": "retour",
               "receipt": "vente comptoir"}[doc.kind]
     stock.move_many([(ln.product_id, sign * ln.quantity, doc.date, reason, doc.id, ln.id)
-                     for ln in lines if ln.kind == "goods" and ln.product_id in managed
+                     for ln in lines if ln.kind == "goods" and ln.product_id in managed and ln.id not in parts
                      # a delivery note or a ticket already took out what its invoice lines bill
                      and not (doc.kind == "invoice" and origin_kinds.get(ln.origin_id) in ("delivery", "receipt"))])
 

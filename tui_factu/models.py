@@ -358,6 +358,77 @@ class Instalment(Base):
         indexes = ((("document", "position"), True),)
 
 
+class Equipment(Base):
+    """A customer's equipment register (v8): what we install, service or hire out."""
+    customer = pw.ForeignKeyField(Customer, backref="equipment", on_delete="RESTRICT")
+    name = pw.CharField()
+    serial = pw.CharField(default="", index=True)
+    location = pw.CharField(default="")
+    installed_on = pw.DateField(null=True)
+    warranty_end = pw.DateField(null=True)
+    notes = pw.TextField(default="")
+    active = pw.BooleanField(default=True)
+
+
+class Intervention(Base):
+    """An intervention sheet (v8): who worked when, on what, what was done and consumed."""
+    customer = pw.ForeignKeyField(Customer, backref="interventions", on_delete="RESTRICT")
+    equipment = pw.ForeignKeyField(Equipment, null=True, backref="interventions", on_delete="RESTRICT")
+    date = pw.DateField()
+    start = pw.CharField(default="")              # HH:MM
+    end = pw.CharField(default="")
+    minutes = pw.IntegerField()
+    technician = pw.CharField(default="")
+    work_done = pw.TextField(default="")
+    labour = pw.ForeignKeyField(Product, null=True, on_delete="RESTRICT")   # priced per hour
+    billable = pw.BooleanField(default=True)      # the labour; parts say their own
+    created_at = pw.CharField(default=utcnow)
+    created_by = pw.CharField(default="")
+
+    class Meta:
+        indexes = ((("customer", "date"), False),)
+
+
+class InterventionPart(Base):
+    intervention = pw.ForeignKeyField(Intervention, backref="parts", on_delete="CASCADE")
+    product = pw.ForeignKeyField(Product, on_delete="RESTRICT")
+    quantity = QuantityField()
+    billable = pw.BooleanField(default=True)
+
+
+class TimeEntry(Base):
+    """Time spent for a customer, on a project (v8)."""
+    customer = pw.ForeignKeyField(Customer, backref="time_entries", on_delete="RESTRICT")
+    project = pw.CharField(default="", index=True)
+    date = pw.DateField()
+    minutes = pw.IntegerField()
+    person = pw.CharField(default="")
+    description = pw.TextField(default="")
+    product = pw.ForeignKeyField(Product, null=True, on_delete="RESTRICT")  # the hourly rate
+    billable = pw.BooleanField(default=True)
+    created_at = pw.CharField(default=utcnow)
+    created_by = pw.CharField(default="")
+
+    class Meta:
+        indexes = ((("customer", "date"), False),)
+
+
+BILLED_KINDS = ("intervention", "part", "time")
+
+
+class Billing(Base):
+    """Which invoice line bills an intervention's labour, a part or a time entry (v8). One row
+    per entry, unique: the database itself refuses to bill an entry twice. Removing the line
+    (or the draft) frees the entry."""
+    kind = pw.CharField()
+    entry = pw.IntegerField()
+    document = pw.ForeignKeyField(Document, backref="billings", on_delete="CASCADE")
+    line = pw.ForeignKeyField(DocumentLine, backref="billings", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("kind", "entry"), True),)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
-          Instalment, Progress]
+          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing]

@@ -111,3 +111,48 @@ def test_import_json_output_and_export(base, tmp_path):
     run(base, "export", str(tmp_path / "out.json"))
     out = json.loads((tmp_path / "out.json").read_text())
     assert out["format"] == "tui-factu/1" and len(out["documents"]) > 80
+
+
+def test_a_building_site_cycle_and_its_statement_from_the_command_line(base, tmp_path):
+    bundle = {"format": "tui-factu/1", "documents": [{"kind": "order", "customer": "C001", "validate": True,
+              "lines": [{"kind": "section", "description": "Lot 1"},
+                        {"description": "Gros œuvre", "quantity": "1", "unit_price": "10000", "vat_rate": "20"},
+                        {"description": "Isolation", "quantity": "100", "unit": "MTK", "unit_price": "33.33",
+                         "vat_rate": "5.5"}]}]}
+    f = tmp_path / "marche.json"
+    f.write_text(json.dumps(bundle))
+    order = json.loads(run(base, "import", str(f), "--json").stdout)[0]["number"]
+    run(base, "deposit", order, "--percent", "10", "--validate")
+    out = run(base, "situation", order, "--percent", "40", "--retention", "5", "--validate").stdout
+    assert "Situation n° 1" in out
+    run(base, "situation", order, "--percent", "30", expect=2)              # progress never goes down
+    r = run(base, "situation", order, "--retention", "7", "--percent", "50", expect=2)
+    assert "5 %" in r.stderr
+    run(base, "situation", order, "--section", "1:100", "--validate")
+    run(base, "situation", "--release", order, "--validate")
+    statement = json.loads(run(base, "situation", "--final", order, "--json").stdout)
+    assert statement["progress_percent"] == "100.00" and statement["retention"]["held"] == "0.00"
+    shown = json.loads(run(base, "doc", "show", order, "--json").stdout)
+    assert statement["invoiced"] == shown["totals"]["grand_total"]          # the whole contract, to the cent
+    r = run(base, "doc", "transform", order, "--to", "invoice", expect=2)
+    assert "facturée par situations" in r.stderr
+    assert "intacte" in run(base, "verify").stdout
+
+
+def test_interventions_and_time_billed_from_the_command_line(base):
+    run(base, "equipment", "add", "C002", "Chaudière", "--serial", "CH-42", "--warranty-end", "2020-01-01")
+    out = run(base, "intervention", "add", "C002", "--start", "08:00", "--end", "09:10", "--equipment", "CH-42",
+              "--part", "ELE0036:2", "--labour", "MO-PLOMB", "--work", "Dépannage").stdout
+    assert "facturable" in out
+    r = run(base, "intervention", "add", "C002", "--start", "10:00", "--end", "09:00", "--labour", "MO-PLOMB", expect=2)
+    assert "la fin doit suivre le début" in r.stderr
+    assert "Facture FA" in run(base, "intervention", "invoice", "C002", "--validate").stdout
+    rows = json.loads(run(base, "intervention", "list", "C002", "--json").stdout)
+    assert rows[0]["hours"] == "1.25" and rows[0]["state"].startswith("facturée FA")
+    r = run(base, "intervention", "invoice", "C002", expect=2)
+    assert "rien à facturer" in r.stderr
+    run(base, "time", "add", "C002", "--hours", "2", "--project", "A", "--product", "MO-RENO")
+    run(base, "time", "add", "C002", "--hours", "1", "--project", "B", "--product", "MO-RENO")
+    run(base, "time", "invoice", "C002", "--project", "A", "--validate")
+    left = json.loads(run(base, "time", "list", "C002", "--unbilled", "--json").stdout)
+    assert [r["project"] for r in left] == ["B"]

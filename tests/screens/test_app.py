@@ -475,3 +475,58 @@ def test_a_situation_by_keyboard_section_percent_then_validated(app):
                 {2: "400.00", 3: "200.00", 5: "500.00"}
             assert app.screen.doc_id == inv.id and "Situation n° 1" in _notes(app)
     run(go())
+
+
+def test_interventions_recorded_chosen_and_invoiced_by_keyboard(app):
+    from tui_factu import interventions
+    interventions.add_equipment("C1", "Chaudière", serial="CH-7")
+    first = interventions.add("C1", "2026-11-20", hours="1", labour="MO", equipment="CH-7")
+    interventions.add("C1", "2026-11-21", hours="2", labour="MO")
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("i")
+            await _settle(pilot, app)
+            await pilot.press(*"C1", "enter")                        # the customer picker
+            await _settle(pilot, app)
+            assert "INT-" in _text(app) and "Chaudière" in _text(app) and "à facturer" in _text(app)
+            await pilot.press("n", *"2026-11-22", "enter", *"08:00", "enter", *"09:20", "enter", "enter",
+                              *"CH-7", "enter", "enter", *"Purge", "enter", *"VIS:2", "enter", *"MO", "enter", "enter")
+            await _settle(pilot, app)
+            assert "INT-00003 enregistrée (facturable)" in _notes(app)
+            rows = interventions.listing("C1")
+            assert rows[0]["hours"] == "1.5" and rows[0]["parts"][0]["product"] == "VIS"
+            # rows are newest first; space chooses and moves down: the new sheet and the first one
+            await pilot.press("space", "down", "space")
+            await pilot.press("f", "enter")
+            await _settle(pilot, app)
+            await _settle(pilot, app)
+            assert app.screen.kind == "invoice"
+            billed = {r["ref"]: r["state"] for r in interventions.listing("C1")}
+            assert billed["INT-00002"] == "à facturer"
+            assert billed["INT-00003"].startswith("facturée") and billed[interventions.label(first)].startswith("facturée")
+    run(go())
+
+
+def test_time_entered_then_billed_by_project(app):
+    from tui_factu import timesheets
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("t")
+            await _settle(pilot, app)
+            await pilot.press(*"C1", "enter")
+            await _settle(pilot, app)
+            for hours in ("2", "1,25"):
+                await pilot.press("n", *hours, "enter", "enter", "enter", "enter", *"Site A", "enter", "enter",
+                                  *"MO", "enter", "enter")
+                await _settle(pilot, app)
+            assert [r["minutes"] for r in timesheets.listing("C1")] == [120, 75]
+            await pilot.press("f", "down", "enter")                  # "une ligne par projet et tarif"
+            await _settle(pilot, app)
+            await _settle(pilot, app)
+            assert app.screen.kind == "invoice"
+            assert [ln["quantity"] for ln in app.screen.lines] == [D("3.25")]
+    run(go())
