@@ -136,7 +136,8 @@ def _header(p: Printed, st) -> list:
                  _p(f"N° {p.number}" if p.number else "Sans numéro (brouillon)", st["right"]),
                  _p(f"Date : {fr.date(p.date)}", st["right"])]
     if p.situation and p.situation.get("situation"):
-        doc_block.append(_p(f"Situation n° {p.situation['situation']}", st["right"]))
+        what = "Échéance" if p.situation.get("milestone") else "Situation"
+        doc_block.append(_p(f"{what} n° {p.situation['situation']}", st["right"]))
     if p.is_invoice and p.due_date:
         doc_block.append(_p(f"Échéance : {fr.date(p.due_date)}", st["right"]))
     if p.kind == "quote" and p.validity_date:

@@ -41,6 +41,7 @@ class EditorScreen(FactuScreen):
         Binding("ctrl+e", "pay", "Encaisser", id="editor.pay"),
         Binding("f10", "deposit", "Acompte", id="editor.deposit"),
         Binding("f11", "situation", "Situation", id="editor.situation"),
+        Binding("ctrl+g", "schedule", "Échéancier", id="editor.schedule"),
         Binding("f3", "links", "Liens", id="editor.links"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
@@ -517,6 +518,51 @@ class EditorScreen(FactuScreen):
         from .links import LinksScreen
         self.app.push_screen(LinksScreen(self.doc_id),
                              lambda doc_id: doc_id and doc_id != self.doc_id and self.app.push_screen(EditorScreen(doc_id)))
+
+    def action_schedule(self) -> None:
+        """An invoice's payment schedule, or an order's billing plan (and its due milestones)."""
+        from tui_factu import plans, schedules
+        if self.kind == "invoice" and self.status in ("validated", "partly_paid"):
+            rows = schedules.of_invoice(self.doc_id)
+            now = " ; ".join(f"{fr.date(r['due_date'])} {fr.amount(documents.to_decimal(r['amount']))}" for r in rows)
+            self.app.push_screen(Form(f"Échéancier de {self.number}" + (f" — {now}" if now else ""), [
+                ("split", "Parts : %@jours, séparées par des virgules (ex. 30%@0,40%@30,30%@60)", "30%@0,40%@30,30%@60")]),
+                lambda v: v and self._scheduled(lambda: schedules.set_schedule(self.doc_id, v["split"]), "due_date"))
+        elif self.kind == "order" and self.status not in ("draft", "cancelled"):
+            rows = plans.of_order(self.doc_id)
+            choices = [("set", "Définir le plan de facturation" + (f" ({len(rows)} échéances)" if rows else ""))]
+            if plans.due(order_id=self.doc_id):
+                choices.append(("run", "Facturer les échéances dues"))
+            self.app.push_screen(Choice("Plan de facturation", choices), self._plan)
+        else:
+            self.notify("L'échéancier se pose sur une facture validée, le plan de facturation sur une commande validée.",
+                        severity="warning")
+
+    def _plan(self, what) -> None:
+        from tui_factu import plans
+        if what == "set":
+            self.app.push_screen(Form("Plan de facturation (% du marché)", [
+                ("split", "Échéances : %@date ou %@+jours[:libellé] (ex. 30%@0:Commande,70%@+60:Réception)",
+                 "30%@0,40%@+30,30%@+60")]),
+                lambda v: v and self._scheduled(lambda: plans.set_plan(self.doc_id, v["split"]), "due_date"))
+        elif what == "run":
+            try:
+                doc = plans.invoice(plans.due(order_id=self.doc_id)[0])
+            except FactuError as e:
+                self.notify(str(e), severity="error", timeout=8)
+                return
+            self.notify(f"Facture d'échéance {documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC.")
+            self.app.push_screen(EditorScreen(doc.id))
+
+    def _scheduled(self, make, date_key: str) -> None:
+        try:
+            rows = make()
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify("Échéances : " + " ; ".join(
+            f"{fr.date(r[date_key])} {r.get('percent', '') and r['percent'] + ' %'}"
+            f"{fr.amount(documents.to_decimal(r['amount'])) if 'amount' in r else ''}" for r in rows), timeout=10)
 
     def action_situation(self) -> None:
         if self.kind != "order" or self.status in ("draft", "cancelled"):

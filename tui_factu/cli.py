@@ -379,6 +379,26 @@ def _print_statement(v: dict) -> None:
           f"reste dû {fr.amount(d(v['balance']), True)}")
 
 
+def cmd_plan(args):
+    """plan ORDER [--split 30%@2026-12-15,70%@+60] | plan --run [--date D] [--validate]"""
+    from . import documents, fr, plans
+    if args.run:
+        made = plans.run(args.date, args.validate)
+        for doc in made:
+            print(f"{documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC ({doc.notes})")
+        print(f"{len(made)} facture(s) d'échéance" + ("" if args.validate else " en brouillon"))
+        return
+    if not args.ref:
+        raise FactuError("plan COMMANDE [--split …] ou plan --run attendu", "commande", None)
+    order = documents.resolve(args.ref)
+    rows = plans.set_plan(order.id, args.split) if args.split else plans.of_order(order.id)
+    for r in rows:
+        print(f"{r['position']}/{r['of']}  {fr.date(r['due_date'])}  {r['percent']:>6} %  (cumul {r['cumulative']} %)  "
+              f"{r['label'][:24]:<24} {r['invoice'] or 'à facturer'}")
+    if not rows:
+        print(f"{order.number} n'a pas de plan de facturation.")
+
+
 def cmd_equipment(args):
     """equipment add CUSTOMER NAME [--serial S] … | equipment list CUSTOMER"""
     from . import fr, interventions
@@ -866,6 +886,14 @@ def build_parser() -> Parser:
     s.add_argument("--release", action="store_true", help="facture de libération de la retenue de garantie")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_situation)
+    s = sub.add_parser("plan", help="plan de facturation d'une commande : COMMANDE --split 30%%@2026-12-15,70%%@+60 "
+                                     "| --run [--date D] [--validate]")
+    s.add_argument("ref", nargs="?", metavar="COMMANDE")
+    s.add_argument("--split", help="échéances : %%@date ou %%@+jours[:libellé], séparées par des virgules")
+    s.add_argument("--run", action="store_true", help="facture les échéances dues")
+    s.add_argument("--date", help="--run : échéances dues à cette date (défaut : aujourd'hui)")
+    s.add_argument("--validate", action="store_true")
+    s.set_defaults(func=cmd_plan)
     s = sub.add_parser("equipment", help="parc d'un client : add CLIENT DÉSIGNATION [--serial S] | list CLIENT")
     s.add_argument("action", choices=("add", "list"))
     s.add_argument("customer", metavar="CLIENT")

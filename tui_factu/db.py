@@ -227,9 +227,13 @@ def _migrate_8(migrator):
     (new tables: ensure_schema creates them)."""
 
 
+def _migrate_9(migrator):
+    """v9: orders' billing plans (a new table: ensure_schema creates it)."""
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
-              7: _migrate_7, 8: _migrate_8}
+              7: _migrate_7, 8: _migrate_8, 9: _migrate_9}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

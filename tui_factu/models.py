@@ -429,6 +429,19 @@ class Billing(Base):
         indexes = ((("kind", "entry"), True),)
 
 
+class Milestone(Base):
+    """A step of an order's billing plan (v9): a share of the contract, invoiced when due."""
+    order = pw.ForeignKeyField(Document, backref="milestones", on_delete="CASCADE")
+    position = pw.IntegerField()
+    percent = RateField()                         # this milestone's share of the contract
+    due_date = pw.DateField()
+    label = pw.CharField(default="")
+    invoice = pw.ForeignKeyField(Document, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("order", "position"), True), (("due_date",), False))
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
-          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing]
+          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone]

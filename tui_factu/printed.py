@@ -117,6 +117,10 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
     if doc.kind == "invoice" and doc.type in ("progress", "retention"):
         from .situations import view as situation_view
         situation = situation_view(doc)
+        from .models import Milestone
+        situation["milestone"] = Milestone.select().where(Milestone.invoice == doc.id).exists()
+        if situation["milestone"]:
+            title = "FACTURE D'ÉCHÉANCE"
         by_pos = {r["position"]: r for r in situation["progress"]}
         for ln in out_lines:
             ln.progress = by_pos.get(ln.position)
@@ -225,7 +229,7 @@ def mentions(p: Printed) -> list[str]:
     for ref in p.source_refs:
         if ref.get("kind") == "invoice" and p.kind == "invoice" and ref.get("replaces"):
             out.append(f"Annule et remplace la facture n° {ref['number']} du {fr.date(ref['date'])}")
-    if p.situation and p.type == "progress":
+    if p.situation and p.type == "progress" and not p.situation.get("milestone"):
         contract = next((r for r in p.source_refs if r.get("kind") == "order"), None)
         out.append(f"Situation de travaux n° {p.situation['situation']}"
                    + (f" du marché {contract['number']} du {fr.date(contract['date'])}" if contract else "")

@@ -242,7 +242,7 @@ def _retention_rate(value, c: Cycle) -> Decimal:
 
 
 def create(order_id: int, percent=None, lines=None, sections=None, quantities=None, retention=None,
-           release_date=None, date=None) -> Document:
+           release_date=None, date=None, notes: str = "") -> Document:
     """A draft progress invoice (situation n) on the contract."""
     with write():
         c = cycle(order_id)
@@ -262,7 +262,7 @@ def create(order_id: int, percent=None, lines=None, sections=None, quantities=No
                              "avancement", None)
         doc = Document.create(kind="invoice", type="progress", status="draft", date=date, customer=order.customer_id,
                               reference=order.reference, preceding=order.id, situation_no=c.count + 1,
-                              retention_percent=rate or None, retention_release=release if rate else None,
+                              retention_percent=rate or None, retention_release=release if rate else None, notes=notes,
                               source_refs=json.dumps(_refs(order, c, deductions)), created_by=current_user())
         t = documents._store_content(doc, [ln for ln, _ in content], [])
         if t.grand_total < 0:

@@ -530,3 +530,28 @@ def test_time_entered_then_billed_by_project(app):
             assert app.screen.kind == "invoice"
             assert [ln["quantity"] for ln in app.screen.lines] == [D("3.25")]
     run(go())
+
+
+def test_an_invoice_schedule_and_an_order_plan_from_the_editor(app):
+    from tui_factu import plans, schedules
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS", "quantity": "8"}]).id)
+    order = documents.validate(documents.create("order", "C1", "2026-11-20", [{"product": "VIS", "quantity": "8"}]).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await _editor(pilot, app, inv.id)
+            await pilot.press("ctrl+g", "ctrl+u", *"50%@0,50%@30", "enter")
+            await _settle(pilot, app)
+            assert [r["amount"] for r in schedules.of_invoice(inv.id)] == ["60.00", "60.00"]
+            assert "Échéances : 20/11/2026 60,00" in _notes(app)
+            await pilot.press("escape")
+            await _editor(pilot, app, order.id)
+            await pilot.press("ctrl+g", "enter", "ctrl+u", *"25%@0,75%@+90", "enter")
+            await _settle(pilot, app)
+            assert [r["percent"] for r in plans.of_order(order.id)] == ["25", "75"]
+            await pilot.press("ctrl+g", "down", "enter")             # invoice the milestone due now
+            await _settle(pilot, app)
+            assert app.screen.kind == "invoice" and app.screen.doc_type == "progress"
+            assert plans.of_order(order.id)[0]["invoice"] == f"Facture brouillon #{app.screen.doc_id}"
+    run(go())
