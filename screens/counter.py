@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from tui_factu import catalog, counter, fr, totals
 from tui_factu.errors import FactuError
 
-from .pickers import CustomerPicker, Form, ProductPicker
+from .pickers import Confirm, CustomerPicker, Form, ProductPicker
 from .widgets.base import FactuScreen
 from .widgets.field import Field
 
@@ -19,6 +19,8 @@ from .widgets.field import Field
 class CounterScreen(FactuScreen):
     BINDINGS = [Binding("f4", "pick_customer", "Client", id="counter.customer"),
                 Binding("ctrl+x", "delete_line", "Suppr. ligne", id="counter.delete_line"),
+                Binding("ctrl+d", "void", "Annuler la vente", id="counter.void"),
+                Binding("f6", "return_goods", "Retour", id="counter.return"),
                 Binding("escape", "leave", "Retour", id="counter.back")]
 
     def __init__(self):
@@ -143,6 +145,56 @@ class CounterScreen(FactuScreen):
         if self.lines:
             del self.lines[self.query_one(DataTable).cursor_row]
             self.refresh_view()
+
+    def action_void(self) -> None:
+        """The sale being typed is not recorded yet: voiding it writes nothing."""
+        if self.lines:
+            self.app.push_screen(Confirm("Annuler la vente en cours ? (rien n'est enregistré)"),
+                                 lambda ok: ok and self._cleared())
+
+    def _cleared(self) -> None:
+        self.lines, self.customer = [], None
+        self.refresh_view()
+        self.query_one("#code").focus()
+
+    def action_return_goods(self) -> None:
+        self.app.push_screen(Form("Retour d'articles", [("ticket", "N° du ticket ou de la facture (TK…, FA…)", "")]),
+                             lambda v: v and v["ticket"].strip() and self._ask_quantities(v["ticket"].strip()))
+
+    def _ask_quantities(self, ref: str) -> None:
+        from tui_factu import documents
+        try:
+            doc = documents.resolve(ref)
+            rest = documents.remaining(doc, "credit_note", validated_only=True)
+            method = counter.refund_method(doc)
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        fields = [(str(ln.position), f"{ln.description[:40]} (rendu possible : {fr.number(rest[ln.position])})",
+                   fr.number(rest[ln.position])) for ln in documents.lines_of(doc.id)
+                  if rest.get(ln.position, 0) > 0]
+        if not fields:
+            self.notify(f"{doc.number} : tout a déjà été rendu.", severity="warning")
+            return
+        self.app.push_screen(Form(f"Retour sur {doc.number} — quantités rendues (0 : garder)",
+                                  fields + [("method", "Remboursement : cash, card, cheque, transfer", method)]),
+                             lambda v: v and self._return(doc.number, v))
+
+    @work(thread=True, exclusive=True, group="counter")
+    def _return(self, ref: str, values: dict) -> None:
+        from tui_factu import documents
+        try:
+            method = values.pop("method").strip()
+            quantities = {int(k): documents.to_decimal(v or "0", f"ligne {k}") for k, v in values.items()}
+            quantities = {k: q for k, q in quantities.items() if q > 0}
+            if not quantities:
+                raise FactuError("retour : aucune quantité rendue")
+            done = counter.return_sale(ref, quantities, method)
+        except FactuError as e:
+            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, f"Avoir {done['credit_note'].number} : REMBOURSER "
+                                               f"{fr.amount(done['refunded'], True)} ({done['method']}).", timeout=15)
 
     def action_leave(self) -> None:
         self.dismiss()

@@ -309,6 +309,13 @@ def cmd_sale(args):
         print(f"Ticket imprimé (travail n° {job}).")
 
 
+def cmd_return(args):
+    from . import counter, documents, fr
+    done = counter.return_sale(args.ticket, documents.parse_line_args(args.line) or None, args.method,
+                               not args.no_restock)
+    print(f"Avoir {done['credit_note'].number} : {fr.amount(done['refunded'], True)} remboursés ({done['method']}).")
+
+
 def cmd_deposit(args):
     from . import deposits, documents, fr
     src = documents.resolve(args.ref)
@@ -860,6 +867,13 @@ def build_parser() -> Parser:
     s.add_argument("--customer")
     s.add_argument("--printer")
     s.set_defaults(func=cmd_sale)
+    s = sub.add_parser("return", help="retour au comptoir : TICKET [--line N:QTÉ…] [--method M] "
+                                      "(avoir, stock, remboursement ; tout le ticket sans --line)")
+    s.add_argument("ticket")
+    s.add_argument("--line", action="append", metavar="N:QTÉ")
+    s.add_argument("--method", choices=("cash", "card", "cheque", "transfer"))
+    s.add_argument("--no-restock", action="store_true", help="les articles ne reviennent pas en stock")
+    s.set_defaults(func=cmd_return)
     s = sub.add_parser("schedule", help="échéancier d'une facture : REF --split 30%%@0,40%%@30,30%%@60")
     s.add_argument("ref")
     s.add_argument("--split", required=True)

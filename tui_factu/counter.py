@@ -67,3 +67,28 @@ def sale(lines: list[dict], pays: list[tuple[str, Decimal]], customer: str | Non
             change += done["change"]
             left -= done["amount"]
         return {"document": documents.get(doc.id), "total": total, "change": change}
+
+
+def refund_method(ticket) -> str:
+    """The way the customer paid the ticket (the first payment's method), cash otherwise."""
+    from .models import Payment, PaymentAllocation
+    row = (Payment.select(Payment.method).join(PaymentAllocation)
+           .where((PaymentAllocation.document == ticket.id) & (Payment.amount > 0)
+                  & (Payment.method.in_(("cash", "card", "cheque", "transfer"))))
+           .order_by(Payment.seq).first())
+    return row.method if row else "cash"
+
+
+def return_sale(ticket_ref: str, quantities: dict | None = None, method: str | None = None,
+                restock: bool = True) -> dict:
+    """A return at the counter: a credit note on the ticket (whole: the sale is voided; chosen
+    lines and quantities: a return), the goods back in stock, the money paid back. Sealed
+    counter-entries in one transaction; the ticket itself never changes."""
+    with write():
+        ticket = documents.resolve(ticket_ref)
+        if ticket.kind not in ("receipt", "invoice") or ticket.status == "draft":
+            raise InvalidValue("ticket", ticket_ref, "ticket ou facture validé attendu")
+        credit = documents.validate(documents.credit(ticket.id, quantities, restock).id)
+        method = method or refund_method(ticket)
+        done = payments.refund(credit.id, None, method)
+    return {"credit_note": credit, "refunded": done["amount"], "method": method}

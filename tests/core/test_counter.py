@@ -4,7 +4,7 @@ from decimal import Decimal as D
 import pytest
 
 from tui_factu import catalog, counter, documents, journal, payments, stock
-from tui_factu.errors import InvalidValue
+from tui_factu.errors import InvalidValue, StateError
 from tui_factu.models import Document, Payment
 
 
@@ -56,4 +56,19 @@ def test_a_return_at_the_counter_is_a_credit_note_then_a_refund(shop):
     out = payments.refund(back.id, None, "cash")
     assert out["amount"] == D("15.00") and out["left"] == D("0.00")
     assert documents.get(ticket.id).status == "paid"                                 # the ticket itself is untouched
+    assert journal.verify().ok
+
+
+def test_a_whole_ticket_voided_and_a_line_returned_in_one_step_each(shop):
+    from tui_factu.models import Payment
+    ticket = counter.sale(counter.parse_items(["VIS:2", "LIVRE"]), counter.parse_payments(["card:50.99"]))["document"]
+    done = counter.return_sale(ticket.number, {2: D("1")})        # the book comes back
+    assert (done["refunded"], done["method"]) == (D("20.99"), "card")     # 19.90 + 1.09, paid back by card
+    assert stock.on_hand(catalog.product_by_code("LIVRE").id) == D("10")
+    void = counter.return_sale(ticket.number)                      # then the rest of the sale is voided
+    assert void["refunded"] == D("30.00") and stock.on_hand(catalog.product_by_code("VIS").id) == D("100")
+    with pytest.raises(StateError, match="rien à créditer"):
+        counter.return_sale(ticket.number)
+    refunds = [p.amount for p in Payment.select().where(Payment.amount < 0).order_by(Payment.seq)]
+    assert refunds == [D("-20.99"), D("-30.00")]
     assert journal.verify().ok

@@ -555,3 +555,38 @@ def test_an_invoice_schedule_and_an_order_plan_from_the_editor(app):
             assert app.screen.kind == "invoice" and app.screen.doc_type == "progress"
             assert plans.of_order(order.id)[0]["invoice"] == f"Facture brouillon #{app.screen.doc_id}"
     run(go())
+
+
+def test_a_return_at_the_counter_by_keyboard(app):
+    from tui_factu import counter
+    ticket = counter.sale(counter.parse_items(["VIS:3"]), counter.parse_payments(["cash:45"]))["document"]
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("f12")
+            await _settle(pilot, app)
+            await pilot.press(*"LIVRE", "enter", "ctrl+d", "enter")       # a sale typed then voided: nothing written
+            await _settle(pilot, app)
+            assert Document.select().where(Document.kind == "receipt").count() == 1
+            await pilot.press("f6", *ticket.number, "enter")
+            await _settle(pilot, app)
+            assert "rendu possible : 3" in _text(app)
+            await pilot.press("ctrl+u", "1", "enter", "enter")           # one box back, refunded in cash
+            await _settle(pilot, app)
+            assert "REMBOURSER 15,00 €" in _notes(app)
+            back = Document.get(Document.kind == "credit_note")
+            assert (back.preceding_id, back.grand_total) == (ticket.id, D("15.00"))
+    run(go())
+
+
+def test_ctrl_x_deletes_the_line_while_typing_codes(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            editor = await _editor(pilot, app, None, "quote", "C1")
+            await pilot.press(*"VIS", "enter", *"DEPL", "enter")
+            assert app.focused.id == "code" and len(editor.lines) == 2
+            await pilot.press("ctrl+x")                     # the cursor is on the last line added
+            assert [ln["product"] for ln in editor.lines] == ["VIS"]
+    run(go())
