@@ -49,6 +49,7 @@ class EditorScreen(FactuScreen):
         Binding("f7", "add_text", "Texte", id="editor.text"),
         Binding("f8", "add_section", "Section", show=False, id="editor.section"),
         Binding("ctrl+d", "duplicate", "Dupliquer", show=False, id="editor.duplicate"),
+        Binding("ctrl+r", "replace", "Annule et remplace", show=False, id="editor.replace"),
         Binding("ctrl+x", "delete_line", "Suppr. ligne", id="editor.delete_line"),
         Binding("escape", "leave", "Retour", id="editor.back"),
     ]
@@ -591,6 +592,22 @@ class EditorScreen(FactuScreen):
             return
         self.notify(f"Facture d'acompte brouillon #{doc.id} : {fr.amount(doc.due, True)} TTC.")
         self.app.push_screen(EditorScreen(doc.id))
+
+    def action_replace(self) -> None:
+        if self.kind != "invoice" or self.status == "draft":
+            self.notify("Seule une facture validée s'annule et se remplace.", severity="warning")
+            return
+        self.app.push_screen(Confirm(f"Annuler {self.number} par un avoir total et préparer sa facture de "
+                                     "remplacement ?"), lambda ok: ok and self._replace())
+
+    def _replace(self) -> None:
+        try:
+            cn, doc = documents.replace(self.doc_id)
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify(f"{self.number} annulée par l'avoir {cn.number} ; corrigez la facture de remplacement.", timeout=10)
+        self.app.switch_screen(EditorScreen(doc.id))
 
     def action_duplicate(self) -> None:
         """A new draft with the same customer and lines, unlinked from any source."""

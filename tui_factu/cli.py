@@ -202,6 +202,13 @@ def cmd_doc_credit(args):
     print(f"Avoir brouillon #{doc.id} créé. Validez-le avec : tui-factu doc validate #{doc.id}")
 
 
+def cmd_doc_replace(args):
+    from . import documents
+    cn, doc = documents.replace(documents.resolve(args.ref).id)
+    print(f"{args.ref} annulée par l'avoir {cn.number} ; facture de remplacement brouillon #{doc.id} "
+          f"(« Annule et remplace la facture n° {args.ref} »). Corrigez-la puis : tui-factu doc validate #{doc.id}")
+
+
 def cmd_doc_status(args):
     from . import documents
     doc = documents.set_status(documents.resolve(args.ref).id, args.status)
@@ -831,6 +838,9 @@ def build_parser() -> Parser:
     s.add_argument("--line", action="append", metavar="N:QTÉ")
     s.add_argument("--no-return", action="store_true", help="les marchandises ne reviennent pas en stock")
     s.set_defaults(func=cmd_doc_credit)
+    s = dsub.add_parser("replace", help="annule et remplace : avoir total validé + brouillon de remplacement")
+    s.add_argument("ref")
+    s.set_defaults(func=cmd_doc_replace)
     s = dsub.add_parser("status", help="accepted | refused | expired | cancelled")
     s.add_argument("ref")
     s.add_argument("status")

@@ -760,6 +760,32 @@ def credit(invoice_id: int, quantities: dict | None = None, returns_goods: bool 
     return get(doc.id)
 
 
+def replace(invoice_id: int) -> tuple[Document, Document]:
+    """"Annule et remplace": the invoice is cancelled by a full credit note (validated) and a
+    draft copy of it, citing it as replaced, is made ready to correct. The original stays as
+    it was sealed; the copy keeps no line origins (the credit note gave them back)."""
+    with write():
+        inv = get(invoice_id)
+        if inv.kind != "invoice" or inv.status == "draft" or inv.type not in ("standard", "final"):
+            raise StateError(f"{label(inv)} : seule une facture validée (ni acompte ni situation) s'annule et se "
+                             "remplace", "document", label(inv))
+        cn = validate(credit(inv.id).id)
+        lines = [{"kind": ln.kind, "product": ln.product_id, "code": ln.code, "description": ln.description,
+                  "quantity": ln.quantity, "unit": ln.unit, "unit_price": ln.unit_price,
+                  "discount_percent": ln.discount_percent, "vat_rate": ln.vat_rate, "vat_category": ln.vat_category,
+                  "cost_price": ln.cost_price} for ln in lines_of(inv.id)]
+        adjustments = [{"is_charge": a.is_charge, "amount": a.amount, "vat_rate": a.vat_rate,
+                        "vat_category": a.vat_category, "reason": a.reason} for a in adjustments_of(inv.id)]
+        refs = [{"kind": "invoice", "number": inv.number, "date": inv.date.isoformat(), "replaces": True}]
+        refs += [r for r in json.loads(inv.source_refs or "[]") if r.get("kind") != "invoice"]
+        doc = Document.create(kind="invoice", type=inv.type, status="draft", date=dt.date.today(),
+                              customer=inv.customer_id, reference=inv.reference, notes=inv.notes,
+                              source_refs=json.dumps(refs), created_by=current_user())
+        _store_content(doc, lines, adjustments)
+        audit.record("document", doc.id, label(doc), {"création": (None, f"remplace {inv.number}, annulée par {cn.number}")})
+    return cn, get(doc.id)
+
+
 # ---- the chain around a document ---------------------------------------------------------
 
 def genealogy(doc_id: int) -> list[dict]:

@@ -253,3 +253,21 @@ def test_a_situation_prints_the_progress_of_each_line_and_its_retention(shop):
     release = documents.validate(situations.release(order.id).id)
     text = _text(dispatch.document_pdf(release.number)[0])
     assert "FACTURE DE RETENUE DE" in text and "Libération de la retenue de garantie" in text
+
+
+def test_annule_et_remplace_cancels_by_credit_and_cites_the_replaced_invoice(shop):
+    inv = _invoice()
+    cn, draft = documents.replace(inv.id)
+    assert (cn.kind, cn.grand_total, cn.preceding_id) == ("credit_note", inv.grand_total, inv.id)
+    assert [ln.description for ln in documents.lines_of(draft.id)] == \
+        [ln.description for ln in documents.lines_of(inv.id)]
+    documents.update_draft(draft.id, draft.version, lines=[{"product": "VIS", "quantity": "2"}])
+    new = documents.validate(draft.id)
+    data, _ = dispatch.document_pdf(new.number)
+    assert f"Annule et remplace la facture n° {inv.number} du 20/11/2026" in _text(data)
+    root = etree.fromstring(facturx.read_back(data))
+    cited = [e.text for e in root.xpath("//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS)]
+    assert cited == [inv.number]
+    from tui_factu.errors import StateError
+    with pytest.raises(StateError, match="rien à créditer"):
+        documents.replace(inv.id)                          # already cancelled: never twice
