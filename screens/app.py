@@ -22,6 +22,8 @@ class FactuApp(App):
     def __init__(self, user_hint: str = ""):
         super().__init__()
         self.user_name = ""
+        self.user_role = ""
+        self.setting_up = False
         self.user_hint = user_hint
 
     def on_mount(self) -> None:
@@ -40,9 +42,34 @@ class FactuApp(App):
 
     # ---- navigation ------------------------------------------------------------------------
     def logged_in(self, name: str) -> None:
+        from tui_factu import permissions, users
         from . import home
         self.user_name = name
+        self.user_role = users.get(name).role
+        self.setting_up = permissions.setting_up()
         self.switch_screen(home.HomeScreen())
+
+    GUARDS = {"settings": "settings.change", "counter": "payment.collect"}
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """App-wide keys the user's role may not use are hidden from the footer."""
+        permission = self.GUARDS.get(action)
+        if permission and self.user_name and not self.may(permission):
+            return False
+        return True
+
+    def may(self, permission: str, kind: str | None = None) -> bool:
+        """What the logged-in user's role allows (cached at login: the footer asks often)."""
+        from tui_factu import permissions
+        return permissions.role_allows(self.user_role, permission, kind, self.setting_up)
+
+    def refuse_unless(self, permission: str, what: str) -> bool:
+        from tui_factu import permissions
+        if self.may(permission):
+            return False
+        self.notify(f"Droits insuffisants : {what} est réservé à d'autres rôles que "
+                    f"{permissions.ROLE_LABELS.get(self.user_role, self.user_role)}.", severity="warning")
+        return True
 
     def company_name(self) -> str:
         from tui_factu import catalog
@@ -80,6 +107,8 @@ class FactuApp(App):
 
     def counter(self) -> None:
         from .counter import CounterScreen
+        if self.refuse_unless("payment.collect", "la vente comptoir"):
+            return
         if self.user_name and not isinstance(self.screen, CounterScreen):
             self.push_screen(CounterScreen())
 
@@ -110,6 +139,8 @@ class FactuApp(App):
 
     def settings(self) -> None:
         from .settings import SettingsScreen
+        if self.refuse_unless("settings.change", "les paramètres"):
+            return
         self.push_screen(SettingsScreen())
 
     def action_settings(self) -> None:

@@ -34,6 +34,9 @@ def _line_from_product(p, quantity="1") -> dict:
 
 
 class EditorScreen(FactuScreen):
+    GUARDS = {"save": "document.edit", "validate": "document.validate", "pay": "payment.collect",
+              "deposit": "document.edit", "situation": "document.edit", "schedule": "document.edit",
+              "replace": "document.credit", "add_text": "document.edit", "delete_line": "document.edit"}
     BINDINGS = [
         Binding("f2,ctrl+s", "save", "Enregistrer", id="editor.save"),
         Binding("f9", "validate", "Valider", id="editor.validate"),
@@ -126,6 +129,7 @@ class EditorScreen(FactuScreen):
         readonly = self.status != "draft"
         for w in self.query(Field):
             w.disabled = readonly
+        self.refresh_bindings()
         self.refresh_view()
         (self.query_one(DataTable) if readonly else self.query_one("#code")).focus()
 

@@ -5,10 +5,11 @@ from textual.binding import Binding
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_factu import catalog, numbering, printing, users
+from tui_factu import catalog, numbering, printing, settings, users
 from tui_factu.errors import FactuError
+from tui_factu.permissions import ROLE_LABELS
 
-from .pickers import Form
+from .pickers import Choice, Form
 from .widgets.base import FactuScreen
 
 COMPANY_LABELS = {"name": "Raison sociale", "legal_form": "Forme juridique", "capital": "Capital (€)",
@@ -21,7 +22,8 @@ COMPANY_LABELS = {"name": "Raison sociale", "legal_form": "Forme juridique", "ca
                   "sole_trader": "Entrepreneur individuel EI (oui/non)", "logo_path": "Logo (chemin d'une image)",
                   "always_sign": "Toujours signer les PDF (oui/non)"}
 ITEMS = [("company", "Identité de la société"), ("numbering", "Numérotation des pièces"),
-         ("printers", "Imprimantes thermiques (ajout, test)"), ("users", "Utilisateurs")]
+         ("printers", "Imprimantes thermiques (ajout, test)"), ("users", "Utilisateurs et rôles"),
+         ("business", "Réglages commerciaux (marge plancher, remise maximale, temps)")]
 
 
 class SettingsScreen(FactuScreen):
@@ -100,8 +102,38 @@ class SettingsScreen(FactuScreen):
             self.app.call_from_thread(self.notify, str(e), severity="error", timeout=10)
 
     def edit_users(self) -> None:
-        fields = [("name", "Nom d'utilisateur", ""), ("role", "Rôle (admin, manager, sales, warehouse, accountant)", "sales"),
-                  ("password", "Mot de passe", "")]
-        self.app.push_screen(Form("Nouvel utilisateur", fields),
-                             lambda v: self._apply(lambda x: users.create(x["name"], x["role"].strip(),
-                                                                          x["password"] or None), v))
+        choices = [("", "Nouvel utilisateur…")] + [
+            (u.name, f"{u.name:<16} {ROLE_LABELS.get(u.role, u.role):<15}{'' if u.active else ' désactivé'}")
+            for u in users.listing()]
+        self.app.push_screen(Choice("Utilisateurs", choices), self._user_chosen)
+
+    def _user_chosen(self, name) -> None:
+        if name is None:
+            return
+        roles = "admin, manager, sales, warehouse, accountant"
+        if not name:
+            fields = [("name", "Nom d'utilisateur", ""), ("role", f"Rôle ({roles})", "sales"),
+                      ("password", "Mot de passe", "")]
+            self.app.push_screen(Form("Nouvel utilisateur", fields),
+                                 lambda v: self._apply(lambda x: users.create(x["name"], x["role"].strip(),
+                                                                              x["password"] or None), v))
+            return
+        u = users.get(name)
+        fields = [("role", f"Rôle ({roles})", u.role), ("active", "Actif (oui/non)", "oui" if u.active else "non"),
+                  ("password", "Nouveau mot de passe (vide : inchangé)", ""),
+                  ("unlock", "Lever un verrouillage (oui/non)", "non")]
+
+        def save(v):
+            users.update(name, v["role"].strip(), v["password"] or None, v["active"].strip().lower().startswith("o"),
+                         unlock=v["unlock"].strip().lower().startswith("o"))
+        self.app.push_screen(Form(f"Utilisateur {name}", fields), lambda v: self._apply(save, v))
+
+    def edit_business(self) -> None:
+        keys = list(settings.KNOWN)        # the form's field ids cannot hold dots: k0, k1…
+        fields = [(f"k{i}", settings.KNOWN[key][0], settings.get(key)) for i, key in enumerate(keys)]
+
+        def save(v):
+            for i, key in enumerate(keys):
+                if v[f"k{i}"].strip() != settings.get(key):
+                    settings.set_value(key, v[f"k{i}"])
+        self.app.push_screen(Form("Réglages commerciaux", fields), lambda v: self._apply(save, v))

@@ -64,6 +64,8 @@ def billed(kind: str, ids) -> dict:
 def create_invoice(customer: Customer, blocks: list, date=None, reference: str = "") -> Document:
     """A draft invoice from blocks of (line dict, [(kind, entry id), ...]) — text and section
     lines carry no entry — with the billing link of every entry."""
+    from . import permissions
+    permissions.require("document.edit", "invoice")
     entries = [e for _, es in blocks for e in es]
     if not entries:
         raise StateError(f"rien à facturer pour {customer.code} : aucune saisie facturable non facturée",

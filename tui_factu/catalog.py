@@ -193,6 +193,8 @@ def company() -> Company:
 
 
 def update_company(values: dict) -> Company:
+    from . import permissions
+    permissions.require("settings.change")
     unknown = set(values) - set(COMPANY_FIELDS)
     if unknown:
         raise InvalidValue("société", ", ".join(sorted(unknown)), "champ inconnu")
@@ -268,6 +270,8 @@ def clean_customer(data: dict, where: str = "client") -> dict:
 
 def save_customer(data: dict, where: str = "client") -> Customer:
     """Creates the customer, or updates the one with that code (audited)."""
+    from . import permissions
+    permissions.require("catalog.edit")
     values = clean_customer(data, where)
     with write():
         existing = Customer.get_or_none(Customer.code == values["code"])
@@ -363,6 +367,8 @@ def clean_product(data: dict, where: str = "produit") -> dict:
 
 
 def save_product(data: dict, where: str = "produit") -> Product:
+    from . import permissions
+    permissions.require("catalog.edit")
     values = clean_product(data, where)
     target = None
     if data.get("stock") not in (None, ""):

@@ -591,13 +591,38 @@ def _backorder_rows(customer_id=None) -> list[dict]:
 
 
 def cmd_user(args):
+    """user list | user add NAME --role R | user set NAME [--role R] [--password] [--disable|--enable]
+    [--link OS_ACCOUNT] [--unlock]"""
     from . import users
+    if args.action in ("add", "set") and not args.name:
+        raise FactuError(f"user {args.action} NOM attendu", "utilisateur", None)
     if args.action == "add":
-        users.create(args.name, args.role, _new_password(f"Mot de passe de « {args.name} » : "))
-        print(f"Utilisateur « {args.name} » créé ({args.role}).")
+        users.create(args.name, args.role or "sales", _new_password(f"Mot de passe de « {args.name} » : "),
+                     os_link=args.link)
+        print(f"Utilisateur « {args.name} » créé ({args.role or 'sales'}).")
+        return
+    if args.action == "set":
+        password = _new_password(f"Nouveau mot de passe de « {args.name} » : ") if args.password else None
+        if args.password and not password:
+            raise FactuError("mot de passe : rien de saisi (terminal ou TUI_FACTU_NEW_PASSWORD)", "mot de passe", None)
+        u = users.update(args.name, args.role, password, False if args.disable else (True if args.enable else None),
+                         args.link, args.unlock)
+        print(f"Utilisateur « {u.name} » : {u.role}{'' if u.active else ', désactivé'}.")
         return
     for u in users.listing():
-        print(f"{u.name:<16} {u.role:<10} {'lié à ' + u.os_account if u.os_account else ''}")
+        state = "" if u.active else " (désactivé)"
+        locked = " verrouillé" if u.locked_until and u.locked_until > users._now().isoformat() else ""
+        print(f"{u.name:<16} {u.role:<10} {'lié à ' + u.os_account if u.os_account else '':<20}{state}{locked}")
+
+
+def cmd_setting(args):
+    from . import settings
+    if args.key and args.value is not None:
+        print(f"{args.key} = {settings.set_value(args.key, args.value)}")
+        return
+    for key, value in settings.values().items():
+        if not args.key or key == args.key:
+            print(f"{key:<28} {value:<10} {settings.KNOWN[key][0]}")
 
 
 def cmd_audit(args):
@@ -985,11 +1010,21 @@ def build_parser() -> Parser:
     s.add_argument("--customer")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_backorders)
-    s = sub.add_parser("user", help="utilisateurs : list | add NOM --role RÔLE")
-    s.add_argument("action", choices=("list", "add"))
+    s = sub.add_parser("user", help="utilisateurs : list | add NOM --role RÔLE | set NOM [--role R] [--password] "
+                                     "[--disable|--enable] [--link COMPTE] [--unlock]")
+    s.add_argument("action", choices=("list", "add", "set"))
     s.add_argument("name", nargs="?")
-    s.add_argument("--role", default="sales")
+    s.add_argument("--role", choices=("admin", "manager", "sales", "warehouse", "accountant"))
+    s.add_argument("--password", action="store_true", help="nouveau mot de passe (terminal ou TUI_FACTU_NEW_PASSWORD)")
+    s.add_argument("--disable", action="store_true")
+    s.add_argument("--enable", action="store_true")
+    s.add_argument("--link", metavar="COMPTE_SYSTÈME", help="lie le compte système (authentification par le système)")
+    s.add_argument("--unlock", action="store_true", help="lève le verrouillage après des échecs de connexion")
     s.set_defaults(func=cmd_user)
+    s = sub.add_parser("setting", help="réglages : [CLÉ [VALEUR]] (marge plancher, remise maximale…)")
+    s.add_argument("key", nargs="?")
+    s.add_argument("value", nargs="?")
+    s.set_defaults(func=cmd_setting)
     s = sub.add_parser("audit", help="historique des modifications")
     s.add_argument("--doc")
     s.add_argument("--customer")
@@ -1104,13 +1139,33 @@ def main(argv=None) -> int:
 
 
 def _act_as(name: str | None) -> None:
+    """Who this command acts as, like PostgreSQL's peer authentication: the app user linked to
+    the OS account running it, with no password; `--user NAME` with that user's password
+    (TUI_FACTU_PASSWORD, else asked on the terminal) to act as someone else."""
     from . import db as database, users
-    if name:
-        users.get(name)
-        database.set_user(name)
-        return
     linked = users.by_os_account()
-    database.set_user(linked.name if linked else users.os_account())
+    if name:
+        user = users.get(name)
+        if linked and linked.id == user.id:
+            database.set_user(user.name)
+            return
+        password = os.environ.get("TUI_FACTU_PASSWORD")
+        if password is None and sys.stdin.isatty():
+            import getpass
+            password = getpass.getpass(f"Mot de passe de « {name} » : ")
+        if password is None:
+            raise FactuError(f"--user {name} : mot de passe requis (TUI_FACTU_PASSWORD ou terminal)", "--user", name)
+        users.authenticate(name, password)
+        return
+    if linked:
+        database.set_user(linked.name)
+        return
+    if users.listing():
+        account = users.os_account()
+        raise FactuError(f"le compte système « {account} » n'est lié à aucun utilisateur de l'application : "
+                         "utilisez --user NOM (avec son mot de passe), ou demandez à un administrateur "
+                         f"« tui-factu user set NOM --link {account} »", "--user", account)
+    database.set_user(users.os_account())       # a base without users yet
 
 
 if __name__ == "__main__":

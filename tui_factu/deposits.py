@@ -15,6 +15,8 @@ from .money import HUNDRED, ZERO, check_scale, round_cents, to_decimal
 
 def request(source_id: int, percent=None, amount=None) -> Document:
     """A draft deposit invoice for `percent` % of the source, or for `amount` incl. VAT."""
+    from . import permissions
+    permissions.require("document.edit", "invoice")
     src = documents.get(source_id)
     if src.kind not in ("quote", "order") or src.status in ("draft", "refused", "cancelled"):
         raise StateError(f"{documents.label(src)} : un acompte se demande sur un devis ou une commande validé",

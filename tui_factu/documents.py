@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import peewee as pw
 
-from . import audit, catalog, journal, numbering, sealing, stock, totals
+from . import audit, catalog, journal, numbering, permissions, sealing, stock, totals
 from .db import current_user, is_postgres, prepared, prepared_models, write
 from .errors import Conflict, InvalidValue, NotFound, StateError
 from .models import (KIND_LABELS, KINDS, LINE_KINDS, PRICED_LINE_KINDS, STATUSES, Billing, Customer,
@@ -321,6 +321,7 @@ def create(kind: str, customer: str | int, date=None, lines=(), allowances=(), c
            type: str = "standard", preceding_id=None, source_refs=None) -> Document:
     if kind not in KINDS:
         raise InvalidValue("kind", kind, "type de document inconnu (" + ", ".join(KINDS) + ")")
+    permissions.require("document.edit", kind)
     if isinstance(customer, int):
         cust = Customer.get_or_none(Customer.id == customer)
     else:
@@ -375,6 +376,7 @@ def update_draft(doc_id: int, version: int, header: dict | None = None, lines=No
         content = _clean_content(list(lines), list(allowances), list(charges))
     with write():
         doc = get(doc_id)
+        permissions.require("document.edit", doc.kind)
         if doc.status != "draft":
             raise StateError(f"{label(doc)} est validé : il ne peut plus être modifié "
                              "(faites un avoir ou un nouveau document)", "document", label(doc))
@@ -404,6 +406,7 @@ def _lines_text(rows) -> str:
 def delete_draft(doc_id: int, version: int) -> None:
     with write():
         doc = get(doc_id)
+        permissions.require("document.edit", doc.kind)
         if doc.status != "draft":
             raise StateError(f"{label(doc)} est validé : il ne peut pas être supprimé",
                              "document", label(doc))
@@ -421,9 +424,11 @@ def validate(doc_id: int, date=None) -> Document:
         if is_postgres():
             Document.select(Document.id).where(Document.id == doc_id).for_update().execute()
         doc = get(doc_id)
+        permissions.require("document.credit" if doc.kind == "credit_note" else "document.validate", doc.kind)
         if doc.status != "draft":
             raise StateError(f"{label(doc)} est déjà validé", "document", label(doc))
         lines = lines_of(doc.id)
+        _check_commercial_limits(doc, lines)
         if not any(ln.kind in PRICED_LINE_KINDS for ln in lines):
             raise InvalidValue("lines", label(doc), "le document n'a aucune ligne chiffrée")
         if date is not None:
@@ -464,6 +469,31 @@ def created_and_validated(make) -> Document:
     refused validation leaves no draft behind and consumes no number."""
     with write():
         return validate(make().id)
+
+
+def _check_commercial_limits(doc: Document, lines) -> None:
+    """Discounts above the ceiling and sales at a loss or under the margin floor need a role
+    that may grant them (the editor flags them before validation)."""
+    if doc.kind not in ("quote", "order", "invoice", "receipt"):
+        return
+    ceiling = permissions.max_discount()
+    if not permissions.allowed("discount.large"):
+        for ln in lines:
+            if ln.kind in PRICED_LINE_KINDS and ln.discount_percent > ceiling:
+                raise permissions.PermissionDenied(
+                    f"ligne {ln.position} : remise de {fmt_plain(ln.discount_percent)} % au-delà du plafond de "
+                    f"{fmt_plain(ceiling)} % — à faire valider par un responsable", "remise", fmt_plain(ln.discount_percent))
+        allowances = sum((a.amount for a in adjustments_of(doc.id) if not a.is_charge), ZERO)
+        base = sum((ln.net_amount for ln in lines if ln.net_amount and ln.net_amount > 0), ZERO)
+        if base and allowances * HUNDRED > base * ceiling:
+            raise permissions.PermissionDenied(
+                f"remise de pied de {fmt2(allowances)} € au-delà du plafond de {fmt_plain(ceiling)} % — à faire "
+                "valider par un responsable", "remise", fmt2(allowances))
+    if not permissions.allowed("sell.below_floor"):
+        from . import margins
+        flags = margins.of_lines(lines)["flags"]
+        if flags:
+            raise permissions.PermissionDenied(f"{flags[0]} — à faire valider par un responsable", "marge", None)
 
 
 _FROZEN = (Document.status, Document.number, Document.date, Document.due_date,
@@ -616,6 +646,7 @@ def set_status(doc_id: int, status: str) -> Document:
     """Manual moves: a quote accepted, refused or expired; an order cancelled."""
     with write():
         doc = get(doc_id)
+        permissions.require("document.validate", doc.kind)
         if status not in ("accepted", "refused", "expired", "cancelled"):
             raise InvalidValue("statut", status, "accepted, refused, expired ou cancelled attendu")
         _set_status(doc, status)
@@ -641,6 +672,8 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None) -> Docum
     """Copies what remains of one or several validated sources into a new draft, with line
     origin links. quantities: source line position -> quantity (single source only)."""
     source_ids = list(source_ids)
+    if to_kind in KINDS:
+        permissions.require("document.credit" if to_kind == "credit_note" else "document.edit", to_kind)
     sources = [get(i) for i in source_ids]
     if not sources:
         raise InvalidValue("source", None, "aucun document source")
@@ -764,6 +797,7 @@ def replace(invoice_id: int) -> tuple[Document, Document]:
     """"Annule et remplace": the invoice is cancelled by a full credit note (validated) and a
     draft copy of it, citing it as replaced, is made ready to correct. The original stays as
     it was sealed; the copy keeps no line origins (the credit note gave them back)."""
+    permissions.require("document.credit", "credit_note")
     with write():
         inv = get(invoice_id)
         if inv.kind != "invoice" or inv.status == "draft" or inv.type not in ("standard", "final"):

@@ -3,16 +3,19 @@ Shown to the roles allowed to see costs, never printed; lines sold below cost or
 margin floor are flagged before validation."""
 from decimal import Decimal
 
-from .db import current_user
-from .models import PRICED_LINE_KINDS, Setting, User
+from . import permissions
+from .models import PRICED_LINE_KINDS, Setting
 from .money import HUNDRED, ZERO, fmt2, round_cents
-
-SEE_COSTS = ("admin", "manager")
 
 
 def allowed(user: str | None = None) -> bool:
-    u = User.get_or_none(User.name == (user or current_user()))
-    return bool(u and u.role in SEE_COSTS)
+    """Costs and margins are shown to the roles that may see them (never to the process itself:
+    a margin is never printed)."""
+    from .models import User
+    from .db import current_user
+    if User.get_or_none(User.name == (user or current_user())) is None:
+        return False
+    return permissions.allowed("costs.see", user=user)
 
 
 def floor_percent() -> Decimal:

@@ -39,7 +39,8 @@ def check_pattern(text: str) -> str:
 
 def set_patterns(patterns: dict) -> None:
     """series -> pattern, checked; recorded as a settings change in the events chain."""
-    from . import journal
+    from . import journal, permissions
+    permissions.require("settings.change")
     from .db import write
     from .models import utcnow
     with write():

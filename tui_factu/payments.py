@@ -4,7 +4,7 @@ sealed counter-entry, never a delete. Every payment is a record of the `payment`
 import datetime as dt
 from decimal import Decimal
 
-from . import audit, journal
+from . import audit, journal, permissions
 from .db import current_user, write
 from .documents import get, label, parse_date
 from .errors import InvalidValue, NotFound, StateError
@@ -87,6 +87,7 @@ def _record(fields: dict, allocations: list[tuple[Document, Decimal]]) -> Paymen
 
 def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: str = "") -> dict:
     """Spreads `amount` over the listed invoices in order. Returns what happened, for display."""
+    permissions.require("payment.collect")
     amount = check_scale(to_decimal(amount, "montant"), 2, "montant")
     if amount <= 0:
         raise InvalidValue("montant", amount, "doit être positif")
@@ -130,6 +131,7 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
 
 def cancel(seq: int, reason: str = "") -> dict:
     """A counter-entry that reverses a payment and its allocations; the original stays."""
+    permissions.require("payment.cancel")
     with write():
         original = Payment.get_or_none(Payment.seq == seq)
         if original is None:
@@ -147,6 +149,7 @@ def cancel(seq: int, reason: str = "") -> dict:
 
 def apply_credit(credit_id: int, invoice_id: int, amount=None) -> dict:
     """Settles an open invoice with a credit note of the same customer (whole or in part)."""
+    permissions.require("payment.collect")
     with write():
         cn, inv = get(credit_id), get(invoice_id)
         if cn.kind != "credit_note" or cn.status == "draft":
@@ -172,6 +175,7 @@ def apply_credit(credit_id: int, invoice_id: int, amount=None) -> dict:
 
 def refund(credit_id: int, amount, method: str) -> dict:
     """Pays out (part of) what remains of a credit note: money leaving, sealed like any payment."""
+    permissions.require("payment.collect")
     if method not in ("cash", "card", "cheque", "transfer"):
         raise InvalidValue("--method", method, "cash, card, cheque ou transfer")
     with write():

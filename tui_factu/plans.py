@@ -38,6 +38,8 @@ def parse(spec: str, start: dt.date) -> list[tuple[Decimal, dt.date, str]]:
 
 
 def set_plan(order_id: int, spec: str) -> list[dict]:
+    from . import permissions
+    permissions.require("document.edit", "order")
     with write():
         order = documents.get(order_id)
         if order.kind != "order" or order.status in ("draft", "cancelled"):

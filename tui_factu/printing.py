@@ -37,6 +37,8 @@ def printers() -> dict:
 
 
 def set_printer(name: str, url: str, profile: str = "default", columns: int = 42) -> None:
+    from . import permissions
+    permissions.require("settings.change")
     if not re.fullmatch(r"[a-z0-9_-]{1,20}", name or ""):
         raise InvalidValue("nom d'imprimante", name, "lettres minuscules, chiffres, - ou _")
     if profile not in PROFILES:

@@ -46,6 +46,8 @@ def split(total: Decimal, parts) -> list[Decimal]:
 
 
 def set_schedule(doc_id: int, spec: str) -> list[dict]:
+    from . import permissions
+    permissions.require("document.edit", "invoice")
     parts = parse(spec)
     with write():
         doc = get(doc_id)

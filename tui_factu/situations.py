@@ -244,6 +244,8 @@ def _retention_rate(value, c: Cycle) -> Decimal:
 def create(order_id: int, percent=None, lines=None, sections=None, quantities=None, retention=None,
            release_date=None, date=None, notes: str = "") -> Document:
     """A draft progress invoice (situation n) on the contract."""
+    from . import permissions
+    permissions.require("document.edit", "invoice")
     with write():
         c = cycle(order_id)
         order = c.order
@@ -461,6 +463,8 @@ def check_current(doc: Document) -> None:
 
 def release(order_id: int, date=None) -> Document:
     """A draft invoice releasing every retention still held on the contract's situations."""
+    from . import permissions
+    permissions.require("document.edit", "invoice")
     with write():
         c = cycle(order_id)
         held = [(r, h, cat, rate, doc) for r, h, cat, rate, doc in c.retention_rows if h > 0]

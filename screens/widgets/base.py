@@ -1,4 +1,5 @@
-"""The screens' common base: below 80×24 a screen hides its widgets and shows a notice."""
+"""The screens' common base: below 80×24 a screen hides its widgets and shows a notice; an
+action the user's role may not do is hidden from the footer (GUARDS: action -> permission)."""
 from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
@@ -7,6 +8,14 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24
 
 
 class FactuScreen(Screen):
+    GUARDS: dict[str, str] = {}
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        permission = self.GUARDS.get(action)
+        if permission and hasattr(self.app, "may") and not self.app.may(permission, getattr(self, "kind", None)):
+            return False
+        return True
+
     def on_mount(self) -> None:
         self.mount(Static(f"Terminal trop petit : agrandissez la fenêtre à {MIN_WIDTH}×{MIN_HEIGHT} au moins.",
                           id="too-small"))

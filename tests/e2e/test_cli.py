@@ -156,3 +156,38 @@ def test_interventions_and_time_billed_from_the_command_line(base):
     run(base, "time", "invoice", "C002", "--project", "A", "--validate")
     left = json.loads(run(base, "time", "list", "C002", "--unbilled", "--json").stdout)
     assert [r["project"] for r in left] == ["B"]
+
+
+def test_peer_authentication_user_with_password_and_refusals(base):
+    env_add = {"TUI_FACTU_NEW_PASSWORD": "motdepasse"}
+    r = subprocess.run([EXE, "user", "add", "vendeur", "--role", "sales"], capture_output=True, text=True,
+                       env=dict(os.environ, TUI_FACTU_DB=str(base), **env_add))
+    assert r.returncode == 0, r.stderr                              # as demo, linked to this OS account
+
+    def as_vendeur(*args, password="motdepasse", expect=0):
+        env = dict(os.environ, TUI_FACTU_DB=str(base), TUI_FACTU_PASSWORD=password)
+        r = subprocess.run([EXE, "--user", "vendeur", *args], capture_output=True, text=True, env=env,
+                           stdin=subprocess.DEVNULL, timeout=120)
+        assert "Traceback" not in r.stdout + r.stderr
+        assert r.returncode == expect, (r.returncode, r.stdout, r.stderr)
+        return r
+    as_vendeur("doc", "new", "quote", "C001", "MO-ELEC:1", "--validate")
+    r = as_vendeur("setting", "margin.floor_percent", "20", expect=2)
+    assert "droits insuffisants : vendeur (rôle vendeur) ne peut pas modifier les paramètres" in r.stderr
+    r = as_vendeur("doc", "list", password="faux", expect=2)
+    assert "mot de passe incorrect" in r.stderr
+    r = subprocess.run([EXE, "--user", "vendeur", "doc", "list"], capture_output=True, text=True,
+                       env={k: v for k, v in dict(os.environ, TUI_FACTU_DB=str(base)).items()
+                            if k != "TUI_FACTU_PASSWORD"}, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "mot de passe requis" in r.stderr
+    quote = json.loads(run(base, "doc", "list", "--kind", "quote", "--json").stdout)[-1]
+    audit = json.loads(run(base, "audit", "--doc", quote["number"], "--json").stdout)
+    assert {a["user"] for a in audit} == {"vendeur"}
+    # the OS account unlinked from demo: plain commands are refused until --user says who acts
+    run(base, "user", "set", "demo", "--link", "")
+    r = run(base, "doc", "list", expect=2)
+    assert "n'est lié à aucun utilisateur" in r.stderr
+    env = dict(os.environ, TUI_FACTU_DB=str(base), TUI_FACTU_PASSWORD="demo")
+    r = subprocess.run([EXE, "--user", "demo", "setting", "margin.floor_percent", "12"], capture_output=True,
+                       text=True, env=env, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and "margin.floor_percent = 12" in r.stdout

@@ -590,3 +590,37 @@ def test_ctrl_x_deletes_the_line_while_typing_codes(app):
             await pilot.press("ctrl+x")                     # the cursor is on the last line added
             assert [ln["product"] for ln in editor.lines] == ["VIS"]
     run(go())
+
+
+def test_screens_hide_and_refuse_what_the_role_may_not_do(shop):
+    users.create("patron", "admin", "x")
+    users.create("clerc", "sales", "secret")
+    users.create("quai", "warehouse", "secret")
+    draft = documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS"}])
+    from screens.app import FactuApp
+    app = FactuApp("clerc")
+
+    async def clerk():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            assert "Paramètres" not in _text(app)                   # hidden from the footer
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"paramètres")
+            await pilot.pause(0.4)
+            await pilot.press("enter")
+            await _settle(pilot, app)
+            assert type(app.screen).__name__ == "HomeScreen"
+            assert "Droits insuffisants : les paramètres" in _notes(app)
+    run(clerk())
+    warehouse = FactuApp("quai")
+
+    async def quai():
+        async with warehouse.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, warehouse)
+            await _editor(pilot, warehouse, draft.id)
+            assert "Valider" not in _text(warehouse) and "Encaisser" not in _text(warehouse)
+            await pilot.press("f9")
+            await _settle(pilot, warehouse)
+            assert documents.get(draft.id).status == "draft"
+    run(quai())

@@ -1,0 +1,95 @@
+"""Who may do what: one table of actions and the roles allowed them. Services call `require`
+(a refusal names the user, the role and what they may not do); screens ask `allowed` to hide
+what is refused.
+
+The acting user is the one the front end authenticated (CLI peer/--user, TUI login). A name
+that is no app user is the process itself (the demo loader, the benchmark, tests calling
+services): it acts unrestricted, and the CLI never lets an OS account stand for one once app
+users exist. Configuring the installation (settings, users) stays open until an administrator
+exists: `init` always creates one, so only a bare base being set up is in that state.
+"""
+from decimal import Decimal
+
+from .db import current_user
+from .errors import FactuError
+from .models import Setting, User
+
+ROLES = ("admin", "manager", "sales", "warehouse", "accountant")
+ROLE_LABELS = {"admin": "administrateur", "manager": "responsable", "sales": "vendeur",
+               "warehouse": "magasinier", "accountant": "comptable"}
+
+TABLE = {
+    "document.edit": ({"admin", "manager", "sales", "warehouse"}, "préparer des documents"),
+    "document.validate": ({"admin", "manager", "sales", "warehouse"}, "valider des documents"),
+    "document.credit": ({"admin", "manager", "sales"}, "faire des avoirs"),
+    "discount.large": ({"admin", "manager"}, "accorder une remise au-delà du plafond"),
+    "sell.below_floor": ({"admin", "manager"}, "vendre à perte ou sous la marge plancher"),
+    "costs.see": ({"admin", "manager", "accountant"}, "voir les coûts et les marges"),
+    "payment.collect": ({"admin", "manager", "sales", "accountant"}, "encaisser"),
+    "payment.cancel": ({"admin", "manager", "accountant"}, "annuler un règlement"),
+    "period.close": ({"admin", "manager", "accountant"}, "clôturer une période"),
+    "catalog.edit": ({"admin", "manager", "sales"}, "modifier clients et produits"),
+    "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),
+    "backup": ({"admin"}, "sauvegarder et restaurer la base"),
+    "settings.change": ({"admin"}, "modifier les paramètres"),
+    "users.manage": ({"admin"}, "gérer les utilisateurs"),
+}
+# The warehouse prepares and validates delivery notes only.
+KINDS_BY_ROLE = {"warehouse": {"delivery"}}
+SETUP_ACTIONS = ("settings.change", "users.manage")
+DISCOUNT_KEY = "discount.max_percent"
+DEFAULT_MAX_DISCOUNT = Decimal(15)
+
+
+class PermissionDenied(FactuError):
+    """Exit code 2 on the command line, a notification on screen."""
+
+
+def _user(name: str | None = None) -> User | None:
+    return User.get_or_none(User.name == (name or current_user()))
+
+
+def _setting_up() -> bool:
+    return not User.select().where((User.role == "admin") & User.active).exists()
+
+
+def role_allows(role: str, action: str, kind: str | None = None, setting_up: bool = False) -> bool:
+    """The table itself, without the database (screens ask it on every footer refresh)."""
+    if action in SETUP_ACTIONS and setting_up:
+        return True
+    roles, _ = TABLE[action]
+    if role not in roles:
+        return False
+    scope = KINDS_BY_ROLE.get(role)
+    return not (scope and kind and action.startswith("document.") and kind not in scope)
+
+
+def allowed(action: str, kind: str | None = None, user: str | None = None) -> bool:
+    u = _user(user)
+    if u is None:
+        return True                     # the process itself (see above)
+    if not u.active:
+        return False
+    return role_allows(u.role, action, kind, action in SETUP_ACTIONS and _setting_up())
+
+
+def setting_up() -> bool:
+    return _setting_up()
+
+
+def require(action: str, kind: str | None = None) -> None:
+    if not allowed(action, kind):
+        u = _user()
+        from .models import KIND_LABELS
+        what = TABLE[action][1] + (f" ({KIND_LABELS.get(kind, kind).lower()})" if kind else "")
+        state = "désactivé" if u and not u.active else f"rôle {ROLE_LABELS.get(u.role, u.role)}"
+        raise PermissionDenied(f"droits insuffisants : {u.name} ({state}) ne peut pas {what}",
+                               "utilisateur", u.name)
+
+
+def max_discount() -> Decimal:
+    row = Setting.get_or_none(Setting.key == DISCOUNT_KEY)
+    try:
+        return Decimal(row.value) if row else DEFAULT_MAX_DISCOUNT
+    except ArithmeticError:
+        return DEFAULT_MAX_DISCOUNT
