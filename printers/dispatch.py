@@ -65,6 +65,17 @@ def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool =
     return send(job.id)
 
 
+def closing(seq: int, printer: str | None = None) -> int:
+    """A closing's Z ticket; a reprint says DUPLICATA (and is logged)."""
+    from tui_factu import catalog, closings
+    c = closings.get(seq)
+    target = printing.resolve(printer)
+    duplicate = printing.log_print(f"Z {c.kind} {c.label}", "ticket")
+    data = escpos.closing(closings.view(c), catalog.company_snapshot(), int(target.get("columns", 42)),
+                          target.get("profile", "default"), duplicate)
+    return send_bytes("closing", f"Z {c.label}", target, data)
+
+
 def send_bytes(what: str, ref: str, target: dict, data: bytes) -> int:
     """Queues an already rendered job (a payment receipt…) and sends it."""
     job = printing.enqueue(what, ref, target["url"], data)

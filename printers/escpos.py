@@ -279,3 +279,46 @@ def payment_receipt(view: dict, columns: int = 42, profile: str = "default") -> 
     p.ln(2)
     p.cut()
     return p.output
+
+
+def closing(z: dict, seller: dict, columns: int = 42, profile: str = "default", duplicate: bool = False) -> bytes:
+    """A closing's Z ticket: the period's totals per VAT rate and per payment method, its grand
+    total and the perpetual grand totals, as sealed (closings.view)."""
+    from decimal import Decimal
+    from tui_factu.closings import KINDS
+    from tui_factu.models import PAYMENT_METHODS
+    width = int(columns)
+    p = _new_job(profile, "CP858" if profile in CP858_PROFILES else "CP1252")
+    _center(p, [printed.seller_name(seller)], width, bold=True)
+    _center(p, [f"CLÔTURE {KINDS[z['kind']].upper()}", z["label"]], width, bold=True, big=True)
+    if duplicate:
+        _center(p, ["DUPLICATA"], width, bold=True)
+    p.textln(f"Du {fr.date(z['start'])} au {fr.date(z['end'])}"[:width])
+    p.textln("-" * width)
+    for v in z["vat"]:
+        name = f"TVA {v['rate']} %" if v["category"] == "S" else f"{v['category']} {v['rate']} %"
+        for part in _lr(f"{name} ventes HT", fr.amount(Decimal(v["sales_basis"])), width) + \
+                _lr("  TVA", fr.amount(Decimal(v["sales_vat"])), width):
+            p.textln(part)
+        if Decimal(v["returns_basis"]):
+            for part in _lr("  retours HT", "-" + fr.amount(Decimal(v["returns_basis"])), width):
+                p.textln(part)
+    p.textln("-" * width)
+    for method, amount in z["payments"].items():
+        for part in _lr(PAYMENT_METHODS.get(method, method), fr.amount(Decimal(amount)), width):
+            p.textln(part)
+    p.textln("-" * width)
+    for label, key in (("Ventes TTC", "sales"), ("Retours TTC", "returns")):
+        for part in _lr(label, fr.amount(Decimal(z[key])), width):
+            p.textln(part)
+    p.set(bold=True)
+    for part in _lr("TOTAL DE LA PÉRIODE", fr.amount(Decimal(z["grand_total"])) + " €", width):
+        p.textln(part)
+    p.set(bold=False)
+    for part in _lr("Grand total perpétuel", fr.amount(Decimal(z["perpetual"])), width) + \
+            _lr("GT perpétuel absolu", fr.amount(Decimal(z["perpetual_absolute"])), width):
+        p.textln(part)
+    p.textln(f"Clôturé le {z['closed_at'][:10]} par {z['user']}"[:width])
+    p.ln(2)
+    p.cut()
+    return p.output

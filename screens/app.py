@@ -137,6 +137,10 @@ class FactuApp(App):
     def action_time_entries(self) -> None:
         self.time_entries()
 
+    def closings(self) -> None:
+        from .closings import ClosingsScreen
+        self.push_screen(ClosingsScreen())
+
     def settings(self) -> None:
         from .settings import SettingsScreen
         if self.refuse_unless("settings.change", "les paramètres"):

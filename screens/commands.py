@@ -10,7 +10,7 @@ SCREENS = [
     ("Nouveau devis", "new_document", ("quote",)), ("Nouvelle commande", "new_document", ("order",)),
     ("Nouvelle facture", "new_document", ("invoice",)),
     ("Nouveau bon de livraison", "new_document", ("delivery",)), ("Aide", "help", ()), ("Paramètres", "settings", ()),
-    ("Interventions", "interventions", ()), ("Temps passés", "time_entries", ()),
+    ("Interventions", "interventions", ()), ("Temps passés", "time_entries", ()), ("Clôtures", "closings", ()),
 ]
 
 

@@ -54,8 +54,14 @@ class HomeScreen(FactuScreen):
 
     @work(thread=True, exclusive=True)
     def action_refresh(self) -> None:
+        from tui_factu import closings
         figures = reports.dashboard()
         self.app.call_from_thread(self._show, figures)
+        if not getattr(self, "reminded", False):
+            self.reminded = True
+            reminder = closings.reminder()
+            if reminder:
+                self.app.call_from_thread(self.notify, reminder, severity="warning", timeout=12)
 
     def _show(self, f) -> None:
         n, amount = f["sales_today"]

@@ -233,9 +233,9 @@ def cmd_doc_new(args):
         if price:
             line["unit_price"] = price
         lines.append(line)
-    doc = documents.create(args.kind, args.customer, args.date, lines, reference=args.reference or "")
-    if args.validate:
-        doc = documents.validate(doc.id)
+    def make():
+        return documents.create(args.kind, args.customer, args.date, lines, reference=args.reference or "")
+    doc = documents.created_and_validated(make) if args.validate else make()
     print(f"{documents.label(doc)} créé (#{doc.id}).")
 
 
@@ -411,6 +411,43 @@ def cmd_plan(args):
               f"{r['label'][:24]:<24} {r['invoice'] or 'à facturer'}")
     if not rows:
         print(f"{order.number} n'a pas de plan de facturation.")
+
+
+def cmd_close(args):
+    """close day|month|year [DATE] [--printer P] [--json] | close --list"""
+    from . import closings, fr
+    from .money import to_decimal as d
+    if args.kind == "list" or args.list:
+        rows = closings.listing()
+        if args.json:
+            _json(rows)
+            return
+        for r in rows:
+            print(f"n° {r['seq']:<4} {closings.KINDS[r['kind']]:<11} {r['label']:<10} ventes {fr.amount(d(r['sales'])):>12}"
+                  f"  retours {fr.amount(d(r['returns'])):>10}  total {fr.amount(d(r['grand_total'])):>12}"
+                  f"  perpétuel {fr.amount(d(r['perpetual'])):>14}  {r['user']}")
+        if not rows:
+            print("Aucune clôture.")
+        return
+    if args.kind == "print":
+        c = closings.get(args.date or "")
+    else:
+        c = closings.close(args.kind, args.date)
+    z = closings.view(c)
+    if args.json:
+        _json(z)
+    else:
+        print(f"Clôture {closings.KINDS[c.kind]} {c.label} (n° {c.seq}) : ventes {fr.amount(d(z['sales']), True)}, "
+              f"retours {fr.amount(d(z['returns']), True)}, total {fr.amount(d(z['grand_total']), True)}, "
+              f"grand total perpétuel {fr.amount(d(z['perpetual']), True)}.")
+        for v in z["vat"]:
+            print(f"  TVA {v['category']} {v['rate']:>4} % : HT {fr.amount(d(v['sales_basis'])):>12} "
+                  f"TVA {fr.amount(d(v['sales_vat'])):>10}  retours HT {fr.amount(d(v['returns_basis'])):>10}")
+        for method, amount in z["payments"].items():
+            print(f"  {method:<12} {fr.amount(d(amount), True):>14}")
+    if args.printer or args.kind == "print":
+        from printers import dispatch
+        print(f"Ticket Z imprimé (travail n° {dispatch.closing(c.seq, args.printer)}).")
 
 
 def cmd_equipment(args):
@@ -943,6 +980,14 @@ def build_parser() -> Parser:
     s.add_argument("--date", help="--run : échéances dues à cette date (défaut : aujourd'hui)")
     s.add_argument("--validate", action="store_true")
     s.set_defaults(func=cmd_plan)
+    s = sub.add_parser("close", help="clôtures : day|month|year [DATE] [--printer P] | list | print N --printer P")
+    s.add_argument("kind", choices=("day", "month", "year", "list", "print"))
+    s.add_argument("date", nargs="?", help="un jour de la période (défaut : aujourd'hui, le dernier mois ou "
+                                           "la dernière année terminés)")
+    s.add_argument("--list", action="store_true")
+    s.add_argument("--printer", help="imprime le ticket Z sur cette imprimante")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_close)
     s = sub.add_parser("equipment", help="parc d'un client : add CLIENT DÉSIGNATION [--serial S] | list CLIENT")
     s.add_argument("action", choices=("add", "list"))
     s.add_argument("customer", metavar="CLIENT")

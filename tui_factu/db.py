@@ -167,15 +167,17 @@ def _postgres_triggers() -> list[str]:
 def install_triggers() -> None:
     for sql in (_postgres_triggers() if is_postgres() else _sqlite_triggers()):
         db.execute_sql(sql)
-    for table in ("payment", "payment_allocation"):       # money received is never edited
+    # money received and closings are never edited
+    for table, what in (("payment", "paiement"), ("payment_allocation", "paiement"), ("closing", "clôture")):
+        message = f"{what} scellé{'e' if what == 'clôture' else ''} : modification refusée"
         if is_postgres():
             db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
             db.execute_sql(f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
-                               FOR EACH ROW EXECUTE FUNCTION tf_refuse('paiement scellé : modification refusée')""")
+                               FOR EACH ROW EXECUTE FUNCTION tf_refuse('{message}')""")
         else:
             for op in ("UPDATE", "DELETE"):
                 db.execute_sql(f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
-                                   BEGIN SELECT RAISE(ABORT, 'paiement scellé : modification refusée'); END""")
+                                   BEGIN SELECT RAISE(ABORT, '{message}'); END""")
 
 
 def _migrate_2(migrator):
@@ -231,9 +233,13 @@ def _migrate_9(migrator):
     """v9: orders' billing plans (a new table: ensure_schema creates it)."""
 
 
+def _migrate_10(migrator):
+    """v10: periodic closings (a new table: ensure_schema creates it and its guard)."""
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
-              7: _migrate_7, 8: _migrate_8, 9: _migrate_9}
+              7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

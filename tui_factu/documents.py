@@ -433,6 +433,8 @@ def validate(doc_id: int, date=None) -> Document:
             raise InvalidValue("lines", label(doc), "le document n'a aucune ligne chiffrée")
         if date is not None:
             doc.date = parse_date(date)
+        from .closings import check_open
+        check_open(doc.date, label(doc))
         _check_chain_limits(doc, lines)
         if doc.type in ("progress", "retention"):
             from .situations import check_current

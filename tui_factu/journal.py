@@ -29,7 +29,8 @@ FORMAT_VERSION = 1
 DOCUMENT_CHAINS = {"quote": "quote", "order": "order", "delivery": "delivery",
                    "invoice": "invoice", "credit_note": "invoice", "receipt": "receipt"}
 CHAIN_LABELS = {"quote": "devis", "order": "commandes", "delivery": "livraisons",
-                "invoice": "factures et avoirs", "receipt": "tickets de caisse", "payment": "règlements", "event": "événements techniques"}
+                "invoice": "factures et avoirs", "receipt": "tickets de caisse", "payment": "règlements",
+                "closing": "clôtures", "event": "événements techniques"}
 
 
 def canonical(payload: dict) -> str:
@@ -323,30 +324,37 @@ def verify(workers: int | None = None) -> Report:
         missing = [r for r in refs if r not in seen.get(chain, set())]
         if missing:
             by_chain[chain].fail(f"document {missing[0]} supprimé de la base", missing[0])
-    _check_payments(by_chain)
+    _check_sealed_tables(by_chain)
     report.chains = [by_chain[c] for c in sorted(by_chain)]
     return report
 
 
-def _check_payments(by_chain) -> None:
-    """Every payment row must still produce the payload its record sealed, and every payment
-    record must still have its row."""
+def _check_sealed_tables(by_chain) -> None:
+    from .closings import payloads as closings
     from .payments import payloads
+    _check_rows(by_chain, "payment", "règlement", payloads(), lambda seq: f"REG-{seq:06d}")
+    _check_rows(by_chain, "closing", "clôture", closings(), lambda seq: f"n° {seq}")
+
+
+def _check_rows(by_chain, chain: str, what: str, rows, name) -> None:
+    """Every row of a sealed table (payments, closings) must still produce the payload its
+    record sealed, and every record must still have its row."""
     stored = {seq: payload for seq, payload in JournalRecord.select(JournalRecord.seq, JournalRecord.payload)
-              .where(JournalRecord.chain == "payment").tuples()}
-    if not stored and "payment" not in by_chain:
+              .where(JournalRecord.chain == chain).tuples()}
+    rows = list(rows)
+    if not stored and not rows and chain not in by_chain:
         return
-    rep = by_chain.setdefault("payment", ChainReport("payment"))
+    rep = by_chain.setdefault(chain, ChainReport(chain))
     seen = set()
-    for seq, ref, payload in payloads():
+    for seq, ref, payload in rows:
         seen.add(seq)
         if seq not in stored:
-            rep.fail(f"règlement {ref} absent du journal", ref)
+            rep.fail(f"{what} {ref} absent du journal", ref)
         elif stored[seq] != canonical(payload):
-            rep.fail(f"règlement {ref} ne correspond plus à son scellement "
+            rep.fail(f"{what} {ref} ne correspond plus à son scellement "
                      f"({_differences(stored[seq], payload)})", ref)
     for seq in sorted(set(stored) - seen):
-        rep.fail(f"règlement REG-{seq:06d} supprimé de la base", f"REG-{seq:06d}")
+        rep.fail(f"{what} {name(seq)} supprimé{'e' if what == 'clôture' else ''} de la base", name(seq))
 
 
 def _stored_payload(chain: str, number: str) -> str:

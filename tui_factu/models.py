@@ -442,6 +442,22 @@ class Milestone(Base):
         indexes = ((("order", "position"), True), (("due_date",), False))
 
 
+class Closing(Base):
+    """A daily, monthly or yearly closing (v10): the period's totals and the perpetual grand
+    total, sealed in the `closing` chain; nothing is validated or paid inside it afterwards."""
+    seq = pw.IntegerField(unique=True)            # its record in the closing chain
+    kind = pw.CharField()                         # day | month | year
+    label = pw.CharField()                        # 2026-11-30, 2026-11, 2026
+    period_start = pw.DateField()
+    period_end = pw.DateField(index=True)
+    payload = pw.TextField()                      # the sealed totals (canonical JSON)
+    closed_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+    class Meta:
+        indexes = ((("kind", "label"), True),)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
-          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone]
+          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing]

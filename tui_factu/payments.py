@@ -73,6 +73,8 @@ def payload(p: Payment, allocations) -> dict:
 
 def _record(fields: dict, allocations: list[tuple[Document, Decimal]]) -> Payment:
     """Seals and writes one payment; the chain's record number is the payment's number."""
+    from .closings import check_open
+    check_open(fields["date"], "le règlement")
     head = Payment.select(Payment.seq).order_by(Payment.seq.desc()).limit(1).scalar() or 0
     p = Payment(seq=head + 1, user=current_user(), **fields)
     rows = [PaymentAllocation(document=d, amount=a) for d, a in allocations]

@@ -11,7 +11,18 @@ from .models import (Customer, Document, DocumentLine, DocumentVat, Payment, Pay
 from .money import ZERO, fmt2, fmt_plain, from_scaled, sum_of
 
 OPEN_INVOICE = ("validated", "partly_paid")
-SOLD = ("invoice", "credit_note")
+SOLD = ("invoice", "credit_note", "receipt")
+SIGN = {"invoice": 1, "receipt": 1, "credit_note": -1}
+
+
+def sold(start=None, end=None):
+    """What was sold: validated invoices and counter tickets, and credit notes (negative in every
+    figure), less the invoices made from a ticket on request (the ticket already counts)."""
+    where = (Document.kind.in_(SOLD) & (Document.status != "draft")
+             & ~((Document.kind == "invoice") & Document.source_refs.contains('"kind": "receipt"')))
+    if start is not None:
+        where &= Document.date.between(start, end)
+    return where
 
 
 def dashboard(today: dt.date | None = None) -> dict:
@@ -22,13 +33,11 @@ def dashboard(today: dt.date | None = None) -> dict:
     def count_and_sum(where, field=D.grand_total):
         return D.select(fn.COUNT(D.id), sum_of(field)).where(where).tuples().get()
 
-    sold_n, sold = count_and_sum((D.kind == "invoice") & (D.status != "draft") & (D.date == today),
-                                 D.tax_basis_total)
-    credited_n, credited = count_and_sum((D.kind == "credit_note") & (D.status != "draft") & (D.date == today),
-                                         D.tax_basis_total)
+    sold_n, sales = count_and_sum(sold(today, today) & (D.kind != "credit_note"), D.tax_basis_total)
+    _, credited = count_and_sum(sold(today, today) & (D.kind == "credit_note"), D.tax_basis_total)
     return {
         "today": today,
-        "sales_today": (sold_n, sold - credited),
+        "sales_today": (sold_n, sales - credited),
         "quotes_expiring": count_and_sum((D.kind == "quote") & (D.status == "validated")
                                          & (D.validity_date >= today)
                                          & (D.validity_date <= today + dt.timedelta(days=7))),
@@ -65,17 +74,15 @@ def sales_journal(date_from=None, date_to=None) -> list[dict]:
     docs = (Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
                             Customer.name, Document.tax_basis_total, Document.tax_total, Document.grand_total)
             .join(Customer, on=(Document.customer == Customer.id))
-            .where(Document.kind.in_(SOLD) & (Document.status != "draft") & Document.date.between(start, end))
+            .where(sold(start, end))
             .order_by(Document.date, Document.number))
     vat: dict[int, list] = {}
     for doc_id, rate, basis, amount in (DocumentVat.select(DocumentVat.document, DocumentVat.rate, DocumentVat.basis,
                                                            DocumentVat.amount).join(Document)
-                                        .where(Document.kind.in_(SOLD) & (Document.status != "draft")
-                                               & Document.date.between(start, end)).tuples()):
+                                        .where(sold(start, end)).tuples()):
         vat.setdefault(doc_id, []).append(f"{fmt_plain(rate)}%:{fmt2(basis)}/{fmt2(amount)}")
-    sign = {"invoice": 1, "credit_note": -1}
     return [{"date": d.isoformat(), "number": n, "kind": k, "customer": c, "name": nm,
-             "net": fmt2(sign[k] * h), "vat": fmt2(sign[k] * v), "total": fmt2(sign[k] * t),
+             "net": fmt2(SIGN[k] * h), "vat": fmt2(SIGN[k] * v), "total": fmt2(SIGN[k] * t),
              "by_rate": " ".join(vat.get(i, []))}
             for i, n, k, d, c, nm, h, v, t in docs.tuples()]
 
@@ -84,8 +91,7 @@ def vat_summary(date_from=None, date_to=None) -> list[dict]:
     start, end = _period(date_from, date_to)
     q = (DocumentVat.select(DocumentVat.category, DocumentVat.rate, _signed(DocumentVat.basis),
                             _signed(DocumentVat.amount))
-         .join(Document).where(Document.kind.in_(SOLD) & (Document.status != "draft")
-                               & Document.date.between(start, end))
+         .join(Document).where(sold(start, end))
          .group_by(DocumentVat.category, DocumentVat.rate).order_by(DocumentVat.category, DocumentVat.rate.desc()))
     return [{"category": c, "rate": fmt_plain(r), "basis": fmt2(_dec(b, DocumentVat.basis)),
              "vat": fmt2(_dec(a, DocumentVat.amount))} for c, r, b, a in q.tuples()]
@@ -106,9 +112,8 @@ def statement(customer_code: str, date_from=None, date_to=None) -> list[dict]:
     cust = customer_by_code(customer_code)
     rows = []
     for n, k, d, t in (Document.select(Document.number, Document.kind, Document.date, Document.grand_total)
-                       .where((Document.customer == cust.id) & Document.kind.in_(SOLD)
-                              & (Document.status != "draft") & Document.date.between(start, end)).tuples()):
-        rows.append((d, 0, n, "Facture" if k == "invoice" else "Avoir", t if k == "invoice" else -t))
+                       .where((Document.customer == cust.id) & sold(start, end)).tuples()):
+        rows.append((d, 0, n, {"invoice": "Facture", "receipt": "Ticket", "credit_note": "Avoir"}[k], SIGN[k] * t))
     for seq, d, m, a, cn in (Payment.select(Payment.seq, Payment.date, Payment.method, Payment.amount,
                                             Payment.credit_note)
                              .where((Payment.customer == cust.id) & Payment.date.between(start, end)).tuples()):
@@ -173,10 +178,10 @@ def _rank(by, measure, start, end):
         raise InvalidValue("--by", by, "customer, product ou family")
     if measure not in ("revenue", "margin", "quantity"):
         raise InvalidValue("--measure", measure, "revenue, margin ou quantity")
-    sold = Document.kind.in_(SOLD) & (Document.status != "draft") & Document.date.between(start, end)
+    sold_in = sold(start, end)
     if by == "customer" and measure == "revenue":
         q = (Document.select(Customer.code, Customer.name, _signed(Document.tax_basis_total))
-             .join(Customer, on=(Document.customer == Customer.id)).where(sold)
+             .join(Customer, on=(Document.customer == Customer.id)).where(sold_in)
              .group_by(Customer.code, Customer.name))
         rows = [(c, n, _dec(v, Document.tax_basis_total)) for c, n, v in q.tuples()]
     else:
@@ -189,7 +194,7 @@ def _rank(by, measure, start, end):
                                  _signed(DocumentLine.quantity * DocumentLine.cost_price).alias("cost"))
              .join(Document).join(Customer, on=(Document.customer == Customer.id))
              .switch(DocumentLine).join(Product, JOIN.LEFT_OUTER, on=(DocumentLine.product == Product.id))
-             .where(sold & DocumentLine.net_amount.is_null(False)).group_by(key[0], key[1]))
+             .where(sold_in & DocumentLine.net_amount.is_null(False)).group_by(key[0], key[1]))
         rows = []
         for k, label, v, cost in q.tuples():
             v = _dec(v, value)

@@ -624,3 +624,28 @@ def test_screens_hide_and_refuse_what_the_role_may_not_do(shop):
             await _settle(pilot, warehouse)
             assert documents.get(draft.id).status == "draft"
     run(quai())
+
+
+def test_closing_the_day_from_its_screen_after_the_reminder(shop):
+    import datetime as dt
+    from screens.app import FactuApp
+    from tui_factu import closings
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    documents.validate(documents.create("invoice", "C1", yesterday, [{"product": "VIS"}]).id)
+    users.create("compta", "accountant", "secret")
+    app = FactuApp("compta")                     # a clerk may not close: the accountant does
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            assert "n'est pas clôturée" in _notes(app)
+            app.closings()
+            await _settle(pilot, app)
+            await pilot.press("j", "enter")                              # today, confirmed
+            await _settle(pilot, app)
+            assert closings.closed_until() == dt.date.today()
+            assert "Clôture journalière" in _notes(app) and "journalière" in _text(app)
+            await pilot.press("enter")
+            await _settle(pilot, app)
+            assert "Grand total perpétuel 15,00" in _text(app)
+    run(go())

@@ -1,0 +1,155 @@
+"""Periodic closings (clôtures journalière, mensuelle, annuelle — ISCA "conservation"): the
+period's sales and returns per VAT rate, the receipts per payment method, the period's grand
+total and the perpetual grand totals, sealed in their own chain. Once a period is closed,
+nothing is validated, paid or cancelled with a date inside it."""
+import calendar
+import datetime as dt
+import json
+from decimal import Decimal
+
+from peewee import fn
+
+from . import journal, permissions
+from .db import current_user, write
+from .errors import InvalidValue, StateError
+from .models import Closing, Document, DocumentVat, Payment
+from .money import ZERO, fmt2, fmt_plain, sum_of
+
+KINDS = {"day": "journalière", "month": "mensuelle", "year": "annuelle"}
+CHAIN = "closing"
+
+
+def period(kind: str, on: dt.date) -> tuple[dt.date, dt.date, str]:
+    if kind == "day":
+        return on, on, on.isoformat()
+    if kind == "month":
+        last = calendar.monthrange(on.year, on.month)[1]
+        return on.replace(day=1), on.replace(day=last), f"{on.year}-{on.month:02d}"
+    if kind == "year":
+        return dt.date(on.year, 1, 1), dt.date(on.year, 12, 31), str(on.year)
+    raise InvalidValue("clôture", kind, "day, month ou year")
+
+
+def default_date(kind: str, today: dt.date) -> dt.date:
+    """Today for a day; the latest complete month or year otherwise (the current one on its
+    last day)."""
+    if kind == "day":
+        return today
+    start, end, _ = period(kind, today)
+    return today if end == today else start - dt.timedelta(days=1)
+
+
+def closed_until() -> dt.date | None:
+    last = Closing.select(Closing.period_end).order_by(Closing.period_end.desc()).first()
+    return last.period_end if last else None
+
+
+def check_open(on: dt.date, what: str) -> None:
+    """Refuses an entry dated inside a closed period."""
+    until = closed_until()
+    if until is not None and on <= until:
+        last = Closing.select().where(Closing.period_end == until).order_by(Closing.seq.desc()).first()
+        raise StateError(f"{what} : le {on.strftime('%d/%m/%Y')} appartient à une période close jusqu'au "
+                         f"{until.strftime('%d/%m/%Y')} (clôture {KINDS[last.kind]} {last.label})", "date", on.isoformat())
+
+
+def totals(start: dt.date, end: dt.date) -> dict:
+    """The period's figures from the stored totals, by SQL: sales (invoices and tickets) and
+    returns (credit notes) per VAT rate, receipts per payment method."""
+    from .reports import sold
+    sales: dict = {}
+    for kind, cat, rate, basis, tax in (
+            DocumentVat.select(Document.kind, DocumentVat.category, DocumentVat.rate,
+                               sum_of(DocumentVat.basis), sum_of(DocumentVat.amount))
+            .join(Document).where(sold(start, end))
+            .group_by(Document.kind, DocumentVat.category, DocumentVat.rate).tuples()):
+        row = sales.setdefault((cat, rate), {"sales": [ZERO, ZERO], "returns": [ZERO, ZERO]})
+        side = row["returns" if kind == "credit_note" else "sales"]
+        side[0] += basis
+        side[1] += tax
+    by_rate = [{"category": cat, "rate": fmt_plain(rate), "sales_basis": fmt2(v["sales"][0]),
+                "sales_vat": fmt2(v["sales"][1]), "returns_basis": fmt2(v["returns"][0]),
+                "returns_vat": fmt2(v["returns"][1]),
+                "total": fmt2(v["sales"][0] + v["sales"][1] - v["returns"][0] - v["returns"][1])}
+               for (cat, rate), v in sorted(sales.items(), key=lambda kv: (kv[0][0], -kv[0][1]))]
+    counts = dict(Document.select(Document.kind, fn.COUNT(Document.id)).where(sold(start, end))
+                  .group_by(Document.kind).tuples())
+    ttc = dict(Document.select(Document.kind, sum_of(Document.grand_total)).where(sold(start, end))
+               .group_by(Document.kind).tuples())
+    sales_ttc = ttc.get("invoice", ZERO) + ttc.get("receipt", ZERO)
+    returns_ttc = ttc.get("credit_note", ZERO)
+    methods = {m: fmt2(a) for m, a in Payment.select(Payment.method, sum_of(Payment.amount))
+               .where(Payment.date.between(start, end)).group_by(Payment.method).order_by(Payment.method).tuples()}
+    return {"vat": by_rate, "payments": methods, "documents": {k: counts[k] for k in sorted(counts)},
+            "sales": fmt2(sales_ttc), "returns": fmt2(returns_ttc), "grand_total": fmt2(sales_ttc - returns_ttc)}
+
+
+def close(kind: str, on=None) -> Closing:
+    """Closes the period of `kind` containing `on` (see default_date)."""
+    permissions.require("period.close")
+    from .documents import parse_date
+    today = dt.date.today()
+    on = parse_date(on, "date") if on else default_date(kind, today)
+    start, end, label = period(kind, on)
+    if end > today:
+        raise StateError(f"la période {label} n'est pas terminée (elle finit le {end.strftime('%d/%m/%Y')})",
+                         "clôture", label)
+    with write():
+        if Closing.get_or_none((Closing.kind == kind) & (Closing.label == label)):
+            raise StateError(f"la clôture {KINDS[kind]} {label} est déjà faite", "clôture", label)
+        later = Closing.select().where((Closing.kind == kind) & (Closing.period_start > end)).first()
+        if later:
+            raise StateError(f"la clôture {KINDS[kind]} {later.label} est déjà faite : les clôtures se font dans "
+                             "l'ordre", "clôture", label)
+        figures = totals(start, end)
+        since = totals(dt.date(2000, 1, 1), end)          # the perpetual totals, from the beginning
+        payload = {"format": 1, "kind": kind, "label": label, "start": start.isoformat(), "end": end.isoformat(),
+                   **figures, "perpetual": since["grand_total"],
+                   "perpetual_absolute": fmt2(Decimal(since["sales"]) + Decimal(since["returns"])),
+                   "closed_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                   "user": current_user()}
+        seq = journal.seal(CHAIN, kind, label, payload)
+        c = Closing.create(seq=seq, kind=kind, label=label, period_start=start, period_end=end,
+                           payload=journal.canonical(payload), closed_at=payload["closed_at"], user=current_user())
+    return c
+
+
+def get(seq) -> Closing:
+    from .errors import NotFound
+    c = Closing.get_or_none(Closing.seq == int(seq)) if str(seq).isdigit() else None
+    if c is None:
+        raise NotFound(f"clôture inconnue « {seq} »", "clôture", seq)
+    return c
+
+
+def view(c: Closing) -> dict:
+    return json.loads(c.payload)
+
+
+def listing(kind: str | None = None, limit: int = 200) -> list[dict]:
+    q = Closing.select().order_by(Closing.period_end.desc(), Closing.seq.desc())
+    if kind:
+        q = q.where(Closing.kind == kind)
+    return [{"seq": c.seq, "kind": c.kind, "label": c.label, "user": c.user, **view(c)} for c in q.limit(limit)]
+
+
+def reminder(today: dt.date | None = None) -> str | None:
+    """A word when yesterday saw sales or payments and is not closed."""
+    from .reports import sold
+    today = today or dt.date.today()
+    yesterday = today - dt.timedelta(days=1)
+    until = closed_until()
+    if until is not None and until >= yesterday:
+        return None
+    busy = (Document.select().where(sold(yesterday, yesterday)).exists()
+            or Payment.select().where(Payment.date == yesterday).exists())
+    if not busy:
+        return None
+    return (f"La journée du {yesterday.strftime('%d/%m/%Y')} n'est pas clôturée : "
+            f"tui-factu close day {yesterday.isoformat()} (ou l'écran Clôtures).")
+
+
+def payloads():
+    """(seq, label, payload) of every closing as its row is now (for `verify`)."""
+    for c in Closing.select().order_by(Closing.seq):
+        yield c.seq, f"{c.kind} {c.label}", json.loads(c.payload)
