@@ -141,6 +141,10 @@ class FactuApp(App):
         from .closings import ClosingsScreen
         self.push_screen(ClosingsScreen())
 
+    def archives(self) -> None:
+        from .archives import ArchivesScreen
+        self.push_screen(ArchivesScreen())
+
     def settings(self) -> None:
         from .settings import SettingsScreen
         if self.refuse_unless("settings.change", "les paramètres"):

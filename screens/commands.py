@@ -11,6 +11,7 @@ SCREENS = [
     ("Nouvelle facture", "new_document", ("invoice",)),
     ("Nouveau bon de livraison", "new_document", ("delivery",)), ("Aide", "help", ()), ("Paramètres", "settings", ()),
     ("Interventions", "interventions", ()), ("Temps passés", "time_entries", ()), ("Clôtures", "closings", ()),
+    ("Archives et sauvegardes", "archives", ()),
 ]
 
 

@@ -450,6 +450,54 @@ def cmd_close(args):
         print(f"Ticket Z imprimé (travail n° {dispatch.closing(c.seq, args.printer)}).")
 
 
+def cmd_archive(args):
+    from printers import documents as pdf_documents
+    from . import archives
+    done = archives.write(args.period, args.output, lambda doc_id: pdf_documents.pdf_bytes(doc_id, duplicate=False))
+    print(f"Archive {done['path']} : {done['documents']} document(s), {done['payments']} règlement(s), "
+          f"{done['closings']} clôture(s), {done['records']} enregistrement(s) du journal, "
+          f"du {done['start'].strftime('%d/%m/%Y')} au {done['end'].strftime('%d/%m/%Y')} ; clé {done['key_id']}.")
+
+
+def cmd_verify_archive(args):
+    """Offline: no database is opened."""
+    from . import archives
+    trusted = None
+    if args.key:
+        try:
+            with open(args.key, "rb") as f:
+                trusted = f.read()
+        except OSError as e:
+            raise FactuError(f"--key : clé illisible « {args.key} » ({e.strerror})", "--key", args.key) from None
+    result = archives.verify_archive(args.file, trusted)
+    if args.json:
+        _json(result)
+    else:
+        if result["ok"]:
+            c, p = result["counts"], result["period"]
+            print(f"Archive intacte : {c.get('documents', 0)} document(s), {c.get('records', 0)} enregistrement(s), "
+                  f"du {p.get('start')} au {p.get('end')}, signée par la clé {result['key_id']}.")
+        for problem in result["problems"]:
+            print(problem, file=sys.stderr)
+    return 0 if result["ok"] else 1
+
+
+def cmd_backup(args):
+    from . import backups, fr
+    done = backups.backup(args.output)
+    print(f"Sauvegarde {done['path']} ({done['engine']}, {fr.number(done['size'] / 1024, 0)} Ko) — elle contient la "
+          "clé de signature : gardez-la à l'abri.")
+
+
+def cmd_restore(args):
+    """Offline: the target is not opened (nor created) before the backup verifies."""
+    from . import backups, db as database
+    target = args.db or os.environ.get("TUI_FACTU_DB") or database.default_location()
+    done = backups.restore(args.file, target, args.force)
+    print(f"Base restaurée dans {done['target']} (sauvegarde du {done['created_at'][:10]}, "
+          f"{done['records']} enregistrement(s) vérifiés).")
+
+
 def cmd_equipment(args):
     """equipment add CUSTOMER NAME [--serial S] … | equipment list CUSTOMER"""
     from . import fr, interventions
@@ -988,6 +1036,23 @@ def build_parser() -> Parser:
     s.add_argument("--printer", help="imprime le ticket Z sur cette imprimante")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_close)
+    s = sub.add_parser("archive", help="archive signée d'une période : PÉRIODE -o FICHIER (2026, 2026-11, "
+                                       "2026-11-30, 2026-01-01..2026-06-30)")
+    s.add_argument("period", metavar="PÉRIODE")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_archive)
+    s = sub.add_parser("verify-archive", help="vérifie une archive hors ligne (sans base) : FICHIER [--key CLÉ.pem]")
+    s.add_argument("file")
+    s.add_argument("--key", help="la clé publique de confiance à laquelle comparer celle de l'archive")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_verify_archive, offline=True)
+    s = sub.add_parser("backup", help="sauvegarde cohérente pendant que les postes travaillent : -o FICHIER")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_backup)
+    s = sub.add_parser("restore", help="restaure une sauvegarde (refusée si son journal ne se vérifie pas)")
+    s.add_argument("file")
+    s.add_argument("--force", action="store_true", help="remplace la base existante")
+    s.set_defaults(func=cmd_restore, offline=True)
     s = sub.add_parser("equipment", help="parc d'un client : add CLIENT DÉSIGNATION [--serial S] | list CLIENT")
     s.add_argument("action", choices=("add", "list"))
     s.add_argument("customer", metavar="CLIENT")
@@ -1152,6 +1217,8 @@ def main(argv=None) -> int:
         func = getattr(args, "func", cmd_tui)
         if func is cmd_tui:                       # the login screen decides who acts
             return cmd_tui(args) or 0
+        if getattr(args, "offline", False):       # no database at all (verify-archive)
+            return func(args) or 0
         database.connect(args.db)
         database.ensure_schema()
         _act_as(args.user)

@@ -112,6 +112,19 @@ def public_key() -> tuple[str, Ed25519PublicKey] | None:
     return None
 
 
+def public_key_pem() -> bytes:
+    """The public half of the signing key, PEM (archives carry it)."""
+    path = _key_path()
+    if path.exists():
+        return key_id_and_public(signing_key())[1]
+    return path.with_name("signing.pub").read_bytes()
+
+
+def sign_bytes(data: bytes) -> bytes:
+    """A detached Ed25519 signature (base64url) of `data` with the company key."""
+    return base64.urlsafe_b64encode(signing_key().sign(data))
+
+
 # ---- sealing -------------------------------------------------------------------------------
 
 def seal(chain: str, action: str, ref: str, payload: dict) -> int:

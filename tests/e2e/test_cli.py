@@ -191,3 +191,27 @@ def test_peer_authentication_user_with_password_and_refusals(base):
     r = subprocess.run([EXE, "--user", "demo", "setting", "margin.floor_percent", "12"], capture_output=True,
                        text=True, env=env, stdin=subprocess.DEVNULL)
     assert r.returncode == 0 and "margin.floor_percent = 12" in r.stdout
+
+
+def test_an_archive_verifies_on_a_machine_without_the_database(base, tmp_path):
+    import zipfile
+    from facturx import get_facturx_xml_from_pdf
+    out = tmp_path / "archive-2026.zip"
+    run(base, "archive", "2026", "-o", str(out))
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("TUI_FACTU")}
+    bare.update(HOME=str(tmp_path / "elsewhere"), XDG_DATA_HOME=str(tmp_path / "elsewhere"))
+    r = subprocess.run([EXE, "verify-archive", str(out)], capture_output=True, text=True, env=bare)
+    assert r.returncode == 0 and "Archive intacte" in r.stdout, r.stderr
+    assert not (tmp_path / "elsewhere").exists()                     # nothing opened nor created
+    with zipfile.ZipFile(out) as z:
+        pdf = next(n for n in z.namelist() if n.startswith("documents/FA") and n.endswith(".pdf"))
+        import io
+        _, xml = get_facturx_xml_from_pdf(io.BytesIO(z.read(pdf)), check_xsd=False)
+        assert pdf[len("documents/"):-4].encode() in xml              # the Factur-X of that invoice
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for item in zin.infolist():
+            if item.filename != pdf:
+                zout.writestr(item, zin.read(item.filename))
+    r = subprocess.run([EXE, "verify-archive", str(broken)], capture_output=True, text=True, env=bare)
+    assert r.returncode == 1 and f"fichier manquant : {pdf}" in r.stderr

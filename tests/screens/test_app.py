@@ -649,3 +649,24 @@ def test_closing_the_day_from_its_screen_after_the_reminder(shop):
             await _settle(pilot, app)
             assert "Grand total perpétuel 15,00" in _text(app)
     run(go())
+
+
+def test_an_archive_made_and_checked_from_its_screen(shop, tmp_path):
+    from screens.app import FactuApp
+    documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS"}]).id)
+    users.create("patron", "admin", "secret")
+    app = FactuApp("patron")
+    path = tmp_path / "a.zip"
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            app.archives()
+            await _settle(pilot, app)
+            await pilot.press("a", "ctrl+u", *"2026", "enter", "ctrl+u", *str(path), "enter")
+            await _settle(pilot, app)
+            assert "Archive écrite" in _text(app) and path.exists()
+            await pilot.press("v", "ctrl+u", *str(path), "enter")
+            await _settle(pilot, app)
+            assert "Archive intacte : 1 document(s)" in _text(app)
+    run(go())

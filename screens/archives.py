@@ -1,0 +1,89 @@
+"""Keeping the records: a signed archive of a period (a), checking an archive (v), a backup of
+the base (s). Restoring is a command, run with the terminals stopped (tui-factu restore)."""
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Static
+
+from tui_factu import archives, backups
+from tui_factu.errors import FactuError
+
+from .pickers import Form
+from .widgets.base import FactuScreen
+
+
+class ArchivesScreen(FactuScreen):
+    GUARDS = {"archive": "archive", "backup": "backup"}
+    BINDINGS = [Binding("a", "archive", "Archiver", id="archives.archive"),
+                Binding("v", "verify", "Vérifier une archive", id="archives.verify"),
+                Binding("s", "backup", "Sauvegarder", id="archives.backup"),
+                Binding("escape", "app.pop_screen", "Retour", id="archives.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static("[b]Archives et sauvegardes[/b]", id="title")
+        yield Static("a : archive signée d'une période (documents, PDF Factur-X, règlements, clôtures, journal)\n"
+                     "v : vérifier une archive (hors ligne : fichiers altérés, manquants, ajoutés)\n"
+                     "s : sauvegarde de la base, pendant que les postes travaillent\n\n"
+                     "La restauration se fait en ligne de commande, postes arrêtés :\n"
+                     "  tui-factu restore FICHIER --force", id="help-text")
+        yield Static("", id="result")
+        yield Footer()
+
+    def _dir(self) -> Path:
+        return self.app.pdf_dir()
+
+    def action_archive(self) -> None:
+        import datetime as dt
+        year = str(dt.date.today().year)
+        self.app.push_screen(Form("Archive signée", [
+            ("period", "Période (2026, 2026-11, 2026-01-01..2026-06-30)", year),
+            ("path", "Fichier", str(self._dir() / f"archive-{year}.zip"))]),
+            lambda v: v and self._archive(v["period"].strip(), v["path"].strip()))
+
+    @work(thread=True, exclusive=True, group="archives")
+    def _archive(self, period: str, path: str) -> None:
+        from printers import documents as pdf_documents
+        self._show("Archive en cours…")
+        try:
+            done = archives.write(period, path, lambda doc_id: pdf_documents.pdf_bytes(doc_id, duplicate=False))
+        except FactuError as e:
+            self._show(f"[red]{e}[/red]")
+            return
+        self._show(f"Archive écrite : {done['path']}\n{done['documents']} document(s), {done['payments']} "
+                   f"règlement(s), {done['closings']} clôture(s), {done['records']} enregistrement(s) — clé {done['key_id']}")
+
+    def action_verify(self) -> None:
+        self.app.push_screen(Form("Vérifier une archive", [("path", "Fichier", str(self._dir()))]),
+                             lambda v: v and self._verify(v["path"].strip()))
+
+    @work(thread=True, exclusive=True, group="archives")
+    def _verify(self, path: str) -> None:
+        try:
+            result = archives.verify_archive(path)
+        except FactuError as e:
+            self._show(f"[red]{e}[/red]")
+            return
+        if result["ok"]:
+            self._show(f"[green]Archive intacte[/green] : {result['counts'].get('documents', 0)} document(s), "
+                       f"clé {result['key_id']}")
+        else:
+            self._show("[red]Archive altérée[/red]\n" + "\n".join(result["problems"][:12]))
+
+    def action_backup(self) -> None:
+        import datetime as dt
+        self.app.push_screen(Form("Sauvegarde", [("path", "Fichier", str(self._dir() / f"sauvegarde-{dt.date.today()}.zip"))]),
+                             lambda v: v and self._backup(v["path"].strip()))
+
+    @work(thread=True, exclusive=True, group="archives")
+    def _backup(self, path: str) -> None:
+        try:
+            done = backups.backup(path)
+        except FactuError as e:
+            self._show(f"[red]{e}[/red]")
+            return
+        self._show(f"Sauvegarde écrite : {done['path']} — elle contient la clé de signature : gardez-la à l'abri.")
+
+    def _show(self, text: str) -> None:
+        self.app.call_from_thread(self.query_one("#result", Static).update, text)
