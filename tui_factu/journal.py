@@ -127,10 +127,16 @@ def sign_bytes(data: bytes) -> bytes:
 
 # ---- sealing -------------------------------------------------------------------------------
 
-def seal(chain: str, action: str, ref: str, payload: dict) -> int:
-    """Appends a record to a chain. Must run inside the caller's write transaction."""
+def lock_chain(chain: str) -> None:
+    """Serialises writers of a chain until the transaction ends (PostgreSQL; on SQLite the
+    write transaction already does)."""
     if database.is_postgres():
         db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"journal:{chain}",))
+
+
+def seal(chain: str, action: str, ref: str, payload: dict) -> int:
+    """Appends a record to a chain. Must run inside the caller's write transaction."""
+    lock_chain(chain)
     key, key_id = _signing()
     head = database.prepared("journal.head", lambda c: JournalRecord.select(
         JournalRecord.seq, JournalRecord.signature).where(JournalRecord.chain == c)

@@ -45,6 +45,14 @@ def credit_note_left(doc: Document) -> Decimal:
     return doc.grand_total - applied + paid_out
 
 
+def _lock(doc_ids) -> None:
+    """Row locks on the documents a payment settles (PostgreSQL): two terminals paying the same
+    invoice wait for each other instead of both allocating its balance."""
+    from .db import is_postgres
+    if is_postgres() and doc_ids:
+        list(Document.select(Document.id).where(Document.id.in_(sorted(doc_ids))).order_by(Document.id).for_update())
+
+
 def _status_after(doc: Document) -> str:
     settled = paid(doc.id)
     if settled <= 0:
@@ -75,6 +83,7 @@ def _record(fields: dict, allocations: list[tuple[Document, Decimal]]) -> Paymen
     """Seals and writes one payment; the chain's record number is the payment's number."""
     from .closings import check_open
     check_open(fields["date"], "le règlement")
+    journal.lock_chain("payment")                 # the number below is taken under the lock
     head = Payment.select(Payment.seq).order_by(Payment.seq.desc()).limit(1).scalar() or 0
     p = Payment(seq=head + 1, user=current_user(), **fields)
     rows = [PaymentAllocation(document=d, amount=a) for d, a in allocations]
@@ -99,6 +108,7 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
     if not invoice_ids:
         raise InvalidValue("factures", None, "au moins une facture à régler")
     with write():
+        _lock(invoice_ids)
         invoices = [get(i) for i in invoice_ids]
         for inv in invoices:
             if inv.kind not in ("invoice", "receipt") or inv.status not in OPEN:
@@ -135,6 +145,7 @@ def cancel(seq: int, reason: str = "") -> dict:
     """A counter-entry that reverses a payment and its allocations; the original stays."""
     permissions.require("payment.cancel")
     with write():
+        journal.lock_chain("payment")             # a payment is cancelled once, whoever asks
         original = Payment.get_or_none(Payment.seq == seq)
         if original is None:
             raise NotFound(f"règlement inconnu « {seq} »", "règlement", seq)
@@ -153,6 +164,7 @@ def apply_credit(credit_id: int, invoice_id: int, amount=None) -> dict:
     """Settles an open invoice with a credit note of the same customer (whole or in part)."""
     permissions.require("payment.collect")
     with write():
+        _lock([credit_id, invoice_id])
         cn, inv = get(credit_id), get(invoice_id)
         if cn.kind != "credit_note" or cn.status == "draft":
             raise StateError(f"{label(cn)} n'est pas un avoir validé", "avoir", label(cn))
@@ -181,6 +193,7 @@ def refund(credit_id: int, amount, method: str) -> dict:
     if method not in ("cash", "card", "cheque", "transfer"):
         raise InvalidValue("--method", method, "cash, card, cheque ou transfer")
     with write():
+        _lock([credit_id])
         cn = get(credit_id)
         if cn.kind != "credit_note" or cn.status == "draft":
             raise StateError(f"{label(cn)} n'est pas un avoir validé", "avoir", label(cn))
