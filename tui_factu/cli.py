@@ -65,6 +65,7 @@ def cmd_tui(args):
 def cmd_init(args):
     from . import db as database, users
     version = database.ensure_schema()
+    database.install_triggers()                 # puts back any guard that was dropped
     from .journal import signing_key
     signing_key()
     print(f"Base prête (schéma v{version}) : {database.location()}")

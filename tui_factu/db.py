@@ -164,20 +164,38 @@ def _postgres_triggers() -> list[str]:
     return out
 
 
-def install_triggers() -> None:
-    for sql in (_postgres_triggers() if is_postgres() else _sqlite_triggers()):
-        db.execute_sql(sql)
-    # money received and closings are never edited
+def _guard_sql() -> list[str]:
+    """Every trigger that guards sealed rows, journal records, payments and closings."""
+    out = list(_postgres_triggers() if is_postgres() else _sqlite_triggers())
     for table, what in (("payment", "paiement"), ("payment_allocation", "paiement"), ("closing", "clôture")):
         message = f"{what} scellé{'e' if what == 'clôture' else ''} : modification refusée"
         if is_postgres():
-            db.execute_sql(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
-            db.execute_sql(f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
-                               FOR EACH ROW EXECUTE FUNCTION tf_refuse('{message}')""")
+            out += [f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+                    f"""CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
+                        FOR EACH ROW EXECUTE FUNCTION tf_refuse('{message}')"""]
         else:
-            for op in ("UPDATE", "DELETE"):
-                db.execute_sql(f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
-                                   BEGIN SELECT RAISE(ABORT, '{message}'); END""")
+            out += [f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
+                        BEGIN SELECT RAISE(ABORT, '{message}'); END""" for op in ("UPDATE", "DELETE")]
+    return out
+
+
+def guard_names() -> set[str]:
+    import re
+    return {m.group(1) for sql in _guard_sql() for m in [re.search(r"CREATE TRIGGER (?:IF NOT EXISTS )?(\w+)", sql)] if m}
+
+
+def present_triggers() -> set[str]:
+    if is_postgres():
+        return {n for (n,) in db.execute_sql(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND n.nspname = current_schema()").fetchall()}
+    return {n for (n,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
+
+
+def install_triggers() -> None:
+    for sql in _guard_sql():
+        db.execute_sql(sql)
 
 
 def _migrate_2(migrator):

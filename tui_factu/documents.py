@@ -304,10 +304,12 @@ def _store_totals(doc_id: int, t: totals.Totals) -> None:
 
 
 def _clean_content(lines, allowances=(), charges=()):
-    if not isinstance(lines, list):
+    """Checks the shapes before anything else: input comes from files and forms."""
+    if not isinstance(lines, (list, tuple)):
         raise InvalidValue("lines", lines, "liste de lignes attendue")
-    if not isinstance(allowances, (list, tuple)) or not isinstance(charges, (list, tuple)):
-        raise InvalidValue("allowances", None, "liste attendue")
+    for name, value in (("allowances", allowances), ("charges", charges)):
+        if not isinstance(value, (list, tuple)):
+            raise InvalidValue(name, value, "liste attendue")
     cleaned = [clean_line(ln, f"lines[{i}]") for i, ln in enumerate(lines)]
     adjs = [clean_adjustment(a, f"allowances[{i}]", False) for i, a in enumerate(allowances)]
     adjs += [clean_adjustment(c, f"charges[{i}]", True) for i, c in enumerate(charges)]
@@ -329,7 +331,7 @@ def create(kind: str, customer: str | int, date=None, lines=(), allowances=(), c
     if cust is None:
         raise InvalidValue("customer", customer, "client inconnu")
     date = parse_date(date or dt.date.today())
-    cleaned, adjs = _clean_content(list(lines), list(allowances), list(charges))
+    cleaned, adjs = _clean_content(lines, allowances, charges)
     header = {"reference": catalog.clean_text("reference", reference, 100),
               "notes": catalog.clean_text("notes", notes, 4000, multiline=True)}
     with write():
@@ -373,7 +375,7 @@ def update_draft(doc_id: int, version: int, header: dict | None = None, lines=No
         if charges is None:
             charges = [{"amount": a.amount, "vat_rate": a.vat_rate, "vat_category": a.vat_category,
                         "reason": a.reason} for a in old_adj if a.is_charge]
-        content = _clean_content(list(lines), list(allowances), list(charges))
+        content = _clean_content(lines, allowances, charges)
     with write():
         doc = get(doc_id)
         permissions.require("document.edit", doc.kind)

@@ -30,7 +30,7 @@ DOCUMENT_CHAINS = {"quote": "quote", "order": "order", "delivery": "delivery",
                    "invoice": "invoice", "credit_note": "invoice", "receipt": "receipt"}
 CHAIN_LABELS = {"quote": "devis", "order": "commandes", "delivery": "livraisons",
                 "invoice": "factures et avoirs", "receipt": "tickets de caisse", "payment": "règlements",
-                "closing": "clôtures", "event": "événements techniques"}
+                "closing": "clôtures", "event": "événements techniques", "guards": "déclencheurs de protection"}
 
 
 def canonical(payload: dict) -> str:
@@ -344,7 +344,14 @@ def verify(workers: int | None = None) -> Report:
         if missing:
             by_chain[chain].fail(f"document {missing[0]} supprimé de la base", missing[0])
     _check_sealed_tables(by_chain)
-    report.chains = [by_chain[c] for c in sorted(by_chain)]
+    missing = sorted(database.guard_names() - database.present_triggers())
+    if missing:
+        rep = by_chain.setdefault("guards", ChainReport("guards"))
+        rep.fail(f"déclencheur de protection supprimé : {missing[0]}"
+                 + (f" (et {len(missing) - 1} autre(s))" if len(missing) > 1 else "")
+                 + " — les lignes scellées ne sont plus défendues ; tui-factu init les réinstalle", missing[0])
+    # what was altered is named first; a missing guard after it
+    report.chains = [by_chain[c] for c in sorted(by_chain, key=lambda c: (c == "guards", c))]
     return report
 
 

@@ -175,4 +175,32 @@ def test_records_sealed_in_an_older_payload_format_still_verify(shop, db):
     con.commit()
     con.close()
     database.connect(db)
+    database.install_triggers()             # the first release's base had its guard in place
     assert journal.verify().ok
+
+
+@pytest.mark.backends
+def test_a_dropped_trigger_alone_is_caught_and_init_puts_it_back(shop, db):
+    _three_invoices()
+    if "postgres" in db.split("?")[0]:
+        database.db.execute_sql("DROP TRIGGER document_sealed_update ON document")
+    else:
+        database.db.execute_sql("DROP TRIGGER document_sealed_update")
+    report = journal.verify()
+    assert not report.ok
+    failure = report.as_dict()["first_failure"]
+    assert (failure["chain"], failure["ref"]) == ("guards", "document_sealed_update")
+    assert "déclencheur de protection supprimé" in failure["error"]
+    database.install_triggers()
+    assert journal.verify().ok
+
+
+def test_a_dropped_trigger_does_not_hide_what_was_altered(shop, db):
+    inv = _three_invoices()[0]
+    con = _raw(db)
+    con.execute("UPDATE document_line SET quantity = 9000 WHERE document_id = ?", (inv.id,))
+    con.commit()
+    database.connect(db)
+    report = journal.verify().as_dict()
+    assert report["first_failure"]["ref"] == inv.number
+    assert any(c["chain"] == "guards" and not c["ok"] for c in report["chains"])

@@ -670,3 +670,37 @@ def test_an_archive_made_and_checked_from_its_screen(shop, tmp_path):
             await _settle(pilot, app)
             assert "Archive intacte : 1 document(s)" in _text(app)
     run(go())
+
+
+def test_hostile_text_in_the_editor_fields_is_refused_and_the_app_keeps_running(app):
+    hostile = ["'; DROP TABLE document; --", "\x1b[2J\x07", "🧾" * 50, "9" * 40, "-5", "2026-02-30", "é" * 3000]
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            editor = await _editor(pilot, app, None, "quote", "C1")
+            await pilot.press(*"VIS", "enter")
+            before = Document.select().count()
+            for value in hostile:
+                editor.query_one("#date").value = value
+                await pilot.press("f2")
+                await _settle(pilot, app)
+            assert Document.select().count() == before               # no date of these saved a draft
+            assert "date invalide" in _notes(app)
+            editor.query_one("#date").value = "2026-11-20"
+            editor.query_one("#reference").value = "é" * 3000
+            await pilot.press("f2")
+            await _settle(pilot, app)
+            assert "reference" in _notes(app) and Document.select().count() == before
+            for value in hostile:
+                editor.query_one("#qty").value = value
+                editor.query_one("#code").value = value[:200]
+                editor.query_one("#code").focus()
+                await pilot.press("enter")
+                await _settle(pilot, app)
+                if type(app.screen).__name__ != "EditorScreen":      # no such product: the picker, Escape
+                    await pilot.press("escape")
+                    await _settle(pilot, app)
+            assert [ln["product"] for ln in editor.lines] == ["VIS"]
+            assert type(app.screen).__name__ == "EditorScreen"
+    run(go())
