@@ -145,6 +145,11 @@ class FactuApp(App):
         from .archives import ArchivesScreen
         self.push_screen(ArchivesScreen())
 
+    def history(self, entity: str | None = None, entity_id: int | None = None, title: str = "",
+                events: bool = False) -> None:
+        from .audit import AuditScreen
+        self.push_screen(AuditScreen(entity, entity_id, title, events))
+
     def settings(self) -> None:
         from .settings import SettingsScreen
         if self.refuse_unless("settings.change", "les paramètres"):

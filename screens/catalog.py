@@ -24,7 +24,18 @@ PRODUCT_FIELDS = [("code", "Code"), ("name", "Désignation"), ("kind", "Type (go
 
 class Browser(FactuScreen):
     BINDINGS = [Binding("ctrl+n", "new", "Nouveau", id="catalog.new"),
+                Binding("ctrl+o", "history", "Historique", id="catalog.history"),
                 Binding("escape", "app.pop_screen", "Retour", id="catalog.back")]
+    ENTITY = ""
+
+    def action_history(self) -> None:
+        """Who changed the highlighted record, when, from what to what."""
+        box = self.query_one(OptionList)
+        if box.highlighted is None:
+            return
+        code = box.get_option_at_index(box.highlighted).id
+        record = self.record(code)
+        self.app.history(self.ENTITY, record.id, code)
     TITLE_TEXT = ""
 
     def compose(self) -> ComposeResult:
@@ -54,6 +65,8 @@ class Browser(FactuScreen):
         box = self.query_one(OptionList)
         box.clear_options()
         box.add_options([Option(label, id=key) for key, label in rows])
+        if rows:
+            box.highlighted = 0
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event) -> None:
@@ -76,6 +89,8 @@ class Browser(FactuScreen):
 
 class CustomersScreen(Browser):
     TITLE_TEXT = "Clients"
+    ENTITY = "customer"
+    record = staticmethod(catalog.customer_by_code)
 
     def find(self, text):
         return [(c.code, f"{c.code:<9} {c.name[:36]:<36} {c.postcode:<6} {c.city[:16]}")
@@ -96,6 +111,8 @@ class CustomersScreen(Browser):
 
 class ProductsScreen(Browser):
     TITLE_TEXT = "Produits"
+    ENTITY = "product"
+    record = staticmethod(catalog.product_by_code)
 
     def find(self, text):
         return [(p.code, f"{p.code:<10} {p.name[:38]:<38} {fr.price(p.price):>10}")

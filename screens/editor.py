@@ -46,6 +46,7 @@ class EditorScreen(FactuScreen):
         Binding("f11", "situation", "Situation", id="editor.situation"),
         Binding("ctrl+g", "schedule", "Échéancier", id="editor.schedule"),
         Binding("f3", "links", "Liens", id="editor.links"),
+        Binding("ctrl+o", "history", "Historique", show=False, id="editor.history"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
         Binding("f4", "pick_customer", "Client", id="editor.customer"),
@@ -516,6 +517,10 @@ class EditorScreen(FactuScreen):
             message += f" Crédit client : {fr.amount(done['credit'], True)}."
         self.notify(message, timeout=10)
         self.load()
+
+    def action_history(self) -> None:
+        if self.doc_id:
+            self.app.history("document", self.doc_id, self.number or f"brouillon #{self.doc_id}")
 
     def action_links(self) -> None:
         if not self.doc_id:

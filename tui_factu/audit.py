@@ -1,8 +1,16 @@
-"""Who changed what and when, field by field, on master data and drafts (DESIGN §6)."""
+"""Who changed what and when, field by field, on master data and drafts (DESIGN §6); and the
+technical events (logins, prints, reprints, exports, closings, settings), read from their
+sealed chain."""
+import json
 from decimal import Decimal
 
 from .db import current_user
-from .models import AuditEntry, utcnow
+from .models import AuditEntry, JournalRecord, utcnow
+
+EVENT_LABELS = {"login": "connexion", "login_failed": "échec de connexion", "login_refused": "connexion refusée",
+                "account_locked": "compte verrouillé", "print": "impression", "reprint": "réimpression",
+                "export": "export", "settings": "paramètres", "archive": "archive", "backup": "sauvegarde",
+                "user": "utilisateur"}
 
 
 def _text(value) -> str | None:
@@ -41,3 +49,25 @@ def history(entity: str | None = None, entity_id: int | None = None, user: str |
     return [{"at": a.at, "user": a.user, "entity": a.entity, "ref": a.ref, "field": a.field,
              "old": a.old, "new": a.new}
             for a in q.order_by(AuditEntry.id.desc()).limit(limit)]
+
+
+def events(action: str | None = None, user: str | None = None, ref: str | None = None, limit: int = 500) -> list[dict]:
+    """The technical-events chain, newest first, with its detail decoded."""
+    q = JournalRecord.select().where(JournalRecord.chain == "event")
+    if action:
+        q = q.where(JournalRecord.action == action)
+    if user:
+        q = q.where(JournalRecord.user == user)
+    if ref:
+        q = q.where(JournalRecord.ref == ref)
+    out = []
+    for r in q.order_by(JournalRecord.seq.desc()).limit(limit):
+        try:
+            payload = json.loads(r.payload)
+        except ValueError:
+            payload = {}
+        detail = payload.get("detail") or {k: v for k, v in payload.items() if k not in ("action", "at", "user", "ref")}
+        out.append({"seq": r.seq, "at": r.created_at, "user": r.user, "action": r.action,
+                    "label": EVENT_LABELS.get(r.action, r.action), "ref": r.ref,
+                    "detail": ", ".join(f"{k} {v}" for k, v in detail.items() if v not in (None, "", {}, []))})
+    return out

@@ -713,12 +713,22 @@ def cmd_setting(args):
 
 def cmd_audit(args):
     from . import audit, documents
+    if args.events:
+        rows = audit.events(args.action, args.user)
+        if args.json:
+            _json(rows)
+            return
+        for r in rows:
+            print(f"{r['at']} {r['user']:<10} {r['label']:<20} {r['ref'][:18]:<18} {r['detail'][:60]}")
+        return
     entity, entity_id = None, None
+    from . import catalog
     if args.doc:
         entity, entity_id = "document", documents.resolve(args.doc).id
     elif args.customer:
-        from . import catalog
         entity, entity_id = "customer", catalog.customer_by_code(args.customer).id
+    elif args.product:
+        entity, entity_id = "product", catalog.product_by_code(args.product).id
     rows = audit.history(entity, entity_id, args.user)
     if args.json:
         _json(rows)
@@ -1136,9 +1146,12 @@ def build_parser() -> Parser:
     s.add_argument("key", nargs="?")
     s.add_argument("value", nargs="?")
     s.set_defaults(func=cmd_setting)
-    s = sub.add_parser("audit", help="historique des modifications")
+    s = sub.add_parser("audit", help="historique des modifications (--events : journal des événements techniques)")
     s.add_argument("--doc")
     s.add_argument("--customer")
+    s.add_argument("--product")
+    s.add_argument("--events", action="store_true", help="connexions, impressions, exports, clôtures, paramètres…")
+    s.add_argument("--action", help="--events : une seule sorte (login, reprint, export…)")
     s.add_argument("--user", dest="user")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_audit)

@@ -704,3 +704,26 @@ def test_hostile_text_in_the_editor_fields_is_refused_and_the_app_keeps_running(
             assert [ln["product"] for ln in editor.lines] == ["VIS"]
             assert type(app.screen).__name__ == "EditorScreen"
     run(go())
+
+
+def test_who_changed_this_price_from_the_product_and_the_events(app):
+    from tui_factu import catalog, db as database
+    database.set_user("chef")
+    catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "13.90"})
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("p")
+            await _settle(pilot, app)
+            await pilot.press(*"VIS", "enter")                       # the search, then the list
+            await _settle(pilot, app)
+            await pilot.press("ctrl+o")
+            await _settle(pilot, app)
+            shot = _text(app)
+            assert "Historique" in shot and "chef" in shot and "price" in shot
+            assert "12.5" in shot and "13.9" in shot                  # from what to what
+            await pilot.press("e")
+            await _settle(pilot, app)
+            assert "Journal des événements" in _text(app) and "connexion" in _text(app)
+    run(go())
