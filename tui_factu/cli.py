@@ -499,6 +499,31 @@ def cmd_restore(args):
           f"{done['records']} enregistrement(s) vérifiés).")
 
 
+def cmd_export_fec(args):
+    from . import fec
+    done = fec.export(args.year, args.output, "|" if args.pipe else "\t")
+    print(f"FEC écrit : {done['path']} ({done['sales']} écriture(s) de ventes, {done['receipts']} d'encaissements).")
+
+
+def cmd_targets(args):
+    """targets set YEAR SCOPE KEY PERIOD AMOUNT | targets import FILE.csv"""
+    from . import targets
+    if args.action == "import":
+        try:
+            with open(args.values[0], encoding="utf-8-sig") as f:
+                text = f.read()
+        except (IndexError, OSError, UnicodeDecodeError) as e:
+            raise FactuError(f"targets import FICHIER.csv : fichier illisible ({e})", "fichier", None) from None
+        print(f"{targets.import_csv(text)} objectif(s) importé(s).")
+        return
+    if len(args.values) != 5:
+        raise FactuError("targets set ANNÉE PORTÉE CLÉ PÉRIODE MONTANT attendu (clé « - » pour l'ensemble)",
+                         "objectif", None)
+    year, scope, key, period, amount = args.values
+    t = targets.set_target(year, scope, "" if key == "-" else key, period, amount)
+    print(f"Objectif {t.year} {targets.SCOPES[t.scope]} {t.key} {t.period} : {t.amount} € HT.")
+
+
 def cmd_equipment(args):
     """equipment add CUSTOMER NAME [--serial S] … | equipment list CUSTOMER"""
     from . import fr, interventions
@@ -830,7 +855,8 @@ def cmd_serve(args):
 
 
 REPORTS = ("sales-journal", "vat", "payments", "statement", "aging", "ranking", "stock", "backorders",
-           "quotes-followup", "to-deliver", "to-invoice", "overdue", "genealogy")
+           "quotes-followup", "to-deliver", "to-invoice", "overdue", "due", "deposits", "conversion", "targets",
+           "moves", "reorder", "genealogy")
 
 
 def cmd_report(args):
@@ -840,7 +866,8 @@ def cmd_report(args):
     if name == "sales-journal":
         rows = reports.sales_journal(args.date_from, args.date_to)
     elif name == "vat":
-        rows = reports.vat_summary(args.date_from, args.date_to)
+        rows = (reports.vat_on_receipts(args.date_from, args.date_to) if args.on == "receipts"
+                else reports.vat_summary(args.date_from, args.date_to))
     elif name == "payments":
         rows = reports.payments_journal(args.date_from, args.date_to)
     elif name == "statement":
@@ -850,11 +877,29 @@ def cmd_report(args):
     elif name == "aging":
         rows = reports.aging()
     elif name == "ranking":
+        if args.measure == "margin":
+            from . import permissions
+            permissions.require("costs.see")
         rows = reports.ranking(args.by or "customer", args.measure, args.date_from, args.date_to, args.top)
     elif name == "stock":
         rows = reports.stock_levels()
+    elif name == "reorder":
+        rows = [r for r in reports.stock_levels() if r["to_reorder"]]
     elif name == "backorders":
-        rows = _backorder_rows()
+        rows = reports.backorders_by(args.by) if args.by else _backorder_rows()
+    elif name == "due":
+        rows = reports.due_soon(args.days)
+    elif name == "deposits":
+        rows = reports.deposits_unpaid()
+    elif name == "conversion":
+        rows = reports.conversion(args.date_from, args.date_to, args.by or "month")
+    elif name == "targets":
+        from . import targets
+        rows = targets.achievement(args.year)
+    elif name == "moves":
+        if not args.product:
+            raise FactuError("report moves --product CODE attendu", "--product", None)
+        rows = reports.moves(args.product, args.date_from, args.date_to)
     elif name == "genealogy":
         if not args.ref:
             raise FactuError("report genealogy REF attendu", "REF", None)
@@ -1064,6 +1109,16 @@ def build_parser() -> Parser:
     s.add_argument("file")
     s.add_argument("--force", action="store_true", help="remplace la base existante")
     s.set_defaults(func=cmd_restore, offline=True)
+    s = sub.add_parser("export-fec", help="FEC de l'exercice (ventes et encaissements) : ANNÉE [-o DOSSIER] [--pipe]")
+    s.add_argument("year", type=int)
+    s.add_argument("-o", "--output", default=".")
+    s.add_argument("--pipe", action="store_true", help="séparateur | au lieu de la tabulation")
+    s.set_defaults(func=cmd_export_fec)
+    s = sub.add_parser("targets", help="objectifs de vente : set ANNÉE overall|salesperson|family CLÉ Y|Q1|M03 MONTANT "
+                                       "| import FICHIER.csv")
+    s.add_argument("action", choices=("set", "import"))
+    s.add_argument("values", nargs="*")
+    s.set_defaults(func=cmd_targets)
     s = sub.add_parser("equipment", help="parc d'un client : add CLIENT DÉSIGNATION [--serial S] | list CLIENT")
     s.add_argument("action", choices=("add", "list"))
     s.add_argument("customer", metavar="CLIENT")
@@ -1191,7 +1246,11 @@ def build_parser() -> Parser:
     s.add_argument("ref", nargs="?")
     s.add_argument("--from", dest="date_from")
     s.add_argument("--to", dest="date_to")
-    s.add_argument("--by", choices=("customer", "product", "family"))
+    s.add_argument("--by", choices=("customer", "product", "family", "month", "salesperson"))
+    s.add_argument("--on", choices=("invoices", "receipts"), default="invoices", help="vat : TVA des factures ou des encaissements")
+    s.add_argument("--days", type=int, default=15, help="due : échéances à moins de N jours")
+    s.add_argument("--product", help="moves : le produit")
+    s.add_argument("--year", type=int, help="targets : l'année")
     s.add_argument("--measure", default="revenue", choices=("revenue", "margin", "quantity"))
     s.add_argument("--top", type=int, default=20)
     s.add_argument("--customer")

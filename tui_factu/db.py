@@ -255,9 +255,13 @@ def _migrate_10(migrator):
     """v10: periodic closings (a new table: ensure_schema creates it and its guard)."""
 
 
+def _migrate_11(migrator):
+    """v11: sales targets (a new table: ensure_schema creates it)."""
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
-              7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10}
+              7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -458,6 +458,19 @@ class Closing(Base):
         indexes = ((("kind", "label"), True),)
 
 
+class Target(Base):
+    """A sales target (v11): revenue excl. VAT for the whole business, a salesperson or a product
+    family, over a year, a quarter or a month."""
+    year = pw.IntegerField()
+    scope = pw.CharField()                        # overall | salesperson | family
+    key = pw.CharField(default="")                # the salesperson or the family ("" overall)
+    period = pw.CharField()                       # Y | Q1..Q4 | M01..M12
+    amount = AmountField()
+
+    class Meta:
+        indexes = ((("year", "scope", "key", "period"), True),)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
-          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing]
+          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target]

@@ -30,6 +30,7 @@ TABLE = {
     "period.close": ({"admin", "manager", "accountant"}, "clôturer une période"),
     "catalog.edit": ({"admin", "manager", "sales"}, "modifier clients et produits"),
     "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),
+    "targets.edit": ({"admin", "manager"}, "fixer les objectifs de vente"),
     "backup": ({"admin"}, "sauvegarder et restaurer la base"),
     "settings.change": ({"admin"}, "modifier les paramètres"),
     "users.manage": ({"admin"}, "gérer les utilisateurs"),

@@ -250,3 +250,175 @@ def follow_up(name: str) -> list[dict]:
             r["state"] = "expiré" if v and v < today else ("expire sous 7 jours" if v and v <= today + dt.timedelta(days=7)
                                                              else "en attente")
     return [{k: v for k, v in r.items() if k != "customer_name"} | {"name": r["customer_name"]} for r in rows]
+
+
+# ---- transformation follow-up -------------------------------------------------------------
+
+def _salesperson():
+    """Who a sale belongs to: the customer's salesperson, else the user who validated it."""
+    return fn.COALESCE(fn.NULLIF(Customer.salesperson, ""), Document.validated_by, "")
+
+
+def _first_child_dates(parent_kind: str, child_kinds, hops: int = 0):
+    """parent document id -> earliest date of a validated child of those kinds reached through
+    line origins: directly (hops=0), or through one or two intermediate documents (an order, an
+    order then a delivery). One SQL statement."""
+    P, PD, CD = DocumentLine.alias("p"), Document.alias("pd"), Document.alias("cd")
+    q = P.select(P.document, fn.MIN(CD.date)).join(PD, on=(P.document == PD.id)).switch(P)
+    last = P
+    for i in range(hops + 1):
+        nxt = DocumentLine.alias(f"l{i}")
+        q = q.join(nxt, on=(nxt.origin == last.id), src=last)
+        last = nxt
+    q = (q.join(CD, on=(last.document == CD.id), src=last)
+         .where((PD.kind == parent_kind) & CD.kind.in_(list(child_kinds)) & ~CD.status.in_(("draft", "cancelled")))
+         .group_by(P.document))
+    return dict(q.tuples())
+
+
+def conversion(date_from=None, date_to=None, by: str = "month") -> list[dict]:
+    """Quotes of the period turned into orders and into invoices (by any road: order, delivery,
+    direct), per month, salesperson or customer; average days from quote to order and from
+    delivery to invoice."""
+    if by not in ("month", "salesperson", "customer"):
+        raise InvalidValue("--by", by, "month, salesperson ou customer")
+    start, end = _period(date_from, date_to)
+    key = {"month": fn.SUBSTR(Document.date, 1, 7), "salesperson": _salesperson(), "customer": Customer.code}[by]
+    quotes = list(Document.select(Document.id, key, Document.date).join(Customer, on=(Document.customer == Customer.id))
+                  .where((Document.kind == "quote") & (Document.status != "draft") & Document.date.between(start, end))
+                  .tuples())
+    to_order = _first_child_dates("quote", ("order",))
+    invoiced = {**_first_child_dates("quote", ("invoice",), 2), **_first_child_dates("quote", ("invoice",), 1),
+                **_first_child_dates("quote", ("invoice",))}        # via order and delivery, via order, direct
+    groups: dict = {}
+    for doc_id, k, d in quotes:
+        g = groups.setdefault(k or "—", {"quotes": 0, "ordered": 0, "invoiced": 0, "days": []})
+        g["quotes"] += 1
+        if doc_id in to_order:
+            g["ordered"] += 1
+            g["days"].append((_as_date(to_order[doc_id]) - _as_date(d)).days)
+        if doc_id in invoiced:
+            g["invoiced"] += 1
+    deliveries = list(Document.select(Document.id, key, Document.date).join(Customer, on=(Document.customer == Customer.id))
+                      .where((Document.kind == "delivery") & (Document.status != "draft")
+                             & Document.date.between(start, end)).tuples())
+    billed = _first_child_dates("delivery", ("invoice",))
+    waits: dict = {}
+    for doc_id, k, d in deliveries:
+        if doc_id in billed:
+            waits.setdefault(k or "—", []).append((_as_date(billed[doc_id]) - _as_date(d)).days)
+    out = []
+    for k in sorted(set(groups) | set(waits)):
+        g = groups.get(k, {"quotes": 0, "ordered": 0, "invoiced": 0, "days": []})
+        w = waits.get(k, [])
+        rate = (lambda n: f"{Decimal(n * 100) / g['quotes']:.1f}" if g["quotes"] else "0.0")
+        out.append({"key": k, "quotes": g["quotes"], "ordered": g["ordered"], "invoiced": g["invoiced"],
+                    "order_rate": rate(g["ordered"]), "invoice_rate": rate(g["invoiced"]),
+                    "days_to_order": f"{sum(g['days']) / len(g['days']):.1f}" if g["days"] else "",
+                    "days_delivery_to_invoice": f"{sum(w) / len(w):.1f}" if w else ""})
+    return out
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+# ---- tracking lists that were missing -------------------------------------------------------
+
+def deposits_unpaid() -> list[dict]:
+    """Deposit invoices requested and not (fully) paid, with what the customer still owes."""
+    paid = (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount).alias("paid"))
+            .group_by(PaymentAllocation.document).alias("paid"))
+    src = Document.alias("src")
+    q = (Document.select(Document.id, Document.number, Document.date, Customer.code, Customer.name, src.number,
+                         Document.due, fn.COALESCE(paid.c.paid, 0))
+         .join(Customer, on=(Document.customer == Customer.id))
+         .switch(Document).join(src, JOIN.LEFT_OUTER, on=(Document.preceding == src.id))
+         .switch(Document).join(paid, JOIN.LEFT_OUTER, on=(paid.c.document_id == Document.id))
+         .where((Document.kind == "invoice") & (Document.type == "deposit") & Document.status.in_(OPEN_INVOICE))
+         .order_by(Document.date, Document.id))
+    out = []
+    for i, n, d, c, name, source, due, cents in q.tuples():
+        owed = due - from_scaled(cents, 2)
+        if owed > 0:
+            out.append({"id": i, "number": n, "date": d.isoformat(), "customer": c, "name": name, "for": source,
+                        "amount": fmt2(due), "balance": fmt2(owed)})
+    return out
+
+
+def due_soon(days: int = 15, today: dt.date | None = None) -> list[dict]:
+    """Open invoices falling due within `days`, soonest first."""
+    today = today or dt.date.today()
+    q = (Document.select(Document.id, Document.number, Document.due_date, Customer.code, Customer.name, Document.due)
+         .join(Customer, on=(Document.customer == Customer.id))
+         .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE)
+                & Document.due_date.between(today, today + dt.timedelta(days=days)))
+         .order_by(Document.due_date, Document.id))
+    return [{"id": i, "number": n, "due_date": d.isoformat(), "days_left": (d - today).days, "customer": c,
+             "name": name, "due": fmt2(due)} for i, n, d, c, name, due in q.tuples()]
+
+
+def backorders_by(by: str) -> list[dict]:
+    """What remains to deliver, summed per product or per customer."""
+    from .documents import backorders
+    if by not in ("product", "customer"):
+        raise InvalidValue("--by", by, "product ou customer")
+    out: dict = {}
+    for r in backorders():
+        k = (r["product"] if by == "product" else r["customer"]) or "—"
+        row = out.setdefault(k, {"key": k, "lines": 0, "remaining": ZERO, "orders": set()})
+        row["lines"] += 1
+        row["remaining"] += r["remaining"]
+        row["orders"].add(r["order"])
+    return [{"key": r["key"], "lines": r["lines"], "orders": len(r["orders"]), "remaining": fmt_plain(r["remaining"])}
+            for r in sorted(out.values(), key=lambda r: -r["remaining"])]
+
+
+def moves(product_code: str, date_from=None, date_to=None) -> list[dict]:
+    """A product's stock movements with the document that made each, and the running level."""
+    from .catalog import product_by_code
+    product = product_by_code(product_code)
+    start, end = _period(date_from, date_to)
+    before = (StockMove.select(sum_of(StockMove.quantity))
+              .where((StockMove.product == product.id) & (StockMove.date < start)).scalar())
+    q = (StockMove.select(StockMove.date, StockMove.quantity, StockMove.reason, Document.number, Document.kind)
+         .join(Document, JOIN.LEFT_OUTER, on=(StockMove.document == Document.id))
+         .where((StockMove.product == product.id) & StockMove.date.between(start, end))
+         .order_by(StockMove.date, StockMove.id))
+    level, out = before, []
+    for d, qty, reason, number, kind in q.tuples():
+        level += qty
+        out.append({"date": d.isoformat(), "quantity": fmt_plain(qty), "reason": reason, "document": number or "",
+                    "kind": kind or "", "level": fmt_plain(level)})
+    return out
+
+
+def vat_on_receipts(date_from=None, date_to=None) -> list[dict]:
+    """VAT collected through the period's payments on services (due on receipt unless the
+    debits option): each allocation carries, rate by rate, its share of the invoice's VAT on
+    services (lines of kind service, labour or equipment)."""
+    start, end = _period(date_from, date_to)
+    services = (DocumentLine.select(DocumentLine.document, DocumentLine.vat_category, DocumentLine.vat_rate,
+                                    sum_of(DocumentLine.net_amount))
+                .join(Document).join(PaymentAllocation, on=(PaymentAllocation.document == Document.id))
+                .join(Payment).where(Payment.date.between(start, end)
+                                     & DocumentLine.kind.in_(("service", "labour", "equipment")))
+                .group_by(DocumentLine.document, DocumentLine.vat_category, DocumentLine.vat_rate)).tuples()
+    by_doc: dict = {}
+    for doc, cat, rate, base in services:
+        by_doc.setdefault(doc, []).append((cat, rate, base))
+    allocated = (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount), Document.grand_total)
+                 .join(Payment).switch(PaymentAllocation).join(Document)
+                 .where(Payment.date.between(start, end) & PaymentAllocation.document.in_(list(by_doc) or [0]))
+                 .group_by(PaymentAllocation.document, Document.grand_total)).tuples()
+    from .money import round_cents
+    out: dict = {}
+    for doc, amount, total in allocated:
+        if not total:
+            continue
+        for cat, rate, base in by_doc.get(doc, ()):
+            row = out.setdefault((cat, rate), [ZERO, ZERO])
+            row[0] += round_cents(base * amount / total)
+            row[1] += round_cents(base * rate / 100 * amount / total)
+    return [{"category": c, "rate": fmt_plain(r), "basis": fmt2(b), "vat": fmt2(v)}
+            for (c, r), (b, v) in sorted(out.items(), key=lambda kv: (kv[0][0], -kv[0][1]))]

@@ -102,7 +102,7 @@ def test_a_version_1_database_is_upgraded_without_losing_a_row(tmp_path):
     assert con.execute("SELECT version FROM schema_info").fetchone()[0] == 1
     con.close()
     database.connect(str(path))
-    assert database.ensure_schema() == database.SCHEMA_VERSION == 10
+    assert database.ensure_schema() == database.SCHEMA_VERSION == 11
     for table, n in counts.items():
         assert database.db.execute_sql(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == n, table
     p = Product.get(Product.code == "V1P")

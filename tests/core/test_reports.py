@@ -5,6 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from tui_factu import documents, payments, reports
+from tui_factu.errors import InvalidValue
 
 
 @pytest.fixture
@@ -59,3 +60,76 @@ def test_follow_up_lists(sales):
     overdue = reports.follow_up("overdue")
     assert [r["number"] for r in overdue] == [sales[0].number, sales[3].number]   # P1's fell due on 7/11
     assert overdue[0]["days_late"] == (dt.date.today() - dt.date(2026, 10, 20)).days
+
+
+def test_counter_tickets_count_as_sales_once_even_when_invoiced_later(shop):
+    from tui_factu import counter
+    t = counter.sale(counter.parse_items(["VIS:2"]), counter.parse_payments(["cash:30"]))["document"]   # 25.00 HT
+    documents.validate(documents.transform([t.id], "invoice").id)          # the invoice asked for afterwards
+    today = dt.date.today().isoformat()
+    assert [r["number"] for r in reports.sales_journal(today, today)] == [t.number]
+    assert reports.vat_summary(today, today) == [{"category": "S", "rate": "20", "basis": "25.00", "vat": "5.00"}]
+
+
+def test_conversion_of_quotes_into_orders_and_invoices_by_road(shop):
+    def quote(date, customer="C1"):
+        return documents.validate(documents.create("quote", customer, date, [{"product": "VIS", "quantity": "2"}]).id)
+    q1, q2, q3, q4 = quote("2026-10-01"), quote("2026-10-02"), quote("2026-10-03"), quote("2026-10-04", "P1")
+    o1 = documents.validate(documents.transform([q1.id], "order").id, "2026-10-05")         # 4 days to order
+    d1 = documents.validate(documents.transform([o1.id], "delivery").id, "2026-10-06")
+    documents.validate(documents.transform([d1.id], "invoice").id, "2026-10-09")            # 3 days to invoice
+    o2 = documents.validate(documents.transform([q2.id], "order").id, "2026-10-10")         # 8 days, not invoiced
+    documents.validate(documents.transform([q3.id], "invoice").id, "2026-10-11")            # invoiced directly
+    assert o2 and q4
+    rows = {r["key"]: r for r in reports.conversion("2026-10-01", "2026-10-31", by="customer")}
+    assert (rows["C1"]["quotes"], rows["C1"]["ordered"], rows["C1"]["invoiced"]) == (3, 2, 2)
+    assert (rows["C1"]["order_rate"], rows["C1"]["invoice_rate"]) == ("66.7", "66.7")
+    assert rows["C1"]["days_to_order"] == "6.0" and rows["C1"]["days_delivery_to_invoice"] == "3.0"
+    assert (rows["P1"]["quotes"], rows["P1"]["order_rate"]) == (1, "0.0")
+    assert [r["key"] for r in reports.conversion("2026-10-01", "2026-10-31")] == ["2026-10"]
+
+
+def test_targets_achievement_projection_and_csv_import(shop):
+    from tui_factu import catalog, targets
+    catalog.save_customer({"code": "C1", "name": "Client Un SARL", "salesperson": "marie"})
+    documents.validate(documents.create("invoice", "C1", "2026-01-10", [{"product": "VIS", "quantity": "8"}]).id)  # 100 HT
+    documents.validate(documents.create("invoice", "P1", "2026-01-20", [{"product": "MO", "quantity": "2"}]).id)   # 90 HT
+    assert targets.import_csv("année;portée;clé;période;montant\n2026;overall;;M01;200\n"
+                              "2026;commercial;marie;T1;1 000,00\n") == 2
+    rows = {(r["scope"], r["key"], r["period"]): r for r in targets.achievement(2026, dt.date(2026, 1, 31))}
+    month = rows[("overall", "", "M01")]
+    assert (month["achieved"], month["projection"], month["status"]) == ("190.00", "190.00", "rouge")
+    q1 = rows[("salesperson", "marie", "Q1")]
+    assert (q1["achieved"], q1["percent"], q1["status"]) == ("100.00", "10.0", "rouge")
+    assert q1["projection"] == f"{D(100) * 90 / 31:.2f}"                  # 31 days gone of 90
+    with pytest.raises(InvalidValue, match="ligne 1.*la famille"):
+        targets.import_csv("2026;family;;Y;5\n")
+    with pytest.raises(InvalidValue, match="ligne 2.période"):
+        targets.import_csv("2026;overall;;M02;100\n2026;overall;;M13;100\n")
+    assert len(targets.achievement(2026)) == 2                           # all or nothing: neither was added
+
+
+def test_the_fec_has_18_fields_balanced_entries_and_its_name(shop, tmp_path):
+    from tui_factu import deposits, fec
+    order = documents.validate(documents.create("order", "C1", "2026-10-01", [{"product": "VIS", "quantity": "8"},
+                                                                            {"product": "MO", "quantity": "2"}]).id)
+    dep = documents.validate(deposits.request(order.id, percent="30").id, "2026-10-02")
+    payments.pay([dep.id], str(dep.due), "transfer", "2026-10-03")
+    final = documents.validate(documents.transform([order.id], "invoice").id, "2026-10-20")
+    documents.validate(documents.credit(final.id, {1: D("1")}).id, "2026-10-21")
+    done = fec.export(2026, str(tmp_path))
+    assert done["path"].endswith("732829320FEC20261231.txt") and (done["sales"], done["receipts"]) == (3, 1)
+    lines = (tmp_path / "732829320FEC20261231.txt").read_text(encoding="utf-8").splitlines()
+    head, rows = lines[0].split("\t"), [ln.split("\t") for ln in lines[1:]]
+    assert head == list(fec.FIELDS) and all(len(r) == 18 for r in rows)
+    entries: dict = {}
+    for r in rows:
+        entries.setdefault(r[2], D(0))
+        entries[r[2]] += D(r[11].replace(",", ".")) - D(r[12].replace(",", "."))
+    assert set(entries.values()) == {D(0)}                                      # every entry balanced
+    assert [r[2] for r in rows if r[0] == "VT"][0] == "VT000001"
+    deposit_lines = [r for r in rows if r[4] == "419100"]
+    assert deposit_lines and all(r[8] in (dep.number, final.number) for r in deposit_lines)
+    bank = [r for r in rows if r[0] == "BQ"]
+    assert [(b[4], b[11], b[12]) for b in bank] == [("512000", str(dep.due).replace(".", ","), "0,00"),
+                                                     ("411000", "0,00", str(dep.due).replace(".", ","))]

@@ -1,0 +1,170 @@
+"""The accountant's export in the FEC layout (LPF A47 A-1): the 18 fields in order, tab or pipe
+separated, one file per fiscal year named <SIREN>FEC<YYYYMMDD>.txt. Two journals: sales (each
+invoice, ticket and credit note as one balanced entry, PieceRef = its number) and receipts (each
+payment). Lines are summed by SQL per document, account and side; debit equals credit for
+every entry by construction. Account numbers come from the settings (fec.account.*)."""
+import datetime as dt
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from peewee import fn
+
+from . import catalog, journal, permissions
+from .errors import InvalidValue
+from .models import (PAYMENT_METHODS, Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Payment,
+                     PaymentAllocation, Progress, Setting)
+from .money import ZERO, from_scaled, sum_of
+
+FIELDS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
+          "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
+          "ValidDate", "Montantdevise", "Idevise")
+# role -> (setting key, default account, label)
+ACCOUNTS = {
+    "customer": ("fec.account.customer", "411000", "Clients"),
+    "goods": ("fec.account.goods", "707000", "Ventes de marchandises"),
+    "services": ("fec.account.services", "706000", "Prestations de services"),
+    "deposit": ("fec.account.deposit", "419100", "Clients - avances et acomptes reçus"),
+    "retention": ("fec.account.retention", "411700", "Clients - retenues de garantie"),
+    "allowance": ("fec.account.allowance", "709000", "Rabais, remises et ristournes accordés"),
+    "charge": ("fec.account.charge", "708500", "Ports et frais accessoires facturés"),
+    "rounding_gain": ("fec.account.rounding_gain", "758000", "Produits divers de gestion courante"),
+    "rounding_loss": ("fec.account.rounding_loss", "658000", "Charges diverses de gestion courante"),
+    "vat": ("fec.account.vat", "445710", "TVA collectée"),
+    "bank": ("fec.account.bank", "512000", "Banque"),
+    "cash": ("fec.account.cash", "530000", "Caisse"),
+}
+JOURNALS = {"sales": ("VT", "Ventes"), "receipts": ("BQ", "Encaissements")}
+
+
+def account(role: str) -> tuple[str, str]:
+    key, default, label = ACCOUNTS[role]
+    row = Setting.get_or_none(Setting.key == key)
+    return (row.value if row and row.value else default), label
+
+
+def vat_account(rate: Decimal) -> str:
+    """The collected-VAT account of a rate: the setting fec.account.vat.<rate> if any, else the
+    VAT account with the rate appended (4457120 for 20 %, 44571055 for 5.5 %)."""
+    tag = format(rate.normalize(), "f").replace(".", "")
+    row = Setting.get_or_none(Setting.key == f"fec.account.vat.{tag}")
+    return row.value if row and row.value else account("vat")[0] + tag
+
+
+def _amount(d: Decimal) -> str:
+    return f"{d:.2f}".replace(".", ",")
+
+
+def _day(d) -> str:
+    return (d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])).strftime("%Y%m%d")
+
+
+def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
+    """Writes the year's FEC; returns its path and the number of entries per journal."""
+    from .reports import sold
+    permissions.require("archive")
+    if separator not in ("\t", "|"):
+        raise InvalidValue("--separator", separator, "tabulation ou |")
+    company = catalog.company()
+    if not company.siren:
+        raise InvalidValue("société.siren", None, "le FEC porte le SIREN dans son nom : renseignez-le")
+    start, end = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
+    path = Path(directory) / f"{company.siren}FEC{_day(end)}.txt"
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    counts = {"sales": 0, "receipts": 0}
+    part = str(path) + ".part"
+    with open(part, "w", encoding="utf-8", newline="\r\n") as f:
+        f.write(separator.join(FIELDS) + "\n")
+
+        def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid):
+            code, jlabel = JOURNALS[journal_key]
+            debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
+            f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, acc_label, aux, aux_label,
+                                    ref, _day(date), label.replace(separator, " ")[:100], _amount(debit),
+                                    _amount(credit), "", "", _day(valid), "", ""]) + "\n")
+        counts["sales"] = _sales(write, sold(start, end))
+        counts["receipts"] = _receipts(write, start, end)
+    os.replace(part, path)
+    journal.event("export", {"format": "FEC", "year": int(year), "file": path.name, **counts})
+    return {"path": str(path), **counts}
+
+
+def _by_document(query) -> dict:
+    out: dict = {}
+    for doc, *rest in query.tuples():
+        out.setdefault(doc, []).append(rest)
+    return out
+
+
+def _sales(write, where) -> int:
+    """One entry per sold document: the customer debited what it owes, revenue and VAT credited
+    (a credit note the other way round). Each line goes to the account of what it is: goods,
+    services, a deposit (invoiced or deducted), a retention held back or released."""
+    # a line's role in a situation, or that of the line it credits
+    role_of = fn.COALESCE(Progress.select(Progress.role).where(Progress.line == DocumentLine.id),
+                          Progress.select(Progress.role).where(Progress.line == DocumentLine.origin), "")
+    docs = list(Document.select(Document.id, Document.kind, Document.type, Document.number, Document.date,
+                                Document.grand_total, Document.rounding, Customer.code, Customer.name,
+                                Document.validated_at)
+                .join(Customer, on=(Document.customer == Customer.id)).where(where)
+                .order_by(Document.date, Document.number).tuples())
+    ids = [d[0] for d in docs] or [0]
+    kinds = _by_document(DocumentLine.select(DocumentLine.document, DocumentLine.kind, role_of.alias("role"),
+                                             Document.type, sum_of(DocumentLine.net_amount))
+                         .join(Document).where(DocumentLine.document.in_(ids) & DocumentLine.net_amount.is_null(False))
+                         .group_by(DocumentLine.document, DocumentLine.kind, role_of, Document.type,
+                                   DocumentLine.net_amount < 0))
+    adjs = _by_document(DocumentAdjustment.select(DocumentAdjustment.document, DocumentAdjustment.is_charge,
+                                                  sum_of(DocumentAdjustment.amount))
+                        .where(DocumentAdjustment.document.in_(ids))
+                        .group_by(DocumentAdjustment.document, DocumentAdjustment.is_charge))
+    vats = _by_document(DocumentVat.select(DocumentVat.document, DocumentVat.rate, sum_of(DocumentVat.amount))
+                        .where(DocumentVat.document.in_(ids)).group_by(DocumentVat.document, DocumentVat.rate))
+    n = 0
+    for doc_id, kind, type_, number, date, total, rounding, code, name, validated in docs:
+        n += 1
+        sign = -1 if kind == "credit_note" else 1
+        label = f"{ {'credit_note': 'Avoir', 'receipt': 'Ticket'}.get(kind, 'Facture')} {number} {name}"[:100]
+        valid = validated or date
+        acc, acc_label = account("customer")
+        write("sales", n, date, acc, acc_label, code, name, number, label, sign * (total + rounding), valid)
+        for line_kind, role, doc_type, net in kinds.get(doc_id, ()):
+            target = ("deposit" if doc_type == "deposit" or role == "deposit" or (net < 0 and not role)
+                      else "retention" if role in ("retention", "release")
+                      else "goods" if line_kind == "goods" else "services")
+            a, a_label = account(target)
+            write("sales", n, date, a, a_label, "", "", number, label, -sign * net, valid)
+        for is_charge, amount in adjs.get(doc_id, ()):
+            a, a_label = account("charge" if is_charge else "allowance")
+            write("sales", n, date, a, a_label, "", "", number, label, -sign * (amount if is_charge else -amount), valid)
+        for rate, amount in vats.get(doc_id, ()):
+            if amount:
+                write("sales", n, date, vat_account(rate), f"TVA collectée {rate.normalize():f} %", "", "", number,
+                      label, -sign * amount, valid)
+        if rounding:
+            a, a_label = account("rounding_gain" if rounding > 0 else "rounding_loss")
+            write("sales", n, date, a, a_label, "", "", number, label, -sign * rounding, valid)
+    return n
+
+
+def _receipts(write, start, end) -> int:
+    """One entry per payment of money (cash to the till, the rest to the bank) against the
+    customer; credit notes applied and customer credit used move no money and are left out."""
+    n = 0
+    refs = _by_document(PaymentAllocation.select(PaymentAllocation.payment, Document.number)
+                        .join(Document).join_from(PaymentAllocation, Payment)
+                        .where(Payment.date.between(start, end)))
+    for pid, seq, date, method, amount, code, name, created in (
+            Payment.select(Payment.id, Payment.seq, Payment.date, Payment.method, Payment.amount, Customer.code,
+                           Customer.name, Payment.created_at)
+            .join(Customer).where(Payment.date.between(start, end)
+                                  & Payment.method.in_(("cash", "card", "cheque", "transfer")))
+            .order_by(Payment.seq).tuples()):
+        n += 1
+        ref = f"REG-{seq:06d}"
+        label = (f"{PAYMENT_METHODS[method]} {name} " + " ".join(r[0] for r in refs.get(pid, ())))[:100]
+        money, money_label = account("cash" if method == "cash" else "bank")
+        cust, cust_label = account("customer")
+        write("receipts", n, date, money, money_label, "", "", ref, label, amount, created)
+        write("receipts", n, date, cust, cust_label, code, name, ref, label, -amount, created)
+    return n
