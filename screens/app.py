@@ -150,6 +150,13 @@ class FactuApp(App):
         from .audit import AuditScreen
         self.push_screen(AuditScreen(entity, entity_id, title, events))
 
+    def reports(self) -> None:
+        from .reports import ReportsScreen
+        self.push_screen(ReportsScreen())
+
+    def action_reports(self) -> None:
+        self.reports()
+
     def settings(self) -> None:
         from .settings import SettingsScreen
         if self.refuse_unless("settings.change", "les paramètres"):

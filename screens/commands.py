@@ -11,7 +11,7 @@ SCREENS = [
     ("Nouvelle facture", "new_document", ("invoice",)),
     ("Nouveau bon de livraison", "new_document", ("delivery",)), ("Aide", "help", ()), ("Paramètres", "settings", ()),
     ("Interventions", "interventions", ()), ("Temps passés", "time_entries", ()), ("Clôtures", "closings", ()),
-    ("Archives et sauvegardes", "archives", ()), ("Historique des modifications", "history", ()),
+    ("Archives et sauvegardes", "archives", ()), ("États et statistiques", "reports", ()), ("Historique des modifications", "history", ()),
     ("Journal des événements", "history", (None, None, "", True)),
 ]
 

