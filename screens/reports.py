@@ -100,10 +100,10 @@ SPECS = {
     "due": Spec("Factures à échoir (15 jours)", lambda v: reports.due_soon(15),
                 [("number", "N°", 13, False), ("due_date", "Échéance", 10, False), ("days_left", "J", 4, True),
                  ("name", "Client", 22, False), ("due", "Montant", 11, True)], period=False),
-    "overdue": Spec("Factures échues", lambda v: reports.follow_up("overdue"),
+    "overdue": Spec("Factures échues", lambda v: reports.follow_up("overdue", v.SHOWN + 1),
                     [("number", "N°", 13, False), ("date", "Date", 10, False), ("days_late", "Retard", 6, True),
                      ("name", "Client", 22, False), ("grand_total", "TTC", 11, True)], period=False),
-    "quotes-followup": Spec("Devis à relancer", lambda v: reports.follow_up("quotes-followup"),
+    "quotes-followup": Spec("Devis à relancer", lambda v: reports.follow_up("quotes-followup", v.SHOWN + 1),
                             [("number", "N°", 13, False), ("date", "Date", 10, False), ("state", "État", 18, False),
                              ("name", "Client", 18, False), ("grand_total", "TTC", 10, True)], period=False),
     "backorders": Spec("Reliquats", lambda v: reports.backorders_by(v.by or "product"),
@@ -186,17 +186,21 @@ class ReportView(FactuScreen):
         table.focus()
         self.reload()
 
+    SHOWN = 1000        # a screenful is enough to read; x exports everything, streamed
+
     @work(thread=True, exclusive=True, group="report")
     def reload(self) -> None:
+        import itertools
         try:
-            rows = self.spec.fetch(self)
+            rows = list(itertools.islice(self.spec.fetch(self), self.SHOWN + 1))
         except FactuError as e:
             self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
             return
         self.app.call_from_thread(self._show, rows)
 
     def _show(self, rows) -> None:
-        self.rows = rows
+        self.truncated = len(rows) > self.SHOWN
+        self.rows = rows = rows[:self.SHOWN]
         parts = [self.spec.title]
         if self.spec.period:
             parts.append(f"du {fr.date(self.period[0])} au {fr.date(self.period[1])}")
@@ -206,7 +210,8 @@ class ReportView(FactuScreen):
             parts.append(f"par {LABELS.get(self.by, self.by)}")
         if self.measure:
             parts.append(LABELS.get(self.measure, self.measure))
-        self.query_one("#title", Static).update(f"[b]{parts[0]}[/b] — " + " · ".join(parts[1:] + [f"{len(rows)} ligne(s)"]))
+        count = f"{self.SHOWN} premières lignes (x : tout exporter)" if self.truncated else f"{len(rows)} ligne(s)"
+        self.query_one("#title", Static).update(f"[b]{parts[0]}[/b] — " + " · ".join(parts[1:] + [count]))
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
@@ -265,7 +270,7 @@ class ReportView(FactuScreen):
             return
         from tui_factu import csvout
         try:
-            n = csvout.write(self.rows, values["path"].strip(), values["fr"].strip().lower().startswith("o"))
+            n = csvout.write(self.spec.fetch(self), values["path"].strip(), values["fr"].strip().lower().startswith("o"))
         except FactuError as e:
             self.notify(str(e), severity="error", timeout=8)
             return

@@ -286,6 +286,8 @@ def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
     if list_docs:
         bench_list(tmp, list_docs)
     bench_situations(tmp)
+    if list_docs:
+        bench_reports(tmp, list_docs)
     for extra in _extras():
         try:
             extra(tmp)
@@ -304,3 +306,107 @@ def _extras():
 
 
 EXTRAS = []
+
+
+def _report_base(path: Path, n_docs: int, lines_per_doc: int = 5):
+    """Two years of business in bulk: 1,000 customers with 10 salespeople, 10,000 products in
+    20 families, n_docs documents (70 % invoices, 5 % credit notes, the rest quotes, orders,
+    deliveries) of `lines_per_doc` lines each, one VAT row each, a tenth of invoices still open."""
+    from tui_factu.models import db
+    _connect(path)
+    rng = random.Random(11)
+    conn = db.connection()
+    with db.atomic():
+        conn.executemany(
+            "INSERT INTO customer (code, name, name_key, kind, siren, siret, vat_number, email, phone, line1, line2,"
+            " postcode, city, country, delivery_name, delivery_line1, delivery_line2, delivery_postcode,"
+            " delivery_city, delivery_country, salesperson, notes, active) VALUES (?, ?, ?, 'company', '', '', '',"
+            " '', '', '', '', '', '', 'FR', '', '', '', '', '', '', ?, '', 1)",
+            ((f"R{i:05d}", f"Client {i}", f"client {i}", f"vendeur{i % 10}") for i in range(1, 1001)))
+        conn.executemany(
+            "INSERT INTO product (code, name, name_key, barcode, family, kind, unit, price, cost, vat_rate,"
+            " vat_category, stock_managed, active) VALUES (?, ?, ?, '', ?, 'goods', 'C62', 10000, 6000, 2000, 'S', 0, 1)",
+            ((f"Q{i:05d}", f"Produit {i}", f"produit {i}", f"F{i % 20:02d}") for i in range(1, 10001)))
+    kinds = ["invoice"] * 14 + ["credit_note", "quote", "quote", "order", "order", "delivery"]
+    start, batch = dt.date(2025, 1, 1), 50_000
+    for lo in range(0, n_docs, batch):
+        docs, lines, vats = [], [], []
+        for i in range(lo, min(n_docs, lo + batch)):
+            doc_id, kind = i + 1, kinds[i % 20]
+            d = start + dt.timedelta(days=i * 729 // n_docs)
+            nets = []
+            for pos in range(1, lines_per_doc + 1):
+                qty, price = rng.randint(1, 9), rng.randint(100, 20000)
+                nets.append(qty * price // 100)
+                lines.append((doc_id, pos, "goods", rng.randint(1, 10000), qty * 1000, price * 100, 2000, "S",
+                              nets[-1], 6000))
+            basis = sum(nets)
+            tax = (basis * 20 + 50) // 100
+            status = ("validated" if rng.random() < 0.1 else "paid") if kind == "invoice" else "validated"
+            vats.append((doc_id, "S", 2000, basis, tax))
+            docs.append((doc_id, kind, status, f"{kind[:2].upper()}{doc_id:08d}", d.isoformat(),
+                         (d + dt.timedelta(days=30)).isoformat(), rng.randint(1, 1000), basis, basis, tax,
+                         basis + tax, basis + tax))
+        with db.atomic():
+            conn.executemany(
+                "INSERT INTO document (id, kind, type, status, number, date, due_date, customer_id, reference, notes,"
+                " currency, source_refs, returns_goods, version, line_total, allowance_total, charge_total,"
+                " tax_basis_total, tax_total, grand_total, prepaid, rounding, due, sealed, created_at, created_by)"
+                " VALUES (?, ?, 'standard', ?, ?, ?, ?, ?, '', '', 'EUR', '[]', 1, 1, ?, 0, 0, ?, ?, ?, 0, 0, ?, 0, '', '')",
+                docs)
+            conn.executemany(
+                "INSERT INTO document_line (document_id, position, kind, product_id, code, description, quantity, unit,"
+                " unit_price, discount_percent, vat_rate, vat_category, net_amount, cost_price)"
+                " VALUES (?, ?, ?, ?, '', 'Produit', ?, 'C62', ?, 0, ?, ?, ?, ?)", lines)
+            conn.executemany("INSERT INTO document_vat (document_id, category, rate, basis, amount)"
+                             " VALUES (?, ?, ?, ?, ?)", vats)
+    return conn
+
+
+def _median_ms(fn_, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn_()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def bench_reports(tmp: Path, n_docs: int = 1_000_000):
+    """Issue 7 on n_docs documents of 5 lines: customer ranking for a year against the same
+    aggregation as one bare SQL statement, the aging and the tracking lists, and the year's
+    sales journal streamed to CSV (its peak memory)."""
+    import tracemalloc
+    from tui_factu import csvout, reports
+    from tui_factu import db as database
+    t0 = time.perf_counter()
+    conn = _report_base(tmp / "reports.db", n_docs)
+    print(f"  base des états : {n_docs:,} documents, {n_docs * 5:,} lignes en {time.perf_counter() - t0:.0f} s"
+          .replace(",", " "), flush=True)
+    ours = _median_ms(lambda: reports.ranking("customer", "revenue", "2026-01-01", "2026-12-31", top=20))
+    bare_sql = ("SELECT c.code, c.name,"
+                " SUM(CASE WHEN d.date >= '2026-01-01' THEN (CASE WHEN d.kind = 'credit_note' THEN -1 ELSE 1 END)"
+                " * d.tax_basis_total ELSE 0 END),"
+                " SUM(CASE WHEN d.date < '2026-01-01' THEN (CASE WHEN d.kind = 'credit_note' THEN -1 ELSE 1 END)"
+                " * d.tax_basis_total ELSE 0 END)"
+                " FROM document d JOIN customer c ON c.id = d.customer_id"
+                " WHERE d.kind IN ('invoice', 'credit_note', 'receipt') AND d.status != 'draft'"
+                " AND d.date BETWEEN '2025-01-01' AND '2026-12-31' GROUP BY c.code, c.name ORDER BY 3 DESC LIMIT 20")
+    bare = _median_ms(lambda: conn.execute(bare_sql).fetchall())
+    report("palmarès clients d'une année (ms)", ours, bare, "ms", "< 1 s, <= 1,5x SQL", ours < 1000 and ours <= 1.5 * bare)
+    product = _median_ms(lambda: reports.ranking("product", "revenue", "2026-01-01", "2026-12-31", top=20), 1)
+    report("palmarès produits d'une année (ms, 5 lignes/doc)", product, bare, "ms", "(information)", True)
+    aging = _median_ms(reports.aging)
+    report("balance âgée (ms)", aging, bare, "ms", "< 500 ms", aging < 500)
+    tracking = max(_median_ms(lambda: reports.follow_up("overdue", 1001)), _median_ms(lambda: reports.due_soon(15)),
+                   _median_ms(reports.deposits_unpaid), _median_ms(lambda: reports.follow_up("to-deliver", 1001)))
+    report("écrans de suivi, le plus lent (ms)", tracking, bare, "ms", "< 500 ms", tracking < 500)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    n = csvout.write(reports.sales_journal("2026-01-01", "2026-12-31"), str(tmp / "journal.csv"), True)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    report(f"journal des ventes 2026 en CSV, {n:,} lignes : pic mémoire (Mo)".replace(",", " "), peak,
+           n / seconds, "Mo", "< 50 Mo (constant)", peak < 50)
+    database.db.close()

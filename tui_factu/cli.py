@@ -903,10 +903,12 @@ def cmd_report(args):
         rows = documents.genealogy(documents.resolve(args.ref).id)
     else:
         rows = reports.follow_up(name)
-    if args.csv:
+    if args.csv:                                  # streamed: a year's journal in constant memory
         from . import csvout
         print(f"{csvout.write(rows, args.csv, args.fr)} ligne(s) écrite(s) dans {args.csv}")
-    elif args.json:
+        return
+    rows = list(rows)
+    if args.json:
         _json(rows)
     else:
         if rows:

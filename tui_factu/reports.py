@@ -58,33 +58,39 @@ def _period(date_from, date_to):
     return start, end
 
 
-def _signed(field):
-    """Credit notes count negatively in every sales figure (raw scaled integers: see _dec)."""
+def _signed(field, when=None):
+    """Credit notes count negatively in every sales figure (raw scaled integers: see _dec);
+    only the rows meeting `when`, if given (two periods summed in one pass)."""
     # SQL("-1"): a plain -1 would go through the scaled column's converter and become -100
-    return fn.SUM(Case(None, [(Document.kind == "credit_note", SQL("-1") * field)], field)).coerce(False)
+    signed = Case(None, [(Document.kind == "credit_note", SQL("-1") * field)], field)
+    if when is not None:
+        signed = Case(None, [(when, signed)], SQL("0"))
+    return fn.SUM(signed).coerce(False)
 
 
 def _dec(raw, field) -> Decimal:
     return from_scaled(raw, field.scale)
 
 
-def sales_journal(date_from=None, date_to=None) -> list[dict]:
-    """Every invoice and credit note of the period with its totals per VAT rate."""
+def sales_journal(date_from=None, date_to=None):
+    """Every invoice, ticket and credit note of the period with its totals per VAT rate, streamed
+    (constant memory: the documents and their VAT rows are two cursors in the same order)."""
+    from .db import stream
     start, end = _period(date_from, date_to)
-    docs = (Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
-                            Customer.name, Document.tax_basis_total, Document.tax_total, Document.grand_total)
-            .join(Customer, on=(Document.customer == Customer.id))
-            .where(sold(start, end))
-            .order_by(Document.date, Document.number))
-    vat: dict[int, list] = {}
-    for doc_id, rate, basis, amount in (DocumentVat.select(DocumentVat.document, DocumentVat.rate, DocumentVat.basis,
-                                                           DocumentVat.amount).join(Document)
-                                        .where(sold(start, end)).tuples()):
-        vat.setdefault(doc_id, []).append(f"{fmt_plain(rate)}%:{fmt2(basis)}/{fmt2(amount)}")
-    return [{"date": d.isoformat(), "number": n, "kind": k, "customer": c, "name": nm,
-             "net": fmt2(SIGN[k] * h), "vat": fmt2(SIGN[k] * v), "total": fmt2(SIGN[k] * t),
-             "by_rate": " ".join(vat.get(i, []))}
-            for i, n, k, d, c, nm, h, v, t in docs.tuples()]
+    order = (Document.date, Document.number, Document.id)
+    docs = stream(Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
+                                  Customer.name, Document.tax_basis_total, Document.tax_total, Document.grand_total)
+                  .join(Customer, on=(Document.customer == Customer.id)).where(sold(start, end)).order_by(*order))
+    vats = stream(DocumentVat.select(DocumentVat.document, DocumentVat.rate, DocumentVat.basis, DocumentVat.amount)
+                  .join(Document).where(sold(start, end)).order_by(*order, DocumentVat.rate.desc()))
+    pending = next(vats, None)
+    for i, n, k, d, c, nm, h, v, t in docs:
+        by_rate = []
+        while pending is not None and pending[0] == i:
+            by_rate.append(f"{fmt_plain(pending[1])}%:{fmt2(pending[2])}/{fmt2(pending[3])}")
+            pending = next(vats, None)
+        yield {"date": str(d)[:10], "number": n, "kind": k, "customer": c, "name": nm,
+               "net": fmt2(SIGN[k] * h), "vat": fmt2(SIGN[k] * v), "total": fmt2(SIGN[k] * t), "by_rate": " ".join(by_rate)}
 
 
 def vat_summary(date_from=None, date_to=None) -> list[dict]:
@@ -164,48 +170,54 @@ def ranking(by: str = "customer", measure: str = "revenue", date_from=None, date
         require("costs.see")
     start, end = _period(date_from, date_to)
     span = end - start
-    prev_start, prev_end = start - span - dt.timedelta(days=1), start - dt.timedelta(days=1)
-    current, total = _rank(by, measure, start, end)
-    previous, _ = _rank(by, measure, prev_start, prev_end)
+    prev_start = start - span - dt.timedelta(days=1)
+    figures = _rank(by, measure, prev_start, end, start)
+    total = sum((now for _, now, _ in figures.values()), ZERO)
     rows = []
-    for key, (label, value) in sorted(current.items(), key=lambda kv: -kv[1][1])[:top]:
-        before = previous.get(key, (label, ZERO))[1]
+    for key, (label, value, before) in sorted(figures.items(), key=lambda kv: -kv[1][1])[:top]:
+        if not value and not before:
+            continue
         rows.append({"key": key, "label": label, "value": fmt2(value), "previous": fmt2(before),
                      "change": fmt2(value - before),
                      "share": f"{(value / total * 100).quantize(Decimal('0.1')) if total else 0}"})
     return rows
 
 
-def _rank(by, measure, start, end):
+def _rank(by, measure, start, end, split):
+    """key -> (label, figure from `split` to `end`, figure from `start` to the day before
+    `split`): both periods in one SQL pass."""
     if by not in ("customer", "product", "family"):
         raise InvalidValue("--by", by, "customer, product ou family")
     if measure not in ("revenue", "margin", "quantity"):
         raise InvalidValue("--measure", measure, "revenue, margin ou quantity")
     sold_in = sold(start, end)
+    now, before = Document.date >= split, Document.date < split
     if by == "customer" and measure == "revenue":
-        q = (Document.select(Customer.code, Customer.name, _signed(Document.tax_basis_total))
+        f = Document.tax_basis_total
+        q = (Document.select(Customer.code, Customer.name, _signed(f, now), _signed(f, before))
              .join(Customer, on=(Document.customer == Customer.id)).where(sold_in)
              .group_by(Customer.code, Customer.name))
-        rows = [(c, n, _dec(v, Document.tax_basis_total)) for c, n, v in q.tuples()]
+        return {c: (n, _dec(v, f), _dec(p, f)) for c, n, v, p in q.tuples()}
     else:
         value = {"revenue": DocumentLine.net_amount,
                  "quantity": DocumentLine.quantity,
                  "margin": DocumentLine.net_amount}[measure]
         key = {"customer": (Customer.code, Customer.name), "product": (DocumentLine.code, DocumentLine.code),
                "family": (Product.family, Product.family)}[by]
-        q = (DocumentLine.select(key[0], key[1], _signed(value),
-                                 _signed(DocumentLine.quantity * DocumentLine.cost_price).alias("cost"))
+        cost = DocumentLine.quantity * DocumentLine.cost_price
+        q = (DocumentLine.select(key[0], key[1], _signed(value, now), _signed(value, before),
+                                 _signed(cost, now), _signed(cost, before))
              .join(Document).join(Customer, on=(Document.customer == Customer.id))
              .switch(DocumentLine).join(Product, JOIN.LEFT_OUTER, on=(DocumentLine.product == Product.id))
              .where(sold_in & DocumentLine.net_amount.is_null(False)).group_by(key[0], key[1]))
-        rows = []
-        for k, label, v, cost in q.tuples():
-            v = _dec(v, value)
+        out = {}
+        for k, label, v, p, cost_now, cost_before in q.tuples():
+            v, p = _dec(v, value), _dec(p, value)
             if measure == "margin":         # cost in 10^-3 × 10^-4 units: quantity × cost price
-                v = v - Decimal(int(cost or 0)).scaleb(-7).quantize(Decimal("0.01"))
-            rows.append((k or "—", label or "—", v))
-    current = {k: (label, v) for k, label, v in rows}
-    return current, sum((v for _, v in current.values()), ZERO)
+                v -= Decimal(int(cost_now or 0)).scaleb(-7).quantize(Decimal("0.01"))
+                p -= Decimal(int(cost_before or 0)).scaleb(-7).quantize(Decimal("0.01"))
+            out[k or "—"] = (label or "—", v, p)
+        return out
 
 
 def stock_levels() -> list[dict]:
@@ -224,8 +236,9 @@ def stock_levels() -> list[dict]:
     return out
 
 
-def follow_up(name: str) -> list[dict]:
-    """Tracking lists: quotes to chase, orders to deliver, deliveries to invoice, overdue invoices."""
+def follow_up(name: str, limit: int | None = None) -> list[dict]:
+    """Tracking lists: quotes to chase, orders to deliver, deliveries to invoice, overdue invoices
+    (the first `limit` of them, newest first, when a screen only shows a page)."""
     from .documents import listing
     today = dt.date.today()
     spec = {"quotes-followup": dict(kind="quote", statuses=("validated",)),
@@ -233,8 +246,9 @@ def follow_up(name: str) -> list[dict]:
             "to-invoice": dict(kind="delivery", statuses=("validated",)),
             "overdue": dict(kind="invoice", statuses=OPEN_INVOICE, due_before=today)}[name]
     rows, after = [], None
-    while True:
-        page = listing(after_id=after, limit=500, **spec)
+    while limit is None or len(rows) < limit:
+        page = listing(after_id=after, limit=min(500, limit - len(rows)) if limit else 500,
+                       descending=limit is not None, **spec)
         if not page:
             break
         rows += page
