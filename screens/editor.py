@@ -165,11 +165,12 @@ class EditorScreen(FactuScreen):
         state = STATUS_LABELS.get(self.status, self.status)
         seal = " · scellé ✓" if self.sealed else ""
         changed = " · modifié" if self.dirty else ""
+        # fixed-size lines (app.tcss): a repaint, never a layout pass over the 200-row table
         self.query_one("#title", Static).update(
             f"[b]{label}[/b] {self.number or '(brouillon' + (f' #{self.doc_id}' if self.doc_id else '') + ')'}"
-            f" · {state}{seal}{changed}")
+            f" · {state}{seal}{changed}", layout=False)
         self.query_one("#customer", Static).update(
-            f"{self.customer_code} {self.customer_name}"[:30] if self.customer_code else "[i]aucun[/i]")
+            f"{self.customer_code} {self.customer_name}"[:30] if self.customer_code else "[i]aucun[/i]", layout=False)
 
     def _add_row(self, i: int, t: totals.Totals) -> None:
         ln, net, n = self.lines[i], t.line_nets[i], str(i + 1)
@@ -191,7 +192,7 @@ class EditorScreen(FactuScreen):
         self.query_one("#totals", Static).update(
             f"Total HT [b]{fr.amount(t.tax_basis_total, True)}[/b]  {vat}{self._margin_text(t)}\n"
             f"Total TTC [b]{fr.amount(t.grand_total, True)}[/b]   {len(self.lines)} ligne(s)"
-            f"{self.stock_text}")
+            f"{self.stock_text}", layout=False)
 
     def _margin_text(self, t) -> str:
         if not self.app_sees_costs or self.kind not in ("quote", "order", "invoice"):
@@ -207,8 +208,7 @@ class EditorScreen(FactuScreen):
 
     @property
     def app_sees_costs(self) -> bool:
-        from tui_factu import margins
-        return margins.allowed(self.app.user_name)
+        return self.app.may("costs.see") if self.app.user_role else False
 
     stock_text = ""
 
@@ -264,7 +264,7 @@ class EditorScreen(FactuScreen):
         """The first product whose code or name starts with what is typed, shown under the entry."""
         found = catalog.find_products(text, 1) if len(text) >= 2 and not text.isdigit() else []
         hint = f"↳ {found[0].code}  {found[0].name[:40]}  {fr.price(found[0].price)} € HT" if found else ""
-        self.app.call_from_thread(self.query_one("#suggestion", Static).update, hint)
+        self.app.call_from_thread(lambda: self.query_one("#suggestion", Static).update(hint, layout=False))
 
     @on(Field.Submitted, "#qty")
     def _qty(self) -> None:
