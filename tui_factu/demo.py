@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from stdnum import ean, luhn
 
-from . import catalog, documents
+from . import catalog, counter, deposits, documents, interventions, payments, plans, situations, timesheets
 from .db import write
-from .models import Document
+from .models import Document, Setting
 
 FAMILIES = {
     "Quincaillerie": ["Vis bois tête fraisée", "Cheville nylon", "Boulon tête hexagonale",
@@ -219,6 +219,83 @@ def _documents(rng, customers, products, today):
                                      charges=[{"amount": "25.00", "vat_rate": "20", "reason": "Port"}])
             documents.validate(order.id, d)
         at(i, open_order)
+    _building_site(at, companies[0])
+    _billing_plan(at, companies[1], products, rng)
+    _service_work(at, companies[2], products)
+    at(86, lambda d: _collect(d))
     for d, _, fn in sorted(steps, key=lambda s: (s[0], s[1])):
         fn(d)
+    goods = [p.code for p in products if p.kind == "goods"]
+    for items in ([f"{goods[0]}:2", "LIVRE-BRICO"], [goods[7]], [f"{goods[11]}:3", goods[20]]):   # walk-in, today
+        counter.sale(counter.parse_items(items), counter.parse_payments(["cash:5000"]))
     return Document.select().count()
+
+
+def _building_site(at, cust):
+    """A contract billed by situations: a deposit, three situations with a 5 % retention, the
+    retention released."""
+    st = {}
+
+    def order(d):
+        st["order"] = documents.validate(documents.create("order", cust.code, d, [
+            {"kind": "section", "description": "Lot 1 — Gros œuvre"},
+            {"description": "Maçonnerie des fondations", "quantity": "1", "unit_price": "12000.00", "vat_rate": "20"},
+            {"description": "Dalle béton", "quantity": "85", "unit": "MTK", "unit_price": "45.50", "vat_rate": "20"},
+            {"kind": "section", "description": "Lot 2 — Rénovation énergétique"},
+            {"description": "Isolation des combles", "quantity": "120", "unit": "MTK", "unit_price": "33.33",
+             "vat_rate": "5.5"},
+            {"description": "Menuiseries extérieures", "quantity": "6", "unit_price": "850.00", "vat_rate": "10"}],
+            reference="Marché 2026-17").id, d)
+    at(8, order)
+    at(9, lambda d: st.update(dep=documents.validate(deposits.request(st["order"].id, percent="20").id, d)))
+    at(12, lambda d: payments.pay([st["dep"].id], str(st["dep"].due), "transfer", d, "VIR-DURAND-1"))
+    at(30, lambda d: st.update(s1=documents.validate(situations.create(
+        st["order"].id, percent="30", retention="5", date=d).id, d)))
+    at(40, lambda d: payments.pay([st["s1"].id], str(st["s1"].due), "transfer", d, "VIR-DURAND-2"))
+    at(55, lambda d: documents.validate(situations.create(st["order"].id, sections={1: Decimal(80)},
+                                                           lines={5: Decimal(50)}, date=d).id, d))
+    at(75, lambda d: documents.validate(situations.create(st["order"].id, percent="100", date=d).id, d))
+    at(88, lambda d: documents.validate(situations.release(st["order"].id, d).id, d))
+
+
+def _billing_plan(at, cust, products, rng):
+    st = {}
+
+    def order(d):
+        st["order"] = documents.validate(documents.create("order", cust.code, d, _lines(rng, products, 3)).id, d)
+        plans.set_plan(st["order"].id, "30%@0:À la commande,40%@+30:Livraison,30%@+60:Réception")
+    at(15, order)
+    for day in (15, 45, 75):
+        at(day, lambda d: documents.validate(plans.invoice(plans.due(d, st["order"].id)[0], d).id, d))
+
+
+def _service_work(at, cust, products):
+    """An equipment register, intervention sheets with parts, time on a project, each invoiced."""
+    Setting.insert(key="intervention.labour_product", value="MO-PLOMB").on_conflict_replace().execute()
+    part = next(p.code for p in products if p.kind == "goods")
+
+    def sheets(d):
+        interventions.add_equipment(cust.code, "Chaudière gaz à condensation", serial="CHG-2231-77",
+                                    location="Chaufferie", installed_on=d - dt.timedelta(days=700),
+                                    warranty_end=d - dt.timedelta(days=1))
+        interventions.add(cust.code, d, start="08:30", end="10:05", equipment="CHG-2231-77", technician="Karim",
+                          work="Remplacement du joint de brûleur, réglage de la combustion",
+                          parts=[(part, Decimal(2), True)])
+    at(25, sheets)
+    at(50, lambda d: interventions.add(cust.code, d, hours="1.25", technician="Karim", work="Contrôle annuel"))
+    for day, hours in ((26, "2"), (27, "3.5"), (29, "1.25")):
+        at(day, lambda d, h=hours: timesheets.add(cust.code, h, d, "Rénovation bureaux", "Suivi de chantier",
+                                                   "MO-RENO", "Sophie"))
+    at(52, lambda d: documents.validate(interventions.invoice(cust.code, date=d).id, d))
+    at(60, lambda d: documents.validate(timesheets.invoice(cust.code, group="project", date=d).id, d))
+
+
+def _collect(d):
+    """A third of the open invoices paid, another third in part."""
+    open_ = list(Document.select().where((Document.kind == "invoice") & (Document.status == "validated")
+                                         & (Document.type == "standard")).order_by(Document.id))
+    for i, inv in enumerate(open_):
+        if i % 3 == 0:
+            payments.pay([inv.id], str(inv.due), "transfer", d, f"VIR-{inv.number}")
+        elif i % 3 == 1:
+            payments.pay([inv.id], str((inv.due / 2).quantize(Decimal("0.01"))), "cheque", d, f"CHQ-{1000 + i}")

@@ -148,7 +148,7 @@ def seal(chain: str, action: str, ref: str, payload: dict) -> int:
     database.prepared("journal.insert", lambda *v: JournalRecord.insert(dict(zip(_RECORD_FIELDS, v))),
                       chain, seq, action, ref, text, prev, digest.hex(), signature, key_id,
                       FORMAT_VERSION, utcnow(), database.current_user())
-    db.after_commit(lambda: _advance_anchor(chain, seq, digest.hex()))
+    db.after_commit(lambda: _anchor_committed(chain))
     return seq
 
 
@@ -191,6 +191,16 @@ def read_anchor() -> dict:
         if anchor.get(chain, {}).get("seq", 0) < seq:
             anchor[chain] = {"seq": seq, "hash": digest}
     return anchor
+
+
+def _anchor_committed(chain: str) -> None:
+    """After a commit, the chain's head as committed: a record sealed inside a savepoint that
+    was rolled back (a refused step the caller caught) never reaches the anchor."""
+    head = database.prepared("journal.committed", lambda c: JournalRecord.select(
+        JournalRecord.seq, JournalRecord.hash).where(JournalRecord.chain == c)
+        .order_by(JournalRecord.seq.desc()).limit(1), chain)
+    if head:
+        _advance_anchor(chain, head[0][0], head[0][1])
 
 
 def _advance_anchor(chain: str, seq: int, digest: str) -> None:

@@ -204,3 +204,19 @@ def test_a_dropped_trigger_does_not_hide_what_was_altered(shop, db):
     report = journal.verify().as_dict()
     assert report["first_failure"]["ref"] == inv.number
     assert any(c["chain"] == "guards" and not c["ok"] for c in report["chains"])
+
+
+def test_a_seal_rolled_back_inside_a_larger_transaction_never_reaches_the_anchor(shop):
+    """A refused step caught by its caller: its record is rolled back with its savepoint, and
+    the tail anchor must not claim it (else verify would see a truncated chain that is not)."""
+    from tui_factu import counter
+    from tui_factu.errors import InvalidValue
+    with database.write():
+        try:
+            counter.sale(counter.parse_items(["VIS"]), counter.parse_payments(["cash:1"]))   # sealed, then refused
+        except InvalidValue:
+            pass
+        documents.validate(documents.create("quote", "C1", None, [{"product": "VIS"}]).id)
+    report = journal.verify()
+    assert report.ok, report.as_dict()["first_failure"]
+    assert journal.read_anchor().get("receipt") is None
