@@ -1,4 +1,5 @@
 """Thermal slips sent to a printer listening on 127.0.0.1, bytes read back."""
+import os
 import socket
 import threading
 from decimal import Decimal as D
@@ -147,3 +148,40 @@ def test_a_draft_or_an_invoice_is_not_a_delivery_slip(shop, tmp_path):
         dispatch.slip(inv.number, f"file://{tmp_path / 'x'}")
     dispatch.slip(inv.number, f"file://{tmp_path / 'x'}", receipt=True)
     assert b"TOTAL TTC" in (tmp_path / "x").read_bytes()
+
+
+def test_a_serial_printer_gets_the_bytes_through_a_pseudo_terminal():
+    import termios
+    import tty
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    termios.tcsetattr(slave, termios.TCSANOW, termios.tcgetattr(slave))
+    try:
+        escpos.send(f"serial://{os.ttyname(slave)}?baudrate=19200", b"\x1b@Bonjour \x80\n\x1dV\x00")
+        received = b""
+        while len(received) < 14:
+            received += os.read(master, 64)
+        assert received == b"\x1b@Bonjour \x80\n\x1dV\x00"
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_cups_gets_a_raw_job_and_a_refusal_is_named(tmp_path, monkeypatch):
+    lp = tmp_path / "lp"
+    lp.write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\ncat > "$(dirname "$0")/job"\n'
+                  '[ "$2" = "absente" ] && { echo "lp: The printer or class does not exist." >&2; exit 1; }\nexit 0\n')
+    lp.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    escpos.send("cups://ticket-caisse", b"\x1b@TICKET\n")
+    assert (tmp_path / "args").read_text().split() == ["-d", "ticket-caisse", "-o", "raw"]
+    assert (tmp_path / "job").read_bytes() == b"\x1b@TICKET\n"
+    with pytest.raises(escpos.PrinterError, match="CUPS a refusé le travail : lp: The printer or class does not exist"):
+        escpos.send("cups://absente", b"x")
+
+
+def test_a_usb_printer_that_is_not_there_is_named_and_the_job_stays_queued(shop):
+    printing.set_printer("quai", "usb://04b8:0e15")
+    with pytest.raises(FactuError, match="imprimante usb://04b8:0e15 : .* reste en file"):
+        dispatch.test("quai")
+    assert [j.state for j in printing.queue()] == ["failed"]
