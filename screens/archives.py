@@ -15,8 +15,9 @@ from .widgets.base import FactuScreen
 
 
 class ArchivesScreen(FactuScreen):
-    GUARDS = {"archive": "archive", "backup": "backup"}
+    GUARDS = {"archive": "archive", "backup": "backup", "fec": "archive"}
     BINDINGS = [Binding("a", "archive", "Archiver", id="archives.archive"),
+                Binding("f", "fec", "FEC", id="archives.fec"),
                 Binding("v", "verify", "Vérifier une archive", id="archives.verify"),
                 Binding("s", "backup", "Sauvegarder", id="archives.backup"),
                 Binding("escape", "app.pop_screen", "Retour", id="archives.back")]
@@ -25,6 +26,7 @@ class ArchivesScreen(FactuScreen):
         yield Static("[b]Archives et sauvegardes[/b]", id="title")
         yield Static("a : archive signée d'une période (documents, PDF Factur-X, règlements, clôtures, journal)\n"
                      "v : vérifier une archive (hors ligne : fichiers altérés, manquants, ajoutés)\n"
+                     "f : FEC de l'exercice pour le comptable (journaux des ventes et des encaissements)\n"
                      "s : sauvegarde de la base, pendant que les postes travaillent\n\n"
                      "La restauration se fait en ligne de commande, postes arrêtés :\n"
                      "  tui-factu restore FICHIER --force", id="help-text")
@@ -53,6 +55,22 @@ class ArchivesScreen(FactuScreen):
             return
         self._show(f"Archive écrite : {done['path']}\n{done['documents']} document(s), {done['payments']} "
                    f"règlement(s), {done['closings']} clôture(s), {done['records']} enregistrement(s) — clé {done['key_id']}")
+
+    def action_fec(self) -> None:
+        import datetime as dt
+        self.app.push_screen(Form("FEC", [("year", "Exercice", str(dt.date.today().year)),
+                                          ("dir", "Dossier", str(self._dir()))]),
+                             lambda v: v and self._fec(v["year"].strip(), v["dir"].strip()))
+
+    @work(thread=True, exclusive=True, group="archives")
+    def _fec(self, year: str, directory: str) -> None:
+        from tui_factu import fec
+        try:
+            done = fec.export(int(year) if year.isdigit() else 0, directory)
+        except (FactuError, ValueError) as e:
+            self._show(f"[red]{e}[/red]")
+            return
+        self._show(f"FEC écrit : {done['path']}\n{done['sales']} écriture(s) de ventes, {done['receipts']} d'encaissements")
 
     def action_verify(self) -> None:
         self.app.push_screen(Form("Vérifier une archive", [("path", "Fichier", str(self._dir()))]),

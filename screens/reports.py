@@ -106,6 +106,15 @@ SPECS = {
     "quotes-followup": Spec("Devis à relancer", lambda v: reports.follow_up("quotes-followup", v.SHOWN + 1),
                             [("number", "N°", 13, False), ("date", "Date", 10, False), ("state", "État", 18, False),
                              ("name", "Client", 18, False), ("grand_total", "TTC", 10, True)], period=False),
+    "to-deliver": Spec("Commandes à livrer", lambda v: reports.follow_up("to-deliver", v.SHOWN + 1),
+                       [("number", "N°", 13, False), ("date", "Date", 10, False), ("name", "Client", 24, False),
+                        ("status", "Statut", 10, False), ("grand_total", "TTC", 11, True)], period=False),
+    "to-invoice": Spec("Livraisons non facturées", lambda v: reports.follow_up("to-invoice", v.SHOWN + 1),
+                       [("number", "N°", 13, False), ("date", "Date", 10, False), ("name", "Client", 24, False),
+                        ("grand_total", "TTC", 11, True)], period=False),
+    "moves": Spec("Mouvements de stock", lambda v: reports.moves(v.product, *v.period),
+                  [("date", "Date", 10, False), ("quantity", "Qté", 8, True), ("reason", "Motif", 16, False),
+                   ("document", "Document", 14, False), ("level", "Stock", 8, True)], opens="document"),
     "backorders": Spec("Reliquats", lambda v: reports.backorders_by(v.by or "product"),
                        [("key", "Produit / client", 18, False), ("orders", "Commandes", 9, True),
                         ("lines", "Lignes", 6, True), ("remaining", "Reste à livrer", 14, True)],
@@ -122,8 +131,9 @@ MENU = [("sales-journal", "Journal des ventes (factures, tickets, avoirs)"), ("v
         ("payments", "Règlements par mode"), ("aging", "Balance âgée des clients"),
         ("ranking", "Palmarès clients, produits, familles"), ("conversion", "Transformation des devis"),
         ("targets", "Objectifs de vente"), ("quotes-followup", "Devis à relancer"), ("overdue", "Factures échues"),
-        ("due", "Factures à échoir"), ("deposits", "Acomptes non réglés"), ("backorders", "Reliquats"),
-        ("stock", "Stock et réapprovisionnement")]
+        ("due", "Factures à échoir"), ("deposits", "Acomptes non réglés"), ("to-deliver", "Commandes à livrer"),
+        ("to-invoice", "Livraisons non facturées"), ("backorders", "Reliquats"),
+        ("stock", "Stock et réapprovisionnement (Entrée : mouvements)")]
 
 
 class ReportsScreen(FactuScreen):
@@ -148,11 +158,13 @@ class ReportView(FactuScreen):
                 Binding("m", "cycle_measure", "Mesure", id="report.measure"),
                 Binding("x", "export", "CSV", id="report.export"),
                 Binding("n", "new_target", "Objectif", id="report.target"),
+                Binding("i", "import_targets", "Importer CSV", id="report.import"),
                 Binding("escape", "app.pop_screen", "Retour", id="report.back")]
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, product: str | None = None):
         super().__init__()
         self.spec = SPECS[name]
+        self.product = product
         self.report = name
         today = dt.date.today()
         self.period = (dt.date(today.year, 1, 1).isoformat(), today.isoformat())
@@ -168,7 +180,7 @@ class ReportView(FactuScreen):
             return bool(self.spec.measures)
         if action == "period":
             return self.spec.period
-        if action == "new_target":
+        if action in ("new_target", "import_targets"):
             return self.report == "targets" and self.app.may("targets.edit")
         return super().check_action(action, parameters)
 
@@ -206,6 +218,8 @@ class ReportView(FactuScreen):
             parts.append(f"du {fr.date(self.period[0])} au {fr.date(self.period[1])}")
         if self.report == "targets":
             parts.append(str(self.year))
+        if self.product:
+            parts.append(self.product)
         if self.by:
             parts.append(f"par {LABELS.get(self.by, self.by)}")
         if self.measure:
@@ -233,7 +247,12 @@ class ReportView(FactuScreen):
 
     @on(DataTable.RowSelected)
     def _open(self, event) -> None:
-        if not self.spec.opens or not 0 <= event.cursor_row < len(self.rows):
+        if not 0 <= event.cursor_row < len(self.rows):
+            return
+        if self.report == "stock":                 # a product's movements, each opening its document
+            self.app.push_screen(ReportView("moves", self.rows[event.cursor_row]["product"]))
+            return
+        if not self.spec.opens:
             return
         number = self.rows[event.cursor_row].get(self.spec.opens)
         if number:
@@ -281,6 +300,25 @@ class ReportView(FactuScreen):
             ("year", "Année", str(self.year)), ("scope", "Portée : overall, salesperson ou family", "overall"),
             ("key", "Commercial ou famille (vide pour l'ensemble)", ""),
             ("period", "Période : Y (année), Q1…Q4, M01…M12", "Y"), ("amount", "Montant HT", "")]), self._target)
+
+    def action_import_targets(self) -> None:
+        self.app.push_screen(Form("Importer des objectifs (CSV année;portée;clé;période;montant)",
+                                  [("path", "Fichier", str(self.app.pdf_dir() / "objectifs.csv"))]), self._import)
+
+    def _import(self, v) -> None:
+        if not v:
+            return
+        try:
+            with open(v["path"].strip(), encoding="utf-8-sig") as f:
+                n = targets.import_csv(f.read())
+        except (OSError, UnicodeDecodeError) as e:
+            self.notify(f"fichier illisible « {v['path'].strip()} » ({e})", severity="error", timeout=8)
+            return
+        except FactuError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.notify(f"{n} objectif(s) importé(s).")
+        self.reload()
 
     def _target(self, v) -> None:
         if not v:

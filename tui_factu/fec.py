@@ -65,6 +65,8 @@ def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
     permissions.require("archive")
     if separator not in ("\t", "|"):
         raise InvalidValue("--separator", separator, "tabulation ou |")
+    if not isinstance(year, int) or not 2000 <= year <= 2099:
+        raise InvalidValue("exercice", year, "année entre 2000 et 2099 attendue")
     company = catalog.company()
     if not company.siren:
         raise InvalidValue("société.siren", None, "le FEC porte le SIREN dans son nom : renseignez-le")

@@ -768,3 +768,32 @@ def test_reports_from_the_menu_with_a_chart_and_a_document_opened(shop, tmp_path
             await _settle(pilot, app)
             assert [t["target"] for t in targets.achievement(2026)] == ["1000.00"]
     run(go())
+
+
+def test_stock_drills_down_to_the_moves_and_their_documents_and_the_fec_is_exported(shop, tmp_path):
+    from screens.app import FactuApp
+    from screens.reports import ReportView
+    users.create("compta", "admin", "secret")
+    order = documents.validate(documents.create("order", "C1", None, [{"product": "VIS", "quantity": "6"}]).id)
+    delivery = documents.validate(documents.transform([order.id], "delivery").id)
+    app = FactuApp("compta")
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            app.push_screen(ReportView("stock"))
+            await _settle(pilot, app)
+            assert "LIVRE" in _text(app) and "VIS" in _text(app)
+            await pilot.press("down", "enter")                      # VIS: its moves
+            await _settle(pilot, app)
+            shot = _text(app)
+            assert "Mouvements de stock" in shot and delivery.number in shot and "livraison" in shot
+            await pilot.press("down", "enter")                      # the delivery that took six out
+            await _settle(pilot, app)
+            assert app.screen.doc_id == delivery.id
+            app.archives()
+            await _settle(pilot, app)
+            await pilot.press("f", "enter", "ctrl+u", *str(tmp_path), "enter")
+            await _settle(pilot, app)
+            assert "FEC écrit" in _text(app) and list(tmp_path.glob("732829320FEC*.txt"))
+    run(go())
