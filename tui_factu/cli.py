@@ -1160,7 +1160,7 @@ def build_parser() -> Parser:
     s.add_argument("values", nargs="*")
     s.set_defaults(func=cmd_company)
     for name, func in (("customer", cmd_customer), ("product", cmd_product)):
-        s = sub.add_parser(name, help=f"{name}s : list [DÉBUT] | show CODE")
+        s = sub.add_parser(name, help=f"{ {'customer': 'clients', 'product': 'produits'}[name]} : list [DÉBUT] | show CODE")
         s.add_argument("action", choices=("list", "show"))
         s.add_argument("text", nargs="?")
         s.add_argument("--limit", type=int, default=50)
