@@ -67,7 +67,7 @@ class HomeScreen(FactuScreen):
     def _show(self, f) -> None:
         n, amount = f["sales_today"]
         self.query_one("#sales", Static).update(
-            f"Ventes du jour ({fr.date(f['today'])}) : [b]{fr.amount(amount, True)} HT[/b] — {n} facture(s)")
+            f"Ventes du jour ({fr.date(f['today'])}) : [b]{fr.amount(amount, True)} HT[/b] — {n} vente(s)")
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()

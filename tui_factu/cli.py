@@ -78,6 +78,9 @@ def cmd_init(args):
             password = _new_password(f"Mot de passe du premier administrateur « {account} » : ")
             users.create(account, "admin", password, os_link=account)
             print(f"Administrateur « {account} » créé, lié au compte système {account}.")
+        linked = users.by_os_account()
+        if linked:
+            database.set_user(linked.name)                # what follows (the demo) is theirs
     if args.demo:
         from . import demo
         summary = demo.load()
