@@ -112,7 +112,11 @@ SPECS = {
     "to-invoice": Spec("Livraisons non facturées", lambda v: reports.follow_up("to-invoice", v.SHOWN + 1),
                        [("number", "N°", 13, False), ("date", "Date", 10, False), ("name", "Client", 24, False),
                         ("grand_total", "TTC", 11, True)], period=False),
-    "moves": Spec("Mouvements de stock", lambda v: reports.moves(v.product, *v.period),
+    "statement": Spec("Relevé de compte client", lambda v: reports.statement(v.subject, *v.period),
+                      [("date", "Date", 10, False), ("ref", "Pièce", 13, False), ("label", "Libellé", 16, False),
+                       ("debit", "Débit", 10, True), ("credit", "Crédit", 10, True), ("balance", "Solde", 10, True)],
+                      opens="ref"),
+    "moves": Spec("Mouvements de stock", lambda v: reports.moves(v.subject, *v.period),
                   [("date", "Date", 10, False), ("quantity", "Qté", 8, True), ("reason", "Motif", 16, False),
                    ("document", "Document", 14, False), ("level", "Stock", 8, True)], opens="document"),
     "backorders": Spec("Reliquats", lambda v: reports.backorders_by(v.by or "product"),
@@ -128,7 +132,8 @@ LABELS = {"customer": "client", "product": "produit", "family": "famille", "mont
           "salesperson": "commercial", "revenue": "chiffre d'affaires", "margin": "marge", "quantity": "quantités",
           "factures": "sur les factures", "encaissements": "sur les encaissements"}
 MENU = [("sales-journal", "Journal des ventes (factures, tickets, avoirs)"), ("vat", "TVA collectée par taux"),
-        ("payments", "Règlements par mode"), ("aging", "Balance âgée des clients"),
+        ("payments", "Règlements par mode"), ("statement", "Relevé de compte d'un client"),
+        ("aging", "Balance âgée des clients"),
         ("ranking", "Palmarès clients, produits, familles"), ("conversion", "Transformation des devis"),
         ("targets", "Objectifs de vente"), ("quotes-followup", "Devis à relancer"), ("overdue", "Factures échues"),
         ("due", "Factures à échoir"), ("deposits", "Acomptes non réglés"), ("to-deliver", "Commandes à livrer"),
@@ -149,6 +154,11 @@ class ReportsScreen(FactuScreen):
 
     @on(OptionList.OptionSelected)
     def _open(self, event) -> None:
+        if event.option.id == "statement":             # whose account: the customer picker first
+            from .pickers import CustomerPicker
+            self.app.push_screen(CustomerPicker(""), lambda code: code and self.app.push_screen(
+                ReportView("statement", code)))
+            return
         self.app.push_screen(ReportView(event.option.id))
 
 
@@ -161,10 +171,11 @@ class ReportView(FactuScreen):
                 Binding("i", "import_targets", "Importer CSV", id="report.import"),
                 Binding("escape", "app.pop_screen", "Retour", id="report.back")]
 
-    def __init__(self, name: str, product: str | None = None):
+    def __init__(self, name: str, subject: str | None = None):
+        """subject: the product of `moves`, the customer of `statement`."""
         super().__init__()
         self.spec = SPECS[name]
-        self.product = product
+        self.subject = subject
         self.report = name
         today = dt.date.today()
         self.period = (dt.date(today.year, 1, 1).isoformat(), today.isoformat())
@@ -218,8 +229,8 @@ class ReportView(FactuScreen):
             parts.append(f"du {fr.date(self.period[0])} au {fr.date(self.period[1])}")
         if self.report == "targets":
             parts.append(str(self.year))
-        if self.product:
-            parts.append(self.product)
+        if self.subject:
+            parts.append(self.subject)
         if self.by:
             parts.append(f"par {LABELS.get(self.by, self.by)}")
         if self.measure:
@@ -257,7 +268,12 @@ class ReportView(FactuScreen):
         number = self.rows[event.cursor_row].get(self.spec.opens)
         if number:
             from .editor import EditorScreen
-            self.app.push_screen(EditorScreen(documents.resolve(number).id))
+            try:
+                doc = documents.resolve(number)
+            except FactuError:
+                self.notify(f"{number} n'est pas un document à ouvrir (un règlement, par exemple).", severity="warning")
+                return
+            self.app.push_screen(EditorScreen(doc.id))
 
     def action_period(self) -> None:
         self.app.push_screen(Form("Période", [("from", "Du (AAAA-MM-JJ)", self.period[0]),

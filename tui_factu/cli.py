@@ -904,6 +904,8 @@ def cmd_report(args):
         if not args.ref:
             raise FactuError("report genealogy REF attendu", "REF", None)
         rows = documents.genealogy(documents.resolve(args.ref).id)
+    elif name == "quotes-followup":
+        rows = reports.follow_up(name, days=args.days)
     else:
         rows = reports.follow_up(name)
     if args.csv:                                  # streamed: a year's journal in constant memory
@@ -1234,7 +1236,8 @@ def build_parser() -> Parser:
     s.add_argument("--to", dest="date_to")
     s.add_argument("--by", choices=("customer", "product", "family", "month", "salesperson"))
     s.add_argument("--on", choices=("invoices", "receipts"), default="invoices", help="vat : TVA des factures ou des encaissements")
-    s.add_argument("--days", type=int, default=15, help="due : échéances à moins de N jours")
+    s.add_argument("--days", type=int, default=15, help="due : échéances à moins de N jours ; quotes-followup : "
+                                                         "devis expirant sous N jours")
     s.add_argument("--product", help="moves : le produit")
     s.add_argument("--year", type=int, help="targets : l'année")
     s.add_argument("--measure", default="revenue", choices=("revenue", "margin", "quantity"))

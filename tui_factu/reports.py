@@ -236,9 +236,10 @@ def stock_levels() -> list[dict]:
     return out
 
 
-def follow_up(name: str, limit: int | None = None) -> list[dict]:
-    """Tracking lists: quotes to chase, orders to deliver, deliveries to invoice, overdue invoices
-    (the first `limit` of them, newest first, when a screen only shows a page)."""
+def follow_up(name: str, limit: int | None = None, days: int = 7) -> list[dict]:
+    """Tracking lists: quotes to chase (expiring within `days`, expired, waiting), orders to
+    deliver, deliveries to invoice, overdue invoices (the first `limit` of them, newest first,
+    when a screen only shows a page)."""
     from .documents import listing
     today = dt.date.today()
     spec = {"quotes-followup": dict(kind="quote", statuses=("validated",)),
@@ -264,7 +265,8 @@ def follow_up(name: str, limit: int | None = None) -> list[dict]:
         for r in rows:
             v = valid[r["id"]]
             r["validity_date"] = v.isoformat() if v else None
-            r["state"] = "expiré" if v and v < today else ("expire sous 7 jours" if v and v <= today + dt.timedelta(days=7)
+            r["state"] = "expiré" if v and v < today else (f"expire sous {days} jours"
+                                                             if v and v <= today + dt.timedelta(days=days)
                                                              else "en attente")
     return [{k: v for k, v in r.items() if k != "customer_name"} | {"name": r["customer_name"]} for r in rows]
 

@@ -743,7 +743,7 @@ def test_reports_from_the_menu_with_a_chart_and_a_document_opened(shop, tmp_path
             await _login(pilot, app)
             await pilot.press("e")
             await _settle(pilot, app)
-            await pilot.press("down", "down", "down", "down", "enter")          # the ranking
+            await pilot.press("down", "down", "down", "down", "down", "enter")  # the ranking
             await _settle(pilot, app)
             shot = _text(app)
             assert "Palmarès" in shot and "par client" in shot and "█" in shot
@@ -796,4 +796,24 @@ def test_stock_drills_down_to_the_moves_and_their_documents_and_the_fec_is_expor
             await pilot.press("f", "enter", "ctrl+u", *str(tmp_path), "enter")
             await _settle(pilot, app)
             assert "FEC écrit" in _text(app) and list(tmp_path.glob("732829320FEC*.txt"))
+    run(go())
+
+
+def test_a_customer_statement_from_the_reports_menu(app):
+    from tui_factu import payments
+    inv = documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS", "quantity": "2"}]).id)
+    payments.pay([inv.id], "10", "cheque")
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("e", "down", "down", "down", "enter")
+            await _settle(pilot, app)
+            await pilot.press(*"C1", "enter")
+            await _settle(pilot, app)
+            shot = _text(app)
+            assert "Relevé de compte client" in shot and inv.number in shot and "20,00" in shot   # 30 − 10
+            await pilot.press("down", "enter")                  # the payment: no document to open
+            await _settle(pilot, app)
+            assert "n'est pas un document à ouvrir" in _notes(app)
     run(go())
