@@ -815,7 +815,7 @@ def replace(invoice_id: int) -> tuple[Document, Document]:
         adjustments = [{"is_charge": a.is_charge, "amount": a.amount, "vat_rate": a.vat_rate,
                         "vat_category": a.vat_category, "reason": a.reason} for a in adjustments_of(inv.id)]
         refs = [{"kind": "invoice", "number": inv.number, "date": inv.date.isoformat(), "replaces": True}]
-        refs += [r for r in json.loads(inv.source_refs or "[]") if r.get("kind") != "invoice"]
+        refs += [r for r in json.loads(inv.source_refs or "[]") if r.get("kind") != "invoice" or r.get("deposit")]
         doc = Document.create(kind="invoice", type=inv.type, status="draft", date=dt.date.today(),
                               customer=inv.customer_id, reference=inv.reference, notes=inv.notes,
                               source_refs=json.dumps(refs), created_by=current_user())

@@ -111,3 +111,15 @@ def test_a_final_invoice_whose_deductions_exceed_it_is_refused(shop):
         documents.transform([order.id], "invoice", {1: D("1")})          # one box out of ten
     from tui_factu.models import Document
     assert Document.select().where((Document.kind == "invoice") & (Document.status == "draft")).count() == 0
+
+
+def test_a_final_invoice_replaced_keeps_its_deposits_cited_and_deducted(shop):
+    _, order = _order()
+    dep = documents.validate(deposits.request(order.id, percent="30").id)
+    final = _final(order)
+    cn, copy = documents.replace(final.id)
+    assert cn.grand_total == final.grand_total                     # credited whole, deductions included
+    new = documents.validate(copy.id)
+    assert new.grand_total == final.grand_total and new.type == "final"
+    assert documents.show(new)["deposits"] == [{"number": dep.number, "date": dep.date.isoformat(),
+                                                "amount": str(dep.grand_total)}]
