@@ -44,10 +44,10 @@ def _ranking_chart(rows):
 
 
 def _aging_chart(rows):
-    buckets = [("pas échu", "not_due"), ("1–30 j", "1-30"), ("31–60 j", "31-60"), ("61–90 j", "61-90"), ("> 90 j", "90+")]
-    sums = [(label, sum((_d(r[k]) for r in rows), Decimal(0))) for label, k in buckets]
-    return [(label, v, fr.amount(v, True), "green" if k == "not_due" else "red")
-            for (label, v), (_, k) in zip(sums, buckets)], None
+    totals = reports.aging_totals(rows)
+    labels = {"not_due": "pas échu", "1-30": "1–30 j", "31-60": "31–60 j", "61-90": "61–90 j", "90+": "> 90 j"}
+    return [(labels[k], _d(v), fr.amount(_d(v), True), "green" if k == "not_due" else "red")
+            for k, v in totals.items()], None
 
 
 def _conversion_chart(rows):

@@ -162,6 +162,11 @@ def aging(today: dt.date | None = None) -> list[dict]:
             for r in sorted(out.values(), key=lambda r: -r["total"])]
 
 
+def aging_totals(rows: list[dict]) -> dict:
+    """bucket -> what all customers owe in it (the aging's bottom line)."""
+    return {b: fmt2(sum((Decimal(r[b]) for r in rows), ZERO)) for b, _, _ in AGING}
+
+
 def ranking(by: str = "customer", measure: str = "revenue", date_from=None, date_to=None, top: int = 20) -> list[dict]:
     """Customers, products or families by revenue, margin or quantity, with the same span
     before it side by side, the change and the share of the total."""

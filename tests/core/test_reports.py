@@ -133,3 +133,9 @@ def test_the_fec_has_18_fields_balanced_entries_and_its_name(shop, tmp_path):
     bank = [r for r in rows if r[0] == "BQ"]
     assert [(b[4], b[11], b[12]) for b in bank] == [("512000", str(dep.due).replace(".", ","), "0,00"),
                                                      ("411000", "0,00", str(dep.due).replace(".", ","))]
+
+
+def test_aging_totals_per_bucket(sales):
+    rows = reports.aging()
+    totals = reports.aging_totals(rows)
+    assert sum(D(v) for v in totals.values()) == sum(D(r["total"]) for r in rows)
