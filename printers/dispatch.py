@@ -4,9 +4,10 @@ The queue and the print log are core services (tui_factu.printing): this module 
 the database itself. A job is queued before it is sent, so a printer that is down loses
 nothing: the job stays `failed` with its error and `retry` sends the same bytes again.
 """
+import os
 from pathlib import Path
 
-from tui_factu import documents, printed, printing
+from tui_factu import documents, files, printed, printing
 from tui_factu.errors import FactuError, StateError
 
 from . import escpos
@@ -34,14 +35,10 @@ def _always_sign() -> bool:
 def write_pdf(ref: str, out: str | None, sign: bool = False) -> Path:
     data, name = document_pdf(ref, sign)
     path = Path(out) if out else Path(name)
-    if path.is_dir():
+    if path.is_dir() or (out or "").endswith(os.sep):   # "-o factures/" names a folder
         path = path / name
-    tmp = path.with_suffix(".part")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as e:
-        raise FactuError(f"fichier : écriture impossible « {path} » ({e.strerror})", "-o", str(path)) from None
+    with files.replacing(path, "fichier", "-o") as tmp:
+        Path(tmp).write_bytes(data)
     return path
 
 

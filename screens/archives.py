@@ -42,66 +42,63 @@ class ArchivesScreen(FactuScreen):
         self.app.push_screen(Form("Archive signée", [
             ("period", "Période (2026, 2026-11, 2026-01-01..2026-06-30)", year),
             ("path", "Fichier", str(self._dir() / f"archive-{year}.zip"))]),
-            lambda v: v and self._archive(v["period"].strip(), v["path"].strip()))
+            lambda v: v and self._run(lambda: self._archive(v["period"].strip(), v["path"].strip()), _archived))
 
-    @work(thread=True, exclusive=True, group="archives")
-    def _archive(self, period: str, path: str) -> None:
+    @staticmethod
+    def _archive(period: str, path: str) -> dict:
         from printers import documents as pdf_documents
-        self._show("Archive en cours…")
-        try:
-            done = archives.write(period, path, lambda doc_id: pdf_documents.pdf_bytes(doc_id, duplicate=False))
-        except FactuError as e:
-            self._show(f"[red]{e}[/red]")
-            return
-        self._show(f"Archive écrite : {done['path']}\n{done['documents']} document(s), {done['payments']} "
-                   f"règlement(s), {done['closings']} clôture(s), {done['records']} enregistrement(s) — clé {done['key_id']}")
+        return archives.write(period, path, lambda doc_id: pdf_documents.pdf_bytes(doc_id, duplicate=False))
 
     def action_fec(self) -> None:
         import datetime as dt
+        from tui_factu import fec
         self.app.push_screen(Form("FEC", [("year", "Exercice", str(dt.date.today().year)),
                                           ("dir", "Dossier", str(self._dir()))]),
-                             lambda v: v and self._fec(v["year"].strip(), v["dir"].strip()))
-
-    @work(thread=True, exclusive=True, group="archives")
-    def _fec(self, year: str, directory: str) -> None:
-        from tui_factu import fec
-        try:
-            done = fec.export(int(year) if year.isdigit() else 0, directory)
-        except (FactuError, ValueError) as e:
-            self._show(f"[red]{e}[/red]")
-            return
-        self._show(f"FEC écrit : {done['path']}\n{done['sales']} écriture(s) de ventes, {done['receipts']} d'encaissements")
+                             lambda v: v and self._run(lambda: fec.export(_year(v["year"]), v["dir"].strip()),
+                                                       _fec_written))
 
     def action_verify(self) -> None:
         self.app.push_screen(Form("Vérifier une archive", [("path", "Fichier", str(self._dir()))]),
-                             lambda v: v and self._verify(v["path"].strip()))
-
-    @work(thread=True, exclusive=True, group="archives")
-    def _verify(self, path: str) -> None:
-        try:
-            result = archives.verify_archive(path)
-        except FactuError as e:
-            self._show(f"[red]{e}[/red]")
-            return
-        if result["ok"]:
-            self._show(f"[green]Archive intacte[/green] : {result['counts'].get('documents', 0)} document(s), "
-                       f"clé {result['key_id']}")
-        else:
-            self._show("[red]Archive altérée[/red]\n" + "\n".join(result["problems"][:12]))
+                             lambda v: v and self._run(lambda: archives.verify_archive(v["path"].strip()), _verified))
 
     def action_backup(self) -> None:
         import datetime as dt
         self.app.push_screen(Form("Sauvegarde", [("path", "Fichier", str(self._dir() / f"sauvegarde-{dt.date.today()}.zip"))]),
-                             lambda v: v and self._backup(v["path"].strip()))
+                             lambda v: v and self._run(lambda: backups.backup(v["path"].strip()), _backed_up))
 
     @work(thread=True, exclusive=True, group="archives")
-    def _backup(self, path: str) -> None:
+    def _run(self, job, say) -> None:
+        """job() off the screen's thread (an archive renders every PDF); then say(its result),
+        or the refusal in red."""
+        self._show("En cours…")
         try:
-            done = backups.backup(path)
+            self._show(say(job()))
         except FactuError as e:
             self._show(f"[red]{e}[/red]")
-            return
-        self._show(f"Sauvegarde écrite : {done['path']} — elle contient la clé de signature : gardez-la à l'abri.")
 
     def _show(self, text: str) -> None:
         self.app.call_from_thread(self.query_one("#result", Static).update, text)
+
+
+def _year(text: str) -> int:
+    return int(text) if text.strip().isdigit() else 0            # fec.export names a wrong year
+
+
+def _archived(done: dict) -> str:
+    return (f"Archive écrite : {done['path']}\n{done['documents']} document(s), {done['payments']} règlement(s), "
+            f"{done['closings']} clôture(s), {done['records']} enregistrement(s) — clé {done['key_id']}")
+
+
+def _fec_written(done: dict) -> str:
+    return f"FEC écrit : {done['path']}\n{done['sales']} écriture(s) de ventes, {done['receipts']} d'encaissements"
+
+
+def _verified(result: dict) -> str:
+    if result["ok"]:
+        return (f"[green]Archive intacte[/green] : {result['counts'].get('documents', 0)} document(s), "
+                f"clé {result['key_id']}")
+    return "[red]Archive altérée[/red]\n" + "\n".join(result["problems"][:12])
+
+
+def _backed_up(done: dict) -> str:
+    return f"Sauvegarde écrite : {done['path']} — elle contient la clé de signature : gardez-la à l'abri."

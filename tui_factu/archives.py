@@ -12,7 +12,7 @@ import os
 import re
 import zipfile
 
-from . import journal, permissions
+from . import files, journal, permissions
 from .db import current_user
 from .errors import FactuError, InvalidValue
 from .models import Closing, Document, JournalRecord, Payment, PaymentAllocation
@@ -54,13 +54,13 @@ def write(period: str, path: str, render_pdf) -> dict:
         raise FactuError("archive refusée : le journal n'est pas intact — "
                          + report.as_dict()["first_failure"]["error"], "journal", None)
     key_id, _ = keyinfo
-    files, tmp = [], path + ".part"
+    manifest_files = []
     counts = {"documents": 0, "payments": 0, "closings": 0, "records": 0}
-    try:
+    with files.replacing(path, "archive", "-o") as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             def put(name: str, data: bytes) -> None:
                 z.writestr(name, data)
-                files.append({"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+                manifest_files.append({"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
             numbers = Document.select(Document.number).where(Document.number.is_null(False)
                                                              & Document.date.between(start, end))
             sealed = dict(JournalRecord.select(JournalRecord.ref, JournalRecord.payload).where(
@@ -100,16 +100,10 @@ def write(period: str, path: str, render_pdf) -> dict:
             put(PUBLIC_KEY, pem)
             manifest = {"format": FORMAT, "period": {"start": start.isoformat(), "end": end.isoformat()},
                         "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                        "created_by": current_user(), "key_id": key_id, "counts": counts, "files": files}
+                        "created_by": current_user(), "key_id": key_id, "counts": counts, "files": manifest_files}
             data = journal.canonical(manifest).encode()
             z.writestr(MANIFEST, data)
             z.writestr(SIGNATURE, journal.sign_bytes(data))
-        os.replace(tmp, path)
-    except OSError as e:
-        raise FactuError(f"archive : écriture impossible « {path} » ({e.strerror})", "-o", path) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     journal.event("archive", {"period": period, "file": os.path.basename(path), **counts})
     return {"path": path, "start": start, "end": end, "key_id": key_id, **counts}
 

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import db as database, journal, permissions
+from . import db as database, files, journal, permissions
 from .errors import FactuError, IntegrityFailure
 
 FORMAT = "tui-factu-backup/1"
@@ -48,20 +48,13 @@ def backup(path: str) -> dict:
         manifest = {"format": FORMAT, "engine": engine, "created_at": dt.datetime.now(dt.timezone.utc)
                     .replace(microsecond=0).isoformat(), "source": database.location(),
                     "schema": database.schema_version(), "files": [base.name] + sorted(copies)}
-        part = path + ".part"
-        try:
+        with files.replacing(path, "sauvegarde", "-o") as part:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("backup.json", json.dumps(manifest, indent=1))
                 z.write(base, base.name)
                 for name, p in copies.items():
                     z.write(p, f"keys/{name}")
-            os.replace(part, path)
-        except OSError as e:
-            raise FactuError(f"sauvegarde : écriture impossible « {path} » ({e.strerror})", "-o", path) from None
-        finally:
-            if os.path.exists(part):
-                os.unlink(part)
     journal.event("backup", {"file": os.path.basename(path), "engine": engine})
     return {"path": path, "engine": engine, "size": os.path.getsize(path)}
 

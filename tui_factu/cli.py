@@ -97,12 +97,11 @@ def cmd_import(args):
 
 
 def cmd_export(args):
-    from . import exchange, journal
+    from . import exchange, files, journal
     bundle = exchange.export_bundle()
-    tmp = args.file + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(bundle, f, ensure_ascii=False, indent=1)
-    os.replace(tmp, args.file)
+    with files.replacing(args.file, "export", "fichier") as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(bundle, f, ensure_ascii=False, indent=1)
     journal.event("export", {"file": os.path.basename(args.file), "documents": len(bundle["documents"])})
     print(f"Exporté : {len(bundle['customers'])} clients, {len(bundle['products'])} produits, "
           f"{len(bundle['documents'])} documents → {args.file}")

@@ -1,17 +1,16 @@
 """Rows of a report to CSV, streamed (constant memory), plain or French (semicolons, decimal
 commas, a BOM so that a French spreadsheet opens it right)."""
 import csv
-import os
 import re
 
-from .errors import FactuError
+from . import files
 
 _DECIMAL = re.compile(r"-?\d+\.\d+")
 
 
 def write(rows, path: str, french: bool = False) -> int:
-    tmp, n = path + ".part", 0
-    try:
+    n = 0
+    with files.replacing(path, "CSV", "--csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8-sig" if french else "utf-8") as f:
             writer = None
             for r in rows:
@@ -21,10 +20,4 @@ def write(rows, path: str, french: bool = False) -> int:
                 writer.writerow({k: (v.replace(".", ",") if french and isinstance(v, str) and _DECIMAL.fullmatch(v)
                                      else v) for k, v in r.items()})
                 n += 1
-        os.replace(tmp, path)
-    except OSError as e:
-        raise FactuError(f"CSV : écriture impossible « {path} » ({e.strerror})", "--csv", path) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return n

@@ -4,13 +4,12 @@ invoice, ticket and credit note as one balanced entry, PieceRef = its number) an
 payment). Lines are summed by SQL per document, account and side; debit equals credit for
 every entry by construction. Account numbers come from the settings (fec.account.*)."""
 import datetime as dt
-import os
 from decimal import Decimal
 from pathlib import Path
 
 from peewee import fn
 
-from . import catalog, journal, permissions
+from . import catalog, files, journal, permissions
 from .errors import InvalidValue
 from .models import (PAYMENT_METHODS, Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Payment,
                      PaymentAllocation, Progress, Setting)
@@ -72,21 +71,20 @@ def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
         raise InvalidValue("société.siren", None, "le FEC porte le SIREN dans son nom : renseignez-le")
     start, end = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
     path = Path(directory) / f"{company.siren}FEC{_day(end)}.txt"
-    Path(directory).mkdir(parents=True, exist_ok=True)
     counts = {"sales": 0, "receipts": 0}
-    part = str(path) + ".part"
-    with open(part, "w", encoding="utf-8", newline="\r\n") as f:
-        f.write(separator.join(FIELDS) + "\n")
+    with files.replacing(path, "FEC", "-o") as part:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        with open(part, "w", encoding="utf-8", newline="\r\n") as f:
+            f.write(separator.join(FIELDS) + "\n")
 
-        def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid):
-            code, jlabel = JOURNALS[journal_key]
-            debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
-            f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, acc_label, aux, aux_label,
-                                    ref, _day(date), label.replace(separator, " ")[:100], _amount(debit),
-                                    _amount(credit), "", "", _day(valid), "", ""]) + "\n")
-        counts["sales"] = _sales(write, sold(start, end))
-        counts["receipts"] = _receipts(write, start, end)
-    os.replace(part, path)
+            def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid):
+                code, jlabel = JOURNALS[journal_key]
+                debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
+                f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, acc_label, aux,
+                                        aux_label, ref, _day(date), label.replace(separator, " ")[:100],
+                                        _amount(debit), _amount(credit), "", "", _day(valid), "", ""]) + "\n")
+            counts["sales"] = _sales(write, sold(start, end))
+            counts["receipts"] = _receipts(write, start, end)
     journal.event("export", {"format": "FEC", "year": int(year), "file": path.name, **counts})
     return {"path": str(path), **counts}
 

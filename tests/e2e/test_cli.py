@@ -77,6 +77,12 @@ def test_quote_to_credit_note_from_the_command_line(base):
     (("doc", "frobnicate"), "commande invalide"),
     (("--user", "inconnu", "doc", "list"), "utilisateur inconnu"),
     (("company", "set", "siren=123456789"), "numéro SIREN invalide"),
+    (("export", "/proc/nope/x.json"), "export : écriture impossible « /proc/nope/x.json »"),
+    (("export-fec", "2026", "-o", "/proc/nope"), "FEC : écriture impossible « /proc/nope/"),
+    (("pdf", "FA2026-00001", "-o", "/proc/nope/"), "écriture impossible « /proc/nope/FA2026-00001.pdf »"),
+    (("report", "aging", "--csv", "/proc/nope/a.csv"), "CSV : écriture impossible"),
+    (("backup", "-o", "/proc/nope/b.zip"), "sauvegarde : écriture impossible"),
+    (("archive", "2026", "-o", "/proc/nope/a.zip"), "archive : écriture impossible"),
 ])
 def test_refusals_exit_2_with_one_french_line(base, args, message):
     r = run(base, *args, expect=2)
