@@ -8,7 +8,7 @@ from peewee import JOIN, SQL, Case, fn
 from .errors import InvalidValue
 from .models import (Customer, Document, DocumentLine, DocumentVat, Payment, PaymentAllocation, Product,
                      StockMove)
-from .money import ZERO, fmt2, fmt_plain, from_scaled, sum_of
+from .money import AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, sum_of
 
 OPEN_INVOICE = ("validated", "partly_paid")
 SOLD = ("invoice", "credit_note", "receipt")
@@ -149,7 +149,7 @@ def aging(today: dt.date | None = None) -> list[dict]:
          .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE)))
     out: dict[str, dict] = {}
     for code, name, due_date, due, paid_cents in q.tuples():
-        owed = due - Decimal(int(paid_cents or 0)).scaleb(-2)
+        owed = due - from_scaled(paid_cents, AMOUNT_SCALE)
         if owed <= 0:
             continue
         late = (today - due_date).days if due_date else 0
@@ -204,25 +204,26 @@ def _rank(by, measure, start, end, split):
              .group_by(Customer.code, Customer.name))
         return {c: (n, _dec(v, f), _dec(p, f)) for c, n, v, p in q.tuples()}
     else:
-        value = {"revenue": DocumentLine.net_amount,
-                 "quantity": DocumentLine.quantity,
-                 "margin": DocumentLine.net_amount}[measure]
+        value = {"revenue": DocumentLine.net_amount, "quantity": DocumentLine.quantity,
+                 "margin": DocumentLine.net_amount - _cost_cents()}[measure]
+        scale = QUANTITY_SCALE if measure == "quantity" else AMOUNT_SCALE
         key = {"customer": (Customer.code, Customer.name), "product": (DocumentLine.code, DocumentLine.code),
                "family": (Product.family, Product.family)}[by]
-        cost = DocumentLine.quantity * DocumentLine.cost_price
-        q = (DocumentLine.select(key[0], key[1], _signed(value, now), _signed(value, before),
-                                 _signed(cost, now), _signed(cost, before))
+        priced = DocumentLine.net_amount.is_null(False)
+        if measure == "margin":             # as margins.of_lines: a line without a cost price has no margin
+            priced &= DocumentLine.cost_price.is_null(False)
+        q = (DocumentLine.select(key[0], key[1], _signed(value, now), _signed(value, before))
              .join(Document).join(Customer, on=(Document.customer == Customer.id))
              .switch(DocumentLine).join(Product, JOIN.LEFT_OUTER, on=(DocumentLine.product == Product.id))
-             .where(sold_in & DocumentLine.net_amount.is_null(False)).group_by(key[0], key[1]))
-        out = {}
-        for k, label, v, p, cost_now, cost_before in q.tuples():
-            v, p = _dec(v, value), _dec(p, value)
-            if measure == "margin":         # cost in 10^-3 × 10^-4 units: quantity × cost price
-                v -= Decimal(int(cost_now or 0)).scaleb(-7).quantize(Decimal("0.01"))
-                p -= Decimal(int(cost_before or 0)).scaleb(-7).quantize(Decimal("0.01"))
-            out[k or "—"] = (label or "—", v, p)
-        return out
+             .where(sold_in & priced).group_by(key[0], key[1]))
+        return {k or "—": (label or "—", from_scaled(v, scale), from_scaled(p, scale)) for k, label, v, p in q.tuples()}
+
+
+def _cost_cents():
+    """A line's cost in cents, rounded half up line by line as margins.of_lines does: quantity
+    (10^-3) × cost price (10^-4) is in 10^-7, and integer division truncates toward zero."""
+    raw = DocumentLine.quantity * DocumentLine.cost_price
+    return Case(None, [(raw >= SQL("0"), (raw + SQL("50000")) / SQL("100000"))], (raw - SQL("50000")) / SQL("100000"))
 
 
 def stock_levels() -> list[dict]:

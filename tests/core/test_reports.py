@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import documents, payments, reports
+from tui_factu import documents, margins, payments, reports
 from tui_factu.errors import InvalidValue
 
 
@@ -54,6 +54,19 @@ def test_ranking_by_customer_with_share(sales):
     assert [(r["key"], r["value"], r["share"]) for r in rows] == [("C1", "62.50", "75.8"), ("P1", "19.90", "24.2")]
     margin = {r["key"]: r["value"] for r in reports.ranking("product", "margin", "2026-10-01", "2026-10-31")}
     assert margin == {"VIS": "27.50", "LIVRE": "7.90"}      # (12.50 − 7.00) × 5 net boxes; 19.90 − 12.00
+
+
+@pytest.mark.backends
+def test_margin_ranking_follows_the_documents_margin_rule(shop):
+    """Each line's cost rounds to the cent (3 × 0.005 → 0.03, not 0.02), and a line without a
+    cost price has no margin: the ranking says what the invoice's own margin says."""
+    parts = [{"description": "Rondelle", "quantity": "1", "unit_price": "0.10", "vat_rate": "20",
+              "cost_price": "0.005"}] * 3
+    inv = documents.validate(documents.create("invoice", "C1", "2026-09-02", parts + [
+        {"description": "Forfait", "quantity": "1", "unit_price": "10.00", "vat_rate": "20"}]).id)
+    own = margins.of_lines(documents.lines_of(inv.id))["margin"]
+    rows = reports.ranking("customer", "margin", "2026-09-01", "2026-09-30")
+    assert own == "0.27" and [(r["key"], r["value"]) for r in rows] == [("C1", "0.27")]
 
 
 def test_follow_up_lists(sales):
