@@ -33,7 +33,8 @@ class CounterScreen(FactuScreen):
         yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="entry"):
             yield Label("Code ", classes="label")
-            yield Field("", id="code", placeholder="scannez ou tapez un code — Entrée à vide : encaisser")
+            yield Field("", id="code", placeholder="scannez ou tapez un code — Entrée à vide : encaisser",
+                        clear_on_submit=True)
         yield Static("", id="totals")
         yield Footer()
 
@@ -83,7 +84,6 @@ class CounterScreen(FactuScreen):
             self.lines.append({"kind": product.kind, "product": product.code, "description": product.name,
                                "quantity": Decimal(1), "unit_price": product.price, "vat_rate": product.vat_rate,
                                "vat_category": product.vat_category})
-        self.query_one("#code", Field).value = ""
         self.refresh_view()
 
     def pay(self) -> None:

@@ -82,7 +82,7 @@ class EditorScreen(FactuScreen):
         yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="entry"):
             yield Label("Code ", classes="label")
-            yield Field("", id="code", placeholder="code, code-barres ou nom puis Entrée")
+            yield Field("", id="code", placeholder="code, code-barres ou nom puis Entrée", clear_on_submit=True)
             yield Label(" Qté ", classes="label")
             yield Field("1", id="qty", classes="qty")
         yield Static("", id="suggestion")
@@ -283,9 +283,10 @@ class EditorScreen(FactuScreen):
                 raise FactuError("quantité : doit être positive")
         except FactuError as e:
             self.notify(str(e), severity="error")
+            code = self.query_one("#code", Field)
+            code.value = code.value or product.code      # the scan is not lost: fix the quantity, Enter
             return
         self.lines.append(_line_from_product(product, quantity))
-        self.query_one("#code", Field).value = ""
         self.query_one("#qty", Field).value = "1"
         self.dirty = True
         t = self.current_totals()           # one new row, not a rebuild of the whole table

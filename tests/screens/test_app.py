@@ -306,6 +306,30 @@ def test_counter_sale_of_three_scanned_items_in_four_keystrokes_beyond_the_codes
     run(go())
 
 
+def test_a_burst_of_keys_read_at_once_keeps_its_order(app):
+    """A scanner, or keys that queue behind a busy moment over SSH, reach the app in one read:
+    three scans and a corrected code must come out as typed, not merged or shuffled."""
+    from textual import events
+
+    def burst(text):
+        named = {"\r": "enter", "\x7f": "backspace"}
+        for ch in text:                                 # posted without waiting, as one read
+            app.post_message(events.Key(named.get(ch, ch), ch))
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("f12")
+            await _settle(pilot, app)
+            burst("VIS\rLIVRE\rVIS\rDEPX\x7fL\r")
+            await _settle(pilot, app)
+            lines = {ln["product"]: ln["quantity"] for ln in app.screen.lines}
+            assert lines == {"VIS": 2, "LIVRE": 1, "DEPL": 1}
+            assert isinstance(app.screen, CounterScreen)       # no payment opened by a stray Enter
+    from screens.counter import CounterScreen
+    run(go())
+
+
 def test_links_view_shows_the_chain_and_opens_a_document(app):
     quote = documents.validate(documents.create("quote", "C1", "2026-11-20", [{"product": "VIS", "quantity": "4"}]).id)
     order = documents.validate(documents.transform([quote.id], "order").id)
