@@ -115,10 +115,7 @@ def verify_archive(path: str, trusted_key: bytes | None = None) -> dict:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import serialization
     problems = []
-    try:
-        z = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as e:
-        raise FactuError(f"archive illisible « {path} » ({e})", "archive", path) from None
+    z = files.open_zip(path, "archive", "archive")
     with z:
         names = set(z.namelist())
         for required in (MANIFEST, SIGNATURE, PUBLIC_KEY):

@@ -73,10 +73,7 @@ def restore(path: str, target: str, force: bool = False) -> dict:
     """Restores a backup onto `target` once its journal verifies in a scratch copy; an existing
     base is replaced only with force. Runs without opening the target first (it may not exist
     yet): stop the terminals before replacing a base in use."""
-    try:
-        z = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as e:
-        raise FactuError(f"sauvegarde illisible « {path} » ({e})", "sauvegarde", path) from None
+    z = files.open_zip(path, "sauvegarde", "sauvegarde")
     with z, tempfile.TemporaryDirectory(prefix="tui-factu-restore-") as tmp:
         try:
             manifest = json.loads(z.read("backup.json"))

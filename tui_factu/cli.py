@@ -34,8 +34,9 @@ class Parser(argparse.ArgumentParser):
                    .replace("unrecognized arguments", "arguments inconnus")
                    .replace("invalid choice", "choix invalide")
                    .replace("expected one argument", "une valeur attendue")
-                   .replace("argument", "argument"))
-        raise FactuError(f"commande invalide : {message} (voir tui-factu {self.prog.split()[-1]} --help)")
+                   .replace("choose from", "valeurs possibles :"))
+        command = " ".join(["tui-factu", *self.prog.split()[1:]])      # prog is "tui-factu doc list"
+        raise FactuError(f"commande invalide : {message} (voir {command} --help)")
 
 
 def _json(data) -> None:

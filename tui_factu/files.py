@@ -20,3 +20,21 @@ def replacing(path, what: str, field: str):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def open_zip(path, what: str, field: str):
+    """The ZIP at path, or a refusal saying in French why it cannot be read."""
+    import zipfile
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        reason = "c'est un dossier : donnez le fichier"
+    elif not os.path.exists(path):
+        reason = "fichier introuvable"
+    else:
+        try:
+            return zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            reason = "ce n'est pas un fichier ZIP"
+        except OSError as e:
+            reason = e.strerror or type(e).__name__
+    raise FactuError(f"{what} illisible « {path} » ({reason})", field, path)
