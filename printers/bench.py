@@ -16,8 +16,7 @@ def run(tmp: Path) -> None:
 
     from tui_factu import bench, catalog, db as database, documents, printed
     from . import documents as pdf_documents, fonts
-    database.connect(str(tmp / "print.db"))
-    database.ensure_schema()
+    bench.open_base(tmp / "print.db")
     catalog.update_company({"name": "Banc d'essai SARL", "siren": "732829320", "line1": "1 rue du Banc",
                             "postcode": "75001", "city": "Paris", "iban": "FR7630006000011234567890189"})
     catalog.save_customer({"code": "B1", "name": "Client Banc", "siren": "552100554",

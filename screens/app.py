@@ -3,6 +3,7 @@
 Every binding has an id; ~/.config/tui-factu/keys.toml overrides them (App.set_keymap), e.g.
     "editor.validate" = "f10"
 """
+import asyncio
 import tomllib
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from .commands import ScreensProvider
 class FactuApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tui-factu"
-    COMMANDS = App.COMMANDS | {ScreensProvider}
+    COMMANDS = {ScreensProvider}        # no system commands: a screenshot writes a file anywhere
     BINDINGS = [Binding("ctrl+q", "quit", "Quitter", id="app.quit"),
                 Binding("f1,question_mark", "help", "Aide", id="app.help"),
                 Binding("f12", "counter", "Comptoir", id="app.counter")]
@@ -23,8 +24,32 @@ class FactuApp(App):
         super().__init__()
         self.user_name = ""
         self.user_role = ""
-        self.setting_up = False
         self.user_hint = user_hint
+        self.use_command_palette = False        # nothing but the login before a login
+
+    # ---- nobody in before login ------------------------------------------------------------
+    BEFORE_LOGIN = ("quit", "help")
+
+    def push_screen(self, screen, *args, **kwargs):
+        """The one door to every screen: before a login only the login and its help open."""
+        from .help import HelpScreen
+        from .login import LoginScreen
+        if not self.user_name and not isinstance(screen, (LoginScreen, HelpScreen)):
+            self.bell()
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(None)
+            return future
+        return super().push_screen(screen, *args, **kwargs)
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: the traceback goes to the log without its local variables (a
+        password typed at the login would be one), the screen gets one French line."""
+        from tui_factu import logs
+        where = logs.crash()
+        self.bell()
+        self._exit_renderables.append(f"tui-factu : erreur interne — ce qui était validé est enregistré ; "
+                                      f"détails dans {where}")
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         self.load_keymap()
@@ -42,26 +67,30 @@ class FactuApp(App):
 
     # ---- navigation ------------------------------------------------------------------------
     def logged_in(self, name: str) -> None:
-        from tui_factu import permissions, users
+        from tui_factu import session, users
         from . import home
+        if not name or session.current_user() != name:       # only the core's login says who acts
+            return
         self.user_name = name
         self.user_role = users.get(name).role
-        self.setting_up = permissions.setting_up()
+        self.use_command_palette = True
         self.switch_screen(home.HomeScreen())
 
     GUARDS = {"settings": "settings.change", "counter": "payment.collect"}
 
     def check_action(self, action: str, parameters) -> bool | None:
         """App-wide keys the user's role may not use are hidden from the footer."""
+        if not self.user_name:
+            return action in self.BEFORE_LOGIN
         permission = self.GUARDS.get(action)
-        if permission and self.user_name and not self.may(permission):
+        if permission and not self.may(permission):
             return False
         return True
 
     def may(self, permission: str, kind: str | None = None) -> bool:
         """What the logged-in user's role allows (cached at login: the footer asks often)."""
         from tui_factu import permissions
-        return permissions.role_allows(self.user_role, permission, kind, self.setting_up)
+        return permissions.role_allows(self.user_role, permission, kind)
 
     def refuse_unless(self, permission: str, what: str) -> bool:
         from tui_factu import permissions
@@ -76,10 +105,8 @@ class FactuApp(App):
         return catalog.company().name or "société à configurer"
 
     def pdf_dir(self) -> Path:
-        import platformdirs
-        d = Path(platformdirs.user_documents_dir()) / "tui-factu"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
+        from tui_factu import files
+        return files.default_folder()
 
     def home(self) -> None:
         from .home import HomeScreen

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
-from tui_factu import archives, backups
+from tui_factu import archives, backups, journal
 from tui_factu.errors import FactuError
 
 from .pickers import Form
@@ -59,7 +59,8 @@ class ArchivesScreen(FactuScreen):
 
     def action_verify(self) -> None:
         self.app.push_screen(Form("Vérifier une archive", [("path", "Fichier", str(self._dir()))]),
-                             lambda v: v and self._run(lambda: archives.verify_archive(v["path"].strip()), _verified))
+                             lambda v: v and self._run(lambda: archives.verify_archive(
+                                 v["path"].strip(), journal.public_key_pem()), _verified))
 
     def action_backup(self) -> None:
         import datetime as dt

@@ -29,12 +29,12 @@ def _launch(code: str, env) -> float:
 
 
 def run(tmp: Path) -> None:
-    from tui_factu import bench, db as database, documents, users
+    from tui_factu import bench, db as database, users
     from tui_factu.models import Document
     big = tmp / "list.db"                      # the 1,000,000-document base built by the core bench
-    database.connect(str(big))
-    if not users.listing():
-        users.create("bench", "admin", "bench")
+    bench.open_base(big)
+    if not users.get("bench").password_hash:
+        users.update("bench", password="bench")
     env = dict(os.environ, TUI_FACTU_DB=str(big))
     ours = _launch(LAUNCH.format(                # exactly the start of `tui-factu`, up to its first screen
         imports="from tui_factu import cli; cli.skip_postgres_driver([])",

@@ -128,7 +128,9 @@ class ProductsScreen(Browser):
             if k == "stock_managed":
                 return "oui" if v else "non"
             return fr.number(v, 4).replace(" ", "").replace(",", ".") if k in ("price", "cost", "vat_rate") else v
-        self.app.push_screen(Form("Produit", [(k, label, value(k)) for k, label in PRODUCT_FIELDS]), self._saved)
+        fields = [(k, label, value(k)) for k, label in PRODUCT_FIELDS
+                  if k != "cost" or self.app.may("costs.see")]       # a cost shown only to who sees costs
+        self.app.push_screen(Form("Produit", fields), self._saved)
 
     def save(self, v):
         catalog.save_product(dict(v))

@@ -21,10 +21,14 @@ class ScreensProvider(Provider):
         getattr(self.app, method)(*args)
 
     async def discover(self) -> Hits:
+        if not self.app.user_name:
+            return
         for name, method, args in SCREENS:
             yield DiscoveryHit(name, partial(self._run, method, args), help="ouvrir")
 
     async def search(self, query: str) -> Hits:
+        if not self.app.user_name:
+            return
         matcher = self.matcher(query)
         for name, method, args in SCREENS:
             score = matcher.match(name)

@@ -41,7 +41,7 @@ class SettingsScreen(FactuScreen):
 
     def show_detail(self) -> None:
         found = printing.printers()
-        lines = [f"Imprimantes : " + (", ".join(f"{n} ({c.get('url')})" for n, c in found.items()) or "aucune"),
+        lines = ["Imprimantes : " + (", ".join(f"{n} ({c.get('url')})" for n, c in found.items()) or "aucune"),
                  "Utilisateurs : " + ", ".join(f"{u.name} ({u.role})" for u in users.listing()),
                  "Numérotation : " + "  ".join(f"{s} {numbering.pattern(s)}" for s in numbering.SERIES)]
         self.query_one("#detail", Static).update("\n".join(lines))

@@ -39,12 +39,16 @@ def _isolated_home(tmp_path, monkeypatch):
     """Keys, logs and default paths of the app stay in the test's own folder."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "documents"))
     monkeypatch.delenv("TUI_FACTU_DB", raising=False)
     monkeypatch.delenv("TUI_FACTU_KEYS", raising=False)
-    from tui_factu import db as database, journal
-    database.set_user("testeur")
-    journal._keys.clear()
+    from tui_factu import clock, journal, session
+    session.set_user("")
+    journal.forget_signers()
+    clock.freeze(None)
     yield
+    clock.freeze(None)
 
 
 _pg_state = {}
@@ -74,8 +78,9 @@ def pg_url_for_test():
 
 @pytest.fixture
 def db(request, tmp_path):
-    """An initialised, empty database; yields its URL or path."""
-    from tui_factu import db as database
+    """An initialised, empty database whose administrator « testeur » is logged in; yields
+    its URL or path."""
+    from tui_factu import db as database, users
     drop = None
     if getattr(request, "param", "sqlite") == "postgresql":
         url, drop = pg_url_for_test()
@@ -83,6 +88,7 @@ def db(request, tmp_path):
         url = str(tmp_path / "factu.db")
     database.connect(url)
     database.ensure_schema()
+    users.bootstrap_admin("testeur", None, None)
     yield url
     database.db.close()
     if drop:

@@ -13,6 +13,34 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def raw_base(db):
+    """The SQLite file opened behind the app's back, its triggers dropped (the attacker's way)."""
+    import sqlite3
+    from tui_factu import db as database
+    database.db.close()
+    con = sqlite3.connect(db)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    return con
+
+
+def erase_last_invoice(db, last):
+    """Deletes a validated invoice, its journal record, and rolls its series back by one: the
+    place of its number is free again, as if it had never been."""
+    from tui_factu import db as database
+    con = raw_base(db)
+    for table in ("document_vat", "document_line", "stock_move"):
+        con.execute(f"DELETE FROM {table} WHERE document_id = ?", (last.id,))
+    con.execute("DELETE FROM audit_entry WHERE entity = 'document' AND entity_id = ?", (last.id,))
+    con.execute("DELETE FROM document WHERE id = ?", (last.id,))
+    con.execute("DELETE FROM journal_record WHERE ref = ?", (last.number,))
+    con.execute("UPDATE sequence SET next_value = next_value - 1 WHERE series = 'invoice'")
+    con.commit()
+    con.close()
+    database.connect(db)
+    database.install_triggers()            # the guards back in place: it looks clean
+
+
 def make_shop():
     from tui_factu import catalog
     catalog.update_company({"name": "Atelier Test", "legal_form": "SARL", "capital": "10000",

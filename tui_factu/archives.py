@@ -12,8 +12,8 @@ import os
 import re
 import zipfile
 
-from . import files, journal, permissions
-from .db import current_user
+from . import files, journal, permissions, verify
+from .session import current_user
 from .errors import FactuError, InvalidValue
 from .models import Closing, Document, JournalRecord, Payment, PaymentAllocation
 
@@ -49,11 +49,11 @@ def write(period: str, path: str, render_pdf) -> dict:
     keyinfo = journal.public_key()
     if keyinfo is None:
         raise FactuError("aucune clé de signature : rien n'a encore été scellé", "clé", None)
-    report = journal.verify()
+    report = verify.run()
     if not report.ok:
         raise FactuError("archive refusée : le journal n'est pas intact — "
                          + report.as_dict()["first_failure"]["error"], "journal", None)
-    key_id, _ = keyinfo
+    key_id = keyinfo[0]
     manifest_files = []
     counts = {"documents": 0, "payments": 0, "closings": 0, "records": 0}
     with files.replacing(path, "archive", "-o") as tmp:
@@ -108,12 +108,18 @@ def write(period: str, path: str, render_pdf) -> dict:
     return {"path": path, "start": start, "end": end, "key_id": key_id, **counts}
 
 
-def verify_archive(path: str, trusted_key: bytes | None = None) -> dict:
+MAX_SMALL = 16 << 20          # the manifest, a signature, a key, one journal line
+
+
+def verify_archive(path: str, trusted_key: bytes | None = None, trust_embedded: bool = False) -> dict:
     """Offline check: the manifest's signature, every file's hash, nothing missing or added,
     each journal record's hash and signature, and each document's JSON equal to what its
-    record sealed. Returns {"ok", "problems", "key_id", "counts", "period"}."""
+    record sealed. Files are read in chunks (memory stays flat whatever the archive claims).
+    The key: the one given (`trusted_key`), else the one inside only if `trust_embedded` —
+    an archive signed by the key it carries proves nothing by itself.
+    Returns {"ok", "problems", "key_id", "trusted", "counts", "period"}."""
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import serialization
+    from . import signer
     problems = []
     z = files.open_zip(path, "archive", "archive")
     with z:
@@ -123,54 +129,93 @@ def verify_archive(path: str, trusted_key: bytes | None = None) -> dict:
                 problems.append(f"fichier manquant : {required}")
         if problems:
             return {"ok": False, "problems": problems}
-        raw = z.read(MANIFEST)
-        pem = z.read(PUBLIC_KEY)
-        if trusted_key is not None and trusted_key.strip() != pem.strip():
-            problems.append("clé publique : ce n'est pas la clé de confiance donnée (--key)")
         try:
-            public = serialization.load_pem_public_key(pem)
-            public.verify(base64.urlsafe_b64decode(z.read(SIGNATURE)), raw)
+            raw, pem, sig = (_small(z, n) for n in (MANIFEST, PUBLIC_KEY, SIGNATURE))
+            key_id, public, _ = signer.parse_public(pem)
+        except ValueError as e:
+            return {"ok": False, "problems": [f"archive illisible ({e})"]}
+        if trusted_key is not None:
+            trusted = "donnée (--key)"
+            if trusted_key.strip() != pem.strip():
+                problems.append(f"clé publique : l'archive porte la clé {key_id}, ce n'est pas la clé de confiance "
+                                "donnée (--key)")
+        elif trust_embedded:
+            trusted = f"celle de l'archive ({key_id}), acceptée sans comparaison"
+        else:
+            trusted = "aucune"
+            problems.append(f"aucune clé de confiance : l'archive n'est signée que par la clé qu'elle contient "
+                            f"({key_id}) — donnez la clé publique de la société (--key signing.pub), ou "
+                            "--trust-embedded-key pour l'accepter telle quelle")
+        try:
+            public.verify(base64.urlsafe_b64decode(sig), raw)
         except (InvalidSignature, ValueError):
             problems.append("manifeste : signature invalide (manifest.json altéré ou clé remplacée)")
         try:
             manifest = json.loads(raw)
-        except ValueError:
+            listed = {f["name"]: f for f in manifest.get("files", [])}
+        except (ValueError, TypeError, KeyError, AttributeError):
             return {"ok": False, "problems": problems + ["manifeste illisible"]}
-        listed = {f["name"]: f for f in manifest.get("files", [])}
         for name, f in listed.items():
             if name not in names:
                 problems.append(f"fichier manquant : {name}")
-            elif hashlib.sha256(z.read(name)).hexdigest() != f["sha256"]:
+            elif _sha256(z, name) != f.get("sha256"):
                 problems.append(f"fichier altéré : {name}")
         for name in sorted(names - set(listed) - {MANIFEST, SIGNATURE}):
             problems.append(f"fichier inattendu : {name}")
         problems += _check_records(z, names, public)
-    return {"ok": not problems, "problems": problems, "key_id": manifest.get("key_id"),
+    return {"ok": not problems, "problems": problems, "key_id": manifest.get("key_id"), "trusted": trusted,
             "counts": manifest.get("counts", {}), "period": manifest.get("period", {})}
 
 
+def _small(z, name: str) -> bytes:
+    info = z.getinfo(name)
+    if info.file_size > MAX_SMALL:
+        raise ValueError(f"{name} trop grand")
+    with z.open(info) as f:
+        return f.read(MAX_SMALL + 1)[:MAX_SMALL]
+
+
+def _sha256(z, name: str) -> str:
+    digest = hashlib.sha256()
+    with z.open(name) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _check_records(z, names, public) -> list[str]:
-    """Each record's hash and signature; each document equal to its validation record."""
+    """Each record's hash and signature; each document equal to its validation record (both
+    streamed: a line at a time, a hash of each payload kept, not the payload)."""
+    import io
     from cryptography.exceptions import InvalidSignature
     out, sealed = [], {}
     if "journal.jsonl" not in names:
         return out
-    for line in z.read("journal.jsonl").decode().splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
-        digest = journal.record_hash(r["chain"], r["seq"], r["prev_signature"], r["payload"], r["format_version"])
-        if digest.hex() != r["hash"]:
-            out.append(f"journal : enregistrement {r['chain']} n° {r['seq']} ({r['ref']}) altéré")
-            continue
-        try:
-            public.verify(base64.urlsafe_b64decode(r["signature"]), digest)
-        except (InvalidSignature, ValueError):
-            out.append(f"journal : signature invalide, enregistrement {r['chain']} n° {r['seq']} ({r['ref']})")
-        if r["action"] == "validate":
-            sealed[r["ref"]] = r["payload"]
+    with z.open("journal.jsonl") as raw:
+        for n, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8", errors="replace"), start=1):
+            if len(line) > MAX_SMALL:
+                out.append(f"journal : ligne {n} trop longue")
+                break
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+                digest = journal.record_hash(r["chain"], r["seq"], r["prev_signature"], r["payload"],
+                                             r["format_version"])
+            except (ValueError, KeyError, TypeError):
+                out.append(f"journal : ligne {n} illisible")
+                continue
+            if digest.hex() != r["hash"]:
+                out.append(f"journal : enregistrement {r['chain']} n° {r['seq']} ({r['ref']}) altéré")
+                continue
+            try:
+                public.verify(base64.urlsafe_b64decode(r["signature"]), digest)
+            except (InvalidSignature, ValueError):
+                out.append(f"journal : signature invalide, enregistrement {r['chain']} n° {r['seq']} ({r['ref']})")
+            if r["action"] == "validate":
+                sealed[r["ref"]] = hashlib.sha256(r["payload"].encode()).hexdigest()
     for name in sorted(n for n in names if n.startswith("documents/") and n.endswith(".json")):
         number = name[len("documents/"):-len(".json")]
-        if number in sealed and z.read(name).decode() != sealed[number]:
+        if number in sealed and _sha256(z, name) != sealed[number]:
             out.append(f"document {number} : ne correspond plus à son scellement ({name})")
     return out

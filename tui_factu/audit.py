@@ -4,7 +4,7 @@ sealed chain."""
 import json
 from decimal import Decimal
 
-from .db import current_user
+from .session import current_user
 from .models import AuditEntry, JournalRecord, utcnow
 
 EVENT_LABELS = {"login": "connexion", "login_failed": "échec de connexion", "login_refused": "connexion refusée",
@@ -46,9 +46,17 @@ def history(entity: str | None = None, entity_id: int | None = None, user: str |
         q = q.where(AuditEntry.entity_id == entity_id)
     if user:
         q = q.where(AuditEntry.user == user)
+    from . import permissions
+    hidden = set() if permissions.allowed("costs.see") else COST_FIELDS
+
+    def shown(a, value):
+        return "(masqué)" if a.field in hidden and value is not None else value
     return [{"at": a.at, "user": a.user, "entity": a.entity, "ref": a.ref, "field": a.field,
-             "old": a.old, "new": a.new}
+             "old": shown(a, a.old), "new": shown(a, a.new)}
             for a in q.order_by(AuditEntry.id.desc()).limit(limit)]
+
+
+COST_FIELDS = {"cost", "cost_price"}         # seen only by the roles that see costs
 
 
 def events(action: str | None = None, user: str | None = None, ref: str | None = None, limit: int = 500) -> list[dict]:

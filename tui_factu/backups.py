@@ -1,35 +1,75 @@
-"""Backups while terminals keep working, and restores that refuse a base whose journal does not
-verify. A backup is one ZIP (mode 0600: it holds the signing key): a consistent copy of the
-base (SQLite's online backup API, or pg_dump), the signing key and the tail anchor beside it.
-The anchor is copied before the base, so it never claims more records than the copy holds."""
+"""Backups while terminals keep working, and restores that refuse what they cannot trust.
+
+A backup is one ZIP (mode 0600: it may hold the signing key): a consistent copy of the base
+(SQLite's online backup API, or pg_dump), the key files and the tail anchor beside it, and a
+manifest naming the company's public key. The anchor is copied before the base, so it never
+claims more records than the copy holds.
+
+A restore replaces a base only for its administrator (`backup` permission on the base being
+replaced), only with a backup signed by the key pinned in that base (another key needs
+`--accept-new-key`, and says so), only after every seal of the copy verified in a staging
+folder, and then at once: the staged base and keys are swapped in by renames, keeping the
+replaced files' modes. Key copies never leave the data folders (staging 0700, files 0600);
+what a killed run left there is removed by the next one. Archive members are bounded.
+"""
 import datetime as dt
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 
-from . import db as database, files, journal, permissions
+from . import db as database, files, journal, permissions, session, signer, verify
 from .errors import FactuError, IntegrityFailure
 
 FORMAT = "tui-factu-backup/1"
-STATE_FILES = ("signing.key", "signing.pub", "anchor.log")
+STATE_FILES = (signer.KEY, signer.PUB, signer.ANCHOR)
+MAX_KEY_FILE = 1 << 20              # a key or an anchor: small files
+MAX_BASE = 64 << 30                 # a base in a backup: 64 Gio at most
 
+
+# ---- staging folders ----------------------------------------------------------------------
+
+def _staging(parent: Path, tag: str) -> Path:
+    """A private folder for key copies inside a data folder; stale ones of killed runs go."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.glob(f".tui-factu-{tag}-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = parent / f".tui-factu-{tag}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(mode=0o700)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---- backup -------------------------------------------------------------------------------
 
 def backup(path: str) -> dict:
     permissions.require("backup")
     state = database.state_dir()
-    with tempfile.TemporaryDirectory(prefix="tui-factu-backup-") as tmp:
+    files.check_output(path, "sauvegarde", "-o")
+    tmp = _staging(state, "backup")
+    try:
         copies = {}
         for name in STATE_FILES:                        # the anchor first: never ahead of the copy
             if (state / name).exists():
-                shutil.copy2(state / name, Path(tmp) / name)
-                copies[name] = Path(tmp) / name
+                shutil.copy2(state / name, tmp / name)
+                copies[name] = tmp / name
         if database.is_postgres():
-            base, engine = Path(tmp) / "base.dump", "postgresql"
+            base, engine = tmp / "base.dump", "postgresql"
             schema = _schema(database.location())
             r = subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={base}",
                                 *([f"--schema={schema}"] if schema else []), f"--dbname={database.location()}"],
@@ -37,17 +77,22 @@ def backup(path: str) -> dict:
             if r.returncode != 0:
                 raise FactuError(f"sauvegarde : pg_dump a échoué ({r.stderr.strip()[:200]})", "pg_dump", None)
         else:
-            base, engine = Path(tmp) / "base.db", "sqlite"
+            base, engine = tmp / "base.db", "sqlite"
             src = sqlite3.connect(database.location(), timeout=60)
+            fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
             dst = sqlite3.connect(base)
             try:
                 src.backup(dst)                         # one consistent snapshot, writers keep going
             finally:
                 dst.close()
                 src.close()
+        keyinfo = journal.public_key()
         manifest = {"format": FORMAT, "engine": engine, "created_at": dt.datetime.now(dt.timezone.utc)
                     .replace(microsecond=0).isoformat(), "source": database.location(),
-                    "schema": database.schema_version(), "files": [base.name] + sorted(copies)}
+                    "schema": database.schema_version(), "files": [base.name] + sorted(copies),
+                    "key_id": keyinfo[0] if keyinfo else None,
+                    "public_key": journal.public_key_pem().decode() if keyinfo else None}
         with files.replacing(path, "sauvegarde", "-o") as part:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
@@ -55,6 +100,8 @@ def backup(path: str) -> dict:
                 z.write(base, base.name)
                 for name, p in copies.items():
                     z.write(p, f"keys/{name}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     journal.event("backup", {"file": os.path.basename(path), "engine": engine})
     return {"path": path, "engine": engine, "size": os.path.getsize(path)}
 
@@ -69,43 +116,113 @@ def _schema(url: str) -> str | None:
     return m.group(1) if m else None
 
 
-def restore(path: str, target: str, force: bool = False) -> dict:
-    """Restores a backup onto `target` once its journal verifies in a scratch copy; an existing
-    base is replaced only with force. Runs without opening the target first (it may not exist
-    yet): stop the terminals before replacing a base in use."""
+# ---- restore ------------------------------------------------------------------------------
+
+def is_base(target: str) -> bool:
+    """Whether a base (that someone may be using) stands at target."""
+    if target.startswith(("postgresql://", "postgres://")):
+        return True
+    try:
+        with open(target, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def restore(path: str, target: str, force: bool = False, accept_new_key: bool = False) -> dict:
+    """Restores a backup onto `target`. A base standing there is replaced only with force, by
+    an administrator of that base logged in to it (the caller connected to it first), with a
+    backup signed by its pinned key unless accept_new_key. Runs before the copy is trusted:
+    nothing of it is used before its journal verifies."""
+    replacing = is_base(target)
+    pinned = None
+    if replacing:
+        if database.db.obj is None or database.location() != (target if target.startswith("postgres")
+                                                                else os.path.abspath(target)):
+            raise FactuError("restaurer remplace une base : connectez-vous d'abord à elle (--db, en administrateur)",
+                             "--db", target)
+        permissions.require("backup")
+        found = journal.public_key()
+        pinned = found[0] if found else None
     z = files.open_zip(path, "sauvegarde", "sauvegarde")
-    with z, tempfile.TemporaryDirectory(prefix="tui-factu-restore-") as tmp:
+    with z:
+        manifest = _manifest(z, path)
+        if manifest["engine"] not in ("sqlite", "postgresql"):
+            raise FactuError(f"sauvegarde : moteur inconnu « {manifest['engine']} »", "sauvegarde", path)
+        if (replacing or os.path.exists(target)) and not force:
+            raise FactuError(f"« {target} » existe : --force pour le remplacer par la sauvegarde du "
+                             f"{manifest['created_at'][:10]}", "--force", target)
+        pg_target = target.startswith(("postgresql://", "postgres://"))
+        if manifest["engine"] == "sqlite" and pg_target:
+            raise FactuError("une sauvegarde SQLite se restaure dans un fichier SQLite", "--db", target)
+        if manifest["engine"] == "postgresql" and not pg_target:
+            raise FactuError("une sauvegarde PostgreSQL se restaure dans une base PostgreSQL (--db postgresql://…)",
+                             "--db", target)
+        parent = Path(database.default_location()).parent if pg_target else Path(os.path.abspath(target)).parent
+        stage = _staging(parent, "restore")
         try:
-            manifest = json.loads(z.read("backup.json"))
-        except (KeyError, ValueError):
-            raise FactuError(f"« {path} » n'est pas une sauvegarde tui-factu", "sauvegarde", path) from None
-        if manifest.get("format") != FORMAT:
-            raise FactuError(f"format de sauvegarde inconnu « {manifest.get('format')} »", "sauvegarde", path)
-        z.extractall(tmp)
-        keys = Path(tmp) / "keys"
-        keys.mkdir(exist_ok=True)
-        if manifest["engine"] != "sqlite":
-            return _restore_postgres(Path(tmp), manifest, target, force)
-        scratch = str(Path(tmp) / "base.db")
-        report = _verify_copy(scratch, keys)
-        destination = target
-        if destination.startswith(("postgresql://", "postgres://")):
-            raise FactuError("une sauvegarde SQLite se restaure dans un fichier SQLite", "--db", destination)
-        dest = Path(destination)
-        if dest.exists() and not force:
-            raise FactuError(f"« {dest} » existe : --force pour le remplacer par la sauvegarde du "
-                             f"{manifest['created_at'][:10]}", "--force", str(dest))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("-wal", "-shm"):
-            Path(str(dest) + suffix).unlink(missing_ok=True)
-        shutil.copy2(scratch, str(dest) + ".restoring")
-        os.replace(str(dest) + ".restoring", dest)
-        state = Path(str(dest) + ".d")
-        state.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for p in keys.iterdir():
-            shutil.copy2(p, state / p.name)
-            os.chmod(state / p.name, 0o600)
-    return {"target": str(dest), "created_at": manifest["created_at"], "records": report}
+            base = _extract(z, manifest, stage)
+            key_id = _backup_key(stage / "keys")
+            if replacing and pinned and key_id != pinned:
+                if not accept_new_key:
+                    raise IntegrityFailure(f"restauration refusée : la sauvegarde est signée par la clé {key_id}, la base "
+                                           f"par la clé {pinned} — une sauvegarde d'une autre société, ou refaite. "
+                                           "--accept-new-key (administrateur) pour l'accepter quand même",
+                                           "clé", key_id)
+                permissions.require("backup")
+            if manifest["engine"] == "postgresql":
+                records = _restore_postgres(stage, base, target)
+            else:
+                records = _verify_copy(str(base), stage / "keys")
+                _swap_sqlite(stage, base, Path(os.path.abspath(target)))
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    return {"target": target, "created_at": manifest["created_at"], "records": records, "key_id": key_id,
+            "new_key": bool(replacing and pinned and key_id != pinned)}
+
+
+def _manifest(z: zipfile.ZipFile, path: str) -> dict:
+    try:
+        info = z.getinfo("backup.json")
+        if info.file_size > MAX_KEY_FILE:
+            raise ValueError
+        manifest = json.loads(z.read(info))
+        if not isinstance(manifest, dict):
+            raise ValueError
+    except (KeyError, ValueError):
+        raise FactuError(f"« {path} » n'est pas une sauvegarde tui-factu", "sauvegarde", path) from None
+    if manifest.get("format") != FORMAT:
+        raise FactuError(f"format de sauvegarde inconnu « {manifest.get('format')} »", "sauvegarde", path)
+    return manifest
+
+
+def _extract(z: zipfile.ZipFile, manifest: dict, stage: Path) -> Path:
+    """Only the members a backup has, each within its bound and the free space (a crafted
+    archive that inflates to terabytes stops here)."""
+    base_name = "base.db" if manifest["engine"] == "sqlite" else "base.dump"
+    wanted = {base_name: MAX_BASE, **{f"keys/{n}": MAX_KEY_FILE for n in STATE_FILES}}
+    members = {i.filename: i for i in z.infolist() if i.filename in wanted}
+    if base_name not in members:
+        raise FactuError(f"sauvegarde incomplète : {base_name} absent", "sauvegarde", base_name)
+    free = shutil.disk_usage(stage).free
+    total = sum(i.file_size for i in members.values())
+    for name, info in members.items():
+        if info.file_size > wanted[name]:
+            raise FactuError(f"sauvegarde refusée : {name} trop grand ({info.file_size} octets)", "sauvegarde", name)
+    if total > free:
+        raise FactuError(f"sauvegarde refusée : {total} octets à extraire, {free} libres", "sauvegarde", None)
+    (stage / "keys").mkdir(mode=0o700)
+    for name, info in members.items():
+        dest = stage / name
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with z.open(info) as src, os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+    return stage / base_name
+
+
+def _backup_key(keys: Path) -> str | None:
+    found = signer.public_key(keys)
+    return found[0] if found else None
 
 
 def _verify_copy(base: str, keys: Path) -> int:
@@ -113,15 +230,16 @@ def _verify_copy(base: str, keys: Path) -> int:
     previous = database.db.obj
     saved_keys = os.environ.get("TUI_FACTU_KEYS")
     os.environ["TUI_FACTU_KEYS"] = str(keys)
-    journal._keys.clear()
+    journal.forget_signers()
     try:
         database.connect(base)
-        if not base.startswith("postgres"):
-            database.ensure_schema()             # an older copy is upgraded in the scratch file only
-        report = journal.verify(workers=1)
+        with session.unauthenticated():         # the copy's own users are not the caller's
+            if not base.startswith("postgres"):
+                database.ensure_schema()         # an older copy is upgraded in the staged file only
+            report = verify.run(workers=1)
         if not report.ok:
             raise IntegrityFailure("restauration refusée : le journal de la sauvegarde ne se vérifie pas — "
-                                   + report.as_dict()["first_failure"]["error"], "sauvegarde", base)
+                                   + report.failures[0][1], "sauvegarde", base)
         return sum(c.records for c in report.chains)
     finally:
         database.db.close()
@@ -129,22 +247,65 @@ def _verify_copy(base: str, keys: Path) -> int:
             os.environ.pop("TUI_FACTU_KEYS", None)
         else:
             os.environ["TUI_FACTU_KEYS"] = saved_keys
-        journal._keys.clear()
+        journal.forget_signers()
         if previous is not None:
             database.db.initialize(previous)
 
 
-def _restore_postgres(tmp: Path, manifest: dict, target: str, force: bool) -> dict:
+def _same_mode(new: Path, old: Path) -> None:
+    """The replaced file's permissions and owners (a shared base keeps its group)."""
+    try:
+        st = os.stat(old)
+    except OSError:
+        return
+    os.chmod(new, st.st_mode & 0o7777)
+    try:
+        os.chown(new, st.st_uid, st.st_gid)
+    except PermissionError:
+        pass
+
+
+def _swap_sqlite(stage: Path, base: Path, dest: Path) -> None:
+    """The staged keys and base take the old ones' places by renames; a failure puts the old
+    ones back. The terminals must be stopped (the old base's WAL would not fit the new one)."""
+    state = Path(str(dest) + ".d")
+    new_state = stage / "state"
+    new_state.mkdir(mode=0o700)
+    if state.is_dir():
+        os.chmod(new_state, os.stat(state).st_mode & 0o7777)
+    for p in (stage / "keys").iterdir():
+        shutil.move(str(p), new_state / p.name)
+        _same_mode(new_state / p.name, state / p.name)
+    _same_mode(base, dest)
+    database.db.close()
+    old_state = stage / "old-state"
+    moved = False
+    if state.exists():
+        if (state / signer.SOCKET).exists():
+            raise FactuError("cette base signe par un service de signature : arrêtez-le, restaurez, puis relancez-le "
+                             "avec la clé de la sauvegarde", "signature", str(state))
+        os.replace(state, old_state)
+        moved = True
+    try:
+        os.replace(new_state, state)
+        for suffix in ("-wal", "-shm"):
+            Path(str(dest) + suffix).unlink(missing_ok=True)
+        os.replace(base, dest)
+    except OSError as e:
+        if moved:
+            shutil.rmtree(state, ignore_errors=True)
+            os.replace(old_state, state)
+        raise FactuError(f"restauration : remplacement impossible ({e.strerror}) ; rien n'a changé", "--db",
+                         str(dest)) from None
+    journal.forget_signers()
+
+
+def _restore_postgres(stage: Path, dump: Path, target: str) -> int:
     """The dump is restored into a scratch database on the same server and verified there
     first; only then is the target replaced."""
     import urllib.parse
     import uuid
     import psycopg
-    if not target.startswith(("postgresql://", "postgres://")):
-        raise FactuError("une sauvegarde PostgreSQL se restaure dans une base PostgreSQL (--db postgresql://…)",
-                         "--db", target)
-    if not force:
-        raise FactuError("restaurer une base PostgreSQL remplace son contenu : --force pour confirmer", "--force", target)
     parts = urllib.parse.urlparse(target)
     scratch_name = "tf_restore_" + uuid.uuid4().hex[:10]
     server = parts._replace(path="/postgres").geturl()
@@ -156,23 +317,26 @@ def _restore_postgres(tmp: Path, manifest: dict, target: str, force: bool) -> di
         raise FactuError(f"restauration : base de vérification impossible à créer ({str(e).strip()[:160]})",
                          "postgresql", None) from None
     try:
-        _pg_restore(tmp, scratch)
-        records = _verify_copy(scratch, tmp / "keys")
+        _pg_restore(dump, scratch)
+        records = _verify_copy(scratch, stage / "keys")
     finally:
         database.db.close()
         with psycopg.connect(server, autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{scratch_name}" WITH (FORCE)')
-    _pg_restore(tmp, target)
+    _pg_restore(dump, target)
     database.connect(target)
     state = database.state_dir()
-    for p in (tmp / "keys").iterdir():
-        shutil.copy2(p, state / p.name)
-        os.chmod(state / p.name, 0o600)
-    return {"target": target, "created_at": manifest["created_at"], "records": records}
+    for p in (stage / "keys").iterdir():
+        tmp = state / f".{p.name}.{os.getpid()}"
+        shutil.copyfile(p, tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, state / p.name)
+    journal.forget_signers()
+    return records
 
 
-def _pg_restore(tmp: Path, url: str) -> None:
-    r = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={url}",
-                        str(tmp / "base.dump")], capture_output=True, text=True)
+def _pg_restore(dump: Path, url: str) -> None:
+    r = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={url}", str(dump)],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         raise FactuError(f"restauration : pg_restore a échoué ({r.stderr.strip()[:200]})", "pg_restore", None)

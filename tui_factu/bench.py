@@ -27,10 +27,22 @@ def report(name, ours, baseline, unit, budget_text, ok):
           f"budget {budget_text:<18} {'OK' if ok else 'HORS BUDGET'}", flush=True)
 
 
-def _connect(path):
-    from tui_factu import db as database
+def open_base(path):
+    """Connects to a synthetic base of the benchmark and acts as its own administrator (made
+    on first use: the base is the benchmark's, in its temporary folder)."""
+    from tui_factu import db as database, session, users
+    from tui_factu.models import User
     database.connect(str(path))
     database.ensure_schema()
+    with session.unauthenticated():
+        fresh = not User.select().exists()
+    if fresh:
+        users.bootstrap_admin("bench", None, None)
+    else:
+        session.set_user("bench")
+
+
+_connect = open_base
 
 
 def _bulk_base(n_docs: int, n_catalog: int = 100_000):
@@ -94,7 +106,8 @@ def _bulk_base(n_docs: int, n_catalog: int = 100_000):
                              " VALUES (?, ?, ?, ?, ?)", vats)
             conn.execute("UPDATE document SET sealed = 1 WHERE id > ? AND id <= ?", (lo, hi))
     # Seal them as validation would (same payload builder, same key, same chain).
-    key, key_id = journal._signing()
+    local = journal._signer()
+    key, key_id = local.key, local.key_id
     prev, rows = "", []
     for seq, (chain, number, _, payload) in enumerate(sealing.document_payloads(), start=1):
         text = journal.canonical(payload)
@@ -109,7 +122,7 @@ def _bulk_base(n_docs: int, n_catalog: int = 100_000):
         conn.execute("INSERT INTO sequence (series, period, next_value, last_date) VALUES "
                      "('invoice', '2026', ?, '2026-12-31')", (n_docs + 1,))
     if rows:
-        journal._advance_anchor("invoice", len(rows), rows[-1][6])
+        local.committed("invoice", len(rows), rows[-1][6])
     return rows
 
 
@@ -150,9 +163,9 @@ def bench_validate(tmp: Path, count: int = 2000):
 
 def bench_verify(rows):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: F401
-    from tui_factu import journal
+    from tui_factu import journal, verify
     t0 = time.perf_counter()
-    rep = journal.verify()
+    rep = verify.run()
     elapsed = time.perf_counter() - t0
     records = sum(c.records for c in rep.chains)
     ours = records / elapsed
@@ -271,8 +284,7 @@ def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
     from tui_factu import db as database, journal
     tmp = Path(tempfile.mkdtemp(prefix="tui-factu-bench-"))
     os.environ["TUI_FACTU_KEYS"] = str(tmp / "keys")
-    journal._keys.clear()
-    database.set_user("bench")
+    journal.forget_signers()
     print(f"Base synthétique dans {tmp} : {n_docs:,} factures scellées de 5 lignes, "
           f"100 000 clients et produits".replace(",", " "), flush=True)
     t0 = time.perf_counter()

@@ -6,7 +6,8 @@ import math
 from decimal import Decimal
 
 from . import audit, documents
-from .db import current_user, write
+from .db import write
+from .session import current_user
 from .errors import InvalidValue, StateError
 from .models import Billing, Customer, Document, DocumentLine, Setting
 from .money import ZERO

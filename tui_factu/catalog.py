@@ -11,7 +11,7 @@ from stdnum.eu import vat as std_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as std_siren, siret as std_siret
 
-from . import audit, journal, stock
+from . import audit, inputs, journal, stock
 from .db import prepared_models, write
 from .errors import InvalidValue, NotFound
 from .models import PRODUCT_KINDS, Company, Customer, Product, utcnow
@@ -22,7 +22,6 @@ UNITS = {"C62": "unité", "H87": "pièce", "HUR": "heure", "DAY": "jour", "MIN":
          "KGM": "kg", "GRM": "g", "TNE": "tonne", "MTR": "m", "MTK": "m²", "MTQ": "m³",
          "LTR": "L", "SET": "lot", "PR": "paire", "KMT": "km", "MON": "mois", "WEE": "semaine",
          "ANN": "an", "LS": "forfait", "XBX": "boîte", "XPK": "colis"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def search_key(text: str) -> str:
@@ -38,9 +37,10 @@ def clean_text(field: str, value, max_len: int = 200, required: bool = False,
     if not isinstance(value, str):
         raise InvalidValue(field, value, "texte attendu")
     text = value.strip()
-    bad = _CONTROL.search(text.replace("\n", "").replace("\t", "") if multiline else text)
+    bad = inputs.bad_character(text, multiline)
     if bad:
-        raise InvalidValue(field, repr(text[:40]), "caractère de contrôle interdit")
+        raise InvalidValue(field, inputs.printable(text[:40]),
+                           f"caractère de contrôle ou invisible interdit ({inputs.printable(bad)})")
     if required and not text:
         raise InvalidValue(field, None, "obligatoire")
     if len(text) > max_len:
@@ -375,6 +375,8 @@ def save_product(data: dict, where: str = "produit") -> Product:
         target = clean_money(data["stock"], f"{where}.stock", 3, allow_negative=True)
     with write():
         p = Product.get_or_none(Product.code == values["code"])
+        if "cost" in data and values["cost"] != (p.cost if p else 0):
+            permissions.require("costs.see")      # a cost set to 0 would hide a sale at a loss
         if p is None:
             p = Product.create(**values)
             audit.record("product", p.id, p.code, {"création": (None, p.name)})

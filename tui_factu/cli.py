@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import sys
-import traceback
 
 from .errors import FactuError, IntegrityFailure
 
@@ -49,39 +48,45 @@ def prepare_tui(db_target: str | None = None, user: str | None = None):
     """Everything `tui-factu` does before the first screen (also what `bench` times): the
     database, its schema, the app user suggested for this OS account. No argon2 or journal yet:
     they load when the user logs in."""
-    import getpass
     from screens.app import FactuApp
-    from . import db as database
+    from . import db as database, session
     from .models import User
     database.connect(db_target)
     database.ensure_schema()
-    linked = User.get_or_none((User.os_account == getpass.getuser()) & (User.active == True))  # noqa: E712
+    with session.unauthenticated():             # the name suggested on the login screen
+        linked = User.get_or_none((User.os_account == session.os_account()) & (User.active == True))  # noqa: E712
     return FactuApp(user or (linked.name if linked else ""))
 
 
 def cmd_tui(args):
-    prepare_tui(args.db, args.user).run()
+    if not os.environ.get("TEXTUAL_DRIVER") and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise FactuError("l'interface a besoin d'un terminal (ssh -t, ou les commandes de tui-factu --help)",
+                         "terminal", None)
+    app = prepare_tui(args.db, args.user)
+    app.run()
+    return app.return_code or 0
 
 
 def cmd_init(args):
-    from . import db as database, users
+    from . import db as database, session, users
     version = database.ensure_schema()
-    database.install_triggers()                 # puts back any guard that was dropped
-    from .journal import signing_key
-    signing_key()
-    print(f"Base prête (schéma v{version}) : {database.location()}")
-    if not users.listing():
-        account = users.os_account()
+    created = None
+    if not session.current_user():              # a base without users: its first administrator
+        account = session.os_account()
         if args.demo:
-            users.create("demo", "admin", "demo", "Utilisateur de démonstration", os_link=account)
-            print("Utilisateur « demo » créé, mot de passe « demo » (rôle admin).")
+            users.bootstrap_admin("demo", "demo", account, "Utilisateur de démonstration")
+            created = "Utilisateur « demo » créé, mot de passe « demo » (rôle admin)."
         else:
             password = _new_password(f"Mot de passe du premier administrateur « {account} » : ")
-            users.create(account, "admin", password, os_link=account)
-            print(f"Administrateur « {account} » créé, lié au compte système {account}.")
-        linked = users.by_os_account()
-        if linked:
-            database.set_user(linked.name)                # what follows (the demo) is theirs
+            users.bootstrap_admin(account, password, account)
+            created = f"Administrateur « {account} » créé, lié au compte système {account}."
+    database.install_triggers()                 # puts back any guard that was dropped
+    from . import documents, journal
+    journal.signing_key_id()                    # the company key: made and pinned on a new base
+    documents.seal_untracked_statuses()         # a base from before statuses were sealed
+    print(f"Base prête (schéma v{version}) : {database.location()}")
+    if created:
+        print(created)
     if args.demo:
         from . import demo
         summary = demo.load()
@@ -258,8 +263,9 @@ def cmd_pay(args):
             print(f"Reçu imprimé (travail n° {job}).")
         else:
             from printers import pdf
+            from . import files
             path = args.output or f"{view['number']}.pdf"
-            with open(path, "wb") as f:
+            with files.replacing(path, "reçu", "-o") as tmp, open(tmp, "wb") as f:
                 f.write(pdf.payment_receipt(view))
             print(f"Reçu écrit : {path}")
         return
@@ -473,14 +479,15 @@ def cmd_verify_archive(args):
                 trusted = f.read()
         except OSError as e:
             raise FactuError(f"--key : clé illisible « {args.key} » ({e.strerror})", "--key", args.key) from None
-    result = archives.verify_archive(args.file, trusted)
+    result = archives.verify_archive(args.file, trusted, args.trust_embedded_key)
     if args.json:
         _json(result)
     else:
         if result["ok"]:
             c, p = result["counts"], result["period"]
             print(f"Archive intacte : {c.get('documents', 0)} document(s), {c.get('records', 0)} enregistrement(s), "
-                  f"du {p.get('start')} au {p.get('end')}, signée par la clé {result['key_id']}.")
+                  f"du {p.get('start')} au {p.get('end')}, signée par la clé {result['key_id']} ; clé de "
+                  f"confiance : {result['trusted']}.")
         for problem in result["problems"]:
             print(problem, file=sys.stderr)
     return 0 if result["ok"] else 1
@@ -494,12 +501,19 @@ def cmd_backup(args):
 
 
 def cmd_restore(args):
-    """Offline: the target is not opened (nor created) before the backup verifies."""
+    """Opens the base to replace (if one stands there) only to know who asks: its
+    administrator, by peer or --user. A new target needs nobody."""
     from . import backups, db as database
     target = args.db or os.environ.get("TUI_FACTU_DB") or database.default_location()
-    done = backups.restore(args.file, target, args.force)
+    if backups.is_base(target):
+        database.connect(target)
+        _act_as(args.user)
+    done = backups.restore(args.file, target, args.force, args.accept_new_key)
+    if done["new_key"]:
+        print(f"ATTENTION : la base restaurée est signée par une autre clé ({done['key_id']}) que celle qu'elle "
+              "remplace ; vérifiez d'où vient cette sauvegarde.", file=sys.stderr)
     print(f"Base restaurée dans {done['target']} (sauvegarde du {done['created_at'][:10]}, "
-          f"{done['records']} enregistrement(s) vérifiés).")
+          f"{done['records']} enregistrement(s) vérifiés, clé {done['key_id']}).")
 
 
 def cmd_export_fec(args):
@@ -614,22 +628,36 @@ def printing_target(name_or_url):
 
 
 def cmd_verify(args):
-    from . import journal
-    report = journal.verify()
+    from . import journal, verify
+    report = verify.run()
     if args.json:
         _json(report.as_dict())
     else:
         for c in report.chains:
             label = journal.CHAIN_LABELS.get(c.chain, c.chain)
-            state = "intacte" if c.ok else f"ALTÉRÉE — {c.error}"
+            state = "intacte" if c.ok else f"ALTÉRÉE ({len(c.failures)} problème(s))"
             print(f"chaîne {c.chain:<9} ({label}) : {c.records} enregistrement(s), {state}")
+            for message, _ in c.failures:
+                print(f"    - {message}")
         if not report.chains:
             print("journal vide : rien à vérifier")
     if not report.ok:
-        first = report.as_dict()["first_failure"]
-        print(f"Intégrité rompue : {first['error']}", file=sys.stderr)
+        print(f"Intégrité rompue : {len(report.failures)} problème(s), le premier : {report.failures[0][1]}",
+              file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_signer(args):
+    """The signing service, run by the account that alone reads the key (README, « Clés »)."""
+    from pathlib import Path
+    from . import signer
+    if args.action == "serve":
+        socket_path, keys = Path(args.socket).absolute(), Path(args.keys).absolute()
+
+        def ready(server, service):
+            print(f"Service de signature : clé {service.key_id} ({keys}), à l'écoute sur {socket_path}", flush=True)
+        signer.serve(socket_path, keys, args.group, ready)
 
 
 def cmd_company(args):
@@ -782,9 +810,8 @@ def _pdf_batch(args):
     """Streams every matching document to DIR, one at a time (constant memory)."""
     from pathlib import Path
     from printers import dispatch
-    from . import documents
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    from . import documents, files
+    out = Path(files.check_folder(args.output, "PDF", "-o"))
     start = documents.parse_date(args.date_from, "--from") if args.date_from else None
     end = documents.parse_date(args.date_to, "--to") if args.date_to else None
     after, count = None, 0
@@ -844,17 +871,15 @@ def cmd_queue(args):
 
 
 def cmd_serve(args):
-    """The same app in a browser (textual-serve); each browser session runs `tui-factu` and
-    meets the login screen first."""
-    import shlex
-    import sys as _sys
+    """The same app in a browser, behind the app's login (screens/serve)."""
     from pathlib import Path
-    from textual_serve.server import Server
+    from screens.serve import serve
     from . import db as database
-    exe = Path(_sys.argv[0]).resolve() if Path(_sys.argv[0]).name == "tui-factu" else "tui-factu"
-    command = f"{shlex.quote(str(exe))} --db {shlex.quote(database.location())}"
-    print(f"tui-factu servi sur http://{args.host}:{args.port} (Ctrl+C pour arrêter)")
-    Server(command, host=args.host, port=args.port, title="tui-factu").serve()
+    exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "tui-factu" else "tui-factu"
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"attention : servi sur {args.host}, hors de cette machine ; mettez-le derrière un proxy HTTPS",
+              file=sys.stderr)
+    serve(str(exe), database.location(), args.host, args.port)
 
 
 REPORTS = ("sales-journal", "vat", "payments", "statement", "aging", "ranking", "stock", "backorders",
@@ -1088,6 +1113,8 @@ def build_parser() -> Parser:
     s = sub.add_parser("verify-archive", help="vérifie une archive hors ligne (sans base) : FICHIER [--key CLÉ.pem]")
     s.add_argument("file")
     s.add_argument("--key", help="la clé publique de confiance à laquelle comparer celle de l'archive")
+    s.add_argument("--trust-embedded-key", action="store_true",
+                   help="sans --key : accepter la clé que l'archive contient (elle ne prouve rien à elle seule)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_verify_archive, offline=True)
     s = sub.add_parser("backup", help="sauvegarde cohérente pendant que les postes travaillent : -o FICHIER")
@@ -1096,6 +1123,8 @@ def build_parser() -> Parser:
     s = sub.add_parser("restore", help="restaure une sauvegarde (refusée si son journal ne se vérifie pas)")
     s.add_argument("file")
     s.add_argument("--force", action="store_true", help="remplace la base existante")
+    s.add_argument("--accept-new-key", action="store_true",
+                   help="accepte une sauvegarde signée par une autre clé que celle de la base (administrateur)")
     s.set_defaults(func=cmd_restore, offline=True)
     s = sub.add_parser("export-fec", help="FEC de l'exercice (ventes et encaissements) : ANNÉE [-o DOSSIER] [--pipe]")
     s.add_argument("year", type=int)
@@ -1160,6 +1189,13 @@ def build_parser() -> Parser:
     s = sub.add_parser("verify", help="vérifie les scellements et les chaînes du journal")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_verify)
+    s = sub.add_parser("signer", help="service de signature : serve --socket BASE.d/signer.sock --keys DOSSIER "
+                                      "[--group GROUPE]")
+    s.add_argument("action", choices=("serve",))
+    s.add_argument("--socket", required=True, help="le socket, dans le dossier de la base (BASE.d/signer.sock)")
+    s.add_argument("--keys", required=True, help="le dossier de la clé, lisible par ce compte seul")
+    s.add_argument("--group", help="le groupe des postes autorisés à faire signer")
+    s.set_defaults(func=cmd_signer, offline=True)
     s = sub.add_parser("company", help="identité légale de la société : show | set champ=valeur…")
     s.add_argument("action", choices=("show", "set"))
     s.add_argument("values", nargs="*")
@@ -1255,16 +1291,8 @@ def build_parser() -> Parser:
 
 
 def _log_crash() -> str:
-    import platformdirs
-    from pathlib import Path
-    path = Path(platformdirs.user_log_dir("tui-factu")) / "erreurs.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(traceback.format_exc() + "\n")
-    except OSError:
-        return "(journal d'erreurs inaccessible)"
-    return str(path)
+    from . import logs
+    return logs.crash()
 
 
 def main(argv=None) -> int:
@@ -1283,7 +1311,10 @@ def main(argv=None) -> int:
             return func(args) or 0
         database.connect(args.db)
         database.ensure_schema()
-        _act_as(args.user)
+        _act_as(args.user, bootstrapping=func is cmd_init)
+        if func is not cmd_serve:                 # a command writes where it was run from, too
+            from . import files
+            files.allow_folder(os.getcwd())
         return func(args) or 0
     except IntegrityFailure as e:
         print(f"tui-factu : {e}", file=sys.stderr)
@@ -1312,16 +1343,20 @@ def main(argv=None) -> int:
         return 3
 
 
-def _act_as(name: str | None) -> None:
+def _act_as(name: str | None, bootstrapping: bool = False) -> None:
     """Who this command acts as, like PostgreSQL's peer authentication: the app user linked to
-    the OS account running it, with no password; `--user NAME` with that user's password
-    (TUI_FACTU_PASSWORD, else asked on the terminal) to act as someone else."""
-    from . import db as database, users
-    linked = users.by_os_account()
+    the OS account running it (the kernel's uid, never $USER), with no password; `--user NAME`
+    with that user's password (TUI_FACTU_PASSWORD, else asked on the terminal) to act as
+    someone else. Nobody else acts: only `init` may find a base without users, and create its
+    first administrator."""
+    from . import session, users
+    from .models import User
+    with session.unauthenticated():
+        linked = users.by_os_account()
+        has_users = User.select().exists()
     if name:
-        user = users.get(name)
-        if linked and linked.id == user.id:
-            database.set_user(user.name)
+        if linked and linked.name == name:
+            session.set_user(linked.name)
             return
         password = os.environ.get("TUI_FACTU_PASSWORD")
         if password is None and sys.stdin.isatty():
@@ -1332,14 +1367,16 @@ def _act_as(name: str | None) -> None:
         users.authenticate(name, password)
         return
     if linked:
-        database.set_user(linked.name)
+        session.set_user(linked.name)
         return
-    if users.listing():
-        account = users.os_account()
+    account = session.os_account()
+    if has_users:
         raise FactuError(f"le compte système « {account} » n'est lié à aucun utilisateur de l'application : "
                          "utilisez --user NOM (avec son mot de passe), ou demandez à un administrateur "
                          f"« tui-factu user set NOM --link {account} »", "--user", account)
-    database.set_user(users.os_account())       # a base without users yet
+    if not bootstrapping:
+        raise FactuError("cette base n'a encore aucun utilisateur : commencez par « tui-factu init »",
+                         "utilisateur", account)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from decimal import Decimal
 from peewee import fn
 
 from . import journal, permissions
-from .db import current_user, write
+from .db import write
+from .session import current_user
 from .errors import InvalidValue, StateError
 from .models import Closing, Document, DocumentVat, Payment
 from .money import ZERO, fmt2, fmt_plain, sum_of
@@ -44,13 +45,45 @@ def closed_until() -> dt.date | None:
     return last.period_end if last else None
 
 
+LOCK = 74211          # PostgreSQL advisory lock: closings take it alone, entries share it
+
+
 def check_open(on: dt.date, what: str) -> None:
-    """Refuses an entry dated inside a closed period."""
+    """Refuses an entry dated inside a closed period. Inside the entry's write transaction: on
+    PostgreSQL it shares a lock that a closing takes alone, so that an entry either lands
+    before the closing counts (and is counted) or after it (and is refused); SQLite's write
+    transactions already run one at a time."""
+    from .db import is_postgres
+    if is_postgres():
+        from .models import db
+        db.execute_sql("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK,))
     until = closed_until()
     if until is not None and on <= until:
         last = Closing.select().where(Closing.period_end == until).order_by(Closing.seq.desc()).first()
         raise StateError(f"{what} : le {on.strftime('%d/%m/%Y')} appartient à une période close jusqu'au "
                          f"{until.strftime('%d/%m/%Y')} (clôture {KINDS[last.kind]} {last.label})", "date", on.isoformat())
+    check_future(on, what)
+
+
+FUTURE_LIMIT_DAYS = 31
+
+
+def check_future(on: dt.date, what: str) -> None:
+    """French invoices are dated the day they are issued: a date ahead of today by more than
+    the setting `date.max_future_days` (0 by default) needs a manager, and by more than a month
+    is refused (one document dated far ahead would stop its whole series until then)."""
+    from . import clock, permissions, settings
+    ahead = (on - clock.today()).days
+    if ahead <= 0:
+        return
+    allowed = int(settings.get("date.max_future_days"))
+    if ahead > FUTURE_LIMIT_DAYS:
+        raise StateError(f"{what} : le {on.strftime('%d/%m/%Y')} est à plus de {FUTURE_LIMIT_DAYS} jours : une "
+                         "pièce se date du jour où elle est faite", "date", on.isoformat())
+    if ahead > allowed and not permissions.allowed("date.future"):
+        raise permissions.PermissionDenied(
+            f"{what} : le {on.strftime('%d/%m/%Y')} est dans {ahead} jour(s) (permis : {allowed}) — à faire "
+            "valider par un responsable", "date", on.isoformat())
 
 
 def totals(start: dt.date, end: dt.date) -> dict:
@@ -95,6 +128,10 @@ def close(kind: str, on=None) -> Closing:
         raise StateError(f"la période {label} n'est pas terminée (elle finit le {end.strftime('%d/%m/%Y')})",
                          "clôture", label)
     with write():
+        from .db import is_postgres
+        if is_postgres():
+            from .models import db
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         if Closing.get_or_none((Closing.kind == kind) & (Closing.label == label)):
             raise StateError(f"la clôture {KINDS[kind]} {label} est déjà faite", "clôture", label)
         later = Closing.select().where((Closing.kind == kind) & (Closing.period_start > end)).first()
@@ -103,11 +140,11 @@ def close(kind: str, on=None) -> Closing:
                              "l'ordre", "clôture", label)
         figures = totals(start, end)
         since = totals(dt.date(2000, 1, 1), end)          # the perpetual totals, from the beginning
-        payload = {"format": 1, "kind": kind, "label": label, "start": start.isoformat(), "end": end.isoformat(),
+        payload = {"format": 2, "kind": kind, "label": label, "start": start.isoformat(), "end": end.isoformat(),
                    **figures, "perpetual": since["grand_total"],
                    "perpetual_absolute": fmt2(Decimal(since["sales"]) + Decimal(since["returns"])),
                    "closed_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                   "user": current_user()}
+                   "user": current_user(), "anchor": heads()}
         seq = journal.seal(CHAIN, kind, label, payload)
         c = Closing.create(seq=seq, kind=kind, label=label, period_start=start, period_end=end,
                            payload=journal.canonical(payload), closed_at=payload["closed_at"], user=current_user())
@@ -149,7 +186,28 @@ def reminder(today: dt.date | None = None) -> str | None:
             f"tui-factu close day {yesterday.isoformat()} (ou l'écran Clôtures).")
 
 
+def heads() -> dict:
+    """chain -> {seq, hash} of every chain's last record: sealed into the closing and printed
+    on its Z ticket, the tail of the journal is published where the base cannot reach it."""
+    from .models import JournalRecord
+    last = (JournalRecord.select(JournalRecord.chain, fn.MAX(JournalRecord.seq).alias("seq"))
+            .group_by(JournalRecord.chain))
+    rows = (JournalRecord.select(JournalRecord.chain, JournalRecord.seq, JournalRecord.hash)
+            .join(last, on=((JournalRecord.chain == last.c.chain) & (JournalRecord.seq == last.c.seq))).tuples())
+    return {chain: {"seq": seq, "hash": digest} for chain, seq, digest in rows if chain != CHAIN}
+
+
+FIGURES = ("vat", "payments", "documents", "sales", "returns", "grand_total")
+
+
+def recount(payload: dict) -> dict:
+    """figure -> (sealed, now) for every figure of a closing that the period's documents and
+    payments no longer give (for `verify`)."""
+    now = totals(dt.date.fromisoformat(payload["start"]), dt.date.fromisoformat(payload["end"]))
+    return {k: (payload.get(k), now[k]) for k in FIGURES if k in payload and payload[k] != now[k]}
+
+
 def payloads():
-    """(seq, label, payload) of every closing as its row is now (for `verify`)."""
+    """(seq, label, payload, row) of every closing as its row is now (for `verify`)."""
     for c in Closing.select().order_by(Closing.seq):
-        yield c.seq, f"{c.kind} {c.label}", json.loads(c.payload)
+        yield c.seq, f"{c.kind} {c.label}", json.loads(c.payload), c

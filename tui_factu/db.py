@@ -11,20 +11,25 @@ from pathlib import Path
 
 import peewee as pw
 
-from . import models
+from . import models, session
 from .errors import FactuError
 from .models import db
 
-_actor = {"name": ""}
+
+class _Guarded:
+    """Every statement asks the session first: nothing runs for an anonymous caller."""
+
+    def execute_sql(self, sql, params=None):
+        session.check()
+        return super().execute_sql(sql, params)
 
 
-def set_user(name: str) -> None:
-    """The app user on whose behalf this process acts (sealed records and audit carry it)."""
-    _actor["name"] = name
+class SqliteDatabase(_Guarded, pw.SqliteDatabase):
+    pass
 
 
-def current_user() -> str:
-    return _actor["name"]
+class PostgresqlDatabase(_Guarded, pw.PostgresqlDatabase):
+    pass
 
 
 def default_location() -> str:
@@ -42,7 +47,7 @@ def connect(target: str | None = None) -> pw.Database:
     if url.startswith(("postgresql://", "postgres://")):
         p = urllib.parse.urlparse(url)
         params = dict(urllib.parse.parse_qsl(p.query))
-        database = pw.PostgresqlDatabase(
+        database = PostgresqlDatabase(
             urllib.parse.unquote(p.path.lstrip("/")) or "postgres",
             user=urllib.parse.unquote(p.username) if p.username else None,
             password=urllib.parse.unquote(p.password) if p.password else None,
@@ -57,17 +62,31 @@ def connect(target: str | None = None) -> pw.Database:
         except OSError as e:
             raise FactuError(f"base de données : dossier impossible à créer « {path} » ({e.strerror})",
                              "db", path) from None
-        database = pw.SqliteDatabase(path, timeout=60, pragmas=[
+        _create_private(path)
+        database = SqliteDatabase(path, timeout=60, pragmas=[
             ("journal_mode", "wal"), ("foreign_keys", 1), ("busy_timeout", 60000),
             ("synchronous", "normal")])
         database.tf_location = path
     db.initialize(database)
     try:
-        db.connect(reuse_if_open=True)
+        with session.unauthenticated():
+            db.connect(reuse_if_open=True)
     except pw.OperationalError as e:
         raise FactuError(f"base de données inaccessible « {url} » : {str(e).strip().splitlines()[0]}",
                          "db", url) from None
     return database
+
+
+def _create_private(path: str) -> None:
+    """A new base file is created readable by its owner only (it holds password hashes); a
+    shared deployment opens it to a group on purpose (README, SSH)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return                        # sqlite names the problem when it opens the file
+    os.close(fd)
 
 
 def location() -> str:
@@ -112,7 +131,7 @@ def _sqlite_triggers() -> list[str]:
     changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in SEALED_DOCUMENT_COLUMNS)
     out = [
         f"""CREATE TRIGGER IF NOT EXISTS document_sealed_update BEFORE UPDATE ON document
-            WHEN OLD.sealed AND ({changed})
+            WHEN OLD.sealed AND ({changed} OR NEW.status = 'draft')
             BEGIN SELECT RAISE(ABORT, 'document scellé : modification refusée'); END""",
         """CREATE TRIGGER IF NOT EXISTS document_sealed_delete BEFORE DELETE ON document
             WHEN OLD.sealed BEGIN SELECT RAISE(ABORT, 'document scellé : suppression refusée'); END""",
@@ -148,7 +167,7 @@ def _postgres_triggers() -> list[str]:
            END $$ LANGUAGE plpgsql""",
         "DROP TRIGGER IF EXISTS document_sealed_update ON document",
         f"""CREATE TRIGGER document_sealed_update BEFORE UPDATE ON document FOR EACH ROW
-            WHEN (OLD.sealed AND ROW({new}) IS DISTINCT FROM ROW({old}))
+            WHEN (OLD.sealed AND (ROW({new}) IS DISTINCT FROM ROW({old}) OR NEW.status = 'draft'))
             EXECUTE FUNCTION tf_refuse('document scellé : modification refusée')""",
         "DROP TRIGGER IF EXISTS document_sealed_delete ON document",
         """CREATE TRIGGER document_sealed_delete BEFORE DELETE ON document FOR EACH ROW
@@ -179,18 +198,66 @@ def _guard_sql() -> list[str]:
     return out
 
 
-def guard_names() -> set[str]:
+def _squeeze(sql: str) -> str:
+    return " ".join(sql.replace("IF NOT EXISTS ", "").split())
+
+
+def guard_problems() -> list[tuple[str, str]]:
+    """(trigger, what is wrong) for every guard that is not exactly as defined here: missing,
+    disabled, or with another body (a no-op under the right name refuses nothing)."""
     import re
-    return {m.group(1) for sql in _guard_sql() for m in [re.search(r"CREATE TRIGGER (?:IF NOT EXISTS )?(\w+)", sql)] if m}
-
-
-def present_triggers() -> set[str]:
+    wanted = {m.group(1): sql for sql in _guard_sql()
+              for m in [re.search(r"CREATE TRIGGER (?:IF NOT EXISTS )?(\w+)", sql)] if m}
     if is_postgres():
-        return {n for (n,) in db.execute_sql(
-            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE NOT t.tgisinternal AND n.nspname = current_schema()").fetchall()}
-    return {n for (n,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
+        return _pg_guard_problems(wanted)
+    present = dict(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    out = []
+    for name, sql in sorted(wanted.items()):
+        if name not in present:
+            out.append((name, "supprimé"))
+        elif _squeeze(present[name]) != _squeeze(sql):
+            out.append((name, "modifié (il ne fait plus ce qu'il doit)"))
+    return out
+
+
+_PG_TRIGGERS = """SELECT t.tgname, t.tgenabled, pg_get_triggerdef(t.oid), p.prosrc
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
+    WHERE NOT t.tgisinternal AND c.relnamespace = %s::regnamespace"""
+
+
+def _pg_guard_problems(wanted: dict) -> list[tuple[str, str]]:
+    """PostgreSQL renders a trigger its own way: the guards are installed once more on empty
+    temporary copies of their tables, inside a savepoint rolled back at once, and the two
+    renderings compared (schema names aside), with each one's function body and enabled state."""
+    import re
+    schema = db.execute_sql("SELECT current_schema()").fetchone()[0]
+    tables = {re.search(r" ON (\w+)", sql).group(1) for sql in wanted.values()}
+
+    def rendered(namespace):
+        out = {}
+        for name, enabled, definition, body in db.execute_sql(_PG_TRIGGERS, (namespace,)).fetchall():
+            definition = re.sub(r" ON [\w.]+\.(\w+) ", r" ON \1 ", definition)
+            # a dump and restore re-parses the condition: the same terms come back with other brackets
+            out[name] = (enabled, " ".join(definition.replace("(", " ").replace(")", " ").split()),
+                         " ".join(body.split()))
+        return out
+    actual = rendered(schema)
+    with db.atomic() as sp:
+        for table in sorted(tables):
+            db.execute_sql(f"CREATE TEMP TABLE {table} (LIKE {schema}.{table})")
+        install_triggers()
+        temp = db.execute_sql("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").fetchone()[0]
+        reference = rendered(temp)
+        sp.rollback()
+    out = []
+    for name in sorted(wanted):
+        if name not in actual:
+            out.append((name, "supprimé"))
+        elif actual[name][0] != "O":
+            out.append((name, "désactivé"))
+        elif actual[name][1:] != reference.get(name, (None,))[1:]:
+            out.append((name, "modifié (il ne fait plus ce qu'il doit)"))
+    return out
 
 
 def install_triggers() -> None:
@@ -259,9 +326,22 @@ def _migrate_11(migrator):
     """v11: sales targets (a new table: ensure_schema creates it)."""
 
 
+def _migrate_12(migrator):
+    """v12: the company's public key pinned in its record (journal.py); guards that also refuse
+    a sealed document going back to draft (rebuilt below)."""
+    from playhouse.migrate import migrate
+    have = {c.name for c in db.get_columns("company")}
+    for name in ("signing_key_id", "signing_public_key"):
+        if name not in have:
+            migrate(migrator.add_column("company", name, models.Company._meta.fields[name]))
+    if not is_postgres():
+        db.execute_sql("DROP TRIGGER IF EXISTS document_sealed_update")
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
-              7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11}
+              7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
+              12: _migrate_12}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 
@@ -275,7 +355,7 @@ def schema_version() -> int | None:
 def ensure_schema() -> int:
     """Creates the tables on an empty database or upgrades an older one in place."""
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
-    with write():
+    with session.unauthenticated(), write():
         if is_postgres():
             db.execute_sql("SELECT pg_advisory_xact_lock(74210)")
         version = schema_version()

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from stdnum import ean, luhn
 
-from . import catalog, counter, deposits, documents, interventions, payments, plans, situations, timesheets
+from . import (catalog, counter, deposits, documents, interventions, payments, plans, settings, situations,
+               timesheets)
 from .db import write
-from .models import Document, Setting
+from .models import Document
 
 FAMILIES = {
     "Quincaillerie": ["Vis bois tête fraisée", "Cheville nylon", "Boulon tête hexagonale",
@@ -271,7 +272,7 @@ def _billing_plan(at, cust, products, rng):
 
 def _service_work(at, cust, products):
     """An equipment register, intervention sheets with parts, time on a project, each invoiced."""
-    Setting.insert(key="intervention.labour_product", value="MO-PLOMB").on_conflict_replace().execute()
+    settings.store("intervention.labour_product", "MO-PLOMB")
     part = next(p.code for p in products if p.kind == "goods")
 
     def sheets(d):

@@ -7,7 +7,8 @@ import json
 from decimal import Decimal
 
 from . import audit, documents, fr, totals
-from .db import current_user, write
+from .db import write
+from .session import current_user
 from .errors import InvalidValue, StateError
 from .models import Document
 from .money import HUNDRED, ZERO, check_scale, round_cents, to_decimal

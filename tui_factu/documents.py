@@ -11,7 +11,8 @@ from decimal import Decimal
 import peewee as pw
 
 from . import audit, catalog, journal, numbering, permissions, sealing, stock, totals
-from .db import current_user, is_postgres, prepared, prepared_models, write
+from .db import is_postgres, prepared, prepared_models, write
+from .session import current_user
 from .errors import Conflict, InvalidValue, NotFound, StateError
 from .models import (KIND_LABELS, KINDS, LINE_KINDS, PRICED_LINE_KINDS, STATUSES, Billing, Customer,
                      Document, DocumentAdjustment, DocumentLine, DocumentVat, Product, utcnow)
@@ -102,7 +103,9 @@ def clean_line(data, where: str) -> dict:
                                        f"{where}.unit"),
             "unit_price": unit_price, "discount_percent": discount, "vat_rate": rate,
             "vat_category": category,
-            "cost_price": catalog.clean_money(cost, f"{where}.cost_price") if cost not in (None, "")
+            # a cost typed in comes only from a role that sees costs (else a margin check is fooled)
+            "cost_price": catalog.clean_money(cost, f"{where}.cost_price")
+            if cost not in (None, "") and (product is None or permissions.allowed("costs.see"))
             else (product.cost if product else None),
             "origin": data.get("origin"),
             # the line this one replaces in the same draft (its billing links follow it)
@@ -480,6 +483,11 @@ def _check_commercial_limits(doc: Document, lines) -> None:
     that may grant them (the editor flags them before validation)."""
     if doc.kind not in ("quote", "order", "invoice", "receipt"):
         return
+    if not permissions.allowed("sell.below_floor"):
+        from . import margins
+        flags = margins.of_lines(lines)["flags"]
+        if flags:
+            raise permissions.PermissionDenied(f"{flags[0]} — à faire valider par un responsable", "marge", None)
     ceiling = permissions.max_discount()
     if not permissions.allowed("discount.large"):
         for ln in lines:
@@ -487,17 +495,22 @@ def _check_commercial_limits(doc: Document, lines) -> None:
                 raise permissions.PermissionDenied(
                     f"ligne {ln.position} : remise de {fmt_plain(ln.discount_percent)} % au-delà du plafond de "
                     f"{fmt_plain(ceiling)} % — à faire valider par un responsable", "remise", fmt_plain(ln.discount_percent))
+        catalogue = dict(Product.select(Product.id, Product.price).where(
+            Product.id.in_([ln.product_id for ln in lines if ln.product_id])).tuples())
+        for ln in lines:                  # a price typed over the catalogue's is a discount too
+            listed = catalogue.get(ln.product_id)
+            if ln.kind in PRICED_LINE_KINDS and listed and ln.quantity > 0 and \
+                    ln.unit_price * (HUNDRED - ln.discount_percent) < listed * (HUNDRED - ceiling):
+                raise permissions.PermissionDenied(
+                    f"ligne {ln.position} : prix de {fmt_price(ln.unit_price)} € au lieu de {fmt_price(listed)} €, au-delà "
+                    f"du plafond de remise de {fmt_plain(ceiling)} % — à faire valider par un responsable",
+                    "prix", fmt_price(ln.unit_price))
         allowances = sum((a.amount for a in adjustments_of(doc.id) if not a.is_charge), ZERO)
         base = sum((ln.net_amount for ln in lines if ln.net_amount and ln.net_amount > 0), ZERO)
         if base and allowances * HUNDRED > base * ceiling:
             raise permissions.PermissionDenied(
                 f"remise de pied de {fmt2(allowances)} € au-delà du plafond de {fmt_plain(ceiling)} % — à faire "
                 "valider par un responsable", "remise", fmt2(allowances))
-    if not permissions.allowed("sell.below_floor"):
-        from . import margins
-        flags = margins.of_lines(lines)["flags"]
-        if flags:
-            raise permissions.PermissionDenied(f"{flags[0]} — à faire valider par un responsable", "marge", None)
 
 
 _FROZEN = (Document.status, Document.number, Document.date, Document.due_date,
@@ -619,31 +632,53 @@ def _advance_sources(doc: Document, lines) -> None:
     for sid in src_docs:
         src = get(sid)
         if src.kind == "quote" and src.status in ("validated", "expired"):
-            _set_status(src, "accepted")
+            transition(src, "accepted")
         elif src.kind == "order" and src.status in ("validated", "partial", "delivered"):
             rest = remaining(src, "delivery", validated_only=True)
             left = any(q > 0 for q in rest.values())
             done = any(q < ln for q, ln in zip(rest.values(), _ordered(src)))
             new = "partial" if left and done else ("delivered" if not left else src.status)
             if new != src.status:
-                _set_status(src, new)
+                transition(src, new)
         elif src.kind == "delivery" and src.status == "validated":
             if all(q <= 0 for q in remaining(src, "invoice", validated_only=True).values()):
-                _set_status(src, "invoiced")
+                transition(src, "invoiced")
         elif src.kind == "receipt" and src.status == "paid" and doc.kind == "invoice":
-            _set_status(src, "invoiced")
+            transition(src, "invoiced")
 
 
 def _ordered(order: Document):
     return [ln.quantity for ln in lines_of(order.id) if ln.kind in PRICED_LINE_KINDS]
 
 
-def _set_status(doc: Document, status: str) -> None:
+def transition(doc: Document, status: str) -> None:
+    """The one writer of a validated document's status: only what the kinds table declares,
+    audited, and sealed in the document's chain (a status decides figures: paid, cancelled)."""
     if status not in STATUSES[doc.kind].get(doc.status, ()):
         raise StateError(f"{label(doc)} : passage de « {doc.status} » à « {status} » impossible",
                          "statut", status)
     Document.update(status=status).where(Document.id == doc.id).execute()
     audit.record("document", doc.id, label(doc), {"statut": (doc.status, status)})
+    if doc.number:
+        journal.seal(journal.DOCUMENT_CHAINS[doc.kind], "status", doc.number,
+                     {"format": 1, "kind": doc.kind, "number": doc.number, "from": doc.status, "to": status,
+                      "at": utcnow(), "user": current_user()})
+    doc.status = status
+
+
+def seal_untracked_statuses() -> int:
+    """Seals, once, the status of each validated document that a base made before statuses
+    were sealed left without a status record (`init` after an upgrade)."""
+    from .models import JournalRecord
+    tracked = JournalRecord.select(JournalRecord.ref).where(JournalRecord.action == "status")
+    rows = list(Document.select().where(Document.number.is_null(False) & (Document.status != "validated")
+                                        & Document.number.not_in(tracked)).order_by(Document.id))
+    with write():
+        for doc in rows:
+            journal.seal(journal.DOCUMENT_CHAINS[doc.kind], "status", doc.number,
+                         {"format": 1, "kind": doc.kind, "number": doc.number, "from": "validated",
+                          "to": doc.status, "at": utcnow(), "user": current_user(), "snapshot": True})
+    return len(rows)
 
 
 def set_status(doc_id: int, status: str) -> Document:
@@ -653,7 +688,7 @@ def set_status(doc_id: int, status: str) -> Document:
         permissions.require("document.validate", doc.kind)
         if status not in ("accepted", "refused", "expired", "cancelled"):
             raise InvalidValue("statut", status, "accepted, refused, expired ou cancelled attendu")
-        _set_status(doc, status)
+        transition(doc, status)
     return get(doc_id)
 
 

@@ -1,5 +1,6 @@
 """One exception hierarchy for the whole core. Messages are French and name the field and value
 at fault; the CLI and the screens show them as they are."""
+from .inputs import printable
 
 
 class FactuError(Exception):
@@ -12,7 +13,7 @@ class FactuError(Exception):
         self.value = value
 
     def __str__(self) -> str:
-        return self.message
+        return printable(self.message)         # a value typed with escape codes never reaches a terminal raw
 
 
 class InvalidValue(FactuError):

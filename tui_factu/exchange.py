@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from . import catalog, documents, stock
+from . import catalog, documents, permissions, stock
 from .db import write
 from .errors import FactuError, InvalidValue
 from .models import KINDS, Customer, Document, Product
@@ -91,9 +91,10 @@ def export_bundle() -> dict:
                           "payment_terms_days": c.payment_terms_days, "salesperson": c.salesperson})
     products = []
     levels = stock.inventory_levels()
+    costs = permissions.allowed("costs.see")          # costs leave only with a role that sees them
     for p in Product.select().order_by(Product.id):
         products.append({"code": p.code, "name": p.name, "kind": p.kind, "unit": p.unit,
-                         "price": fmt_price(p.price), "cost": fmt_price(p.cost),
+                         "price": fmt_price(p.price), **({"cost": fmt_price(p.cost)} if costs else {}),
                          "vat_rate": fmt_plain(p.vat_rate), "vat_category": p.vat_category,
                          "barcode": p.barcode, "family": p.family,
                          "stock_managed": p.stock_managed,

@@ -13,7 +13,7 @@ from . import catalog, files, journal, permissions
 from .errors import InvalidValue
 from .models import (PAYMENT_METHODS, Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Payment,
                      PaymentAllocation, Progress, Setting)
-from .money import ZERO, from_scaled, sum_of
+from .money import ZERO, sum_of
 
 FIELDS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
           "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
@@ -50,6 +50,11 @@ def vat_account(rate: Decimal) -> str:
     return row.value if row and row.value else account("vat")[0] + tag
 
 
+def _field(text) -> str:
+    """A text field: a tab, a pipe or a line break inside it would shift every field after."""
+    return " ".join(str(text or "").replace("|", " ").split())
+
+
 def _amount(d: Decimal) -> str:
     return f"{d:.2f}".replace(".", ",")
 
@@ -70,18 +75,18 @@ def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
     if not company.siren:
         raise InvalidValue("société.siren", None, "le FEC porte le SIREN dans son nom : renseignez-le")
     start, end = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
-    path = Path(directory) / f"{company.siren}FEC{_day(end)}.txt"
+    path = Path(files.check_folder(directory, "FEC", "-o")) / f"{company.siren}FEC{_day(end)}.txt"
     counts = {"sales": 0, "receipts": 0}
     with files.replacing(path, "FEC", "-o") as part:
-        Path(directory).mkdir(parents=True, exist_ok=True)
         with open(part, "w", encoding="utf-8", newline="\r\n") as f:
             f.write(separator.join(FIELDS) + "\n")
 
             def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid):
                 code, jlabel = JOURNALS[journal_key]
                 debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
-                f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, acc_label, aux,
-                                        aux_label, ref, _day(date), label.replace(separator, " ")[:100],
+                f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, _field(acc_label),
+                                        _field(aux), _field(aux_label), _field(ref), _day(date),
+                                        _field(label)[:100],
                                         _amount(debit), _amount(credit), "", "", _day(valid), "", ""]) + "\n")
             counts["sales"] = _sales(write, sold(start, end))
             counts["receipts"] = _receipts(write, start, end)

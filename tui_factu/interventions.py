@@ -7,7 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 from . import audit, billing, catalog, documents, fr, stock
-from .db import current_user, write
+from .db import write
+from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
 from .models import Equipment, Intervention, InterventionPart, Product, Setting
 from .money import QUANTITY_SCALE, ZERO, check_scale, fmt_plain

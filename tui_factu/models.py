@@ -77,6 +77,8 @@ class Company(Base):
     sole_trader = pw.BooleanField(default=False)   # prints "EI" next to the name
     logo_path = pw.CharField(default="")
     always_sign = pw.BooleanField(default=False)
+    signing_key_id = pw.CharField(null=True)         # v12: the company's key, pinned at its first seal
+    signing_public_key = pw.TextField(null=True)
 
 
 class Setting(Base):

@@ -9,6 +9,7 @@ import re
 
 from peewee import Value
 
+from . import settings
 from .db import is_postgres, prepared
 from .errors import InvalidValue, StateError
 from .models import Sequence, Setting
@@ -47,7 +48,7 @@ def set_patterns(patterns: dict) -> None:
         for series, text in patterns.items():
             if series not in DEFAULT_PATTERNS:
                 raise InvalidValue("série", series, "série inconnue")
-            Setting.insert(key=f"numbering.{series}", value=check_pattern(text.strip())).on_conflict_replace().execute()
+            settings.store(f"numbering.{series}", check_pattern(text.strip()))
         journal.seal("event", "settings", "numérotation", {"action": "settings", "at": utcnow(),
                                                            "numbering": patterns})
 

@@ -4,9 +4,10 @@ sealed counter-entry, never a delete. Every payment is a record of the `payment`
 import datetime as dt
 from decimal import Decimal
 
-from . import audit, journal, permissions
-from .db import current_user, write
-from .documents import get, label, parse_date
+from . import catalog, journal, permissions
+from .db import write
+from .session import current_user
+from .documents import get, label, parse_date, transition
 from .errors import InvalidValue, NotFound, StateError
 from .models import PAYMENT_METHODS, Customer, Document, Payment, PaymentAllocation
 from .money import ZERO, check_scale, fmt2, sum_of, to_decimal
@@ -65,8 +66,7 @@ def _refresh_statuses(doc_ids) -> None:
         doc = get(doc_id)
         new = _status_after(doc)
         if new != doc.status:
-            Document.update(status=new).where(Document.id == doc_id).execute()
-            audit.record("document", doc_id, label(doc), {"statut": (doc.status, new)})
+            transition(doc, new)
 
 
 def payload(p: Payment, allocations) -> dict:
@@ -105,6 +105,8 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
     if method not in PAYMENT_METHODS:
         raise InvalidValue("--method", method, "modes : " + ", ".join(PAYMENT_METHODS))
     date = parse_date(date or dt.date.today())
+    reference = catalog.clean_text("--reference", reference, 60)     # printed on receipts: no control codes
+    bank = catalog.clean_text("--bank", bank, 60)
     if not invoice_ids:
         raise InvalidValue("factures", None, "au moins une facture à régler")
     with write():
@@ -134,8 +136,8 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
         if left > 0 and method in ("cash", "credit"):
             change, kept = (left, amount - left) if method == "cash" else (ZERO, amount - left)
         p = _record({"customer": customer.id, "date": date, "method": method, "amount": kept,
-                     "tendered": amount if method == "cash" else None, "reference": reference[:60],
-                     "bank": bank[:60]}, allocations)
+                     "tendered": amount if method == "cash" else None, "reference": reference,
+                     "bank": bank}, allocations)
         _refresh_statuses([inv.id for inv, _ in allocations])
         return {"payment": p.seq, "amount": kept, "change": change,
                 "credit": credit(customer.id), "allocations": [(inv.number, a) for inv, a in allocations]}
@@ -144,6 +146,7 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
 def cancel(seq: int, reason: str = "") -> dict:
     """A counter-entry that reverses a payment and its allocations; the original stays."""
     permissions.require("payment.cancel")
+    reason = catalog.clean_text("--reference", reason, 60)
     with write():
         journal.lock_chain("payment")             # a payment is cancelled once, whoever asks
         original = Payment.get_or_none(Payment.seq == seq)

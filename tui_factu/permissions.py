@@ -2,15 +2,14 @@
 (a refusal names the user, the role and what they may not do); screens ask `allowed` to hide
 what is refused.
 
-The acting user is the one the front end authenticated (CLI peer/--user, TUI login). A name
-that is no app user is the process itself (the demo loader, the benchmark, tests calling
-services): it acts unrestricted, and the CLI never lets an OS account stand for one once app
-users exist. Configuring the installation (settings, users) stays open until an administrator
-exists: `init` always creates one, so only a bare base being set up is in that state.
+The acting user is the one the front end authenticated (CLI peer/--user, TUI login); a name
+that is no active app user may do nothing (session.py refuses even to read for nobody).
+A base always has an administrator: `init` creates the first one, and the last active one can
+be neither demoted nor disabled (users.py).
 """
 from decimal import Decimal
 
-from .db import current_user
+from .session import current_user
 from .errors import FactuError
 from .models import Setting, User
 
@@ -31,13 +30,13 @@ TABLE = {
     "catalog.edit": ({"admin", "manager", "sales"}, "modifier clients et produits"),
     "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),
     "targets.edit": ({"admin", "manager"}, "fixer les objectifs de vente"),
+    "date.future": ({"admin", "manager"}, "dater une pièce dans les jours à venir"),
     "backup": ({"admin"}, "sauvegarder et restaurer la base"),
     "settings.change": ({"admin"}, "modifier les paramètres"),
     "users.manage": ({"admin"}, "gérer les utilisateurs"),
 }
 # The warehouse prepares and validates delivery notes only.
 KINDS_BY_ROLE = {"warehouse": {"delivery"}}
-SETUP_ACTIONS = ("settings.change", "users.manage")
 DISCOUNT_KEY = "discount.max_percent"
 DEFAULT_MAX_DISCOUNT = Decimal(15)
 
@@ -50,14 +49,8 @@ def _user(name: str | None = None) -> User | None:
     return User.get_or_none(User.name == (name or current_user()))
 
 
-def _setting_up() -> bool:
-    return not User.select().where((User.role == "admin") & User.active).exists()
-
-
-def role_allows(role: str, action: str, kind: str | None = None, setting_up: bool = False) -> bool:
+def role_allows(role: str, action: str, kind: str | None = None) -> bool:
     """The table itself, without the database (screens ask it on every footer refresh)."""
-    if action in SETUP_ACTIONS and setting_up:
-        return True
     roles, _ = TABLE[action]
     if role not in roles:
         return False
@@ -67,15 +60,9 @@ def role_allows(role: str, action: str, kind: str | None = None, setting_up: boo
 
 def allowed(action: str, kind: str | None = None, user: str | None = None) -> bool:
     u = _user(user)
-    if u is None:
-        return True                     # the process itself (see above)
-    if not u.active:
+    if u is None or not u.active:
         return False
-    return role_allows(u.role, action, kind, action in SETUP_ACTIONS and _setting_up())
-
-
-def setting_up() -> bool:
-    return _setting_up()
+    return role_allows(u.role, action, kind)
 
 
 def require(action: str, kind: str | None = None) -> None:
@@ -83,7 +70,10 @@ def require(action: str, kind: str | None = None) -> None:
         u = _user()
         from .models import KIND_LABELS
         what = TABLE[action][1] + (f" ({KIND_LABELS.get(kind, kind).lower()})" if kind else "")
-        state = "désactivé" if u and not u.active else f"rôle {ROLE_LABELS.get(u.role, u.role)}"
+        if u is None:
+            raise PermissionDenied(f"droits insuffisants : « {current_user()} » n'est pas un utilisateur de "
+                                   f"l'application et ne peut pas {what}", "utilisateur", current_user())
+        state = "désactivé" if not u.active else f"rôle {ROLE_LABELS.get(u.role, u.role)}"
         raise PermissionDenied(f"droits insuffisants : {u.name} ({state}) ne peut pas {what}",
                                "utilisateur", u.name)
 

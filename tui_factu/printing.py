@@ -2,8 +2,9 @@
 and the first print / reprint distinction (a reprint says DUPLICATA and is logged)."""
 import re
 
-from . import journal
-from .db import current_user, write
+from . import journal, permissions, settings
+from .db import write
+from .session import current_user
 from .errors import InvalidValue, NotFound
 from .models import JournalRecord, PrintJob, Setting, utcnow
 
@@ -37,7 +38,6 @@ def printers() -> dict:
 
 
 def set_printer(name: str, url: str, profile: str = "default", columns: int = 42) -> None:
-    from . import permissions
     permissions.require("settings.change")
     if not re.fullmatch(r"[a-z0-9_-]{1,20}", name or ""):
         raise InvalidValue("nom d'imprimante", name, "lettres minuscules, chiffres, - ou _")
@@ -47,7 +47,7 @@ def set_printer(name: str, url: str, profile: str = "default", columns: int = 42
         raise InvalidValue("colonnes", columns, "32, 42 ou 48")
     with write():
         for attr, value in (("url", check_url(url)), ("profile", profile), ("columns", str(columns))):
-            Setting.insert(key=f"printer.{name}.{attr}", value=value).on_conflict_replace().execute()
+            settings.store(f"printer.{name}.{attr}", value)
         journal.seal("event", "settings", f"imprimante {name}",
                      {"action": "settings", "at": utcnow(), "printer": name, "url": url})
 
@@ -56,6 +56,8 @@ def resolve(name_or_url: str | None) -> dict:
     """A configured printer by name, a URL given directly, or the `default` printer."""
     configured = printers()
     if name_or_url and "://" in name_or_url:
+        # a URL reaches any host or device: configuring is an admin's
+        permissions.require("settings.change")
         return {"url": check_url(name_or_url), "profile": "default", "columns": "42"}
     name = name_or_url or "default"
     if name not in configured:

@@ -17,8 +17,9 @@ SIGN = {"invoice": 1, "receipt": 1, "credit_note": -1}
 
 def sold(start=None, end=None):
     """What was sold: validated invoices and counter tickets, and credit notes (negative in every
-    figure), less the invoices made from a ticket on request (the ticket already counts)."""
-    where = (Document.kind.in_(SOLD) & (Document.status != "draft")
+    figure), less the invoices made from a ticket on request (the ticket already counts). Sealed
+    is what decides, not the status: the seal flag is guarded by the base's triggers."""
+    where = (Document.kind.in_(SOLD) & (Document.sealed == True)  # noqa: E712
              & ~((Document.kind == "invoice") & Document.source_refs.contains('"kind": "receipt"')))
     if start is not None:
         where &= Document.date.between(start, end)

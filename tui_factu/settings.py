@@ -29,13 +29,42 @@ def _product(value: str) -> str:
     return product_by_code(str(value).strip()).code if str(value).strip() else ""
 
 
+def _folders(value: str) -> str:
+    """Absolute folders separated by ':' (empty: the defaults)."""
+    import os
+    parts = [p.strip() for p in value.split(os.pathsep) if p.strip()]
+    for p in parts:
+        if not os.path.isabs(os.path.expanduser(p)) or not os.path.isdir(os.path.expanduser(p)):
+            raise InvalidValue("dossier", p, "dossier absolu existant attendu")
+        if any(part.startswith(".") for part in p.split(os.sep)):
+            raise InvalidValue("dossier", p, "un dossier caché ne peut pas recevoir d'exports")
+    return os.pathsep.join(parts)
+
+
+def _days(value: str) -> str:
+    if not str(value).strip().isdigit() or int(value) > 366:
+        raise InvalidValue("jours", value, "entier de 0 à 366")
+    return str(int(value))
+
+
 # key -> (label, checker, default shown)
 KNOWN = {
     "margin.floor_percent": ("Marge plancher (%) : en dessous, la vente demande un responsable", _percent, "0"),
     permissions.DISCOUNT_KEY: ("Remise maximale d'un vendeur (%)", _percent, str(permissions.DEFAULT_MAX_DISCOUNT)),
     "intervention.labour_product": ("Produit de main-d'œuvre des interventions (code)", _product, ""),
     "time.increment_minutes": ("Facturation du temps par tranches de (minutes)", _minutes, "15"),
+    "files.output_dirs": ("Dossiers où écrire les exports (séparés par « : » ; vide : Documents/tui-factu "
+                          "et le dossier temporaire)", _folders, ""),
+    "date.max_future_days": ("Jours d'avance permis sur la date d'une facture, d'un avoir ou d'un ticket "
+                             "(au-delà : un responsable)", _days, "0"),
 }
+
+
+def store(key: str, value: str) -> None:
+    """Writes one setting row (an upsert both SQLite and PostgreSQL understand); callers check
+    the value and the role first."""
+    Setting.insert(key=key, value=value).on_conflict(conflict_target=[Setting.key],
+                                                     update={Setting.value: value}).execute()
 
 
 def get(key: str) -> str:
@@ -56,7 +85,7 @@ def set_value(key: str, value) -> str:
     checked = KNOWN[key][1](str(value).strip())
     with write():
         old = get(key)
-        Setting.insert(key=key, value=checked).on_conflict_replace().execute()
+        store(key, checked)
         audit.record("setting", 0, key, {key: (old, checked)})
         journal.seal("event", "settings", key, {"action": "settings", "at": utcnow(), "key": key, "value": checked})
     return checked

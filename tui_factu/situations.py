@@ -18,7 +18,8 @@ from decimal import Decimal
 import peewee as pw
 
 from . import audit, deposits, documents, fr, totals
-from .db import current_user, write
+from .db import write
+from .session import current_user
 from .errors import InvalidValue, StateError
 from .models import PRICED_LINE_KINDS, Document, DocumentLine, Progress
 from .money import (AMOUNT_SCALE, HUNDRED, QUANTITY_SCALE, RATE_SCALE, ZERO, check_scale, fmt2, fmt_plain,
@@ -444,7 +445,7 @@ def check_current(doc: Document) -> None:
         held = {r.line_id: h for r, h, *_ in c.retention_rows}
         for p in _rows_of(doc.id):
             if p.line.net_amount > held.get(p.released_line_id, ZERO):
-                raise StateError(f"la retenue libérée par ce brouillon ne l'est plus entièrement : recréez-le",
+                raise StateError("la retenue libérée par ce brouillon ne l'est plus entièrement : recréez-le",
                                  "situation", documents.label(doc))
         return
     c = cycle(doc.preceding_id)

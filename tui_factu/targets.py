@@ -14,7 +14,7 @@ from . import audit, permissions
 from .db import write
 from .errors import InvalidValue
 from .models import Customer, Document, DocumentLine, Product, Target
-from .money import AMOUNT_SCALE, ZERO, check_scale, fmt2, from_scaled, to_decimal
+from .money import AMOUNT_SCALE, ZERO, check_scale, fmt2, to_decimal
 
 SCOPES = {"overall": "ensemble", "salesperson": "commercial", "family": "famille"}
 PERIODS = ["Y"] + [f"Q{i}" for i in range(1, 5)] + [f"M{i:02d}" for i in range(1, 13)]

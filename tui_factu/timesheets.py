@@ -5,7 +5,8 @@ project never marks another project's time as billed."""
 import datetime as dt
 
 from . import audit, billing, catalog, documents, fr
-from .db import current_user, write
+from .db import write
+from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
 from .interventions import labour_product
 from .models import TimeEntry

@@ -1,15 +1,13 @@
 """App users: argon2 password hashes, the peer-style link to an OS account, and a lock after
-repeated failed logins."""
+repeated failed logins (counted atomically: parallel tries lock as sequential ones do)."""
 import datetime as dt
-import getpass
-import os
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import audit, journal
+from . import audit, journal, session
 from .catalog import clean_text
-from .db import set_user, write
+from .db import is_postgres, write
 from .errors import FactuError, InvalidValue, NotFound
 from .models import User
 from .permissions import ROLES
@@ -23,11 +21,31 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def os_account() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
+os_account = session.os_account
+_REFUSED = "utilisateur ou mot de passe incorrect"
+_dummy: dict = {}
+
+
+def _dummy_hash() -> str:
+    """A hash checked when the name is unknown, so that the answer takes as long as a wrong
+    password (the timing tells nothing)."""
+    if "hash" not in _dummy:
+        _dummy["hash"] = _hasher.hash("tui-factu: pas un mot de passe")
+    return _dummy["hash"]
+
+
+def bootstrap_admin(name: str, password: str | None, os_link: str | None, full_name: str = "") -> User:
+    """The first administrator of a base that has no user at all (`init`): nobody is logged in
+    yet, and nobody could be."""
+    with session.unauthenticated(), write():
+        if User.select().exists():
+            raise FactuError("la base a déjà des utilisateurs : connectez-vous", "utilisateur", name)
+        name = clean_text("utilisateur", name, 40, required=True)
+        user = User.create(name=name, role="admin", full_name=full_name, os_account=os_link,
+                           password_hash=_hasher.hash(password) if password else None)
+        session.set_user(user.name)
+        audit.record("user", user.id, name, {"création": (None, "admin")})
+    return user
 
 
 def create(name: str, role: str = "sales", password: str | None = None, full_name: str = "",
@@ -48,38 +66,61 @@ def create(name: str, role: str = "sales", password: str | None = None, full_nam
     return user
 
 
-def authenticate(name: str, password: str) -> User:
+def authenticate(name: str, password: str, act: bool = True) -> User:
     """Checks the password; after MAX_FAILURES failures in a row the account is locked for
-    LOCK_MINUTES (the lock and each failure are technical events)."""
-    user = User.get_or_none(User.name == name)
-    if user and user.locked_until and user.locked_until > _now().isoformat():
-        until = dt.datetime.fromisoformat(user.locked_until).astimezone().strftime("%H:%M")
-        journal.event("login_refused", {"user": name, "reason": "locked"})
-        raise FactuError(f"compte « {name} » verrouillé jusqu'à {until} après {MAX_FAILURES} échecs : "
-                         "réessayez plus tard ou demandez à un administrateur", "utilisateur", name)
-    ok = False
-    if user and user.active and user.password_hash:
+    LOCK_MINUTES (the lock and each failure are technical events). An unknown name and a wrong
+    password get the same answer, after the same work. With act, this process then acts as
+    that user (a front end's login); without, it only opens a door (the web gate of serve)."""
+    with session.unauthenticated():
+        user = User.get_or_none(User.name == name)
+        if user and user.locked_until and user.locked_until > _now().isoformat():
+            _locked(user)
         try:
-            ok = _hasher.verify(user.password_hash, password or "")
+            ok = _hasher.verify(user.password_hash if user and user.active and user.password_hash
+                                else _dummy_hash(), password or "")
+            ok = ok and bool(user and user.active and user.password_hash)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
-    if not ok:
-        if user:
-            with write():
-                failures = user.failed_logins + 1
-                locked = (_now() + dt.timedelta(minutes=LOCK_MINUTES)).isoformat() if failures >= MAX_FAILURES else None
-                User.update(failed_logins=0 if locked else failures, locked_until=locked).where(User.id == user.id).execute()
-                if locked:
-                    journal.seal("event", "account_locked", name, {"action": "account_locked", "user": name,
-                                                                   "until": locked})
-        journal.event("login_failed", {"user": name})
-        raise FactuError("utilisateur ou mot de passe incorrect", "utilisateur", name)
-    if user.failed_logins or user.locked_until:
+        if not ok:
+            if user:
+                _count_failure(user)
+            journal.event("login_failed", {"user": name})
+            raise FactuError(_REFUSED, "utilisateur", name)
         with write():
-            User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
-    set_user(user.name)
+            current = User.get_by_id(user.id)            # a lock set meanwhile by a parallel try
+            if current.locked_until and current.locked_until > _now().isoformat():
+                _locked(current)
+            if current.failed_logins or current.locked_until:
+                User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
+    if not act:
+        with session.unauthenticated():
+            journal.event("login", {"user": user.name, "channel": "web"})
+        return user
+    session.set_user(user.name)
     journal.event("login", {"user": user.name})
     return user
+
+
+def _locked(user: User):
+    until = dt.datetime.fromisoformat(user.locked_until).astimezone().strftime("%H:%M")
+    journal.event("login_refused", {"user": user.name, "reason": "locked"})
+    raise FactuError(f"compte « {user.name} » verrouillé jusqu'à {until} après {MAX_FAILURES} échecs : "
+                     "réessayez plus tard ou demandez à un administrateur", "utilisateur", user.name)
+
+
+def _count_failure(user: User) -> None:
+    """One more failure, counted in the database itself (an increment, never a value read
+    before): sixteen parallel tries count sixteen."""
+    with write():
+        if is_postgres():
+            User.select(User.id).where(User.id == user.id).for_update().execute()
+        User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
+        failures = User.select(User.failed_logins).where(User.id == user.id).scalar()
+        if failures >= MAX_FAILURES:
+            locked = (_now() + dt.timedelta(minutes=LOCK_MINUTES)).isoformat()
+            User.update(failed_logins=0, locked_until=locked).where(User.id == user.id).execute()
+            journal.seal("event", "account_locked", user.name, {"action": "account_locked", "user": user.name,
+                                                                "until": locked})
 
 
 def update(name: str, role: str | None = None, password: str | None = None, active: bool | None = None,

@@ -35,8 +35,12 @@ def test_an_archive_holds_what_was_sealed_and_verifies(archived):
         sealed = journal.JournalRecord.get(journal.JournalRecord.ref == inv.number).payload
         assert z.read(f"documents/{inv.number}.json").decode() == sealed
         assert json.loads(z.read("payments.json"))[0]["amount"] == "30.00"
-    result = archives.verify_archive(path)
-    assert result["ok"] and result["problems"] == []
+    company_key = journal.public_key_pem()
+    result = archives.verify_archive(path, company_key)
+    assert result["ok"] and result["problems"] == [] and result["trusted"] == "donnée (--key)"
+    alone = archives.verify_archive(path)                 # no trusted key: the key inside proves nothing
+    assert not alone["ok"] and "aucune clé de confiance" in alone["problems"][0]
+    assert archives.verify_archive(path, trust_embedded=True)["ok"]
 
 
 def test_each_alteration_is_named(archived, tmp_path):
@@ -44,18 +48,18 @@ def test_each_alteration_is_named(archived, tmp_path):
     bad = str(tmp_path / "bad.zip")
     _rewrite(path, bad, lambda n, d: d.replace(b'"25.00"', b'"2.50"') if n.endswith(".json") and "documents/" in n
              else (None if n == "payments.json" else d))
-    problems = archives.verify_archive(bad)["problems"]
+    problems = archives.verify_archive(bad, trust_embedded=True)["problems"]
     assert f"fichier altéré : documents/{inv.number}.json" in problems
     assert "fichier manquant : payments.json" in problems
     assert any("ne correspond plus à son scellement" in p for p in problems)
     # a record altered in journal.jsonl, and the manifest re-written by someone without the key
     _rewrite(path, bad, lambda n, d: d.replace(b'"validate"', b'"validat3"', 1) if n == "journal.jsonl" else d)
-    assert "fichier altéré : journal.jsonl" in archives.verify_archive(bad)["problems"]
+    assert "fichier altéré : journal.jsonl" in archives.verify_archive(bad, trust_embedded=True)["problems"]
     _rewrite(path, bad, lambda n, d: d.replace(b'"format"', b'"Format"') if n == "manifest.json" else d)
-    assert any("signature invalide" in p for p in archives.verify_archive(bad)["problems"])
+    assert any("signature invalide" in p for p in archives.verify_archive(bad, trust_embedded=True)["problems"])
     other_key = b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA" + b"A" * 43 + b"=\n-----END PUBLIC KEY-----\n"
-    assert "clé publique : ce n'est pas la clé de confiance donnée (--key)" in \
-        archives.verify_archive(path, other_key)["problems"]
+    assert any("ce n'est pas la clé de confiance donnée (--key)" in p
+               for p in archives.verify_archive(path, other_key)["problems"])
 
 
 def test_no_archive_from_a_broken_journal_and_periods_parse(shop, db, tmp_path):

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from tui_factu import backups, db as database, documents, journal
+from tui_factu import backups, db as database, documents, verify
 from tui_factu.errors import FactuError, IntegrityFailure
 from tui_factu.models import Document
 
@@ -17,8 +17,8 @@ def _writer(db_path, seconds=3.0):
     code = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(sys.path[0])!r})
-        from tui_factu import db, documents
-        db.connect({db_path!r}); db.set_user("poste2")
+        from tui_factu import db, documents, session
+        db.connect({db_path!r}); session.set_user("testeur")
         end = time.monotonic() + {seconds}
         while time.monotonic() < end:
             documents.validate(documents.create("invoice", "C1", None, [{{"product": "VIS"}}]).id)
@@ -41,7 +41,7 @@ def test_backups_taken_while_another_process_validates_restore_and_verify(shop, 
         done = backups.restore(path, target)
         assert done["records"] > 0
     database.connect(paths and str(tmp_path / "restored2.db"))
-    assert journal.verify().ok and Document.select().count() >= 1
+    assert verify.run().ok and Document.select().count() >= 1
 
 
 def test_a_backup_whose_journal_does_not_verify_is_refused_and_nothing_replaced(shop, tmp_path):
@@ -81,4 +81,4 @@ def test_backup_and_restore_round_trip_on_both_backends(shop, db, tmp_path):
     assert done["records"] >= 1
     database.connect(db)
     assert [d.number for d in Document.select().where(Document.number.is_null(False))] == [inv.number]
-    assert journal.verify().ok
+    assert verify.run().ok

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import closings, counter, documents, journal, models, payments, users
+from tui_factu import closings, counter, documents, journal, models, payments, users, verify
 from tui_factu.errors import StateError
 from tui_factu.models import Closing
 from tui_factu.permissions import PermissionDenied
@@ -39,7 +39,7 @@ def test_a_day_closing_has_the_right_figures_and_forbids_entries_inside_it(shop)
     assert z["perpetual"] == "149.99" and z["perpetual_absolute"] == "179.99"
     assert z["documents"] == {"credit_note": 1, "invoice": 1, "receipt": 3}
     record = journal.JournalRecord.get((journal.JournalRecord.chain == "closing") & (journal.JournalRecord.seq == 1))
-    assert record.payload == c.payload and journal.verify().ok
+    assert record.payload == c.payload and verify.run().ok
     with pytest.raises(StateError, match="appartient à une période close"):
         counter.sale(counter.parse_items(["VIS"]), counter.parse_payments(["cash:15"]))
     inv = documents.create("invoice", "C1", TODAY, [{"product": "VIS"}])
@@ -71,11 +71,11 @@ def test_a_closing_altered_or_deleted_behind_the_app_is_seen(shop, db):
     c = closings.close("day")
     models.db.execute_sql("DROP TRIGGER closing_no_update")
     Closing.update(payload=c.payload.replace('"149.99"', '"49.99"')).where(Closing.id == c.id).execute()
-    report = journal.verify()
+    report = verify.run()
     assert not report.ok and "clôture day" in report.as_dict()["first_failure"]["error"]
     models.db.execute_sql("DROP TRIGGER closing_no_delete")
     Closing.delete().execute()
-    assert "clôture n° 1 supprimée" in journal.verify().as_dict()["first_failure"]["error"]
+    assert "clôture n° 1 supprimée" in verify.run().as_dict()["first_failure"]["error"]
 
 
 def test_yesterday_not_closed_is_reminded_and_only_some_roles_close(shop):
@@ -85,7 +85,7 @@ def test_yesterday_not_closed_is_reminded_and_only_some_roles_close(shop):
     closings.close("day", yesterday)
     assert closings.reminder() is None
     users.create("caisse", "sales", "x")
-    from tui_factu import db as database
-    database.set_user("caisse")
+    from tui_factu import session
+    session.set_user("caisse")
     with pytest.raises(PermissionDenied, match="clôturer"):
         closings.close("day")

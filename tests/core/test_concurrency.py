@@ -7,15 +7,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import documents, journal, payments
+from tui_factu import documents, payments, verify
 from tui_factu.models import Document, Payment, PaymentAllocation
 
 # Each terminal waits at a barrier file so that they all hit the base at the same moment.
 WORKER = textwrap.dedent("""
     import os, sys, time
-    from tui_factu import db, documents, payments
+    from tui_factu import db, documents, payments, session
     from tui_factu.errors import FactuError
-    db.connect(sys.argv[1]); db.set_user("poste" + sys.argv[2])
+    db.connect(sys.argv[1]); session.set_user("testeur")
     op, args = sys.argv[3], sys.argv[4:]
     while not os.path.exists(sys.argv[1].split("?")[0] + ".go") and not os.path.exists(args[-1]):
         time.sleep(0.005)
@@ -59,7 +59,7 @@ def test_terminals_paying_the_same_invoice_at_once_allocate_its_balance_once(sho
     assert all("déjà réglées" in r for r in results if not r.startswith("ok"))
     assert PaymentAllocation.select(payments.sum_of(PaymentAllocation.amount)).scalar() == D("30.00")
     assert Payment.select().count() == 1 and documents.get(inv.id).status == "paid"
-    assert journal.verify().ok
+    assert verify.run().ok
 
 
 @pytest.mark.backends

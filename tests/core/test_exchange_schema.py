@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_factu import db as database, exchange
+from tui_factu import db as database, exchange, users
 from tui_factu.errors import InvalidValue
 from tui_factu.models import Customer, Document, DocumentLine, JournalRecord, Product, Sequence
 
@@ -85,6 +85,7 @@ def test_export_then_import_into_an_empty_base_gives_the_same_documents(db, tmp_
     database.db.close()
     database.connect(str(tmp_path / "other.db"))
     database.ensure_schema()
+    users.bootstrap_admin("testeur", None, None)
     exchange.import_bundle(bundle)
     after = [(d["kind"], d["totals"]) for d in exchange.export_bundle()["documents"]]
     assert after == before
@@ -102,7 +103,8 @@ def test_a_version_1_database_is_upgraded_without_losing_a_row(tmp_path):
     assert con.execute("SELECT version FROM schema_info").fetchone()[0] == 1
     con.close()
     database.connect(str(path))
-    assert database.ensure_schema() == database.SCHEMA_VERSION == 11
+    assert database.ensure_schema() == database.SCHEMA_VERSION == 12
+    users.bootstrap_admin("testeur", None, None)
     for table, n in counts.items():
         assert database.db.execute_sql(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == n, table
     p = Product.get(Product.code == "V1P")

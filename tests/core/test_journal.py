@@ -3,8 +3,9 @@ import json
 import sqlite3
 
 import pytest
+from support import raw_base
 
-from tui_factu import db as database, documents, journal
+from tui_factu import db as database, documents, journal, verify
 from tui_factu.errors import StateError
 from tui_factu.models import Document, JournalRecord
 
@@ -18,18 +19,12 @@ def _three_invoices():
     return out
 
 
-def _raw(db):
-    """The SQLite file opened behind the app's back, its triggers dropped."""
-    database.db.close()
-    con = sqlite3.connect(db)
-    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
-        con.execute(f"DROP TRIGGER {name}")
-    return con
+_raw = raw_base
 
 
 def _failure(db):
     database.connect(db)
-    report = journal.verify()
+    report = verify.run()
     assert not report.ok
     return report.as_dict()["first_failure"]
 
@@ -37,7 +32,7 @@ def _failure(db):
 @pytest.mark.backends
 def test_an_intact_journal_verifies_with_one_line_per_chain(shop):
     _three_invoices()
-    report = journal.verify()
+    report = verify.run()
     assert report.ok
     chains = {c.chain: c.records for c in report.chains}
     assert chains["invoice"] == 3
@@ -56,10 +51,14 @@ def test_triggers_refuse_changes_to_sealed_rows(shop):
     with pytest.raises(pw.DatabaseError, match="journal"):
         with database.db.atomic():
             JournalRecord.update(payload="{}").where(JournalRecord.id == 1).execute()
-    # the status may still move (paid, invoiced...) without touching what is sealed
+    # a sealed document never goes back to draft; another status written by hand is seen
+    with pytest.raises(pw.DatabaseError, match="scellé"):
+        with database.db.atomic():
+            Document.update(status="draft").where(Document.id == inv.id).execute()
     with database.db.atomic():
         Document.update(status="paid").where(Document.id == inv.id).execute()
-    assert journal.verify().ok
+    failure = verify.run().as_dict()["first_failure"]
+    assert failure["ref"] == inv.number and "statut « paid » écrit hors du journal" in failure["error"]
 
 
 def test_edited_price_is_caught_and_named(shop, db):
@@ -138,18 +137,27 @@ def test_reordered_records_are_caught(shop, db):
     assert _failure(db)["chain"] == "invoice"
 
 
-def test_a_database_copied_without_its_key_does_not_verify(shop, db, tmp_path):
+def test_a_database_copied_without_its_key_verifies_by_the_pinned_key_but_cannot_seal(shop, db, tmp_path):
+    from tui_factu.errors import FactuError
+    from tui_factu.models import Company
     _three_invoices()
     key = database.state_dir() / "signing.key"
     key.rename(tmp_path / "elsewhere.key")
     (database.state_dir() / "signing.pub").unlink()
-    journal._keys.clear()
-    assert "clé inconnue" in journal.verify().as_dict()["first_failure"]["error"]
+    journal.forget_signers()
+    assert verify.run().ok                                   # the public key pinned in the company record
+    with pytest.raises(FactuError, match="clé de signature de la société absente"):
+        documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS"}]).id)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from tui_factu import signer
+    other = signer.public_pem_of(Ed25519PrivateKey.generate().public_key()).decode()
+    Company.update(signing_public_key=other, signing_key_id="0" * 16).execute()
+    assert "clé inconnue" in verify.run().as_dict()["first_failure"]["error"]
 
 
 def test_events_have_their_own_chain(shop):
     journal.event("print", {"document": "FA2026-00001"}, "FA2026-00001")
-    chains = {c.chain for c in journal.verify().chains}
+    chains = {c.chain for c in verify.run().chains}
     assert "event" in chains
     with pytest.raises(StateError):
         documents.set_status(_three_invoices()[0].id, "accepted")
@@ -168,15 +176,16 @@ def test_records_sealed_in_an_older_payload_format_still_verify(shop, db):
     con.execute("DROP TRIGGER journal_no_update")
     row = con.execute("SELECT chain, seq, prev_signature FROM journal_record WHERE ref = ?", (inv.number,)).fetchone()
     digest = journal.record_hash(row[0], row[1], row[2], old)
-    key, _ = journal._signing()
+    key = journal._signer().key
     sig = base64.urlsafe_b64encode(key.sign(digest)).decode()
     con.execute("UPDATE journal_record SET payload = ?, hash = ?, signature = ? WHERE ref = ?",
                 (old, digest.hex(), sig, inv.number))
     con.commit()
     con.close()
+    (database.state_dir() / "anchor.log").write_text(f"{row[0]} {row[1]} {digest.hex()}\n")   # as it anchored it
     database.connect(db)
     database.install_triggers()             # the first release's base had its guard in place
-    assert journal.verify().ok
+    assert verify.run().ok
 
 
 @pytest.mark.backends
@@ -186,13 +195,13 @@ def test_a_dropped_trigger_alone_is_caught_and_init_puts_it_back(shop, db):
         database.db.execute_sql("DROP TRIGGER document_sealed_update ON document")
     else:
         database.db.execute_sql("DROP TRIGGER document_sealed_update")
-    report = journal.verify()
+    report = verify.run()
     assert not report.ok
     failure = report.as_dict()["first_failure"]
     assert (failure["chain"], failure["ref"]) == ("guards", "document_sealed_update")
     assert "déclencheur de protection supprimé" in failure["error"]
     database.install_triggers()
-    assert journal.verify().ok
+    assert verify.run().ok
 
 
 def test_a_dropped_trigger_does_not_hide_what_was_altered(shop, db):
@@ -201,7 +210,7 @@ def test_a_dropped_trigger_does_not_hide_what_was_altered(shop, db):
     con.execute("UPDATE document_line SET quantity = 9000 WHERE document_id = ?", (inv.id,))
     con.commit()
     database.connect(db)
-    report = journal.verify().as_dict()
+    report = verify.run().as_dict()
     assert report["first_failure"]["ref"] == inv.number
     assert any(c["chain"] == "guards" and not c["ok"] for c in report["chains"])
 
@@ -217,6 +226,6 @@ def test_a_seal_rolled_back_inside_a_larger_transaction_never_reaches_the_anchor
         except InvalidValue:
             pass
         documents.validate(documents.create("quote", "C1", None, [{"product": "VIS"}]).id)
-    report = journal.verify()
+    report = verify.run()
     assert report.ok, report.as_dict()["first_failure"]
     assert journal.read_anchor().get("receipt") is None

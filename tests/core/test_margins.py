@@ -1,7 +1,6 @@
 """Margin from the cost snapshot: per line and in total, shown only to roles that see costs."""
-from decimal import Decimal as D
 
-from tui_factu import catalog, db as database, documents, margins, users
+from tui_factu import catalog, documents, margins, session, users
 from tui_factu.models import Setting
 
 
@@ -18,7 +17,7 @@ def test_margin_and_markup_per_line_and_flags(shop):
     assert m["flags"] == ["ligne 2 (Livre) vendue à perte (-2.00 €)"]
     Setting.create(key="margin.floor_percent", value="50")
     assert any("sous la marge plancher" in f for f in margins.of_lines(documents.lines_of(doc.id))["flags"])
-    database.set_user("chef")
+    session.set_user("chef")
     assert documents.show(documents.get(doc.id))["margin"]["margin"] == "53.00"
-    database.set_user("caisse")
+    session.set_user("caisse")
     assert "margin" not in documents.show(documents.get(doc.id))

@@ -6,14 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import documents, numbering
+from tui_factu import documents, numbering, verify
 from tui_factu.errors import InvalidValue, StateError
 from tui_factu.models import Document, Setting
 
 WORKER = textwrap.dedent("""
     import sys
-    from tui_factu import db, documents
-    db.connect(sys.argv[1]); db.set_user("poste" + sys.argv[2])
+    from tui_factu import db, documents, session
+    db.connect(sys.argv[1]); session.set_user("testeur")
     for i in range(int(sys.argv[3])):
         d = documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS", "quantity": "1"}])
         documents.validate(d.id)
@@ -30,8 +30,7 @@ def test_eight_processes_validating_fifty_invoices_each_make_400_numbers_without
                      .where(Document.kind == "invoice").tuples())
     assert len(numbers) == 400 == len(set(numbers))
     assert numbers == [f"FA2026-{i:05d}" for i in range(1, 401)]
-    from tui_factu import journal
-    report = journal.verify()
+    report = verify.run()
     assert report.ok, report.as_dict()
     assert {c.chain: c.records for c in report.chains}["invoice"] == 400
 
@@ -56,7 +55,11 @@ def test_numbers_stay_chronological(shop):
 
 def test_series_restart_each_year_and_patterns_are_configurable(shop):
     Setting.create(key="numbering.invoice", value=numbering.check_pattern("F-{yy}{mm}-{n:04}"))
+    import datetime as dt
+    from tui_factu import clock
+    clock.freeze(dt.date(2026, 12, 30))
     a = documents.validate(documents.create("invoice", "C1", "2026-12-30", [{"product": "VIS"}]).id)
+    clock.freeze(dt.date(2027, 1, 2))
     b = documents.validate(documents.create("invoice", "C1", "2027-01-02", [{"product": "VIS"}]).id)
     assert (a.number, b.number) == ("F-2612-0001", "F-2701-0001")
     with pytest.raises(InvalidValue, match="doit contenir"):

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import db as database, documents, journal, payments
+from tui_factu import db as database, documents, payments, verify
 from tui_factu.errors import InvalidValue, StateError
 from tui_factu.models import Payment
 
@@ -25,7 +25,7 @@ def test_partial_then_full_payment_moves_the_status(shop):
     assert documents.get(inv.id).status == "paid"
     view = documents.show(documents.get(inv.id))
     assert (view["paid"], view["balance"]) == ("60.00", "0.00")
-    assert journal.verify().ok
+    assert verify.run().ok
 
 
 def test_one_payment_spread_over_invoices_and_the_rest_as_credit(shop):
@@ -59,7 +59,7 @@ def test_cancelling_is_a_sealed_counter_entry(shop):
     assert Payment.get(Payment.seq == back["payment"]).amount == D("-60.00")
     with pytest.raises(StateError, match="déjà"):
         payments.cancel(done["payment"])
-    assert journal.verify().ok
+    assert verify.run().ok
 
 
 def test_refusals(shop):
@@ -90,7 +90,7 @@ def test_an_edited_payment_is_caught_by_verify(shop, db):
     con.commit()
     con.close()
     database.connect(db)
-    failure = journal.verify().as_dict()["first_failure"]
+    failure = verify.run().as_dict()["first_failure"]
     assert failure["chain"] == "payment" and "REG-000001" in failure["error"] and "montant" in failure["error"]
 
 
@@ -125,7 +125,7 @@ def test_a_credit_note_settles_invoices_and_the_rest_is_refunded(shop):
         payments.apply_credit(cn.id, third.id)
     assert payments.credit(documents.get(first.id).customer_id) == D("0")   # not confused with cash credit
     assert documents.show(documents.get(cn.id))["left"] == "0.00"
-    assert journal.verify().ok
+    assert verify.run().ok
 
 
 def test_cancelling_an_applied_credit_note_gives_it_back(shop):

@@ -1,8 +1,10 @@
 """Roles and permissions: each role refused what it may not do, with a clear message; failed
 logins lock the account; every record carries its user."""
+from decimal import Decimal as D
+
 import pytest
 
-from tui_factu import catalog, db as database, documents, payments, permissions, settings, users
+from tui_factu import catalog, documents, payments, permissions, session, settings, users
 from tui_factu.errors import FactuError, InvalidValue
 from tui_factu.models import AuditEntry, JournalRecord, Payment, User
 from tui_factu.permissions import PermissionDenied
@@ -17,7 +19,7 @@ def staff(shop):
 
 
 def as_user(name):
-    database.set_user(name)
+    session.set_user(name)
 
 
 def test_each_role_is_refused_what_it_may_not_do_by_name(staff):
@@ -99,21 +101,25 @@ def test_an_administrator_unlocks_disables_and_the_last_admin_stays(staff):
     with pytest.raises(PermissionDenied, match="désactivé"):
         documents.create("quote", "C1", None, [{"product": "VIS"}])
     as_user("patron")
+    users.update("testeur", active=False)
     with pytest.raises(InvalidValue, match="dernier administrateur"):
         users.update("patron", role="sales")
     users.update("chef", role="admin")
     assert users.update("patron", role="manager").role == "manager"
 
 
-def test_a_base_without_an_administrator_is_being_set_up(shop):
-    users.create("caisse", "sales", "secret")
-    as_user("caisse")
-    settings.set_value("margin.floor_percent", "10")             # nobody else could configure it yet
-    as_user("testeur")
-    users.create("patron", "admin", "secret")
-    as_user("caisse")
-    with pytest.raises(PermissionDenied):
-        settings.set_value("margin.floor_percent", "5")
+def test_nobody_acts_before_a_login_not_even_to_read(shop):
+    from tui_factu.session import NotAuthenticated
+    session.set_user("")
+    with pytest.raises(NotAuthenticated, match="aucun utilisateur connecté"):
+        documents.listing()
+    with pytest.raises(NotAuthenticated):
+        catalog.save_product({"code": "VIS", "name": "Vis", "price": "0.01"})
+    session.set_user("fantome")                        # a name that is no app user may do nothing
+    with pytest.raises(PermissionDenied, match="n'est pas un utilisateur"):
+        catalog.save_product({"code": "VIS", "name": "Vis", "price": "0.01"})
+    session.set_user("testeur")
+    assert catalog.product_by_code("VIS").price == D("12.50")
 
 
 def test_every_record_carries_the_user_who_made_it(staff):

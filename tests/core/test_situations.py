@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import deposits, documents, journal, models, payments, situations
+from tui_factu import deposits, documents, models, payments, situations, verify
 from tui_factu.errors import InvalidValue, StateError
 from tui_factu.models import Document, Progress
 
@@ -67,7 +67,7 @@ def test_a_cycle_bills_each_line_exactly_and_the_whole_contract_to_the_cent(shop
         for p in Progress.select().where((Progress.document == s.id) & (Progress.role == "deposit")):
             deducted[p.line.vat_rate] = deducted.get(p.line.vat_rate, D(0)) - p.line.net_amount
     assert deducted == {v.rate: v.basis for v in documents.vat_of(dep.id)}
-    assert journal.verify().ok
+    assert verify.run().ok
 
 
 def test_the_retention_is_five_percent_of_each_situation_ttc_and_is_released_once(shop):
@@ -178,10 +178,10 @@ def test_situation_lines_are_not_edited_by_hand(shop):
 def test_tampering_with_a_situation_s_progress_is_seen(shop, db):
     order = _order()
     s1 = _situation(order, percent="30", retention="5")
-    assert journal.verify().ok
+    assert verify.run().ok
     models.db.execute_sql("DROP TRIGGER progress_sealed_update")      # an attacker with the file
     Progress.update(percent=D("90")).where((Progress.document == s1.id) & (Progress.role == "work")).execute()
-    report = journal.verify()
+    report = verify.run()
     assert not report.ok
     assert s1.number in report.as_dict()["first_failure"]["error"]
 

@@ -79,10 +79,10 @@ def test_quote_to_credit_note_from_the_command_line(base):
     (("report", "bla"), "valeurs possibles : 'sales-journal'"),
     (("verify-archive", "/etc/passwd"), "archive illisible « /etc/passwd » (ce n'est pas un fichier ZIP)"),
     (("restore", "/tmp"), "sauvegarde illisible « /tmp » (c'est un dossier : donnez le fichier)"),
-    (("--user", "inconnu", "doc", "list"), "utilisateur inconnu"),
+    (("--user", "inconnu", "doc", "list"), "mot de passe requis"),
     (("company", "set", "siren=123456789"), "numéro SIREN invalide"),
     (("export", "/proc/nope/x.json"), "export : écriture impossible « /proc/nope/x.json »"),
-    (("export-fec", "2026", "-o", "/proc/nope"), "FEC : écriture impossible « /proc/nope/"),
+    (("export-fec", "2026", "-o", "/proc/nope"), "FEC : écriture refusée « /proc/nope » (hors des dossiers"),
     (("pdf", "FA2026-00001", "-o", "/proc/nope/"), "écriture impossible « /proc/nope/FA2026-00001.pdf »"),
     (("report", "aging", "--csv", "/proc/nope/a.csv"), "CSV : écriture impossible"),
     (("backup", "-o", "/proc/nope/b.zip"), "sauvegarde : écriture impossible"),
@@ -210,8 +210,12 @@ def test_an_archive_verifies_on_a_machine_without_the_database(base, tmp_path):
     run(base, "archive", "2026", "-o", str(out))
     bare = {k: v for k, v in os.environ.items() if not k.startswith("TUI_FACTU")}
     bare.update(HOME=str(tmp_path / "elsewhere"), XDG_DATA_HOME=str(tmp_path / "elsewhere"))
+    key = tmp_path / "signing.pub"                                   # the company key, kept apart
+    key.write_bytes((base.parent / (base.name + ".d") / "signing.pub").read_bytes())
     r = subprocess.run([EXE, "verify-archive", str(out)], capture_output=True, text=True, env=bare)
-    assert r.returncode == 0 and "Archive intacte" in r.stdout, r.stderr
+    assert r.returncode == 1 and "aucune clé de confiance" in r.stderr        # self-signed proves nothing
+    r = subprocess.run([EXE, "verify-archive", str(out), "--key", str(key)], capture_output=True, text=True, env=bare)
+    assert r.returncode == 0 and "Archive intacte" in r.stdout and "clé de confiance : donnée" in r.stdout, r.stderr
     assert not (tmp_path / "elsewhere").exists()                     # nothing opened nor created
     with zipfile.ZipFile(out) as z:
         pdf = next(n for n in z.namelist() if n.startswith("documents/FA") and n.endswith(".pdf"))
@@ -223,5 +227,6 @@ def test_an_archive_verifies_on_a_machine_without_the_database(base, tmp_path):
         for item in zin.infolist():
             if item.filename != pdf:
                 zout.writestr(item, zin.read(item.filename))
-    r = subprocess.run([EXE, "verify-archive", str(broken)], capture_output=True, text=True, env=bare)
+    r = subprocess.run([EXE, "verify-archive", str(broken), "--key", str(key)], capture_output=True, text=True,
+                       env=bare)
     assert r.returncode == 1 and f"fichier manquant : {pdf}" in r.stderr

@@ -9,15 +9,15 @@ import sys
 import textwrap
 import time
 
-from tui_factu import db as database, journal
+from tui_factu import db as database, verify
 from tui_factu.models import Document, DocumentLine, Payment, PrintJob, Sequence
 from tui_factu.totals import LineIn, compute
 
 WORKER = textwrap.dedent("""
     import json, random, sys
-    from tui_factu import db, documents, exchange, payments, printing
+    from tui_factu import db, documents, exchange, payments, printing, session
     from printers import dispatch
-    db.connect(sys.argv[1]); db.set_user("poste")
+    db.connect(sys.argv[1]); session.set_user("testeur")
     rng = random.Random(int(sys.argv[2]))
     bundle = json.loads(sys.argv[3])
     print("ready", flush=True)
@@ -67,7 +67,7 @@ def test_random_kills_leave_the_base_whole(shop, db, tmp_path):
 
 
 def _whole():
-    report = journal.verify(workers=1)
+    report = verify.run(workers=1)
     assert report.ok, report.as_dict()["first_failure"]
     for kind, prefix in (("invoice", "FA"), ("quote", "DE")):
         numbers = sorted(n for (n,) in Document.select(Document.number).where(

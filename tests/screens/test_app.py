@@ -351,7 +351,16 @@ def test_links_view_shows_the_chain_and_opens_a_document(app):
     run(go())
 
 
-def test_settings_change_the_numbering_and_add_a_printer(app, tmp_path):
+@pytest.fixture
+def admin_app(shop):
+    users.create("patron", "admin", "secret")
+    from screens.app import FactuApp
+    return FactuApp("patron")
+
+
+def test_settings_change_the_numbering_and_add_a_printer(admin_app, tmp_path):
+    app = admin_app
+
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
@@ -731,8 +740,9 @@ def test_hostile_text_in_the_editor_fields_is_refused_and_the_app_keeps_running(
 
 
 def test_who_changed_this_price_from_the_product_and_the_events(app):
-    from tui_factu import catalog, db as database
-    database.set_user("chef")
+    from tui_factu import catalog, session
+    users.create("chef", "manager")
+    session.set_user("chef")
     catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "13.90"})
 
     async def go():
