@@ -127,7 +127,7 @@ class FactuApp(App):
         self.push_screen(EditorScreen(None, kind))
 
     def action_new_document(self) -> None:
-        from tui_factu.models import KIND_LABELS
+        from tui_factu.documents.kinds import KIND_LABELS
         from .pickers import Choice
         self.push_screen(Choice("Nouveau document", list(KIND_LABELS.items())),
                          lambda kind: kind and self.new_document(kind))

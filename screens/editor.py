@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from tui_factu import catalog, documents, fr, totals
 from tui_factu.errors import FactuError
-from tui_factu.models import KIND_LABELS, PRICED_LINE_KINDS, STATUS_LABELS
+from tui_factu.documents.kinds import KIND_LABELS, PRICED_LINE_KINDS, STATUS_LABELS
 
 from .pickers import Choice, Confirm, CustomerPicker, Form, ProductPicker
 from .widgets.base import FactuScreen

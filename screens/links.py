@@ -8,7 +8,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui_factu import documents, fr
-from tui_factu.models import KIND_LABELS, STATUS_LABELS
+from tui_factu.documents.kinds import KIND_LABELS, STATUS_LABELS
 
 
 class LinksScreen(ModalScreen):

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from tui_factu import documents, fr
-from tui_factu.models import KIND_LABELS, STATUS_LABELS, STATUSES
+from tui_factu.documents.kinds import KIND_LABELS, STATUSES, STATUS_LABELS
 
 from .widgets.base import FactuScreen
 from .widgets.field import Field

@@ -1,5 +1,6 @@
-"""The arrows of DESIGN §2, kept by import-linter: the core imports no screen, printer or UI
-library (cli.py excepted, the composition root); printers never import screens."""
+"""The arrows of ARCHITECTURE.md, kept by import-linter: the core imports no screen, printer or
+UI library (cli.py excepted, the composition root); printers never import screens; the core's
+floors point down; and no module of the core reaches back to itself."""
 import shutil
 import subprocess
 import sys
@@ -14,3 +15,27 @@ def test_import_contracts_hold():
     r = subprocess.run([exe, str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "KEPT" in r.stdout and "BROKEN" not in r.stdout
+
+
+def test_no_module_of_the_core_reaches_back_to_itself():
+    """Module by module (a lazy import inside a function counts): no cycle anywhere in the core."""
+    import grimp
+    graph = grimp.build_graph("tui_factu")
+    modules = {m for m in graph.modules if m not in ("tui_factu", "tui_factu.documents")}
+    deps = {m: {d for d in graph.find_modules_directly_imported_by(m) if d in modules} for m in modules}
+    seen, on_path, cycles = set(), [], []
+
+    def walk(m):
+        if m in on_path:
+            cycles.append(on_path[on_path.index(m):] + [m])
+            return
+        if m in seen:
+            return
+        seen.add(m)
+        on_path.append(m)
+        for d in sorted(deps[m]):
+            walk(d)
+        on_path.pop()
+    for m in sorted(modules):
+        walk(m)
+    assert not cycles, "cycle : " + " -> ".join(cycles[0])

@@ -127,14 +127,15 @@ def _bulk_base(n_docs: int, n_catalog: int = 100_000):
 
 
 def bench_validate(tmp: Path, count: int = 2000):
-    from tui_factu import catalog, documents
+    from tui_factu import catalog
+    from tui_factu.documents import drafts, flow
     catalog.save_customer({"code": "VAL", "name": "Validation", "siren": "552100554"})
-    drafts = [documents.create("invoice", "VAL", "2026-12-31",
+    drafts = [drafts.create("invoice", "VAL", "2026-12-31",
                                [{"product": f"P{(i * 5 + k) % 1000 + 1:06d}", "quantity": str(k + 1)}
                                 for k in range(5)]).id for i in range(count)]
     t0 = time.perf_counter()
     for doc_id in drafts:
-        documents.validate(doc_id)
+        flow.validate(doc_id)
     ours = count / (time.perf_counter() - t0)
     # Bare floor: one sqlite3 transaction per document: insert it and five lines, take a number,
     # store a hash.
@@ -211,7 +212,8 @@ def bench_lookup():
 
 def bench_list(tmp: Path, n: int):
     """First page of the document list among n documents (headers only)."""
-    from tui_factu import db as database, documents
+    from tui_factu import db as database
+    from tui_factu.documents import queries
     from tui_factu.models import db
     path = tmp / "list.db"
     _connect(path)
@@ -234,7 +236,7 @@ def bench_list(tmp: Path, n: int):
         times = []
         for _ in range(30):
             t0 = time.perf_counter()
-            documents.listing(limit=50, descending=True, **kwargs)
+            queries.listing(limit=50, descending=True, **kwargs)
             times.append((time.perf_counter() - t0) * 1000)
         timings[label] = statistics.median(times)
     times = []
@@ -253,7 +255,8 @@ def bench_list(tmp: Path, n: int):
 def bench_situations(tmp: Path, n_lines: int = 300, n_situations: int = 50):
     """A long building-site cycle: each situation reads what stands on the contract in a few
     queries, so the 50th costs what the first did (Dolibarr re-queries per line: pain 5)."""
-    from tui_factu import catalog, documents, situations
+    from tui_factu import catalog, situations
+    from tui_factu.documents import drafts, flow
     from tui_factu import db as database
     _connect(tmp / "situations.db")
     catalog.update_company({"name": "Chantiers SARL", "siren": "732829320"})
@@ -264,15 +267,15 @@ def bench_situations(tmp: Path, n_lines: int = 300, n_situations: int = 50):
             lines.append({"kind": "section", "description": f"Lot {i // 30 + 1}"})
         lines.append({"description": f"Ouvrage {i + 1}", "quantity": str(1 + i % 7), "unit": "C62",
                       "unit_price": f"{100 + i * 7 % 900}.{i % 100:02d}", "vat_rate": ("20", "10", "5.5")[i % 3]})
-    order = documents.validate(documents.create("order", "MOA", None, lines).id)
+    order = flow.validate(drafts.create("order", "MOA", None, lines).id)
     timings = []
     for n in range(1, n_situations + 1):
         pct = str(n * 100 // n_situations)
         t0 = time.perf_counter()
-        documents.created_and_validated(lambda: situations.create(order.id, percent=pct, retention="5"))
+        flow.created_and_validated(lambda: situations.create(order.id, percent=pct, retention="5"))
         timings.append((time.perf_counter() - t0) * 1000)
     t0 = time.perf_counter()          # the same 300 lines as a plain invoice, created and validated
-    documents.created_and_validated(lambda: documents.create("invoice", "MOA", None, lines))
+    flow.created_and_validated(lambda: drafts.create("invoice", "MOA", None, lines))
     floor = (time.perf_counter() - t0) * 1000
     last = statistics.median(timings[-5:])
     report(f"situation n° {n_situations} de {n_lines} lignes (ms)", last, floor, "ms",

@@ -5,12 +5,12 @@ import datetime as dt
 import math
 from decimal import Decimal
 
-from . import audit, documents
+from . import clock, inputs
 from .db import write
-from .session import current_user
+from .documents import drafts, queries
 from .errors import InvalidValue, StateError
 from .models import Billing, Customer, Document, DocumentLine, Setting
-from .money import ZERO
+from .money import ZERO, to_decimal
 
 INCREMENT_KEY = "time.increment_minutes"
 DEFAULT_INCREMENT = 15           # the quarter of an hour started, the usual French practice
@@ -46,7 +46,7 @@ def parse_minutes(hours_text=None, start: str = "", end: str = "", where: str = 
         return minutes
     if hours_text in (None, ""):
         raise InvalidValue(where, None, "durée en heures, ou début et fin, attendue")
-    h = documents.to_decimal(hours_text, where)
+    h = to_decimal(hours_text, where)
     if not Decimal(0) < h <= 24:
         raise InvalidValue(where, hours_text, "entre 0 et 24 heures")
     return int((h * 60).to_integral_value())
@@ -78,16 +78,14 @@ def create_invoice(customer: Customer, blocks: list, date=None, reference: str =
                 entry, where = next(iter(done.items()))
                 raise StateError(f"{LABELS[kind]} n° {entry} est déjà facturée ({where}) : jamais deux fois",
                                  kind, entry)
-        doc = Document.create(kind="invoice", status="draft", date=documents.parse_date(date or dt.date.today()),
-                              customer=customer.id, reference=reference, created_by=current_user())
-        documents._store_content(doc, [ln for ln, _ in blocks], [])
+        doc = drafts.make("invoice", customer.id, [ln for ln, _ in blocks],
+                          date=inputs.parse_date(date or clock.today()), reference=reference,
+                          what=f"facturation de {len(entries)} saisie(s)")
         ids = [i for (i,) in DocumentLine.select(DocumentLine.id).where(DocumentLine.document == doc.id)
                .order_by(DocumentLine.position).tuples()]
         Billing.insert_many([{"kind": k, "entry": e, "document": doc.id, "line": line}
                              for line, (_, es) in zip(ids, blocks) for k, e in es]).execute()
-        audit.record("document", doc.id, documents.label(doc),
-                     {"création": (None, f"facturation de {len(entries)} saisie(s)")})
-    return documents.get(doc.id)
+    return queries.get(doc.id)
 
 
 LABELS = {"intervention": "l'intervention", "part": "la pièce d'intervention", "time": "la saisie de temps"}

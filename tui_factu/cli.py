@@ -115,7 +115,7 @@ def cmd_export(args):
 
 def cmd_doc_list(args):
     from . import catalog, documents, fr
-    from .models import KIND_LABELS, STATUS_LABELS
+    from .documents.kinds import KIND_LABELS, STATUS_LABELS
     customer_id = catalog.customer_by_code(args.customer).id if args.customer else None
     after, shown, rows_out = None, 0, []
     while args.limit is None or shown < args.limit:
@@ -146,7 +146,7 @@ def cmd_doc_show(args):
         _json(view)
         return
     from . import fr
-    from .models import KIND_LABELS, STATUS_LABELS
+    from .documents.kinds import KIND_LABELS, STATUS_LABELS
     print(f"{KIND_LABELS[doc.kind]} {doc.number or '(brouillon #%d)' % doc.id} — "
           f"{STATUS_LABELS.get(doc.status, doc.status)} — {fr.date(view['date'])}")
     print(f"Client : {view['customer']['code']} {view['customer']['name']}"
@@ -173,7 +173,7 @@ def cmd_doc_show(args):
 
 def cmd_doc_links(args):
     from . import documents, fr
-    from .models import KIND_LABELS, STATUS_LABELS
+    from .documents.kinds import KIND_LABELS, STATUS_LABELS
     rows = documents.genealogy(documents.resolve(args.ref).id)
     if args.json:
         _json(rows)
@@ -407,7 +407,7 @@ def cmd_plan(args):
     """plan ORDER [--split 30%@2026-12-15,70%@+60] | plan --run [--date D] [--validate]"""
     from . import documents, fr, plans
     if args.run:
-        made = plans.run(args.date, args.validate)
+        made = plans.run(args.date, documents.created_and_validated if args.validate else None)
         for doc in made:
             print(f"{documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC ({doc.notes})")
         print(f"{len(made)} facture(s) d'échéance" + ("" if args.validate else " en brouillon"))

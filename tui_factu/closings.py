@@ -9,14 +9,15 @@ from decimal import Decimal
 
 from peewee import fn
 
-from . import journal, permissions
-from .db import write
+from . import clock, inputs, journal, permissions
+from .db import is_postgres, write
+from .documents.queries import sold
+from .errors import InvalidValue, NotFound, StateError
+from .models import Closing, Document, DocumentVat, JournalRecord, Payment, db
 from .session import current_user
-from .errors import InvalidValue, StateError
-from .models import Closing, Document, DocumentVat, Payment
 from .money import ZERO, fmt2, fmt_plain, sum_of
 
-KINDS = {"day": "journalière", "month": "mensuelle", "year": "annuelle"}
+from .periods import KINDS, LOCK, closed_until
 CHAIN = "closing"
 
 
@@ -40,56 +41,9 @@ def default_date(kind: str, today: dt.date) -> dt.date:
     return today if end == today else start - dt.timedelta(days=1)
 
 
-def closed_until() -> dt.date | None:
-    last = Closing.select(Closing.period_end).order_by(Closing.period_end.desc()).first()
-    return last.period_end if last else None
-
-
-LOCK = 74211          # PostgreSQL advisory lock: closings take it alone, entries share it
-
-
-def check_open(on: dt.date, what: str) -> None:
-    """Refuses an entry dated inside a closed period. Inside the entry's write transaction: on
-    PostgreSQL it shares a lock that a closing takes alone, so that an entry either lands
-    before the closing counts (and is counted) or after it (and is refused); SQLite's write
-    transactions already run one at a time."""
-    from .db import is_postgres
-    if is_postgres():
-        from .models import db
-        db.execute_sql("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK,))
-    until = closed_until()
-    if until is not None and on <= until:
-        last = Closing.select().where(Closing.period_end == until).order_by(Closing.seq.desc()).first()
-        raise StateError(f"{what} : le {on.strftime('%d/%m/%Y')} appartient à une période close jusqu'au "
-                         f"{until.strftime('%d/%m/%Y')} (clôture {KINDS[last.kind]} {last.label})", "date", on.isoformat())
-    check_future(on, what)
-
-
-FUTURE_LIMIT_DAYS = 31
-
-
-def check_future(on: dt.date, what: str) -> None:
-    """French invoices are dated the day they are issued: a date ahead of today by more than
-    the setting `date.max_future_days` (0 by default) needs a manager, and by more than a month
-    is refused (one document dated far ahead would stop its whole series until then)."""
-    from . import clock, permissions, settings
-    ahead = (on - clock.today()).days
-    if ahead <= 0:
-        return
-    allowed = int(settings.get("date.max_future_days"))
-    if ahead > FUTURE_LIMIT_DAYS:
-        raise StateError(f"{what} : le {on.strftime('%d/%m/%Y')} est à plus de {FUTURE_LIMIT_DAYS} jours : une "
-                         "pièce se date du jour où elle est faite", "date", on.isoformat())
-    if ahead > allowed and not permissions.allowed("date.future"):
-        raise permissions.PermissionDenied(
-            f"{what} : le {on.strftime('%d/%m/%Y')} est dans {ahead} jour(s) (permis : {allowed}) — à faire "
-            "valider par un responsable", "date", on.isoformat())
-
-
 def totals(start: dt.date, end: dt.date) -> dict:
     """The period's figures from the stored totals, by SQL: sales (invoices and tickets) and
     returns (credit notes) per VAT rate, receipts per payment method."""
-    from .reports import sold
     sales: dict = {}
     for kind, cat, rate, basis, tax in (
             DocumentVat.select(Document.kind, DocumentVat.category, DocumentVat.rate,
@@ -120,17 +74,14 @@ def totals(start: dt.date, end: dt.date) -> dict:
 def close(kind: str, on=None) -> Closing:
     """Closes the period of `kind` containing `on` (see default_date)."""
     permissions.require("period.close")
-    from .documents import parse_date
-    today = dt.date.today()
-    on = parse_date(on, "date") if on else default_date(kind, today)
+    today = clock.today()
+    on = inputs.parse_date(on, "date") if on else default_date(kind, today)
     start, end, label = period(kind, on)
     if end > today:
         raise StateError(f"la période {label} n'est pas terminée (elle finit le {end.strftime('%d/%m/%Y')})",
                          "clôture", label)
     with write():
-        from .db import is_postgres
         if is_postgres():
-            from .models import db
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         if Closing.get_or_none((Closing.kind == kind) & (Closing.label == label)):
             raise StateError(f"la clôture {KINDS[kind]} {label} est déjà faite", "clôture", label)
@@ -152,7 +103,6 @@ def close(kind: str, on=None) -> Closing:
 
 
 def get(seq) -> Closing:
-    from .errors import NotFound
     c = Closing.get_or_none(Closing.seq == int(seq)) if str(seq).isdigit() else None
     if c is None:
         raise NotFound(f"clôture inconnue « {seq} »", "clôture", seq)
@@ -172,8 +122,7 @@ def listing(kind: str | None = None, limit: int = 200) -> list[dict]:
 
 def reminder(today: dt.date | None = None) -> str | None:
     """A word when yesterday saw sales or payments and is not closed."""
-    from .reports import sold
-    today = today or dt.date.today()
+    today = today or clock.today()
     yesterday = today - dt.timedelta(days=1)
     until = closed_until()
     if until is not None and until >= yesterday:
@@ -189,7 +138,6 @@ def reminder(today: dt.date | None = None) -> str | None:
 def heads() -> dict:
     """chain -> {seq, hash} of every chain's last record: sealed into the closing and printed
     on its Z ticket, the tail of the journal is published where the base cannot reach it."""
-    from .models import JournalRecord
     last = (JournalRecord.select(JournalRecord.chain, fn.MAX(JournalRecord.seq).alias("seq"))
             .group_by(JournalRecord.chain))
     rows = (JournalRecord.select(JournalRecord.chain, JournalRecord.seq, JournalRecord.hash)

@@ -1,10 +1,10 @@
 """The counter sale (vente comptoir): codes in, payment, a validated and sealed document, stock
 moved, in one transaction. A walk-in customer gets a ticket in its own series; a known business
 customer gets an invoice at once. Nothing is written if the payment does not cover the sale."""
-import datetime as dt
 from decimal import Decimal
 
-from . import catalog, documents, payments
+from . import catalog, clock, payments
+from .documents import drafts, flow, queries
 from .db import write
 from .errors import InvalidValue
 from .models import PAYMENT_METHODS, Customer
@@ -52,7 +52,7 @@ def sale(lines: list[dict], pays: list[tuple[str, Decimal]], customer: str | Non
     with write():
         cust = catalog.customer_by_code(customer) if customer else walk_in()
         kind = "invoice" if cust.kind == "company" and cust.code != WALK_IN else "receipt"
-        doc = documents.validate(documents.create(kind, cust.code, dt.date.today(), lines).id)
+        doc = flow.validate(drafts.create(kind, cust.code, clock.today(), lines).id)
         total = doc.due
         given = sum((a for _, a in pays), ZERO)
         if given < total:
@@ -66,7 +66,7 @@ def sale(lines: list[dict], pays: list[tuple[str, Decimal]], customer: str | Non
             done = payments.pay([doc.id], amount, method)
             change += done["change"]
             left -= done["amount"]
-        return {"document": documents.get(doc.id), "total": total, "change": change}
+        return {"document": queries.get(doc.id), "total": total, "change": change}
 
 
 def refund_method(ticket) -> str:
@@ -85,10 +85,10 @@ def return_sale(ticket_ref: str, quantities: dict | None = None, method: str | N
     lines and quantities: a return), the goods back in stock, the money paid back. Sealed
     counter-entries in one transaction; the ticket itself never changes."""
     with write():
-        ticket = documents.resolve(ticket_ref)
+        ticket = queries.resolve(ticket_ref)
         if ticket.kind not in ("receipt", "invoice") or ticket.status == "draft":
             raise InvalidValue("ticket", ticket_ref, "ticket ou facture validé attendu")
-        credit = documents.validate(documents.credit(ticket.id, quantities, restock).id)
+        credit = flow.validate(flow.credit(ticket.id, quantities, restock).id)
         method = method or refund_method(ticket)
         done = payments.refund(credit.id, None, method)
     return {"credit_note": credit, "refunded": done["amount"], "method": method}

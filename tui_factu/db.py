@@ -124,7 +124,7 @@ SEALED_DOCUMENT_COLUMNS = (
     "charge_total", "tax_basis_total", "tax_total", "grand_total", "prepaid", "rounding",
     "due", "sealed", "validated_at", "validated_by", "situation_no", "retention_percent",
     "retention_release")
-CHILD_TABLES = ("document_line", "document_adjustment", "document_vat", "progress", "billing")
+CHILD_TABLES = ("document_line", "document_adjustment", "document_vat", "progress", "billing", "document_link")
 
 
 def _sqlite_triggers() -> list[str]:
@@ -338,10 +338,41 @@ def _migrate_12(migrator):
         db.execute_sql("DROP TRIGGER IF EXISTS document_sealed_update")
 
 
+def _migrate_13(migrator):
+    """v13: typed links between documents, read from what older documents say of each other
+    (their preceding document, the references they print) before the guard protects them."""
+    import json
+    from .models import Document, DocumentLink
+    db.create_tables([DocumentLink], safe=True)
+    if DocumentLink.select().exists():
+        return
+    by_number = dict(Document.select(Document.number, Document.id).where(Document.number.is_null(False)).tuples())
+    rows = []
+    for doc_id, kind, type_, preceding, refs in Document.select(
+            Document.id, Document.kind, Document.type, Document.preceding, Document.source_refs).tuples():
+        if preceding:
+            role = {"credit_note": "credits"}.get(kind) or {"deposit": "deposit_of", "progress": "situation_of",
+                                                             "retention": "retention_of"}.get(type_)
+            if role:
+                rows.append((doc_id, preceding, role))
+        for ref in json.loads(refs or "[]"):
+            target = by_number.get(ref.get("number"))
+            if target is None or kind != "invoice":
+                continue
+            if ref.get("deposit"):
+                rows.append((doc_id, target, "deducts_deposit"))
+            elif ref.get("replaces"):
+                rows.append((doc_id, target, "replaces"))
+            elif ref.get("kind") == "receipt":
+                rows.append((doc_id, target, "invoices_ticket"))
+    for i in range(0, len(rows), 500):
+        DocumentLink.insert_many([{"document": d, "target": t, "role": r} for d, t, r in rows[i:i + 500]]).execute()
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
               7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
-              12: _migrate_12}
+              12: _migrate_12, 13: _migrate_13}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

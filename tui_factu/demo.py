@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from stdnum import ean, luhn
 
-from . import (catalog, counter, deposits, documents, interventions, payments, plans, settings, situations,
+from .documents import drafts, flow, queries
+from . import (catalog, counter, deposits, interventions, payments, plans, settings, situations,
                timesheets)
 from .db import write
 from .models import Document
@@ -160,45 +161,45 @@ def _documents(rng, customers, products, today):
         st = {}
 
         def make(d):
-            st["quote"] = documents.create("quote", cust.code, d, lines, reference=f"DA-{rng.randint(1000, 9999)}")
+            st["quote"] = drafts.create("quote", cust.code, d, lines, reference=f"DA-{rng.randint(1000, 9999)}")
             if fate:
-                documents.validate(st["quote"].id, d)
+                flow.validate(st["quote"].id, d)
             if fate == 2:
-                documents.set_status(st["quote"].id, rng.choice(["refused", "expired"]))
+                flow.set_status(st["quote"].id, rng.choice(["refused", "expired"]))
             if fate >= 3:
-                st["order"] = documents.transform([st["quote"].id], "order")
-                documents.validate(st["order"].id, d)
+                st["order"] = flow.transform([st["quote"].id], "order")
+                flow.validate(st["order"].id, d)
         at(i, make)
         if fate == 3 and i < 80:
             def first(d):
                 order = st["order"]
-                st["d1"] = documents.transform([order.id], "delivery", {
+                st["d1"] = flow.transform([order.id], "delivery", {
                     ln.position: max(Decimal(1), (ln.quantity / 2).to_integral_value())
-                    for ln in documents.lines_of(order.id) if ln.quantity})
-                documents.validate(st["d1"].id, d)
+                    for ln in queries.lines_of(order.id) if ln.quantity})
+                flow.validate(st["d1"].id, d)
             at(i + 1, first)
             if i < 60:
                 def rest(d):
                     ids = [st["d1"].id]
-                    if any(q > 0 for q in documents.remaining(st["order"], "delivery").values()):
-                        second = documents.transform([st["order"].id], "delivery")
-                        documents.validate(second.id, d)
+                    if any(q > 0 for q in queries.remaining(st["order"], "delivery").values()):
+                        second = flow.transform([st["order"].id], "delivery")
+                        flow.validate(second.id, d)
                         ids.append(second.id)
-                    st["inv"] = documents.transform(ids, "invoice")
-                    documents.validate(st["inv"].id, d)
+                    st["inv"] = flow.transform(ids, "invoice")
+                    flow.validate(st["inv"].id, d)
                 at(i + 5, rest)
                 if i % 2 == 0:
                     def credit(d):
                         inv = st["inv"]
-                        last = [ln for ln in documents.lines_of(inv.id) if ln.quantity][-1]
-                        cn = documents.credit(inv.id, {last.position: Decimal(1)})
-                        documents.validate(cn.id, d)
+                        last = [ln for ln in queries.lines_of(inv.id) if ln.quantity][-1]
+                        cn = flow.credit(inv.id, {last.position: Decimal(1)})
+                        flow.validate(cn.id, d)
                     at(i + 8, credit)
         elif fate == 4:
             def invoice(d):
-                inv = documents.transform([st["order"].id], "invoice")
+                inv = flow.transform([st["order"].id], "invoice")
                 if i < 75:
-                    documents.validate(inv.id, d)
+                    flow.validate(inv.id, d)
             at(i + 2, invoice)
 
     for i in range(0, 90, 3):
@@ -208,17 +209,17 @@ def _documents(rng, customers, products, today):
         lines = _lines(rng, products, rng.randint(1, 4))
 
         def sale(d, cust=cust, lines=lines, i=i):
-            inv = documents.create("invoice", cust.code, d, lines)
+            inv = drafts.create("invoice", cust.code, d, lines)
             if i < 86 and (cust.kind == "person" or cust.siren):
-                documents.validate(inv.id, d)
+                flow.validate(inv.id, d)
         at(i, sale)
     for i in range(70, 90, 4):       # orders still to deliver
         cust, lines = rng.choice(companies), _lines(rng, products, rng.randint(2, 4))
 
         def open_order(d, cust=cust, lines=lines):
-            order = documents.create("order", cust.code, d, lines,
+            order = drafts.create("order", cust.code, d, lines,
                                      charges=[{"amount": "25.00", "vat_rate": "20", "reason": "Port"}])
-            documents.validate(order.id, d)
+            flow.validate(order.id, d)
         at(i, open_order)
     _building_site(at, companies[0])
     _billing_plan(at, companies[1], products, rng)
@@ -238,7 +239,7 @@ def _building_site(at, cust):
     st = {}
 
     def order(d):
-        st["order"] = documents.validate(documents.create("order", cust.code, d, [
+        st["order"] = flow.validate(drafts.create("order", cust.code, d, [
             {"kind": "section", "description": "Lot 1 — Gros œuvre"},
             {"description": "Maçonnerie des fondations", "quantity": "1", "unit_price": "12000.00", "vat_rate": "20"},
             {"description": "Dalle béton", "quantity": "85", "unit": "MTK", "unit_price": "45.50", "vat_rate": "20"},
@@ -248,26 +249,26 @@ def _building_site(at, cust):
             {"description": "Menuiseries extérieures", "quantity": "6", "unit_price": "850.00", "vat_rate": "10"}],
             reference="Marché 2026-17").id, d)
     at(8, order)
-    at(9, lambda d: st.update(dep=documents.validate(deposits.request(st["order"].id, percent="20").id, d)))
+    at(9, lambda d: st.update(dep=flow.validate(deposits.request(st["order"].id, percent="20").id, d)))
     at(12, lambda d: payments.pay([st["dep"].id], str(st["dep"].due), "transfer", d, "VIR-DURAND-1"))
-    at(30, lambda d: st.update(s1=documents.validate(situations.create(
+    at(30, lambda d: st.update(s1=flow.validate(situations.create(
         st["order"].id, percent="30", retention="5", date=d).id, d)))
     at(40, lambda d: payments.pay([st["s1"].id], str(st["s1"].due), "transfer", d, "VIR-DURAND-2"))
-    at(55, lambda d: documents.validate(situations.create(st["order"].id, sections={1: Decimal(80)},
+    at(55, lambda d: flow.validate(situations.create(st["order"].id, sections={1: Decimal(80)},
                                                            lines={5: Decimal(50)}, date=d).id, d))
-    at(75, lambda d: documents.validate(situations.create(st["order"].id, percent="100", date=d).id, d))
-    at(88, lambda d: documents.validate(situations.release(st["order"].id, d).id, d))
+    at(75, lambda d: flow.validate(situations.create(st["order"].id, percent="100", date=d).id, d))
+    at(88, lambda d: flow.validate(situations.release(st["order"].id, d).id, d))
 
 
 def _billing_plan(at, cust, products, rng):
     st = {}
 
     def order(d):
-        st["order"] = documents.validate(documents.create("order", cust.code, d, _lines(rng, products, 3)).id, d)
+        st["order"] = flow.validate(drafts.create("order", cust.code, d, _lines(rng, products, 3)).id, d)
         plans.set_plan(st["order"].id, "30%@0:À la commande,40%@+30:Livraison,30%@+60:Réception")
     at(15, order)
     for day in (15, 45, 75):
-        at(day, lambda d: documents.validate(plans.invoice(plans.due(d, st["order"].id)[0], d).id, d))
+        at(day, lambda d: flow.validate(plans.invoice(plans.due(d, st["order"].id)[0], d).id, d))
 
 
 def _service_work(at, cust, products):
@@ -287,8 +288,8 @@ def _service_work(at, cust, products):
     for day, hours in ((26, "2"), (27, "3.5"), (29, "1.25")):
         at(day, lambda d, h=hours: timesheets.add(cust.code, h, d, "Rénovation bureaux", "Suivi de chantier",
                                                    "MO-RENO", "Sophie"))
-    at(52, lambda d: documents.validate(interventions.invoice(cust.code, date=d).id, d))
-    at(60, lambda d: documents.validate(timesheets.invoice(cust.code, group="project", date=d).id, d))
+    at(52, lambda d: flow.validate(interventions.invoice(cust.code, date=d).id, d))
+    at(60, lambda d: flow.validate(timesheets.invoice(cust.code, group="project", date=d).id, d))
 
 
 def _collect(d):

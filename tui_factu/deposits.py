@@ -2,13 +2,12 @@
 order as a percentage or an amount, its VAT split across the source's rates in proportion; the
 final invoice then deducts each deposit rate by rate, citing its number and date, so that VAT
 is never charged twice and a 100 % deposit leaves exactly 0.00 due."""
-import datetime as dt
 import json
 from decimal import Decimal
 
-from . import audit, documents, fr, totals
+from . import fr, permissions, totals
 from .db import write
-from .session import current_user
+from .documents import drafts, queries
 from .errors import InvalidValue, StateError
 from .models import Document
 from .money import HUNDRED, ZERO, check_scale, round_cents, to_decimal
@@ -16,15 +15,14 @@ from .money import HUNDRED, ZERO, check_scale, round_cents, to_decimal
 
 def request(source_id: int, percent=None, amount=None) -> Document:
     """A draft deposit invoice for `percent` % of the source, or for `amount` incl. VAT."""
-    from . import permissions
     permissions.require("document.edit", "invoice")
-    src = documents.get(source_id)
+    src = queries.get(source_id)
     if src.kind not in ("quote", "order") or src.status in ("draft", "refused", "cancelled"):
-        raise StateError(f"{documents.label(src)} : un acompte se demande sur un devis ou une commande validé",
-                         "document", documents.label(src))
+        raise StateError(f"{queries.label(src)} : un acompte se demande sur un devis ou une commande validé",
+                         "document", queries.label(src))
     if (percent is None) == (amount is None):
         raise InvalidValue("acompte", None, "--percent ou --amount, l'un des deux")
-    vat = documents.vat_of(src.id)
+    vat = queries.vat_of(src.id)
     wanted = None
     if percent is not None:
         ratio = check_scale(to_decimal(percent, "--percent"), 2, "--percent") / HUNDRED
@@ -40,24 +38,21 @@ def request(source_id: int, percent=None, amount=None) -> Document:
     for v in vat:
         basis = round_cents(v.basis * ratio)
         if basis:
-            lines.append({"kind": "service", "description": f"Acompte de {what} sur {documents.label(src)} "
+            lines.append({"kind": "service", "description": f"Acompte de {what} sur {queries.label(src)} "
                                                              f"— TVA {fr.percent(v.rate)}",
                           "quantity": Decimal(1), "unit": "C62", "unit_price": basis,
                           "vat_rate": v.rate, "vat_category": v.category})
     with write():
-        doc = Document.create(kind="invoice", type="deposit", status="draft", date=dt.date.today(),
-                              customer=src.customer_id, reference=src.reference, preceding=src.id,
-                              source_refs=json.dumps([{"kind": src.kind, "number": src.number,
-                                                       "date": src.date.isoformat()}]),
-                              created_by=current_user())
-        t = documents._store_content(doc, lines, [])
+        doc = drafts.make("invoice", src.customer_id, lines, type="deposit", reference=src.reference,
+                          preceding_id=src.id, links=[("deposit_of", src.id)], what=f"acompte {what}",
+                          source_refs=[{"kind": src.kind, "number": src.number, "date": src.date.isoformat()}])
+        t = doc.computed
         if wanted is not None and t.grand_total != wanted:
             # the cent lost in splitting the amount across rates goes to BT-114, never to a base
             Document.update(rounding=wanted - t.grand_total, due=wanted).where(Document.id == doc.id).execute()
         if already + (wanted if wanted is not None else t.grand_total) > src.grand_total:
-            raise InvalidValue("acompte", what, f"les acomptes dépasseraient le total de {documents.label(src)}")
-        audit.record("document", doc.id, documents.label(doc), {"création": (None, f"acompte {what}")})
-    return documents.get(doc.id)
+            raise InvalidValue("acompte", what, f"les acomptes dépasseraient le total de {queries.label(src)}")
+    return queries.get(doc.id)
 
 
 def of_source(src: Document) -> list[Document]:
@@ -75,11 +70,11 @@ def of_source(src: Document) -> list[Document]:
 def standing(dep: Document) -> list[tuple[str, Decimal, Decimal]]:
     """(category, rate, base) of a deposit invoice less what its own credit notes took back:
     a deposit refunded by a credit note is no longer deducted anywhere."""
-    bases = {(v.category, v.rate): v.basis for v in documents.vat_of(dep.id)}
+    bases = {(v.category, v.rate): v.basis for v in queries.vat_of(dep.id)}
     credits = Document.select(Document.id).where((Document.preceding == dep.id) & (Document.kind == "credit_note")
                                                  & (Document.status != "draft"))
     for cn in credits:
-        for v in documents.vat_of(cn.id):
+        for v in queries.vat_of(cn.id):
             if (v.category, v.rate) in bases:
                 bases[(v.category, v.rate)] -= v.basis
     return [(cat, rate, base) for (cat, rate), base in bases.items() if base > 0]

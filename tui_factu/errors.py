@@ -1,6 +1,6 @@
 """One exception hierarchy for the whole core. Messages are French and name the field and value
 at fault; the CLI and the screens show them as they are."""
-from .inputs import printable
+from .charset import printable
 
 
 class FactuError(Exception):

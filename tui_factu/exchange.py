@@ -2,10 +2,12 @@
 import json
 from pathlib import Path
 
-from . import catalog, documents, permissions, stock
+from . import catalog, permissions, stock
+from .documents import drafts, flow, views
 from .db import write
 from .errors import FactuError, InvalidValue
-from .models import KINDS, Customer, Document, Product
+from .models import Customer, Document, Product
+from .documents.kinds import KINDS
 from .money import ZERO, fmt_plain, fmt_price
 
 FORMAT = "tui-factu/1"
@@ -69,11 +71,11 @@ def _import_document(d, where: str) -> dict:
     lines = [{k: v for k, v in ln.items() if k != "origin"} if isinstance(ln, dict) else ln
              for ln in lines]
     try:
-        doc = documents.create(kind, code, d.get("date"), lines, d.get("allowances") or [],
+        doc = drafts.create(kind, code, d.get("date"), lines, d.get("allowances") or [],
                                d.get("charges") or [], d.get("reference") or "",
                                d.get("notes") or "", d.get("validity_date"), d.get("due_date"))
         if d.get("validate"):
-            doc = documents.validate(doc.id)
+            doc = flow.validate(doc.id)
     except FactuError as e:
         e.message = f"{where} : {e.message}"
         raise
@@ -101,7 +103,7 @@ def export_bundle() -> dict:
                          "stock": fmt_plain(levels.get(p.id, ZERO)) if p.stock_managed else None})
     docs = []
     for doc in Document.select().order_by(Document.id):
-        view = documents.show(doc)
+        view = views.show(doc)
         lines = []
         for ln in view["lines"]:
             if ln["kind"] in ("text", "section", "subtotal"):

@@ -1,20 +1,37 @@
-"""The one rule for characters that come from outside and may reach a terminal, a printer, a
-PDF or a file: control characters (C0 but tab and line feed, DEL, C1) and the invisible
-formatting ones that reorder or hide text (bidi overrides and isolates, zero-width marks) are
-refused at input, and escaped at output as a second line of defence."""
-import re
+"""Values that come from outside (typed, imported, given on the command line): dates, line
+quantities, and the one rule for characters (charset.py) — refused at input with a French
+message naming the field."""
+import datetime as dt
+from decimal import Decimal
 
-# C0 (tab and newline aside: allowed in multi-line text), DEL, C1, bidi and zero-width formats
-FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-FORBIDDEN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def bad_character(text: str, multiline: bool = False):
-    """The first forbidden character of text, or None."""
-    m = (FORBIDDEN if multiline else FORBIDDEN_LINE).search(text)
-    return m.group(0) if m else None
+from .charset import FORBIDDEN, FORBIDDEN_LINE, bad_character, printable  # noqa: F401 - the rule, here too
+from .errors import InvalidValue
+from .money import QUANTITY_SCALE, check_scale, to_decimal
 
 
-def printable(text) -> str:
-    """Text safe to show: every forbidden character written as its code (\\x1b, \\u202e)."""
-    return FORBIDDEN.sub(lambda m: m.group(0).encode("unicode_escape").decode(), str(text))
+def parse_date(value, field: str = "date") -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            d = dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if not 2000 <= d.year <= 2099:
+            break
+        return d
+    raise InvalidValue(field, value, "date invalide (AAAA-MM-JJ attendu)")
+
+
+def parse_line_args(specs) -> dict[int, Decimal]:
+    """['2:3', '4:1.5'] -> {2: 3, 4: 1.5}"""
+    out = {}
+    for spec in specs or ():
+        pos, sep, qty = str(spec).partition(":")
+        if not sep or not pos.strip().isdigit():
+            raise InvalidValue("--line", spec, "format N:QUANTITÉ attendu (ex. 2:3)")
+        out[int(pos)] = check_scale(to_decimal(qty, "--line"), QUANTITY_SCALE, "--line")
+        if out[int(pos)] <= 0:
+            raise InvalidValue("--line", spec, "quantité positive attendue")
+    return out

@@ -6,12 +6,12 @@ groups the sheets as the user chooses (billing.py links every line back)."""
 import datetime as dt
 from decimal import Decimal
 
-from . import audit, billing, catalog, documents, fr, stock
+from . import audit, billing, catalog, fr, inputs, stock
 from .db import write
 from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
 from .models import Equipment, Intervention, InterventionPart, Product, Setting
-from .money import QUANTITY_SCALE, ZERO, check_scale, fmt_plain
+from .money import QUANTITY_SCALE, ZERO, check_scale, fmt_plain, to_decimal
 
 LABOUR_KEY = "intervention.labour_product"
 GROUPS = {"intervention": "une section par intervention", "product": "une ligne par produit (heures et pièces cumulées)"}
@@ -30,8 +30,8 @@ def add_equipment(customer: str, name: str, serial: str = "", location: str = ""
               "serial": catalog.clean_text("n° de série", serial, 60),
               "location": catalog.clean_text("emplacement", location, 120),
               "notes": catalog.clean_text("notes", notes, 2000, multiline=True),
-              "installed_on": documents.parse_date(installed_on, "installation") if installed_on else None,
-              "warranty_end": documents.parse_date(warranty_end, "fin de garantie") if warranty_end else None}
+              "installed_on": inputs.parse_date(installed_on, "installation") if installed_on else None,
+              "warranty_end": inputs.parse_date(warranty_end, "fin de garantie") if warranty_end else None}
     with write():
         if values["serial"] and Equipment.get_or_none((Equipment.customer == cust.id)
                                                       & (Equipment.serial == values["serial"])):
@@ -84,7 +84,7 @@ def parse_parts(specs) -> list[tuple[str, Decimal, bool]]:
     for spec in specs or ():
         code, _, rest = str(spec).partition(":")
         qty, _, flag = rest.partition(":")
-        q = check_scale(documents.to_decimal(qty or "1", f"pièce {code}"), QUANTITY_SCALE, f"pièce {code}")
+        q = check_scale(to_decimal(qty or "1", f"pièce {code}"), QUANTITY_SCALE, f"pièce {code}")
         if q <= 0:
             raise InvalidValue(f"pièce {code}", qty, "quantité positive attendue")
         if flag not in ("", "facturable", "offert", "garantie", "non"):
@@ -98,7 +98,7 @@ def add(customer: str, date=None, hours=None, start: str = "", end: str = "", eq
         billable: bool | None = None) -> Intervention:
     """Records a sheet. Under warranty, labour and parts are not billable unless said so."""
     cust = catalog.customer_by_code(customer)
-    date = documents.parse_date(date or dt.date.today())
+    date = inputs.parse_date(date or dt.date.today())
     minutes = billing.parse_minutes(hours, start, end)
     eq = find_equipment(cust.id, equipment) if equipment not in (None, "") else None
     warranty = under_warranty(eq, date)
@@ -150,9 +150,9 @@ def listing(customer: str | None = None, unbilled: bool = False, date_from=None,
     if customer:
         q = q.where(Intervention.customer == catalog.customer_by_code(customer).id)
     if date_from:
-        q = q.where(Intervention.date >= documents.parse_date(date_from, "--from"))
+        q = q.where(Intervention.date >= inputs.parse_date(date_from, "--from"))
     if date_to:
-        q = q.where(Intervention.date <= documents.parse_date(date_to, "--to"))
+        q = q.where(Intervention.date <= inputs.parse_date(date_to, "--to"))
     rows = list(q.limit(limit))
     parts = {}
     for p in InterventionPart.select().where(InterventionPart.intervention.in_([r.id for r in rows] or [0])):
@@ -189,9 +189,9 @@ def invoice(customer: str, ids=None, date_from=None, date_to=None, group: str = 
         wanted = [get(i).id for i in ids]
         q = q.where(Intervention.id.in_(wanted))
     if date_from:
-        q = q.where(Intervention.date >= documents.parse_date(date_from, "--from"))
+        q = q.where(Intervention.date >= inputs.parse_date(date_from, "--from"))
     if date_to:
-        q = q.where(Intervention.date <= documents.parse_date(date_to, "--to"))
+        q = q.where(Intervention.date <= inputs.parse_date(date_to, "--to"))
     sheets = list(q)
     if ids and len(sheets) != len(set(ids)):
         raise InvalidValue("interventions", ", ".join(map(str, ids)), f"toutes ne sont pas de {cust.code}")

@@ -18,8 +18,6 @@ from .errors import FactuError
 from .models import Company, JournalRecord, db, utcnow
 
 FORMAT_VERSION = 1
-DOCUMENT_CHAINS = {"quote": "quote", "order": "order", "delivery": "delivery",
-                   "invoice": "invoice", "credit_note": "invoice", "receipt": "receipt"}
 CHAIN_LABELS = {"quote": "devis", "order": "commandes", "delivery": "livraisons",
                 "invoice": "factures et avoirs", "receipt": "tickets de caisse", "payment": "règlements",
                 "closing": "clôtures", "event": "événements techniques", "guards": "déclencheurs de protection"}

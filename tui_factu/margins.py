@@ -4,7 +4,8 @@ margin floor are flagged before validation."""
 from decimal import Decimal
 
 from . import permissions
-from .models import PRICED_LINE_KINDS, Setting
+from .models import Setting
+from .documents.kinds import PRICED_LINE_KINDS
 from .money import HUNDRED, ZERO, fmt2, round_cents
 
 

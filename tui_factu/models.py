@@ -1,6 +1,6 @@
 """The tables. Money and quantities are scaled integers (money.py); dates are ISO dates.
 
-Document kinds and statuses are declared once here; documents.py enforces the transitions.
+Document kinds and statuses are declared in documents/kinds.py; documents/status.py writes them.
 """
 import datetime as dt
 
@@ -10,34 +10,7 @@ from .money import AmountField, PriceField, QuantityField, RateField
 
 db = pw.DatabaseProxy()
 
-KINDS = ("quote", "order", "delivery", "invoice", "credit_note", "receipt")
-KIND_LABELS = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison",
-               "invoice": "Facture", "credit_note": "Avoir", "receipt": "Ticket"}
-INVOICE_TYPES = ("standard", "deposit", "progress", "final", "retention")
-LINE_KINDS = ("goods", "service", "labour", "equipment", "text", "subtotal", "section")
-PRICED_LINE_KINDS = ("goods", "service", "labour", "equipment")
 PRODUCT_KINDS = ("goods", "service", "labour", "equipment")
-# Status machine per kind: status -> statuses reachable from it.
-STATUSES = {
-    "quote": {"draft": ("validated",), "validated": ("accepted", "refused", "expired"),
-              "accepted": (), "refused": (), "expired": ("accepted", "refused")},
-    "order": {"draft": ("validated",), "validated": ("partial", "delivered", "cancelled"),
-              "partial": ("delivered", "partial"), "delivered": ("partial",), "cancelled": ()},
-    "delivery": {"draft": ("validated",), "validated": ("invoiced",), "invoiced": ()},
-    "invoice": {"draft": ("validated",), "validated": ("partly_paid", "paid"),
-                "partly_paid": ("paid", "validated"), "paid": ("partly_paid", "validated")},
-    "credit_note": {"draft": ("validated",), "validated": ()},
-    # a counter ticket: paid at once; an invoice can be made from it on request
-    "receipt": {"draft": ("validated",), "validated": ("partly_paid", "paid"),
-                "partly_paid": ("paid", "validated"), "paid": ("partly_paid", "validated", "invoiced"),
-                "invoiced": ()},
-}
-STATUS_LABELS = {"draft": "Brouillon", "validated": "Validé", "accepted": "Accepté",
-                 "refused": "Refusé", "expired": "Expiré", "partial": "Livrée en partie",
-                 "delivered": "Livrée", "cancelled": "Annulée", "invoiced": "Facturé",
-                 "partly_paid": "Payée en partie", "paid": "Payée"}
-
-
 def utcnow() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
@@ -235,6 +208,19 @@ class DocumentVat(Base):
     rate = RateField()
     basis = AmountField()
     amount = AmountField()
+
+
+class DocumentLink(Base):
+    """A typed link from a document to another (v13): a credit note to what it credits, an
+    invoice to the deposits it deducts, the invoice it replaces, the ticket it invoices, a
+    situation to its contract... (documents/kinds.LINK_ROLES). Written with the draft, guarded
+    with the document once sealed; `source_refs` stays only as the printed, sealed copy."""
+    document = pw.ForeignKeyField(Document, backref="links", on_delete="CASCADE")
+    target = pw.ForeignKeyField(Document, backref="linked_from", on_delete="RESTRICT")
+    role = pw.CharField()
+
+    class Meta:
+        indexes = ((("document", "role"), False), (("target", "role"), False))
 
 
 class JournalRecord(Base):
@@ -474,5 +460,5 @@ class Target(Base):
 
 
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
-          DocumentLine, DocumentAdjustment, DocumentVat, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
+          DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
           Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target]

@@ -7,6 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import peewee
 
+from .errors import InvalidValue
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -20,7 +22,6 @@ RATE_SCALE = 2        # 5.5 % -> 550, discount 12.5 % -> 1250
 
 def to_decimal(value, field: str = "montant") -> Decimal:
     """Parses user or JSON input into a Decimal; refuses floats' approximations and garbage."""
-    from .errors import InvalidValue
     if isinstance(value, Decimal):
         d = value
     elif isinstance(value, bool) or value is None:
@@ -48,7 +49,6 @@ def to_decimal(value, field: str = "montant") -> Decimal:
 
 def check_scale(value: Decimal, scale: int, field: str) -> Decimal:
     """Refuses more decimals than the column keeps, instead of rounding silently."""
-    from .errors import InvalidValue
     exp = value.normalize().as_tuple().exponent
     if isinstance(exp, int) and -exp > scale:
         raise InvalidValue(field, value, f"{scale} décimales au plus")

@@ -4,10 +4,12 @@ sealed counter-entry, never a delete. Every payment is a record of the `payment`
 import datetime as dt
 from decimal import Decimal
 
-from . import catalog, journal, permissions
-from .db import write
+from . import catalog, journal, periods, permissions
+from .db import is_postgres, write
+from .documents.queries import get, label
+from .documents.status import transition
+from .inputs import parse_date
 from .session import current_user
-from .documents import get, label, parse_date, transition
 from .errors import InvalidValue, NotFound, StateError
 from .models import PAYMENT_METHODS, Customer, Document, Payment, PaymentAllocation
 from .money import ZERO, check_scale, fmt2, sum_of, to_decimal
@@ -49,7 +51,6 @@ def credit_note_left(doc: Document) -> Decimal:
 def _lock(doc_ids) -> None:
     """Row locks on the documents a payment settles (PostgreSQL): two terminals paying the same
     invoice wait for each other instead of both allocating its balance."""
-    from .db import is_postgres
     if is_postgres() and doc_ids:
         list(Document.select(Document.id).where(Document.id.in_(sorted(doc_ids))).order_by(Document.id).for_update())
 
@@ -81,8 +82,7 @@ def payload(p: Payment, allocations) -> dict:
 
 def _record(fields: dict, allocations: list[tuple[Document, Decimal]]) -> Payment:
     """Seals and writes one payment; the chain's record number is the payment's number."""
-    from .closings import check_open
-    check_open(fields["date"], "le règlement")
+    periods.check_open(fields["date"], "le règlement")
     journal.lock_chain("payment")                 # the number below is taken under the lock
     head = Payment.select(Payment.seq).order_by(Payment.seq.desc()).limit(1).scalar() or 0
     p = Payment(seq=head + 1, user=current_user(), **fields)

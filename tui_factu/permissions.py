@@ -68,7 +68,7 @@ def allowed(action: str, kind: str | None = None, user: str | None = None) -> bo
 def require(action: str, kind: str | None = None) -> None:
     if not allowed(action, kind):
         u = _user()
-        from .models import KIND_LABELS
+        from .documents.kinds import KIND_LABELS
         what = TABLE[action][1] + (f" ({KIND_LABELS.get(kind, kind).lower()})" if kind else "")
         if u is None:
             raise PermissionDenied(f"droits insuffisants : « {current_user()} » n'est pas un utilisateur de "

@@ -6,7 +6,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from . import audit, documents, fr, situations
+from . import audit, clock, fr, inputs, situations
+from .documents import queries
 from .db import write
 from .errors import InvalidValue, StateError
 from .models import Document, Milestone
@@ -26,7 +27,7 @@ def parse(spec: str, start: dt.date) -> list[tuple[Decimal, dt.date, str]]:
         pct = check_scale(to_decimal(m.group(1), "--split"), 2, "--split")
         when = m.group(2)
         due = (start + dt.timedelta(days=int(when.lstrip("+")))) if when.lstrip("+").isdigit() and len(when) <= 5 \
-            else documents.parse_date(when, "--split")
+            else inputs.parse_date(when, "--split")
         if pct <= 0:
             raise InvalidValue("--split", item.strip(), "part positive attendue")
         out.append((pct, due, (m.group(3) or "").strip()[:60]))
@@ -41,10 +42,10 @@ def set_plan(order_id: int, spec: str) -> list[dict]:
     from . import permissions
     permissions.require("document.edit", "order")
     with write():
-        order = documents.get(order_id)
+        order = queries.get(order_id)
         if order.kind != "order" or order.status in ("draft", "cancelled"):
-            raise StateError(f"{documents.label(order)} : un plan de facturation se pose sur une commande validée",
-                             "commande", documents.label(order))
+            raise StateError(f"{queries.label(order)} : un plan de facturation se pose sur une commande validée",
+                             "commande", queries.label(order))
         if Milestone.select().where((Milestone.order == order.id) & Milestone.invoice.is_null(False)).exists():
             raise StateError(f"{order.number} a déjà des échéances facturées : le plan ne change plus",
                              "commande", order.number)
@@ -66,14 +67,14 @@ def of_order(order_id: int) -> list[dict]:
         cumulative += m.percent
         out.append({"position": m.position, "of": len(rows), "percent": fmt_plain(m.percent),
                     "cumulative": fmt_plain(cumulative), "due_date": m.due_date.isoformat(), "label": m.label,
-                    "invoice": documents.label(m.invoice) if m.invoice_id else None})
+                    "invoice": queries.label(m.invoice) if m.invoice_id else None})
     return out
 
 
 def due(on: dt.date | None = None, order_id: int | None = None) -> list[Milestone]:
     """Milestones due by that day and not invoiced yet, oldest first."""
     q = (Milestone.select().join(Document, on=(Milestone.order == Document.id))
-         .where(Milestone.invoice.is_null() & (Milestone.due_date <= (on or dt.date.today()))
+         .where(Milestone.invoice.is_null() & (Milestone.due_date <= (on or clock.today()))
                 & (Document.status != "cancelled"))
          .order_by(Milestone.due_date, Milestone.order, Milestone.position))
     if order_id:
@@ -86,7 +87,7 @@ def invoice(milestone: Milestone, date=None) -> Document:
     with write():
         m = Milestone.get_by_id(milestone.id)
         if m.invoice_id:
-            raise StateError(f"l'échéance {m.position} est déjà facturée ({documents.label(m.invoice)})",
+            raise StateError(f"l'échéance {m.position} est déjà facturée ({queries.label(m.invoice)})",
                              "échéance", m.position)
         earlier = list(Milestone.select().where((Milestone.order == m.order_id) & (Milestone.position < m.position)
                                                 & Milestone.invoice.is_null()))
@@ -105,16 +106,17 @@ def invoice(milestone: Milestone, date=None) -> Document:
     return doc
 
 
-def run(on=None, validate: bool = False) -> list[Document]:
-    """Invoices every milestone due by `on`, each validated in its own transaction if asked.
-    Drafts only: one per contract (the next waits until that one is validated)."""
-    on = documents.parse_date(on) if on else dt.date.today()
+def run(on=None, validate=None) -> list[Document]:
+    """Invoices every milestone due by `on`; `validate(make)` (the flow's created_and_validated,
+    given by the caller) validates each in its own transaction. Without it, drafts only: one
+    per contract (the next waits until that one is validated)."""
+    on = inputs.parse_date(on) if on else clock.today()
     made, drafted = [], set()
     for m in due(on):
         if m.order_id in drafted:
             continue
         make = (lambda m=m: invoice(m))
-        made.append(documents.created_and_validated(make) if validate else make())
+        made.append(validate(make) if validate else make())
         if not validate:
             drafted.add(m.order_id)
     return made

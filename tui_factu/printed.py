@@ -5,9 +5,11 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import catalog, documents, fr
+from . import catalog, fr
+from .documents import queries
 from .catalog import UNITS
-from .models import PRICED_LINE_KINDS, Customer, Document
+from .models import Customer, Document
+from .documents.kinds import PRICED_LINE_KINDS
 from .money import ZERO
 from .totals import EXEMPTIONS, VAT_CATEGORIES
 
@@ -86,8 +88,8 @@ class Printed:
 
 def view(doc: Document | int, duplicate: bool = False) -> Printed:
     if isinstance(doc, int):
-        doc = documents.get(doc)
-    lines = documents.lines_of(doc.id)
+        doc = queries.get(doc)
+    lines = queries.lines_of(doc.id)
     if doc.customer_snapshot:
         customer = json.loads(doc.customer_snapshot)
     else:
@@ -100,13 +102,13 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
                       ln.unit_price, ln.discount_percent or ZERO, ln.vat_rate, ln.vat_category,
                       ln.net_amount, subtotals.get(ln.position), remaining.get(ln.id),
                       barcodes.get(ln.product_id, "")) for ln in lines]
-    adjs = documents.adjustments_of(doc.id)
+    adjs = queries.adjustments_of(doc.id)
     vat = [{"category": v.category, "rate": v.rate, "basis": v.basis, "amount": v.amount,
             "label": VAT_CATEGORIES.get(v.category, v.category),
-            "exemption": EXEMPTIONS.get(v.category)} for v in documents.vat_of(doc.id)]
+            "exemption": EXEMPTIONS.get(v.category)} for v in queries.vat_of(doc.id)]
     preceding = None
     if doc.preceding_id:
-        p = documents.get(doc.preceding_id)
+        p = queries.get(doc.preceding_id)
         preceding = {"number": p.number, "date": p.date, "kind": p.kind}
     cust_row = Customer.get_by_id(doc.customer_id)
     terms = cust_row.payment_terms_days
@@ -178,7 +180,7 @@ def _order_remaining(lines) -> dict:
         if s is None:
             continue
         if s.document_id not in orders:
-            orders[s.document_id] = documents.remaining(documents.get(s.document_id), "delivery",
+            orders[s.document_id] = queries.remaining(queries.get(s.document_id), "delivery",
                                                         validated_only=True)
         out[ln.id] = max(ZERO, orders[s.document_id].get(s.position, ZERO))
     return out

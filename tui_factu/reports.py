@@ -5,30 +5,21 @@ from decimal import Decimal
 
 from peewee import JOIN, SQL, Case, fn
 
+from . import catalog, clock, inputs, permissions
+from .db import stream
+from .documents.kinds import SIGN
+from .documents.queries import availability, backorders, listing, sold
 from .errors import InvalidValue
 from .models import (Customer, Document, DocumentLine, DocumentVat, Payment, PaymentAllocation, Product,
                      StockMove)
-from .money import AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, sum_of
+from .money import AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, round_cents, sum_of
 
 OPEN_INVOICE = ("validated", "partly_paid")
-SOLD = ("invoice", "credit_note", "receipt")
-SIGN = {"invoice": 1, "receipt": 1, "credit_note": -1}
-
-
-def sold(start=None, end=None):
-    """What was sold: validated invoices and counter tickets, and credit notes (negative in every
-    figure), less the invoices made from a ticket on request (the ticket already counts). Sealed
-    is what decides, not the status: the seal flag is guarded by the base's triggers."""
-    where = (Document.kind.in_(SOLD) & (Document.sealed == True)  # noqa: E712
-             & ~((Document.kind == "invoice") & Document.source_refs.contains('"kind": "receipt"')))
-    if start is not None:
-        where &= Document.date.between(start, end)
-    return where
 
 
 def dashboard(today: dt.date | None = None) -> dict:
     """The home screen: what happened today and what needs doing."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     D = Document
 
     def count_and_sum(where, field=D.grand_total):
@@ -51,9 +42,8 @@ def dashboard(today: dt.date | None = None) -> dict:
 
 
 def _period(date_from, date_to):
-    from .documents import parse_date
-    start = parse_date(date_from, "--from") if date_from else dt.date(2000, 1, 1)
-    end = parse_date(date_to, "--to") if date_to else dt.date(2099, 12, 31)
+    start = inputs.parse_date(date_from, "--from") if date_from else dt.date(2000, 1, 1)
+    end = inputs.parse_date(date_to, "--to") if date_to else dt.date(2099, 12, 31)
     if end < start:
         raise InvalidValue("--to", end.isoformat(), "antérieure à --from")
     return start, end
@@ -76,7 +66,6 @@ def _dec(raw, field) -> Decimal:
 def sales_journal(date_from=None, date_to=None):
     """Every invoice, ticket and credit note of the period with its totals per VAT rate, streamed
     (constant memory: the documents and their VAT rows are two cursors in the same order)."""
-    from .db import stream
     start, end = _period(date_from, date_to)
     order = (Document.date, Document.number, Document.id)
     docs = stream(Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
@@ -114,9 +103,8 @@ def payments_journal(date_from=None, date_to=None) -> list[dict]:
 
 def statement(customer_code: str, date_from=None, date_to=None) -> list[dict]:
     """Invoices, credit notes and payments of a customer with the running balance."""
-    from .catalog import customer_by_code
     start, end = _period(date_from, date_to)
-    cust = customer_by_code(customer_code)
+    cust = catalog.customer_by_code(customer_code)
     rows = []
     for n, k, d, t in (Document.select(Document.number, Document.kind, Document.date, Document.grand_total)
                        .where((Document.customer == cust.id) & sold(start, end)).tuples()):
@@ -140,7 +128,7 @@ AGING = (("not_due", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61,
 
 def aging(today: dt.date | None = None) -> list[dict]:
     """What each customer still owes, by days past due."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     paid = (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount).alias("paid"))
             .group_by(PaymentAllocation.document).alias("paid"))
     q = (Document.select(Customer.code, Customer.name, Document.due_date, Document.due,
@@ -172,8 +160,7 @@ def ranking(by: str = "customer", measure: str = "revenue", date_from=None, date
     """Customers, products or families by revenue, margin or quantity, with the same span
     before it side by side, the change and the share of the total."""
     if measure == "margin":
-        from .permissions import require
-        require("costs.see")
+        permissions.require("costs.see")
     start, end = _period(date_from, date_to)
     span = end - start
     prev_start = start - span - dt.timedelta(days=1)
@@ -229,7 +216,6 @@ def _cost_cents():
 
 def stock_levels() -> list[dict]:
     """Stock per product with what open orders reserve and the reorder level."""
-    from .documents import availability
     q = (Product.select(Product.code, Product.name, Product.reorder_level, sum_of(StockMove.quantity))
          .join(StockMove, JOIN.LEFT_OUTER).where(Product.stock_managed == True)  # noqa: E712
          .group_by(Product.code, Product.name, Product.reorder_level).order_by(Product.code))
@@ -247,8 +233,7 @@ def follow_up(name: str, limit: int | None = None, days: int = 7) -> list[dict]:
     """Tracking lists: quotes to chase (expiring within `days`, expired, waiting), orders to
     deliver, deliveries to invoice, overdue invoices (the first `limit` of them, newest first,
     when a screen only shows a page)."""
-    from .documents import listing
-    today = dt.date.today()
+    today = clock.today()
     spec = {"quotes-followup": dict(kind="quote", statuses=("validated",)),
             "to-deliver": dict(kind="order", statuses=("validated", "partial")),
             "to-invoice": dict(kind="delivery", statuses=("validated",)),
@@ -374,7 +359,7 @@ def deposits_unpaid() -> list[dict]:
 
 def due_soon(days: int = 15, today: dt.date | None = None) -> list[dict]:
     """Open invoices falling due within `days`, soonest first."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     q = (Document.select(Document.id, Document.number, Document.due_date, Customer.code, Customer.name, Document.due)
          .join(Customer, on=(Document.customer == Customer.id))
          .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE)
@@ -386,7 +371,6 @@ def due_soon(days: int = 15, today: dt.date | None = None) -> list[dict]:
 
 def backorders_by(by: str) -> list[dict]:
     """What remains to deliver, summed per product or per customer."""
-    from .documents import backorders
     if by not in ("product", "customer"):
         raise InvalidValue("--by", by, "product ou customer")
     out: dict = {}
@@ -402,8 +386,7 @@ def backorders_by(by: str) -> list[dict]:
 
 def moves(product_code: str, date_from=None, date_to=None) -> list[dict]:
     """A product's stock movements with the document that made each, and the running level."""
-    from .catalog import product_by_code
-    product = product_by_code(product_code)
+    product = catalog.product_by_code(product_code)
     start, end = _period(date_from, date_to)
     before = (StockMove.select(sum_of(StockMove.quantity))
               .where((StockMove.product == product.id) & (StockMove.date < start)).scalar())
@@ -437,7 +420,6 @@ def vat_on_receipts(date_from=None, date_to=None) -> list[dict]:
                  .join(Payment).switch(PaymentAllocation).join(Document)
                  .where(Payment.date.between(start, end) & PaymentAllocation.document.in_(list(by_doc) or [0]))
                  .group_by(PaymentAllocation.document, Document.grand_total)).tuples()
-    from .money import round_cents
     out: dict = {}
     for doc, amount, total in allocated:
         if not total:

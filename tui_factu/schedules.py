@@ -4,9 +4,9 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from . import audit
+from . import audit, payments, permissions
 from .db import write
-from .documents import get, label
+from .documents.queries import get, label
 from .errors import InvalidValue, StateError
 from .models import Instalment
 from .money import HUNDRED, ZERO, check_scale, fmt2, round_cents, to_decimal
@@ -46,15 +46,13 @@ def split(total: Decimal, parts) -> list[Decimal]:
 
 
 def set_schedule(doc_id: int, spec: str) -> list[dict]:
-    from . import permissions
     permissions.require("document.edit", "invoice")
     parts = parse(spec)
     with write():
         doc = get(doc_id)
         if doc.kind != "invoice" or doc.status == "draft":
             raise StateError(f"{label(doc)} : un échéancier se pose sur une facture validée", "document", label(doc))
-        from .payments import paid
-        if paid(doc.id) > 0:
+        if payments.paid(doc.id) > 0:
             raise StateError(f"{doc.number} a déjà des règlements : l'échéancier ne peut plus changer",
                              "document", doc.number)
         amounts = split(doc.due, parts)
@@ -69,8 +67,7 @@ def set_schedule(doc_id: int, spec: str) -> list[dict]:
 
 def of_invoice(doc_id: int) -> list[dict]:
     """Instalments with what payments covered, filled in order."""
-    from .payments import paid
-    left = paid(doc_id)
+    left = payments.paid(doc_id)
     out = []
     for i in Instalment.select().where(Instalment.document == doc_id).order_by(Instalment.position):
         covered = max(ZERO, min(i.amount, left))

@@ -8,7 +8,7 @@ import json
 import peewee as pw
 
 from .db import prepared, stream
-from .journal import DOCUMENT_CHAINS
+from .documents.kinds import DOCUMENT_CHAINS
 from .models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Progress
 
 # 1: first format; 2: adds customer_code (the linked customer record); 3: adds what a

@@ -7,7 +7,7 @@ from decimal import Decimal
 from . import audit, journal, permissions
 from .db import write
 from .errors import InvalidValue
-from .models import Setting, utcnow
+from .models import Product, Setting, utcnow
 
 
 def _percent(value: str) -> str:
@@ -25,8 +25,10 @@ def _minutes(value: str) -> str:
 
 
 def _product(value: str) -> str:
-    from .catalog import product_by_code
-    return product_by_code(str(value).strip()).code if str(value).strip() else ""
+    code = str(value).strip()
+    if code and not Product.get_or_none(Product.code == code):
+        raise InvalidValue("produit", code, "produit inconnu")
+    return code
 
 
 def _folders(value: str) -> str:

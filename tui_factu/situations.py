@@ -11,17 +11,17 @@ invoice. A credit note on a situation credits that period only: the next situati
 what still stands. Figures come from the one totals module.
 """
 import datetime as dt
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 import peewee as pw
 
-from . import audit, deposits, documents, fr, totals
+from . import clock, deposits, fr, inputs, permissions, totals
 from .db import write
-from .session import current_user
+from .documents import drafts, queries
 from .errors import InvalidValue, StateError
-from .models import PRICED_LINE_KINDS, Document, DocumentLine, Progress
+from .models import Document, DocumentLine, Progress
+from .documents.kinds import PRICED_LINE_KINDS
 from .money import (AMOUNT_SCALE, HUNDRED, QUANTITY_SCALE, RATE_SCALE, ZERO, check_scale, fmt2, fmt_plain,
                     from_scaled, round_cents, to_decimal)
 
@@ -113,12 +113,12 @@ class Cycle:
 def cycle(order_id: int) -> Cycle:
     """The contract and everything that stands on it, in a handful of queries whatever the
     number of situations (long cycles stay fast)."""
-    order = documents.get(order_id)
+    order = queries.get(order_id)
     if order.kind != "order":
-        raise StateError(f"{documents.label(order)} n'est pas une commande : les situations se font sur "
-                         "une commande (le marché)", "document", documents.label(order))
+        raise StateError(f"{queries.label(order)} n'est pas une commande : les situations se font sur "
+                         "une commande (le marché)", "document", queries.label(order))
     contract, section = [], None
-    for ln in documents.lines_of(order.id):
+    for ln in queries.lines_of(order.id):
         if ln.kind == "section":
             section = ln.position
         elif ln.kind in PRICED_LINE_KINDS:
@@ -159,13 +159,13 @@ def cycle(order_id: int) -> Cycle:
 
 def _check_contract(order: Document) -> None:
     if order.status in ("draft", "cancelled"):
-        raise StateError(f"{documents.label(order)} : la commande doit être validée (et non annulée)",
-                         "commande", documents.label(order))
-    if documents.adjustments_of(order.id):
+        raise StateError(f"{queries.label(order)} : la commande doit être validée (et non annulée)",
+                         "commande", queries.label(order))
+    if queries.adjustments_of(order.id):
         raise StateError(f"{order.number} porte des remises ou frais de pied : reportez-les en lignes "
                          "pour la facturer par situations", "commande", order.number)
-    rest = documents.remaining(order, "invoice")
-    ordered = {ln.position: ln.quantity for ln in documents.lines_of(order.id) if ln.kind in PRICED_LINE_KINDS}
+    rest = queries.remaining(order, "invoice")
+    ordered = {ln.position: ln.quantity for ln in queries.lines_of(order.id) if ln.kind in PRICED_LINE_KINDS}
     if any(rest.get(pos, q) < q for pos, q in ordered.items()):
         raise StateError(f"{order.number} est déjà facturée en partie hors situations : "
                          "la facturation à l'avancement part d'une commande non facturée", "commande", order.number)
@@ -245,7 +245,6 @@ def _retention_rate(value, c: Cycle) -> Decimal:
 def create(order_id: int, percent=None, lines=None, sections=None, quantities=None, retention=None,
            release_date=None, date=None, notes: str = "") -> Document:
     """A draft progress invoice (situation n) on the contract."""
-    from . import permissions
     permissions.require("document.edit", "invoice")
     with write():
         c = cycle(order_id)
@@ -256,32 +255,34 @@ def create(order_id: int, percent=None, lines=None, sections=None, quantities=No
         if draft is not None:
             raise StateError(f"la situation brouillon #{draft.id} de {order.number} existe déjà : "
                              "validez-la ou supprimez-la d'abord", "situation", f"#{draft.id}")
-        date = documents.parse_date(date or dt.date.today())
+        date = inputs.parse_date(date or clock.today())
         targets = progress_targets(c, percent, lines, sections, quantities)
         rate, release = _retention_terms(c, retention, release_date, date)
         content, periods, deductions = _build(c, targets, rate, release)
         if not any(periods.values()):
             raise StateError(f"aucun avancement sur {order.number} depuis la situation n° {c.count}",
                              "avancement", None)
-        doc = Document.create(kind="invoice", type="progress", status="draft", date=date, customer=order.customer_id,
-                              reference=order.reference, preceding=order.id, situation_no=c.count + 1,
-                              retention_percent=rate or None, retention_release=release if rate else None, notes=notes,
-                              source_refs=json.dumps(_refs(order, c, deductions)), created_by=current_user())
-        t = documents._store_content(doc, [ln for ln, _ in content], [])
+        doc = drafts.make("invoice", order.customer_id, [ln for ln, _ in content], type="progress", date=date,
+                          reference=order.reference, preceding_id=order.id, notes=notes,
+                          source_refs=_refs(order, c, deductions),
+                          links=[("situation_of", order.id)] + [("deducts_deposit", p["deposit"])
+                                                                for _, p in deductions if p.get("deposit")],
+                          what=f"situation n° {c.count + 1} sur {order.number}")
+        Document.update(situation_no=c.count + 1, retention_percent=rate or None,
+                        retention_release=release if rate else None).where(Document.id == doc.id).execute()
+        t = doc.computed
         if t.grand_total < 0:
             raise StateError(f"les déductions (acomptes, retenue) dépassent la situation n° {c.count + 1} "
                              f"({fr.amount(t.grand_total, True)})", "situation", None)
         _store_progress(doc.id, [p for _, p in content])
-        audit.record("document", doc.id, documents.label(doc),
-                     {"création": (None, f"situation n° {c.count + 1} sur {order.number}")})
-    return documents.get(doc.id)
+    return queries.get(doc.id)
 
 
 def _retention_terms(c: Cycle, retention, release_date, date: dt.date) -> tuple[Decimal, dt.date | None]:
     """The retention rate (the contract's so far unless given) and its release date."""
     rate = _retention_rate(retention, c)
     if release_date:
-        return rate, documents.parse_date(release_date, "--release-date")
+        return rate, inputs.parse_date(release_date, "--release-date")
     if retention is None and c.last_release:
         return rate, c.last_release
     return rate, date + dt.timedelta(days=RELEASE_AFTER_DAYS)
@@ -302,7 +303,7 @@ def preview(order_id: int, lines=None, quantities=None, retention=None) -> dict:
     anything (the screen shows it as the user types)."""
     c = cycle(order_id)
     targets = progress_targets(c, None, lines, None, quantities)
-    rate, release = _retention_terms(c, retention, None, dt.date.today())
+    rate, release = _retention_terms(c, retention, None, clock.today())
     content, periods, deductions = _build(c, targets, rate, release)
     t = totals.compute([totals.LineIn(ln["kind"], ln.get("quantity"), ln.get("unit_price"), ZERO,
                                       ln.get("vat_rate"), ln.get("vat_category"), ln.get("vat_group"),
@@ -313,7 +314,7 @@ def preview(order_id: int, lines=None, quantities=None, retention=None) -> dict:
             "lines": [{"position": ln.position, "section": ln.section, "description": ln.description,
                        "contract_amount": ln.net, "quantity": ln.quantity, "previous_percent": ln.previous_percent,
                        "percent": targets[ln.id][0], "period": periods[ln.id]} for ln in c.lines],
-            "sections": {p: d for p, d in ((ln.position, ln.description) for ln in documents.lines_of(c.order.id)
+            "sections": {p: d for p, d in ((ln.position, ln.description) for ln in queries.lines_of(c.order.id)
                                            if ln.kind == "section")},
             "totals": t, "progress": (billed / contract * HUNDRED) if contract else ZERO,
             "deposits": sum((ln["unit_price"] for ln, p in deductions if p["role"] == "deposit"), ZERO),
@@ -328,7 +329,7 @@ def _work_lines(c: Cycle, targets: dict):
     for ln in c.lines:
         carried[ln.vat] = carried.get(ln.vat, ZERO) + ln.previous_amount
     content, periods = [], {}
-    for src in documents.lines_of(c.order.id):
+    for src in queries.lines_of(c.order.id):
         if src.kind not in PRICED_LINE_KINDS:
             content.append(({"kind": src.kind, "description": src.description}, None))
             continue
@@ -360,7 +361,7 @@ def shares(c: Cycle, targets: dict) -> dict:
     in that proportion, so a deduction never outruns the works it goes with."""
     contract, done = {}, {}
     lines = {ln.id: ln for ln in c.lines}
-    for src in documents.lines_of(c.order.id):
+    for src in queries.lines_of(c.order.id):
         if src.id in lines:
             key = (totals.category_for(src.vat_rate, src.vat_category), src.vat_rate)
             ln = lines[src.id]
@@ -422,7 +423,7 @@ def _refs(order: Document, c: Cycle, deductions) -> list:
     for _, prog in deductions:
         if prog.get("deposit") and prog["deposit"] not in seen:
             seen.add(prog["deposit"])
-            dep = documents.get(prog["deposit"])
+            dep = queries.get(prog["deposit"])
             refs.append({"kind": "invoice", "number": dep.number, "date": dep.date.isoformat(), "deposit": True})
     return refs
 
@@ -446,7 +447,7 @@ def check_current(doc: Document) -> None:
         for p in _rows_of(doc.id):
             if p.line.net_amount > held.get(p.released_line_id, ZERO):
                 raise StateError("la retenue libérée par ce brouillon ne l'est plus entièrement : recréez-le",
-                                 "situation", documents.label(doc))
+                                 "situation", queries.label(doc))
         return
     c = cycle(doc.preceding_id)
     stale = doc.situation_no != c.count + 1
@@ -457,14 +458,13 @@ def check_current(doc: Document) -> None:
     if stale:
         raise StateError(f"une autre situation de {c.order.number} a été validée depuis ce brouillon : "
                          "supprimez-le et recréez la situation (rien n'a été facturé deux fois)",
-                         "situation", documents.label(doc))
+                         "situation", queries.label(doc))
 
 
 # ---- releasing the retention -------------------------------------------------------------
 
 def release(order_id: int, date=None) -> Document:
     """A draft invoice releasing every retention still held on the contract's situations."""
-    from . import permissions
     permissions.require("document.edit", "invoice")
     with write():
         c = cycle(order_id)
@@ -485,15 +485,12 @@ def release(order_id: int, date=None) -> Document:
             rows.append({"role": "release", "released_line": r.line_id})
             if not any(x["number"] == doc.number for x in refs):
                 refs.append({"kind": "invoice", "number": doc.number, "date": doc.date.isoformat()})
-        doc = Document.create(kind="invoice", type="retention", status="draft",
-                              date=documents.parse_date(date or dt.date.today()), customer=c.order.customer_id,
-                              reference=c.order.reference, preceding=c.order.id, source_refs=json.dumps(refs),
-                              created_by=current_user())
-        documents._store_content(doc, lines, [])
+        doc = drafts.make("invoice", c.order.customer_id, lines, type="retention",
+                          date=inputs.parse_date(date or clock.today()), reference=c.order.reference,
+                          preceding_id=c.order.id, source_refs=refs, links=[("retention_of", c.order.id)],
+                          what=f"libération de la retenue de garantie sur {c.order.number}")
         _store_progress(doc.id, rows)
-        audit.record("document", doc.id, documents.label(doc),
-                     {"création": (None, f"libération de la retenue de garantie sur {c.order.number}")})
-    return documents.get(doc.id)
+    return queries.get(doc.id)
 
 
 # ---- views -------------------------------------------------------------------------------

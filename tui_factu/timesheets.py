@@ -4,7 +4,7 @@ day or product. Each entry is billed by one line, and only once (billing.py): bi
 project never marks another project's time as billed."""
 import datetime as dt
 
-from . import audit, billing, catalog, documents, fr
+from . import audit, billing, catalog, fr, inputs
 from .db import write
 from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
@@ -27,7 +27,7 @@ def add(customer: str, hours=None, date=None, project: str = "", description: st
     rate = labour_product(product)
     with write():
         entry = TimeEntry.create(customer=cust.id, project=catalog.clean_text("projet", project, 80),
-                                 date=documents.parse_date(date or dt.date.today()), minutes=minutes,
+                                 date=inputs.parse_date(date or dt.date.today()), minutes=minutes,
                                  person=catalog.clean_text("intervenant", person or current_user(), 60),
                                  description=catalog.clean_text("description", description, 2000, multiline=True),
                                  product=rate.id, billable=billable, created_by=current_user())
@@ -61,9 +61,9 @@ def _select(customer: str | None, project: str | None, date_from, date_to):
     if project:
         q = q.where(TimeEntry.project == project)
     if date_from:
-        q = q.where(TimeEntry.date >= documents.parse_date(date_from, "--from"))
+        q = q.where(TimeEntry.date >= inputs.parse_date(date_from, "--from"))
     if date_to:
-        q = q.where(TimeEntry.date <= documents.parse_date(date_to, "--to"))
+        q = q.where(TimeEntry.date <= inputs.parse_date(date_to, "--to"))
     return q
 
 

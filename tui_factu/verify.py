@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from . import db as database, journal
-from .journal import DOCUMENT_CHAINS, canonical
+from .documents.kinds import DOCUMENT_CHAINS
+from .journal import canonical
 from .models import Document, JournalRecord, Sequence
 
 PARALLEL_FROM = 4000

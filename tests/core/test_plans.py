@@ -21,12 +21,12 @@ def test_milestones_fall_due_and_close_exactly_on_the_order(shop):
     rows = plans.set_plan(order.id, "33.33%@0:Commande,33.33%@+30,33.34%@+60:Réception")
     assert [(r["percent"], r["cumulative"], r["label"]) for r in rows] == \
         [("33.33", "33.33", "Commande"), ("33.33", "66.66", ""), ("33.34", "100", "Réception")]
-    first = plans.run(validate=True)                              # only the first is due today
+    first = plans.run(validate=documents.created_and_validated)                              # only the first is due today
     assert len(first) == 1 and plans.of_order(order.id)[0]["invoice"] == first[0].number
     assert "Échéance 1/3 du plan de facturation (Commande)" in first[0].notes
     # each line billed its share: 33.33 % of 87.50 = 29.16 (cumulative rounding)
     assert [ln.net_amount for ln in documents.lines_of(first[0].id)] == [D("29.16"), D("19.90"), D("22.50")]
-    rest = plans.run(today + dt.timedelta(days=60), validate=True)
+    rest = plans.run(today + dt.timedelta(days=60), validate=documents.created_and_validated)
     assert len(rest) == 2
     invoices = first + rest
     assert sum((d.grand_total for d in invoices), D(0)) == order.grand_total
@@ -53,7 +53,7 @@ def test_deposits_are_deducted_along_the_plan(shop):
     order = _order()
     dep = documents.validate(deposits.request(order.id, percent="20").id)
     plans.set_plan(order.id, "40%@0,60%@0")
-    made = plans.run(validate=True)
+    made = plans.run(validate=documents.created_and_validated)
     assert sum((d.grand_total for d in made), D(0)) + dep.grand_total == order.grand_total
 
 
@@ -66,6 +66,6 @@ def test_a_plan_is_refused_when_it_does_not_add_up_or_is_already_billed(shop):
     with pytest.raises(InvalidValue, match="format"):
         plans.set_plan(order.id, "50@0,50@30")
     plans.set_plan(order.id, "50%@0,50%@+30")
-    plans.run(validate=True)
+    plans.run(validate=documents.created_and_validated)
     with pytest.raises(StateError, match="déjà des échéances facturées"):
         plans.set_plan(order.id, "100%@0")
