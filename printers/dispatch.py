@@ -37,8 +37,8 @@ def write_pdf(ref: str, out: str | None, sign: bool = False) -> Path:
     path = Path(out) if out else Path(name)
     if path.is_dir() or (out or "").endswith(os.sep):   # "-o factures/" names a folder
         path = path / name
-    with files.replacing(path, "fichier", "-o") as tmp:
-        Path(tmp).write_bytes(data)
+    with files.writing(path, "fichier", "-o") as f:
+        f.write(data)
     return path
 
 

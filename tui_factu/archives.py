@@ -56,8 +56,8 @@ def write(period: str, path: str, render_pdf) -> dict:
     key_id = keyinfo[0]
     manifest_files = []
     counts = {"documents": 0, "payments": 0, "closings": 0, "records": 0}
-    with files.replacing(path, "archive", "-o") as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+    with files.writing(path, "archive", "-o") as out:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             def put(name: str, data: bytes) -> None:
                 z.writestr(name, data)
                 manifest_files.append({"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
@@ -103,7 +103,7 @@ def write(period: str, path: str, render_pdf) -> dict:
                         "created_by": current_user(), "key_id": key_id, "counts": counts, "files": manifest_files}
             data = journal.canonical(manifest).encode()
             z.writestr(MANIFEST, data)
-            z.writestr(SIGNATURE, journal.sign_bytes(data))
+            z.writestr(SIGNATURE, journal.sign_manifest(data))
     journal.event("archive", {"period": period, "file": os.path.basename(path), **counts})
     return {"path": path, "start": start, "end": end, "key_id": key_id, **counts}
 
@@ -118,7 +118,6 @@ def verify_archive(path: str, trusted_key: bytes | None = None, trust_embedded: 
     The key: the one given (`trusted_key`), else the one inside only if `trust_embedded` —
     an archive signed by the key it carries proves nothing by itself.
     Returns {"ok", "problems", "key_id", "trusted", "counts", "period"}."""
-    from cryptography.exceptions import InvalidSignature
     from . import signer
     problems = []
     z = files.open_zip(path, "archive", "archive")
@@ -146,9 +145,7 @@ def verify_archive(path: str, trusted_key: bytes | None = None, trust_embedded: 
             problems.append(f"aucune clé de confiance : l'archive n'est signée que par la clé qu'elle contient "
                             f"({key_id}) — donnez la clé publique de la société (--key signing.pub), ou "
                             "--trust-embedded-key pour l'accepter telle quelle")
-        try:
-            public.verify(base64.urlsafe_b64decode(sig), raw)
-        except (InvalidSignature, ValueError):
+        if not signer.verify_manifest(public, raw, sig):
             problems.append("manifeste : signature invalide (manifest.json altéré ou clé remplacée)")
         try:
             manifest = json.loads(raw)

@@ -13,6 +13,7 @@ replaced files' modes. Key copies never leave the data folders (staging 0700, fi
 what a killed run left there is removed by the next one. Archive members are bounded.
 """
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -24,7 +25,8 @@ from pathlib import Path
 from . import db as database, files, journal, permissions, session, signer, verify
 from .errors import FactuError, IntegrityFailure
 
-FORMAT = "tui-factu-backup/1"
+FORMAT = "tui-factu-backup/2"
+MANIFEST, SIGNATURE = "backup.json", "backup.sig"
 STATE_FILES = (signer.KEY, signer.PUB, signer.ANCHOR)
 MAX_KEY_FILE = 1 << 20              # a key or an anchor: small files
 MAX_BASE = 64 << 30                 # a base in a backup: 64 Gio at most
@@ -60,14 +62,14 @@ def _alive(pid: int) -> bool:
 def backup(path: str) -> dict:
     permissions.require("backup")
     state = database.state_dir()
-    files.check_output(path, "sauvegarde", "-o")
-    tmp = _staging(state, "backup")
+    real = files.check_output(path, "sauvegarde", "-o")
+    tmp = _staging(Path(real).parent, "backup")
     try:
         copies = {}
         for name in STATE_FILES:                        # the anchor first: never ahead of the copy
-            if (state / name).exists():
+            if os.access(state / name, os.R_OK):        # the service keeps its key to itself
                 shutil.copy2(state / name, tmp / name)
-                copies[name] = tmp / name
+                copies[f"keys/{name}"] = tmp / name
         if database.is_postgres():
             base, engine = tmp / "base.dump", "postgresql"
             schema = _schema(database.location())
@@ -87,23 +89,31 @@ def backup(path: str) -> dict:
             finally:
                 dst.close()
                 src.close()
-        keyinfo = journal.public_key()
+        members = {base.name: base, **copies}
         manifest = {"format": FORMAT, "engine": engine, "created_at": dt.datetime.now(dt.timezone.utc)
                     .replace(microsecond=0).isoformat(), "source": database.location(),
-                    "schema": database.schema_version(), "files": [base.name] + sorted(copies),
-                    "key_id": keyinfo[0] if keyinfo else None,
-                    "public_key": journal.public_key_pem().decode() if keyinfo else None}
-        with files.replacing(path, "sauvegarde", "-o") as part:
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr("backup.json", json.dumps(manifest, indent=1))
-                z.write(base, base.name)
-                for name, p in copies.items():
-                    z.write(p, f"keys/{name}")
+                    "schema": database.schema_version(), "key_id": journal.signing_key_id(),
+                    "public_key": journal.public_key_pem().decode(),
+                    "files": [{"name": n, "sha256": _sha256(p), "size": p.stat().st_size}
+                              for n, p in sorted(members.items())]}
+        data = journal.canonical(manifest).encode()
+        with files.writing(path, "sauvegarde", "-o") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(MANIFEST, data)
+            z.writestr(SIGNATURE, journal.sign_manifest(data))
+            for name, p in members.items():
+                z.write(p, name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     journal.event("backup", {"file": os.path.basename(path), "engine": engine})
     return {"path": path, "engine": engine, "size": os.path.getsize(path)}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _schema(url: str) -> str | None:
@@ -132,8 +142,9 @@ def is_base(target: str) -> bool:
 def restore(path: str, target: str, force: bool = False, accept_new_key: bool = False) -> dict:
     """Restores a backup onto `target`. A base standing there is replaced only with force, by
     an administrator of that base logged in to it (the caller connected to it first), with a
-    backup signed by its pinned key unless accept_new_key. Runs before the copy is trusted:
-    nothing of it is used before its journal verifies."""
+    backup whose manifest the base's company key signed, unless accept_new_key. Nothing of the
+    backup is used (not even handed to pg_restore) before its manifest's signature and every
+    member's hash check, and nothing replaces the base before its journal verifies."""
     replacing = is_base(target)
     pinned = None
     if replacing:
@@ -146,7 +157,8 @@ def restore(path: str, target: str, force: bool = False, accept_new_key: bool = 
         pinned = found[0] if found else None
     z = files.open_zip(path, "sauvegarde", "sauvegarde")
     with z:
-        manifest = _manifest(z, path)
+        manifest, public = _manifest(z, path)
+        key_id = manifest["key_id"]
         if manifest["engine"] not in ("sqlite", "postgresql"):
             raise FactuError(f"sauvegarde : moteur inconnu « {manifest['engine']} »", "sauvegarde", path)
         if (replacing or os.path.exists(target)) and not force:
@@ -158,22 +170,23 @@ def restore(path: str, target: str, force: bool = False, accept_new_key: bool = 
         if manifest["engine"] == "postgresql" and not pg_target:
             raise FactuError("une sauvegarde PostgreSQL se restaure dans une base PostgreSQL (--db postgresql://…)",
                              "--db", target)
+        if replacing and pinned and key_id != pinned and not accept_new_key:
+            raise IntegrityFailure(f"restauration refusée : la sauvegarde est signée par la clé {key_id}, la base par "
+                                   f"la clé {pinned} — une sauvegarde d'une autre société, ou refaite. "
+                                   "--accept-new-key (administrateur) pour l'accepter quand même", "clé", key_id)
         parent = Path(database.default_location()).parent if pg_target else Path(os.path.abspath(target)).parent
         stage = _staging(parent, "restore")
         try:
             base = _extract(z, manifest, stage)
-            key_id = _backup_key(stage / "keys")
-            if replacing and pinned and key_id != pinned:
-                if not accept_new_key:
-                    raise IntegrityFailure(f"restauration refusée : la sauvegarde est signée par la clé {key_id}, la base "
-                                           f"par la clé {pinned} — une sauvegarde d'une autre société, ou refaite. "
-                                           "--accept-new-key (administrateur) pour l'accepter quand même",
-                                           "clé", key_id)
-                permissions.require("backup")
+            own = signer.public_key(stage / "keys")
+            if own is not None and own[0] != key_id:
+                raise IntegrityFailure(f"restauration refusée : la clé de la sauvegarde ({own[0]}) n'est pas celle de "
+                                       f"son manifeste ({key_id})", "clé", own[0])
+            (stage / "keys" / signer.PUB).write_bytes(manifest["public_key"].encode())
             if manifest["engine"] == "postgresql":
-                records = _restore_postgres(stage, base, target)
+                records = _restore_postgres(stage, base, target, public)
             else:
-                records = _verify_copy(str(base), stage / "keys")
+                records = _verify_copy(str(base), stage / "keys", public)
                 _swap_sqlite(stage, base, Path(os.path.abspath(target)))
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -181,52 +194,71 @@ def restore(path: str, target: str, force: bool = False, accept_new_key: bool = 
             "new_key": bool(replacing and pinned and key_id != pinned)}
 
 
-def _manifest(z: zipfile.ZipFile, path: str) -> dict:
+def _manifest(z: zipfile.ZipFile, path: str) -> tuple[dict, bytes]:
+    """The manifest and the public key that signed it; refused unless the signature holds."""
+    def refuse(why: str):
+        raise FactuError(f"« {path} » n'est pas une sauvegarde tui-factu ({why})", "sauvegarde", path)
     try:
-        info = z.getinfo("backup.json")
-        if info.file_size > MAX_KEY_FILE:
-            raise ValueError
-        manifest = json.loads(z.read(info))
-        if not isinstance(manifest, dict):
-            raise ValueError
-    except (KeyError, ValueError):
-        raise FactuError(f"« {path} » n'est pas une sauvegarde tui-factu", "sauvegarde", path) from None
+        infos = [z.getinfo(MANIFEST), z.getinfo(SIGNATURE)]
+    except KeyError:
+        refuse("manifeste ou signature absent — une sauvegarde d'avant la version 2 se refait")
+    if any(i.file_size > MAX_KEY_FILE for i in infos):
+        refuse("manifeste trop grand")
+    data, signature = z.read(MANIFEST), z.read(SIGNATURE)
+    try:
+        manifest = json.loads(data)
+        pem = manifest["public_key"].encode()
+        key_id, public, _ = signer.parse_public(pem)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        refuse("manifeste illisible")
     if manifest.get("format") != FORMAT:
-        raise FactuError(f"format de sauvegarde inconnu « {manifest.get('format')} »", "sauvegarde", path)
-    return manifest
+        refuse(f"format « {manifest.get('format')} »")
+    if key_id != manifest.get("key_id") or not signer.verify_manifest(public, data, signature):
+        raise IntegrityFailure(f"restauration refusée : « {path} » n'est pas signée par la clé qu'elle annonce "
+                               "(refaite hors de tui-factu ?)", "sauvegarde", path)
+    return manifest, pem
 
 
 def _extract(z: zipfile.ZipFile, manifest: dict, stage: Path) -> Path:
-    """Only the members a backup has, each within its bound and the free space (a crafted
-    archive that inflates to terabytes stops here)."""
+    """Only the members the signed manifest lists, each of the size and SHA-256 it says, within
+    its bound and the free space (a crafted archive that inflates to terabytes stops here)."""
     base_name = "base.db" if manifest["engine"] == "sqlite" else "base.dump"
-    wanted = {base_name: MAX_BASE, **{f"keys/{n}": MAX_KEY_FILE for n in STATE_FILES}}
-    members = {i.filename: i for i in z.infolist() if i.filename in wanted}
-    if base_name not in members:
+    bounds = {base_name: MAX_BASE, **{f"keys/{n}": MAX_KEY_FILE for n in STATE_FILES}}
+    listed = {f["name"]: f for f in manifest.get("files", []) if f.get("name") in bounds}
+    if base_name not in listed:
         raise FactuError(f"sauvegarde incomplète : {base_name} absent", "sauvegarde", base_name)
     free = shutil.disk_usage(stage).free
-    total = sum(i.file_size for i in members.values())
-    for name, info in members.items():
-        if info.file_size > wanted[name]:
-            raise FactuError(f"sauvegarde refusée : {name} trop grand ({info.file_size} octets)", "sauvegarde", name)
-    if total > free:
-        raise FactuError(f"sauvegarde refusée : {total} octets à extraire, {free} libres", "sauvegarde", None)
+    for name, f in listed.items():
+        if not isinstance(f.get("size"), int) or f["size"] > bounds[name]:
+            raise FactuError(f"sauvegarde refusée : {name} trop grand ({f.get('size')} octets)", "sauvegarde", name)
+    if sum(f["size"] for f in listed.values()) > free:
+        raise FactuError(f"sauvegarde refusée : {sum(f['size'] for f in listed.values())} octets à extraire, "
+                         f"{free} libres", "sauvegarde", None)
     (stage / "keys").mkdir(mode=0o700)
-    for name, info in members.items():
+    for name, f in listed.items():
         dest = stage / name
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with z.open(info) as src, os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
+        digest = hashlib.sha256()
+        try:
+            with z.open(name) as src, os.fdopen(fd, "wb") as out:
+                left = f["size"] + 1
+                for chunk in iter(lambda: src.read(min(1 << 20, left)), b""):
+                    left -= len(chunk)
+                    if left <= 0:
+                        break
+                    digest.update(chunk)
+                    out.write(chunk)
+        except KeyError:
+            raise FactuError(f"sauvegarde incomplète : {name} absent", "sauvegarde", name) from None
+        if left <= 0 or digest.hexdigest() != f.get("sha256"):
+            raise IntegrityFailure(f"restauration refusée : {name} n'est pas celui que le manifeste signé décrit",
+                                   "sauvegarde", name)
     return stage / base_name
 
 
-def _backup_key(keys: Path) -> str | None:
-    found = signer.public_key(keys)
-    return found[0] if found else None
-
-
-def _verify_copy(base: str, keys: Path) -> int:
-    """Opens the copy with the keys it came with and verifies every seal; refuses otherwise."""
+def _verify_copy(base: str, keys: Path, public_pem: bytes) -> int:
+    """Opens the copy with the keys it came with and verifies every seal against the key that
+    signed the backup; refuses otherwise."""
     previous = database.db.obj
     saved_keys = os.environ.get("TUI_FACTU_KEYS")
     os.environ["TUI_FACTU_KEYS"] = str(keys)
@@ -236,7 +268,7 @@ def _verify_copy(base: str, keys: Path) -> int:
         with session.unauthenticated():         # the copy's own users are not the caller's
             if not base.startswith("postgres"):
                 database.ensure_schema()         # an older copy is upgraded in the staged file only
-            report = verify.run(workers=1)
+            report = verify.run(workers=1, trusted_key=public_pem)
         if not report.ok:
             raise IntegrityFailure("restauration refusée : le journal de la sauvegarde ne se vérifie pas — "
                                    + report.failures[0][1], "sauvegarde", base)
@@ -276,15 +308,19 @@ def _swap_sqlite(stage: Path, base: Path, dest: Path) -> None:
     for p in (stage / "keys").iterdir():
         shutil.move(str(p), new_state / p.name)
         _same_mode(new_state / p.name, state / p.name)
+    if not (new_state / signer.KEY).exists() and (state / signer.KEY).exists():
+        kept = signer.public_key(state)                 # a backup without the key keeps the one here
+        if kept and kept[0] == signer.public_key(new_state)[0]:
+            shutil.copy2(state / signer.KEY, new_state / signer.KEY)
     _same_mode(base, dest)
     database.db.close()
-    old_state = stage / "old-state"
+    old_state = Path(f"{dest}.d.avant-restauration-{dt.datetime.now():%Y%m%d%H%M%S}")
     moved = False
     if state.exists():
         if (state / signer.SOCKET).exists():
             raise FactuError("cette base signe par un service de signature : arrêtez-le, restaurez, puis relancez-le "
                              "avec la clé de la sauvegarde", "signature", str(state))
-        os.replace(state, old_state)
+        os.replace(state, old_state)                    # kept aside (0700), never deleted
         moved = True
     try:
         os.replace(new_state, state)
@@ -300,7 +336,7 @@ def _swap_sqlite(stage: Path, base: Path, dest: Path) -> None:
     journal.forget_signers()
 
 
-def _restore_postgres(stage: Path, dump: Path, target: str) -> int:
+def _restore_postgres(stage: Path, dump: Path, target: str, public_pem: bytes) -> int:
     """The dump is restored into a scratch database on the same server and verified there
     first; only then is the target replaced."""
     import urllib.parse
@@ -318,7 +354,7 @@ def _restore_postgres(stage: Path, dump: Path, target: str) -> int:
                          "postgresql", None) from None
     try:
         _pg_restore(dump, scratch)
-        records = _verify_copy(scratch, stage / "keys")
+        records = _verify_copy(scratch, stage / "keys", public_pem)
     finally:
         database.db.close()
         with psycopg.connect(server, autocommit=True) as con:
@@ -327,6 +363,8 @@ def _restore_postgres(stage: Path, dump: Path, target: str) -> int:
     database.connect(target)
     state = database.state_dir()
     for p in (stage / "keys").iterdir():
+        if p.name == signer.PUB and not (stage / "keys" / signer.KEY).exists() and (state / signer.KEY).exists():
+            continue                                      # the key here stays with its own public half
         tmp = state / f".{p.name}.{os.getpid()}"
         shutil.copyfile(p, tmp)
         os.chmod(tmp, 0o600)

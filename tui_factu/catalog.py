@@ -377,6 +377,9 @@ def save_product(data: dict, where: str = "produit") -> Product:
         p = Product.get_or_none(Product.code == values["code"])
         if "cost" in data and values["cost"] != (p.cost if p else 0):
             permissions.require("costs.see")      # a cost set to 0 would hide a sale at a loss
+        if p is not None and "price" in data and \
+                values["price"] * 100 < p.price * (100 - permissions.max_discount()):
+            permissions.require("discount.large")   # a catalogue price cut is a discount on every sale after it
         if p is None:
             p = Product.create(**values)
             audit.record("product", p.id, p.code, {"création": (None, p.name)})

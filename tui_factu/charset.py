@@ -5,8 +5,11 @@ escaped at output (`printable`, which every error message goes through)."""
 import re
 
 # C0 (tab and newline aside: allowed in multi-line text), DEL, C1, bidi and zero-width formats
-FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-FORBIDDEN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# (and U+061C, U+180E, the line and paragraph separators U+2028-2029)
+FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+                       "\u2066-\u2069\ufeff]")
+FORBIDDEN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+                            "\u2066-\u2069\ufeff]")
 
 
 def bad_character(text: str, multiline: bool = False):

@@ -105,9 +105,8 @@ def cmd_import(args):
 def cmd_export(args):
     from . import exchange, files, journal
     bundle = exchange.export_bundle()
-    with files.replacing(args.file, "export", "fichier") as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(bundle, f, ensure_ascii=False, indent=1)
+    with files.writing(args.file, "export", "fichier", "w", encoding="utf-8") as f:
+        json.dump(bundle, f, ensure_ascii=False, indent=1)
     journal.event("export", {"file": os.path.basename(args.file), "documents": len(bundle["documents"])})
     print(f"Exporté : {len(bundle['customers'])} clients, {len(bundle['products'])} produits, "
           f"{len(bundle['documents'])} documents → {args.file}")
@@ -265,7 +264,7 @@ def cmd_pay(args):
             from printers import pdf
             from . import files
             path = args.output or f"{view['number']}.pdf"
-            with files.replacing(path, "reçu", "-o") as tmp, open(tmp, "wb") as f:
+            with files.writing(path, "reçu", "-o") as f:
                 f.write(pdf.payment_receipt(view))
             print(f"Reçu écrit : {path}")
         return
@@ -314,7 +313,9 @@ def cmd_schedule(args):
 
 
 def cmd_sale(args):
-    from . import counter, documents, fr
+    from . import counter, documents, fr, printing
+    if args.printer:
+        printing.resolve(args.printer)           # a printer this user may not use: refused before the sale
     done = counter.sale(counter.parse_items(args.items), counter.parse_payments(args.pay or []), args.customer)
     doc = done["document"]
     print(f"{documents.label(doc)} : {fr.amount(done['total'], True)} TTC, payé.")
@@ -629,7 +630,14 @@ def printing_target(name_or_url):
 
 def cmd_verify(args):
     from . import journal, verify
-    report = verify.run()
+    trusted = None
+    if args.key:
+        try:
+            with open(args.key, "rb") as f:
+                trusted = f.read()
+        except OSError as e:
+            raise FactuError(f"--key : clé illisible « {args.key} » ({e.strerror})", "--key", args.key) from None
+    report = verify.run(trusted_key=trusted)
     if args.json:
         _json(report.as_dict())
     else:
@@ -657,7 +665,7 @@ def cmd_signer(args):
 
         def ready(server, service):
             print(f"Service de signature : clé {service.key_id} ({keys}), à l'écoute sur {socket_path}", flush=True)
-        signer.serve(socket_path, keys, args.group, ready)
+        signer.serve(socket_path, keys, args.group, ready, args.admin_uid)
 
 
 def cmd_company(args):
@@ -1188,6 +1196,7 @@ def build_parser() -> Parser:
     s.set_defaults(func=cmd_time)
     s = sub.add_parser("verify", help="vérifie les scellements et les chaînes du journal")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--key", help="la clé publique de la société (sinon celle gardée hors de la base)")
     s.set_defaults(func=cmd_verify)
     s = sub.add_parser("signer", help="service de signature : serve --socket BASE.d/signer.sock --keys DOSSIER "
                                       "[--group GROUPE]")
@@ -1195,6 +1204,8 @@ def build_parser() -> Parser:
     s.add_argument("--socket", required=True, help="le socket, dans le dossier de la base (BASE.d/signer.sock)")
     s.add_argument("--keys", required=True, help="le dossier de la clé, lisible par ce compte seul")
     s.add_argument("--group", help="le groupe des postes autorisés à faire signer")
+    s.add_argument("--admin-uid", action="append", default=[],
+                   help="compte système (uid) d'un administrateur dont il signe archives et sauvegardes")
     s.set_defaults(func=cmd_signer, offline=True)
     s = sub.add_parser("company", help="identité légale de la société : show | set champ=valeur…")
     s.add_argument("action", choices=("show", "set"))

@@ -26,13 +26,12 @@ def cell(value, french: bool = False):
 
 def write(rows, path: str, french: bool = False) -> int:
     n = 0
-    with files.replacing(path, "CSV", "--csv") as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8-sig" if french else "utf-8") as f:
-            writer = None
-            for r in rows:
-                if writer is None:
-                    writer = csv.DictWriter(f, fieldnames=list(r), delimiter=";" if french else ",")
-                    writer.writeheader()
-                writer.writerow({k: cell(v, french) for k, v in r.items()})
-                n += 1
+    with files.writing(path, "CSV", "--csv", "w", newline="", encoding="utf-8-sig" if french else "utf-8") as f:
+        writer = None
+        for r in rows:
+            if writer is None:
+                writer = csv.DictWriter(f, fieldnames=list(r), delimiter=";" if french else ",")
+                writer.writeheader()
+            writer.writerow({k: cell(v, french) for k, v in r.items()})
+            n += 1
     return n

@@ -104,7 +104,10 @@ def state_dir() -> Path:
         d = Path(platformdirs.user_data_dir("tui-factu")) / f"pg-{tag}.d"
     else:
         d = Path(location() + ".d")
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as e:
+        raise FactuError(f"dossier des clés inaccessible « {d} » ({e.strerror})", "clé", str(d)) from None
     return d
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from peewee import fn
 
 from . import catalog, files, journal, permissions
+from .documents.queries import sold
 from .errors import InvalidValue
 from .models import (PAYMENT_METHODS, Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Payment,
                      PaymentAllocation, Progress, Setting)
@@ -65,7 +66,6 @@ def _day(d) -> str:
 
 def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
     """Writes the year's FEC; returns its path and the number of entries per journal."""
-    from .reports import sold
     permissions.require("archive")
     if separator not in ("\t", "|"):
         raise InvalidValue("--separator", separator, "tabulation ou |")
@@ -77,19 +77,18 @@ def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
     start, end = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
     path = Path(files.check_folder(directory, "FEC", "-o")) / f"{company.siren}FEC{_day(end)}.txt"
     counts = {"sales": 0, "receipts": 0}
-    with files.replacing(path, "FEC", "-o") as part:
-        with open(part, "w", encoding="utf-8", newline="\r\n") as f:
-            f.write(separator.join(FIELDS) + "\n")
+    with files.writing(path, "FEC", "-o", "w", encoding="utf-8", newline="\r\n") as f:
+        f.write(separator.join(FIELDS) + "\n")
 
-            def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid):
-                code, jlabel = JOURNALS[journal_key]
-                debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
-                f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, _field(acc_label),
-                                        _field(aux), _field(aux_label), _field(ref), _day(date),
-                                        _field(label)[:100],
-                                        _amount(debit), _amount(credit), "", "", _day(valid), "", ""]) + "\n")
-            counts["sales"] = _sales(write, sold(start, end))
-            counts["receipts"] = _receipts(write, start, end)
+        def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid):
+            code, jlabel = JOURNALS[journal_key]
+            debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
+            f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, _field(acc_label),
+                                    _field(aux), _field(aux_label), _field(ref), _day(date),
+                                    _field(label)[:100],
+                                    _amount(debit), _amount(credit), "", "", _day(valid), "", ""]) + "\n")
+        counts["sales"] = _sales(write, sold(start, end))
+        counts["receipts"] = _receipts(write, start, end)
     journal.event("export", {"format": "FEC", "year": int(year), "file": path.name, **counts})
     return {"path": str(path), **counts}
 

@@ -75,8 +75,7 @@ def check_output(path, what: str, field: str) -> str:
     if root is None:
         refuse("hors des dossiers d'export autorisés : " + ", ".join(output_roots())
                + f" — réglage {SETTING}")
-    below = os.path.relpath(real, root).split(os.sep)
-    if any(part.startswith(".") and part not in (".",) for part in below):
+    if any(part.startswith(".") for part in real.split(os.sep)):      # wherever it is: ~/.ssh, ~/.bashrc
         refuse("fichier ou dossier caché")
     if os.path.islink(target) or os.path.islink(real):
         refuse("lien symbolique")
@@ -102,18 +101,20 @@ def check_folder(path, what: str, field: str) -> str:
 
 
 @contextlib.contextmanager
-def replacing(path, what: str, field: str):
-    """with replacing("x.csv", "CSV", "--csv") as tmp: write tmp; on success tmp becomes x.csv."""
-    path = os.fspath(path)
+def writing(path, what: str, field: str, mode: str = "wb", **options):
+    """with writing("x.csv", "CSV", "--csv", "w", newline="") as f: ... — f is a new file with a
+    random name beside the target (created exclusively, 0600: a name planted in advance, or a
+    link, is never followed); it becomes the target at the end, or vanishes on failure."""
     real = check_output(path, what, field)
-    tmp = os.path.join(os.path.dirname(real), f".{os.path.basename(real)}.{os.getpid()}.part")
+    fd, tmp = tempfile.mkstemp(prefix=".tui-factu-", suffix=".part", dir=os.path.dirname(real))
     try:
-        yield tmp
+        with os.fdopen(fd, mode, **options) as f:
+            yield f
         os.replace(tmp, real)
     except OSError as e:
-        raise FactuError(f"{what} : écriture impossible « {path} » ({e.strerror})", field, path) from None
+        raise FactuError(f"{what} : écriture impossible « {path} » ({e.strerror})", field, os.fspath(path)) from None
     finally:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
 
 

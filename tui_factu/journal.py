@@ -10,14 +10,13 @@ process holding another key, or none, is refused instead of silently signing wit
 After each commit the chain's head (sequence and hash) goes to the tail anchor, kept by the
 signer outside the base, so that a truncated or rewritten tail is seen.
 """
-import hashlib
 import json
 
 from . import db as database, session, signer
 from .errors import FactuError
 from .models import Company, JournalRecord, db, utcnow
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = signer.FORMAT_VERSION
 CHAIN_LABELS = {"quote": "devis", "order": "commandes", "delivery": "livraisons",
                 "invoice": "factures et avoirs", "receipt": "tickets de caisse", "payment": "règlements",
                 "closing": "clôtures", "event": "événements techniques", "guards": "déclencheurs de protection"}
@@ -27,10 +26,7 @@ def canonical(payload: dict) -> str:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def record_hash(chain: str, seq: int, prev_signature: str, payload: str,
-                version: int = FORMAT_VERSION) -> bytes:
-    text = f"tui-factu/{version}\n{chain}\n{seq}\n{prev_signature}\n{payload}"
-    return hashlib.sha256(text.encode()).digest()
+record_hash = signer.record_hash
 
 
 # ---- the signer and the company's key --------------------------------------------------------
@@ -73,13 +69,9 @@ def signing_key_id() -> str:
 
 def public_key() -> tuple | None:
     """(key id, Ed25519 public key, raw bytes) of the key that verifies this base: the signer's,
-    else the public half kept beside the base, else the one pinned in the company record."""
-    found = signer.public_key(database.state_dir())
-    if found is None:
-        row = Company.select(Company.signing_public_key).where(Company.id == 1).first()
-        if row and row.signing_public_key:
-            found = signer.parse_public(row.signing_public_key.encode())
-    return found
+    else the public half kept beside the base. Never the one pinned in the base: whoever
+    rewrites the base could rewrite that one too (verify --key names another)."""
+    return signer.public_key(database.state_dir())
 
 
 def public_key_pem() -> bytes:
@@ -87,9 +79,10 @@ def public_key_pem() -> bytes:
     return _signer().public_pem()
 
 
-def sign_bytes(data: bytes) -> bytes:
-    """A detached Ed25519 signature (base64url) of `data` with the company key."""
-    return _signer().sign_bytes(data)
+def sign_manifest(data: bytes) -> bytes:
+    """The company's signature (base64url) of a manifest (archives, backups): never usable as a
+    record's signature (signer.MANIFEST_DOMAIN)."""
+    return _signer().sign_manifest(data)
 
 
 def read_anchor() -> dict:
@@ -115,8 +108,7 @@ def seal(chain: str, action: str, ref: str, payload: dict) -> int:
         .order_by(JournalRecord.seq.desc()).limit(1), chain)
     seq, prev = (head[0][0] + 1, head[0][1]) if head else (1, "")
     text = canonical(payload)
-    digest = record_hash(chain, seq, prev, text)
-    signature = s.sign_record(chain, seq, prev, digest)
+    signature, digest = s.sign_record(chain, seq, prev, text)
     database.prepared("journal.insert", lambda *v: JournalRecord.insert(dict(zip(_RECORD_FIELDS, v))),
                       chain, seq, action, ref, text, prev, digest.hex(), signature, s.key_id,
                       FORMAT_VERSION, utcnow(), session.current_user())

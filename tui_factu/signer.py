@@ -6,11 +6,16 @@ Two forms, one interface (`Signer`):
   machine, one OS account, as a shop with a single counter runs it;
 - a signing service (`tui-factu signer serve`), run by an account of its own that alone can
   read the key, reached through a socket (`<base>.d/signer.sock`). Clerks sign through it
-  without ever reading the key. The service keeps the anchor itself and refuses to sign a
-  record at a place it has already signed and seen committed: deleting the last invoice and
-  validating another under its number needs a signature it will not give.
+  without ever reading the key. The service computes each record's hash itself from the chain,
+  the place, the previous signature and the payload it is sent, signs only the place that
+  follows the last one it signed (with that one's signature as previous), and keeps the anchor:
+  deleting the last invoice and validating another under its number needs a signature it will
+  not give. It signs manifests (archives, backups) only for the administrators' OS accounts.
 
-Requests are one JSON object per line: hello, sign, commit, anchor, sign_bytes.
+Two kinds of signatures, never mistaken for one another: a record's (over its SHA-256, the
+journal's) and a manifest's (over "tui-factu/manifest" and the manifest's bytes).
+
+Requests are one JSON object per line: hello, sign, commit, anchor, sign_manifest.
 """
 import base64
 import fcntl
@@ -36,8 +41,28 @@ class SignerError(FactuError):
     """The signer refused or could not be reached: nothing is sealed."""
 
 
+FORMAT_VERSION = 1
+MANIFEST_DOMAIN = b"tui-factu/manifest\n"
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode()
+
+
+def record_hash(chain: str, seq: int, prev_signature: str, payload: str, version: int = FORMAT_VERSION) -> bytes:
+    """What a record's signature covers: its chain, its place, the previous record's signature
+    and its canonical payload."""
+    text = f"tui-factu/{version}\n{chain}\n{seq}\n{prev_signature}\n{payload}"
+    return hashlib.sha256(text.encode()).digest()
+
+
+def verify_manifest(public: Ed25519PublicKey, data: bytes, signature_b64: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    try:
+        public.verify(base64.urlsafe_b64decode(signature_b64), MANIFEST_DOMAIN + data)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
 
 
 def key_id_of(public: Ed25519PublicKey) -> str:
@@ -128,13 +153,14 @@ class Signer:
     key_id: str
     where: str
 
-    def sign_record(self, chain: str, seq: int, prev: str, digest: bytes) -> str:
+    def sign_record(self, chain: str, seq: int, prev: str, payload: str) -> tuple[str, bytes]:
+        """(signature, hash) of the record at that place."""
         raise NotImplementedError
 
     def committed(self, chain: str, seq: int, digest_hex: str) -> None:
         raise NotImplementedError
 
-    def sign_bytes(self, data: bytes) -> bytes:
+    def sign_manifest(self, data: bytes) -> bytes:
         raise NotImplementedError
 
     def public_pem(self) -> bytes:
@@ -150,14 +176,15 @@ class KeyFileSigner(Signer):
         self.key_id = key_id_of(key.public_key())
         self.where = str(folder / KEY)
 
-    def sign_record(self, chain, seq, prev, digest):
-        return _b64(self.key.sign(digest))
+    def sign_record(self, chain, seq, prev, payload):
+        digest = record_hash(chain, seq, prev, payload)
+        return _b64(self.key.sign(digest)), digest
 
     def committed(self, chain, seq, digest_hex):
         append_anchor(self.folder / ANCHOR, chain, seq, digest_hex)
 
-    def sign_bytes(self, data):
-        return base64.urlsafe_b64encode(self.key.sign(data))
+    def sign_manifest(self, data):
+        return base64.urlsafe_b64encode(self.key.sign(MANIFEST_DOMAIN + data))
 
     def public_pem(self):
         return public_pem_of(self.key.public_key())
@@ -198,9 +225,13 @@ class SocketSigner(Signer):
             raise SignerError(f"service de signature : {answer['error']}", "signature", str(self.path))
         return answer
 
-    def sign_record(self, chain, seq, prev, digest):
-        return self.request({"op": "sign", "chain": chain, "seq": seq, "prev": prev,
-                             "hash": digest.hex()})["signature"]
+    def sign_record(self, chain, seq, prev, payload):
+        digest = record_hash(chain, seq, prev, payload)
+        answer = self.request({"op": "sign", "chain": chain, "seq": seq, "prev": prev, "payload": payload})
+        if answer.get("hash") != digest.hex():
+            raise SignerError("service de signature : empreinte différente de celle de ce poste", "signature",
+                              str(self.path))
+        return answer["signature"], digest
 
     def committed(self, chain, seq, digest_hex):
         try:
@@ -208,8 +239,8 @@ class SocketSigner(Signer):
         except SignerError:
             pass                                 # the next signature of the chain commits it
 
-    def sign_bytes(self, data):
-        return self.request({"op": "sign_bytes", "data": _b64(data)})["signature"].encode()
+    def sign_manifest(self, data):
+        return self.request({"op": "sign_manifest", "data": _b64(data)})["signature"].encode()
 
     def public_pem(self):
         return self._pem
@@ -243,6 +274,9 @@ def open_signer(folder: Path, create: bool) -> Signer:
         return SocketSigner(sock)
     path = folder / KEY
     if path.exists():
+        if not os.access(path, os.R_OK):
+            raise FactuError(f"clé de signature illisible par ce compte « {path} » : les postes signent par le "
+                             "service de signature (README, « Clés »)", "clé", str(path))
         return KeyFileSigner(folder, load_private(path))
     if not create:
         raise FactuError(f"clé de signature de la société absente de ce poste ({folder}) : copiez-y signing.key "
@@ -283,9 +317,11 @@ def read_anchor(folder: Path) -> dict:
 
 class Service:
     """What `tui-factu signer serve` runs: the key, and per chain the last record signed and the
-    last one seen committed (both in `signer.log`, replayed at start)."""
+    last one seen committed (both in `signer.log`, replayed at start). A chain it has never
+    signed starts where the anchor beside the base left it (`anchor.log`, from the days of the
+    key file), or at its first record."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, anchor_from: Path | None = None, admins=()):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         key_path = folder / KEY
@@ -293,8 +329,13 @@ class Service:
         self.key_id = key_id_of(self.key.public_key())
         self.log = folder / "signer.log"
         self.lock = threading.Lock()
+        self.admins = {str(a) for a in admins} | {"0", str(os.getuid())}
         self.chains: dict = {}        # chain -> {"seq", "hash", "sig", "prev", "committed": (seq, hash)}
         self._replay()
+        if anchor_from is not None:
+            for chain, mark in read_anchor_file(anchor_from).items():
+                if chain not in self.chains:
+                    self._write({"t": "A", "chain": chain, "seq": mark["seq"], "hash": mark["hash"]})
 
     def _replay(self) -> None:
         try:
@@ -310,7 +351,9 @@ class Service:
 
     def _apply(self, e: dict) -> None:
         c = self.chains.setdefault(e["chain"], {"seq": 0, "hash": "", "sig": "", "prev": "", "committed": None})
-        if e["t"] == "S":
+        if e["t"] == "A":                         # adopted from the anchor: its signature is not known here
+            c.update(seq=e["seq"], hash=e["hash"], sig=None, prev=None, committed=(e["seq"], e["hash"]))
+        elif e["t"] == "S":
             if c["seq"] and e["seq"] == c["seq"] + 1:
                 c["committed"] = (c["seq"], c["hash"])
             c.update(seq=e["seq"], hash=e["hash"], sig=e["sig"], prev=e["prev"])
@@ -330,47 +373,54 @@ class Service:
         op = req.get("op")
         if op == "hello":
             return {"key_id": self.key_id, "public_pem": public_pem_of(self.key.public_key()).decode()}
-        if op == "sign_bytes":
-            return {"signature": _b64(self.key.sign(base64.urlsafe_b64decode(req["data"])))}
+        if op == "sign_manifest":
+            if peer not in self.admins:
+                return {"error": f"le compte système {peer} ne fait pas signer de manifeste (archives, sauvegardes : "
+                                 "comptes des administrateurs seulement, --admin-uid)"}
+            return {"signature": _b64(self.key.sign(MANIFEST_DOMAIN + base64.urlsafe_b64decode(req["data"])))}
         if op == "anchor":
             with self.lock:
                 return {"anchor": {ch: {"seq": c["committed"][0], "hash": c["committed"][1]}
                                    for ch, c in self.chains.items() if c["committed"]}}
-        chain, seq = str(req.get("chain")), req.get("seq")
-        if not isinstance(seq, int) or seq < 1 or not isinstance(req.get("hash"), str) or len(req["hash"]) != 64:
+        chain, seq = req.get("chain"), req.get("seq")
+        if not isinstance(chain, str) or not isinstance(seq, int) or seq < 1:
             return {"error": "demande mal formée"}
         with self.lock:
             c = self.chains.get(chain)
             if op == "sign":
-                prev = req.get("prev", "")
-                fresh = c is None
-                follows = c is not None and seq == c["seq"] + 1 and prev == c["sig"]
-                retry = c is not None and seq == c["seq"] and prev == c["prev"] and \
+                prev, payload = req.get("prev"), req.get("payload")
+                if not isinstance(prev, str) or not isinstance(payload, str):
+                    return {"error": "demande mal formée"}
+                fresh = c is None and seq == 1 and prev == ""
+                follows = c is not None and seq == c["seq"] + 1 and (c["sig"] is None or prev == c["sig"])
+                retry = c is not None and c["sig"] is not None and seq == c["seq"] and prev == c["prev"] and \
                     c["committed"] != (c["seq"], c["hash"])
                 if not (fresh or follows or retry):
-                    last = c["committed"][0] if c and c["committed"] else (c["seq"] if c else 0)
+                    last = c["seq"] if c else 0
                     return {"error": f"chaîne {chain} : l'enregistrement n° {seq} ne suit pas le n° {last} déjà "
                                      "signé — refus de signer deux fois la même place"}
-                digest = bytes.fromhex(req["hash"])
+                digest = record_hash(chain, seq, prev, payload)        # computed here, never taken as given
                 sig = _b64(self.key.sign(digest))
-                self._write({"t": "S", "chain": chain, "seq": seq, "hash": req["hash"], "sig": sig, "prev": prev,
+                self._write({"t": "S", "chain": chain, "seq": seq, "hash": digest.hex(), "sig": sig, "prev": prev,
                              "peer": peer})
-                return {"signature": sig}
+                return {"signature": sig, "hash": digest.hex()}
             if op == "commit":
-                if c is None or (seq == c["seq"] and req["hash"] != c["hash"]):
+                digest = req.get("hash")
+                if c is None or (seq == c["seq"] and digest != c["hash"]):
                     return {"error": f"chaîne {chain} : n° {seq} validé avec une empreinte non signée ici"}
                 if seq == c["seq"] and c["committed"] != (seq, c["hash"]):
-                    self._write({"t": "C", "chain": chain, "seq": seq, "hash": req["hash"], "peer": peer})
+                    self._write({"t": "C", "chain": chain, "seq": seq, "hash": digest, "peer": peer})
                 return {"ok": True}
         return {"error": f"opération inconnue « {op} »"}
 
 
-def serve(socket_path: Path, folder: Path, group: str | None = None, ready=None) -> None:
-    """Runs the service until killed (or the caller of `ready(server, service)` shuts it down): one thread
-    per connection, one JSON line per request. group: who may connect (a name or a gid)."""
+def serve(socket_path: Path, folder: Path, group: str | None = None, ready=None, admins=()) -> None:
+    """Runs the service until killed (or the caller of `ready(server, service)` shuts it down):
+    one thread per connection, one JSON line per request. group: who may connect (a name or a
+    gid); admins: the OS accounts (uids) whose archives and backups it signs."""
     import grp
     import socketserver
-    service = Service(folder)
+    service = Service(folder, socket_path.parent / ANCHOR, admins)
     socket_path.unlink(missing_ok=True)
 
     class Handler(socketserver.StreamRequestHandler):

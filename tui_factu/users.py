@@ -22,7 +22,8 @@ def _now() -> dt.datetime:
 
 
 os_account = session.os_account
-_REFUSED = "utilisateur ou mot de passe incorrect"
+_REFUSED = (f"utilisateur ou mot de passe incorrect (après {MAX_FAILURES} échecs, le compte attend "
+            f"{LOCK_MINUTES} minutes)")
 _dummy: dict = {}
 
 
@@ -102,10 +103,14 @@ def authenticate(name: str, password: str, act: bool = True) -> User:
 
 
 def _locked(user: User):
-    until = dt.datetime.fromisoformat(user.locked_until).astimezone().strftime("%H:%M")
+    """A locked account gets the answer of a wrong password, after the same work: its name
+    tells an outsider nothing (the lock is in the events and in `user list`)."""
+    try:
+        _hasher.verify(_dummy_hash(), "x")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
     journal.event("login_refused", {"user": user.name, "reason": "locked"})
-    raise FactuError(f"compte « {user.name} » verrouillé jusqu'à {until} après {MAX_FAILURES} échecs : "
-                     "réessayez plus tard ou demandez à un administrateur", "utilisateur", user.name)
+    raise FactuError(_REFUSED, "utilisateur", user.name)
 
 
 def _count_failure(user: User) -> None:

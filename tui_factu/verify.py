@@ -78,11 +78,14 @@ class _Chains(dict):
         return rep
 
 
-def run(workers: int | None = None) -> Report:
+def run(workers: int | None = None, trusted_key: bytes | None = None) -> Report:
     """Recomputes every record's hash and signature and every sealed row's payload, then holds
     statuses, numbering, counters, closings and guards against them. Large journals are
-    checked on every core: signatures in chunks, payloads by id range."""
-    keyinfo = journal.public_key()
+    checked on every core: signatures in chunks, payloads by id range. The key: the one given
+    (`verify --key`), else the signer's or the public half beside the base — never the copy
+    pinned in the base itself."""
+    from .signer import parse_public
+    keyinfo = parse_public(trusted_key) if trusted_key else journal.public_key()
     n_docs = Document.select().where(Document.number.is_null(False)).count()
     n_records = JournalRecord.select().count()
     workers = workers or (os.cpu_count() or 1)
@@ -165,7 +168,10 @@ def _walk_records(keyinfo, pool, chains) -> _Walk:
         digest = journal.record_hash(chain, seq, prev, payload, version)
         if digest.hex() != digest_hex:
             rep.fail(f"enregistrement n° {seq} ({ref}) altéré : empreinte différente", ref)
-        elif keyinfo is None or key_id != keyinfo[0]:
+        elif keyinfo is None:
+            rep.fail("aucune clé publique hors de la base pour vérifier les signatures : donnez celle de la "
+                     "société (verify --key signing.pub)", None)
+        elif key_id != keyinfo[0]:
             rep.fail(f"enregistrement n° {seq} ({ref}) signé par une clé inconnue", ref)
         else:
             pending.append((len(w.where), digest, sig))
@@ -327,7 +333,7 @@ def _check_numbering(chains, w: _Walk) -> None:
         if row is None or row.next_value != n + 1:
             chains[chain].fail(f"numérotation : le compteur {series} {period} dit {row.next_value if row else 'rien'}"
                                f" après {number} (n° {n + 1} attendu) — modifié hors du logiciel", number)
-        elif row.last_date is not None and row.last_date.isoformat() < date:
+        if row is not None and row.last_date is not None and row.last_date.isoformat() < date:
             chains[chain].fail(f"numérotation : la date du compteur {series} {period} ramenée au "
                                f"{row.last_date.isoformat()} avant {number} du {date}", number)
 

@@ -2,8 +2,8 @@
 
 Nothing of the app runs for an anonymous browser: the page, the websocket and the downloads
 need a session opened by the app's login (users.authenticate, with its lock and its events);
-a websocket whose Origin is not this server's is refused, so another web page open in the same
-browser cannot drive the app; the session cookie is HttpOnly and SameSite=Strict. Each session
+a websocket whose Origin is not this server's is refused, and a request whose Host is not this
+server's too (DNS rebinding), so another web page open in the same browser cannot drive the app; the session cookie is HttpOnly and SameSite=Strict. Each session
 then runs `tui-factu` for the user who logged in (its login screen asks once more: the web
 login opens the door, the app's login says who acts). No request leaves for another host (no
 web font).
@@ -39,6 +39,8 @@ class GuardedServer(Server):
         super().__init__("", host=host, port=port, title="tui-factu", templates_path=str(HERE))
         self.executable, self.database = executable, database
         self.sessions: dict[str, tuple[str, float]] = {}
+        names = ("127.0.0.1", "localhost", "[::1]") if host in ("127.0.0.1", "localhost", "::1") else (host,)
+        self.hosts = {f"{name}:{port}" for name in names}
 
     def initialize_logging(self) -> None:
         import logging
@@ -71,6 +73,8 @@ class GuardedServer(Server):
 
     @web.middleware
     async def guard(self, request: web.Request, handler):
+        if request.host not in self.hosts:           # a page of another name pointed at this address
+            raise web.HTTPMisdirectedRequest(text="hôte refusé")
         if request.path.startswith("/static/") or request.path == "/login":
             if request.method == "POST" and not self.same_origin(request):
                 raise web.HTTPForbidden(text="origine refusée")

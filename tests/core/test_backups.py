@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from tui_factu import backups, db as database, documents, verify
+from tui_factu import backups, db as database, documents, journal, verify
 from tui_factu.errors import FactuError, IntegrityFailure
 from tui_factu.models import Document
 
@@ -55,12 +55,29 @@ def test_a_backup_whose_journal_does_not_verify_is_refused_and_nothing_replaced(
     con.execute("UPDATE document_line SET unit_price = 10000 WHERE document_id = ?", (inv.id,))
     con.commit()
     con.close()
+    altered = (tmp_path / "x" / "base.db").read_bytes()
     with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
         for item in zin.infolist():
-            data = (tmp_path / "x" / "base.db").read_bytes() if item.filename == "base.db" else zin.read(item)
+            data = altered if item.filename == "base.db" else zin.read(item)
             zout.writestr(item, data)
     target = tmp_path / "target.db"
     target.write_bytes(b"previous base")
+    with pytest.raises(IntegrityFailure, match="base.db n'est pas celui que le manifeste signé décrit"):
+        backups.restore(bad, str(target), force=True)
+    # someone holding the key re-signs the manifest: the journal of the copy still says no
+    import hashlib
+    import json
+    with zipfile.ZipFile(good) as zin:
+        manifest = json.loads(zin.read("backup.json"))
+    for f in manifest["files"]:
+        if f["name"] == "base.db":
+            f.update(sha256=hashlib.sha256(altered).hexdigest(), size=len(altered))
+    data = journal.canonical(manifest).encode()
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            content = {"base.db": altered, "backup.json": data,
+                       "backup.sig": journal.sign_manifest(data)}.get(item.filename) or zin.read(item)
+            zout.writestr(item, content)
     with pytest.raises(IntegrityFailure, match=f"{inv.number} ne correspond plus"):
         backups.restore(bad, str(target), force=True)
     assert target.read_bytes() == b"previous base"

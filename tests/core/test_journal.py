@@ -137,22 +137,25 @@ def test_reordered_records_are_caught(shop, db):
     assert _failure(db)["chain"] == "invoice"
 
 
-def test_a_database_copied_without_its_key_verifies_by_the_pinned_key_but_cannot_seal(shop, db, tmp_path):
+def test_a_database_copied_without_its_key_cannot_seal_and_verifies_only_against_a_key_given(shop, db, tmp_path):
     from tui_factu.errors import FactuError
     from tui_factu.models import Company
     _three_invoices()
+    public = (database.state_dir() / "signing.pub").read_bytes()
     key = database.state_dir() / "signing.key"
     key.rename(tmp_path / "elsewhere.key")
     (database.state_dir() / "signing.pub").unlink()
     journal.forget_signers()
-    assert verify.run().ok                                   # the public key pinned in the company record
+    failures = [m for _, m, _ in verify.run().failures]       # the key pinned in the base proves nothing
+    assert any("aucune clé publique hors de la base" in m for m in failures)
+    assert verify.run(trusted_key=public).ok                  # verify --key signing.pub
     with pytest.raises(FactuError, match="clé de signature de la société absente"):
         documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS"}]).id)
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from tui_factu import signer
-    other = signer.public_pem_of(Ed25519PrivateKey.generate().public_key()).decode()
-    Company.update(signing_public_key=other, signing_key_id="0" * 16).execute()
-    assert "clé inconnue" in verify.run().as_dict()["first_failure"]["error"]
+    other = signer.public_pem_of(Ed25519PrivateKey.generate().public_key())
+    Company.update(signing_public_key=other.decode(), signing_key_id="0" * 16).execute()
+    assert "clé inconnue" in verify.run(trusted_key=other).as_dict()["first_failure"]["error"]
 
 
 def test_events_have_their_own_chain(shop):

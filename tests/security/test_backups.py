@@ -128,6 +128,56 @@ def test_restore_refuses_an_integrity_failure_and_says_it(shop, tmp_path):
             if item.filename == "keys/anchor.log":
                 data = b"invoice 99 " + b"0" * 64 + b"\n"           # an anchor further than the base
             zout.writestr(item, data)
-    with pytest.raises(IntegrityFailure, match="tronquée"):
+    with pytest.raises(IntegrityFailure, match="keys/anchor.log n'est pas celui que le manifeste signé décrit"):
         backups.restore(str(bad), str(tmp_path / "new.db"))
     assert journal.read_anchor()
+
+
+def test_a_backup_built_by_a_clerk_is_refused_before_anything_is_used(shop, db, tmp_path, monkeypatch):
+    """A base copied and cut by someone without the key, dressed as a backup with the company's
+    public key: its manifest is not signed by that key. A PostgreSQL dump is not even handed to
+    pg_restore (it could run SQL) before that check."""
+    import json
+    import shutil as sh
+    documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS"}]).id)
+    good = backups.backup(str(tmp_path / "good.zip"))["path"]
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(forged, "w") as zout:
+        for item in zin.infolist():
+            if item.filename == "backup.sig":
+                zout.writestr(item, b"AAAA" * 22)
+            elif not item.filename.startswith("keys/"):
+                zout.writestr(item, zin.read(item))
+    with pytest.raises(IntegrityFailure, match="n'est pas signée par la clé qu'elle annonce"):
+        backups.restore(str(forged), db, force=True)
+    called = []
+    monkeypatch.setattr(backups, "_pg_restore", lambda *a: called.append(a))
+    monkeypatch.setattr(backups, "is_base", lambda target: False)     # a new PostgreSQL base to fill
+    with zipfile.ZipFile(good) as zin:
+        manifest = json.loads(zin.read("backup.json"))
+    manifest.update(engine="postgresql", files=[{"name": "base.dump", "sha256": "0" * 64, "size": 10}])
+    pg = tmp_path / "pg.zip"
+    with zipfile.ZipFile(pg, "w") as z:
+        z.writestr("backup.json", json.dumps(manifest))
+        z.writestr("backup.sig", b"AAAA" * 22)
+        z.writestr("base.dump", b"CREATE FUNCTION pwned")
+    with pytest.raises(IntegrityFailure, match="n'est pas signée"):
+        backups.restore(str(pg), "postgresql://x@127.0.0.1/y", force=True)
+    assert not called
+    database.connect(db)
+    assert verify.run().ok and sh.which("true")
+
+
+def test_no_temporary_name_can_be_planted_in_a_shared_export_folder(shop, tmp_path):
+    """A clerk plants links named like the temporaries of a coming backup: they are not used."""
+    import os
+    folder = tmp_path / "partage"
+    folder.mkdir()
+    loot = tmp_path / "loot"
+    loot.write_bytes(b"")
+    for pid in range(os.getpid() - 50, os.getpid() + 50):
+        (folder / f".nightly.zip.{pid}.part").symlink_to(loot)
+    backups.backup(str(folder / "nightly.zip"))
+    assert loot.read_bytes() == b"" and not (folder / "nightly.zip").is_symlink()
+    with zipfile.ZipFile(folder / "nightly.zip") as z:
+        assert "keys/signing.key" in z.namelist()          # the key went into the backup, and only there

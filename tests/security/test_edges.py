@@ -41,6 +41,8 @@ def test_serve_lets_nothing_in_before_the_app_login_nor_from_another_origin(shar
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.1)
             assert (status, where) == (302, "/login")
+            async with web.get(base + "/login", headers={"Host": f"evil.example:{port}"}) as r:
+                assert r.status == 421                              # DNS rebinding: another name, refused
             async with web.get(base + "/ws") as r:
                 assert r.status in (401, 403)                       # no session, no app
             async with web.post(base + "/login", data={"user": "demo", "password": "faux"},

@@ -103,8 +103,17 @@ def test_the_base_file_is_created_for_its_owner_only(tmp_path):
 
 def test_exports_write_whole_files_into_allowed_folders_only(home):
     bundle = exchange.export_bundle()
-    with files.replacing(home / "export.json", "export", "fichier") as tmp:
-        with open(tmp, "w") as f:
-            f.write(str(len(bundle["documents"])))
+    with files.writing(home / "export.json", "export", "fichier", "w") as f:
+        f.write(str(len(bundle["documents"])))
     assert (home / "export.json").exists()
     assert not [p for p in home.iterdir() if p.name.endswith(".part")]
+
+
+def test_a_hidden_folder_is_refused_wherever_the_command_runs(home):
+    from tui_factu import files as f
+    f.allow_folder(str(home / ".ssh"))                      # `cd ~/.ssh && tui-factu report … --csv rc`
+    try:
+        with pytest.raises(FactuError, match="caché"):
+            csvout.write([{"a": "1"}], str(home / ".ssh" / "rc"))
+    finally:
+        f._extra_roots.clear()

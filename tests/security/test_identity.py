@@ -94,8 +94,12 @@ def test_unknown_user_and_wrong_password_get_the_same_answer_after_the_same_work
         with pytest.raises(FactuError) as e:
             users.authenticate(name, "faux")
         messages.append(str(e.value))
-    assert messages[0] == messages[1] == "utilisateur ou mot de passe incorrect"
-    assert len(calls) == 2                         # one argon2 check each: the timing tells nothing
+    users.User.update(locked_until="2999-01-01T00:00:00+00:00").where(users.User.name == "clerc").execute()
+    with pytest.raises(FactuError) as e:           # a locked account: the same answer, the same work
+        users.authenticate("clerc", "secret")
+    messages.append(str(e.value))
+    assert messages[0] == messages[1] == messages[2] and messages[0].startswith("utilisateur ou mot de passe incorrect")
+    assert len(calls) == 3                         # one argon2 check each: the timing tells nothing
 
 
 def test_the_command_line_says_the_same_to_an_unknown_user(shared):
@@ -113,7 +117,8 @@ def test_sixteen_parallel_wrong_passwords_lock_the_account(shared):
                                                          capture_output=True, text=True), range(16)))
     assert all(r.returncode == 2 for r in results)
     r = cli(shared, "--user", "clerc", "doc", "list", env={"TUI_FACTU_PASSWORD": "secret"}, expect=2)
-    assert "verrouillé" in r.stderr                # the right password no longer opens it
+    assert "incorrect" in r.stderr                 # the right password no longer opens it, and says nothing more
+    assert "verrouillé" in cli(shared, "user", "list", expect=0).stdout
 
 
 def test_parallel_failures_are_counted_in_the_base(shop):

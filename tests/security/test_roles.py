@@ -60,3 +60,11 @@ def test_only_configured_printers_for_a_clerk(clerk):
     printing.set_printer("comptoir", "tcp://127.0.0.1:9100")
     session.set_user("caisse")
     assert printing.resolve("comptoir")["url"] == "tcp://127.0.0.1:9100"
+
+
+def test_a_clerk_cannot_cut_a_catalogue_price_past_the_ceiling(clerk):
+    with pytest.raises(PermissionDenied, match="remise au-delà du plafond"):
+        catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "6.00"})   # 12.50 → 6.00
+    assert catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "11.50"}).price == 11.5
+    session.set_user("chef")
+    assert catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "6.00"}).price == 6

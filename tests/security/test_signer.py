@@ -131,3 +131,38 @@ def test_a_clerk_seals_through_the_service_and_cannot_read_the_key(shared, tmp_p
     finally:
         service.terminate()
         service.wait(timeout=10)
+
+
+def test_the_service_signs_what_it_hashes_itself_and_manifests_only_for_administrators(tmp_path):
+    """A clerk cannot have a record's signature made out of place (the service computes the hash
+    from the place and the previous signature it checks), nor any manifest."""
+    svc = signer.Service(tmp_path / "keys", admins=["4300"])
+    first = svc.handle({"op": "sign", "chain": "invoice", "seq": 1, "prev": "", "payload": "{}"}, peer="4242")
+    assert first["hash"] == signer.record_hash("invoice", 1, "", "{}").hex()
+    svc.handle({"op": "commit", "chain": "invoice", "seq": 1, "hash": first["hash"]}, peer="4242")
+    again = svc.handle({"op": "sign", "chain": "invoice", "seq": 1, "prev": "", "payload": '{"x":1}'}, peer="4242")
+    assert "refus de signer deux fois la même place" in again["error"]
+    lying = svc.handle({"op": "sign", "chain": "invoice", "seq": 2, "prev": "une autre", "payload": "{}"}, peer="4242")
+    assert "error" in lying                              # the previous signature must be the one it gave
+    assert "error" in svc.handle({"op": "sign_bytes", "data": "AAAA"}, peer="4242")
+    refused = svc.handle({"op": "sign_manifest", "data": "AAAA"}, peer="4242")
+    assert "administrateurs" in refused["error"]
+    assert "signature" in svc.handle({"op": "sign_manifest", "data": "AAAA"}, peer="4300")
+    fresh = svc.handle({"op": "sign", "chain": "order", "seq": 7, "prev": "", "payload": "{}"}, peer="4242")
+    assert "error" in fresh                              # a chain it never saw starts at its first record
+
+
+def test_a_record_signature_is_never_a_manifest_signature(shop):
+    """The two kinds of signatures cannot stand for each other."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: F401
+    import base64
+    documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS"}]).id)
+    s = journal._signer()
+    digest = signer.record_hash("invoice", 1, "", "{}")
+    record_sig, _ = s.sign_record("invoice", 1, "", "{}")
+    pub = signer.parse_public(s.public_pem())[1]
+    assert not signer.verify_manifest(pub, digest, record_sig.encode())
+    manifest_sig = s.sign_manifest(digest)
+    from cryptography.exceptions import InvalidSignature
+    with pytest.raises(InvalidSignature):
+        pub.verify(base64.urlsafe_b64decode(manifest_sig), digest)

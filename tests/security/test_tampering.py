@@ -71,8 +71,13 @@ def test_a_numbering_gap_injected_in_the_counter_is_seen(shop, db):
     con.execute("UPDATE sequence SET next_value = next_value + 5 WHERE series = 'invoice'")
     con.commit()
     con.close()
+    con = _raw(db)
+    con.execute("UPDATE sequence SET last_date = '2000-01-01' WHERE series = 'invoice'")
+    con.commit()
+    con.close()
     failures = _failures(db)
     assert any("compteur invoice" in m and "modifié hors du logiciel" in m for m in failures), failures
+    assert any("date du compteur" in m for m in failures), failures        # both changes, not the first
     database.connect(db)
     documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS"}]).id)   # FA…-00008
     failures = [m for _, m, _ in verify.run().failures]
