@@ -9,14 +9,14 @@ from facturx import generate_from_file, get_facturx_xml_from_pdf, xml_check_xsd
 from facturx.generate_xml import generate_xml
 
 from tui_factu import printed
-from tui_factu.money import fmt_plain
+from tui_factu.money import fmt_plain, round_cents, round_to
 from tui_factu.printed import Printed
 
 LEVEL = "en16931"
 
 
 def _m(value: Decimal) -> str:
-    return str(Decimal(value).quantize(Decimal("0.01")))
+    return str(round_cents(Decimal(value)))
 
 
 def _party(snapshot: dict, with_legal: bool = True) -> dict:
@@ -42,8 +42,8 @@ def data_dict(p: Printed) -> dict:
          "BT-110": _m(t["tax_total"]), "BT-112": _m(t["grand_total"]), "BT-113": _m(t["prepaid"]),
          "BT-114": _m(t["rounding"]), "BT-115": _m(t["due"]),
          "BG-4": _party(p.seller), "BG-7": _party(p.customer, p.customer.get("kind") != "person")}
-    if p.due_date:
-        d["BT-9"] = p.due_date
+    if p.next_due or p.due_date:
+        d["BT-9"] = p.next_due or p.due_date
     # BT-72: when the goods or services were supplied (the delivery notes', else the invoice's
     # date). Without any delivery data factur-x writes an xsi:nil element the XSD refuses.
     deliveries = [r["date"] for r in p.source_refs if r.get("kind") == "delivery"]
@@ -73,7 +73,9 @@ def data_dict(p: Printed) -> dict:
         d["BT-84"] = p.seller["iban"]
         if p.seller.get("bic"):
             d["BT-86"] = p.seller["bic"]
-    if p.payment_terms_days is not None and p.due_date:
+    if p.schedule:
+        d["BT-20"] = p.schedule
+    elif p.payment_terms_days is not None and p.due_date:
         d["BT-20"] = f"Paiement à {p.payment_terms_days} jours" if p.payment_terms_days else "Paiement à réception"
 
     def adj(a):
@@ -95,7 +97,7 @@ def data_dict(p: Printed) -> dict:
     for ln in p.lines:
         if ln.net_amount is None:
             continue
-        net_price = (ln.unit_price * (100 - ln.discount_percent) / 100).quantize(Decimal("0.0001"))
+        net_price = round_to(ln.unit_price * (100 - ln.discount_percent) / 100, 4)
         item = {"BT-126": str(ln.position), "BT-129": fmt_plain(ln.quantity), "BT-130": ln.unit,
                 "BT-131": _m(ln.net_amount), "BT-146": str(net_price), "BT-151": ln.vat_category,
                 "BT-152": fmt_plain(ln.vat_rate), "BT-153": ln.description.splitlines()[0][:200] or "-"}

@@ -1,6 +1,7 @@
 """One layout family for every document kind, rendered with reportlab from the printed view
 (tui_factu.printed): figures come as stored, formatted the French way, never recomputed."""
 import io
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -275,7 +276,14 @@ def _totals(p: Printed, st) -> list:
     if p.kind in ("quote", "order"):
         label = "Total TTC"
         rows.pop()
-    rows.append([label, fr.amount(t["due"], True)])
+    retention = (p.situation or {}).get("retention") or {}
+    if retention.get("percent") and retention.get("to_pay_now"):     # held below the TTC, not off its base
+        rows.append(["Montant dû", fr.amount(t["due"], True)])
+        rows.append([f"Retenue de garantie {retention['percent']} % (exigible le {fr.date(retention['release_date'])})",
+                     "−" + fr.amount(Decimal(retention["amount"]), True)])
+        rows.append([label, fr.amount(Decimal(retention["to_pay_now"]), True)])
+    else:
+        rows.append([label, fr.amount(t["due"], True)])
     totals = _table(rows, [62 * mm, 28 * mm], [("FONTSIZE", (0, 0), (-1, -1), 8.5),
                                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                                 ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
-from tui_factu import archives, backups, journal
+from tui_factu import clock, archives, backups, journal
 from tui_factu.errors import FactuError
 
 from .pickers import Form
@@ -37,8 +37,7 @@ class ArchivesScreen(FactuScreen):
         return self.app.pdf_dir()
 
     def action_archive(self) -> None:
-        import datetime as dt
-        year = str(dt.date.today().year)
+        year = str(clock.today().year)
         self.app.push_screen(Form("Archive signée", [
             ("period", "Période (2026, 2026-11, 2026-01-01..2026-06-30)", year),
             ("path", "Fichier", str(self._dir() / f"archive-{year}.zip"))]),
@@ -50,9 +49,8 @@ class ArchivesScreen(FactuScreen):
         return archives.write(period, path, lambda doc_id: pdf_documents.pdf_bytes(doc_id, duplicate=False))
 
     def action_fec(self) -> None:
-        import datetime as dt
         from tui_factu import fec
-        self.app.push_screen(Form("FEC", [("year", "Exercice", str(dt.date.today().year)),
+        self.app.push_screen(Form("FEC", [("year", "Exercice", str(clock.today().year)),
                                           ("dir", "Dossier", str(self._dir()))]),
                              lambda v: v and self._run(lambda: fec.export(_year(v["year"]), v["dir"].strip()),
                                                        _fec_written))
@@ -63,8 +61,7 @@ class ArchivesScreen(FactuScreen):
                                  v["path"].strip(), journal.public_key_pem()), _verified))
 
     def action_backup(self) -> None:
-        import datetime as dt
-        self.app.push_screen(Form("Sauvegarde", [("path", "Fichier", str(self._dir() / f"sauvegarde-{dt.date.today()}.zip"))]),
+        self.app.push_screen(Form("Sauvegarde", [("path", "Fichier", str(self._dir() / f"sauvegarde-{clock.today()}.zip"))]),
                              lambda v: v and self._run(lambda: backups.backup(v["path"].strip()), _backed_up))
 
     @work(thread=True, exclusive=True, group="archives")

@@ -1,6 +1,5 @@
 """Closings from the keyboard: j closes the day, m the last month, a the last year (each
 confirmed with its figures), Entrée shows a closing's detail, z prints its Z ticket."""
-import datetime as dt
 from decimal import Decimal
 
 from rich.text import Text
@@ -11,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from tui_factu import closings, fr
+from tui_factu import clock, closings, fr
 from tui_factu.errors import FactuError
 from tui_factu.models import PAYMENT_METHODS
 
@@ -55,7 +54,7 @@ class ClosingsScreen(FactuScreen):
         self.query_one("#hint", Static).update(closings.reminder() or "")
 
     def action_close(self, kind: str) -> None:
-        on = closings.default_date(kind, dt.date.today())
+        on = closings.default_date(kind, clock.today())
         start, end, label = closings.period(kind, on)
         figures = closings.totals(start, end)
         self.app.push_screen(Confirm(f"Clôture {closings.KINDS[kind]} {label} : ventes {_a(figures['sales'])} €, "

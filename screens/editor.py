@@ -1,6 +1,5 @@
 """One editor for every document kind: customer, lines by code or barcode, live totals, save,
 validate, transform, print. A validated document opens read-only with its seal state."""
-import datetime as dt
 from decimal import Decimal
 
 from rich.text import Text
@@ -10,16 +9,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, Static
 
-from tui_factu import catalog, documents, fr, totals
+from tui_factu import clock, catalog, documents, fr, totals
 from tui_factu.errors import FactuError
-from tui_factu.documents.kinds import KIND_LABELS, PRICED_LINE_KINDS, STATUS_LABELS
+from tui_factu.documents.kinds import KIND_LABELS, MANUAL, PRICED_LINE_KINDS, STATUS_LABELS, TRANSFORMS
 
 from .pickers import Choice, Confirm, CustomerPicker, Form, ProductPicker
 from .widgets.base import FactuScreen
 from .widgets.field import Field
 
-TARGETS = {"quote": ["order", "invoice"], "order": ["delivery", "invoice"], "delivery": ["invoice"],
-           "invoice": ["credit_note"]}
 
 
 def _r(text: str) -> Text:
@@ -41,6 +38,7 @@ class EditorScreen(FactuScreen):
         Binding("f2,ctrl+s", "save", "Enregistrer", id="editor.save"),
         Binding("f9", "validate", "Valider", id="editor.validate"),
         Binding("ctrl+t", "transform", "Transformer", id="editor.transform"),
+        Binding("ctrl+k", "status", "Statut", show=False, id="editor.status"),
         Binding("ctrl+e", "pay", "Encaisser", id="editor.pay"),
         Binding("f10", "deposit", "Acompte", id="editor.deposit"),
         Binding("f11", "situation", "Situation", id="editor.situation"),
@@ -76,7 +74,7 @@ class EditorScreen(FactuScreen):
             yield Label("Client F4 ", classes="label")
             yield Static("", id="customer")
             yield Label(" Date ", classes="label")
-            yield Field(dt.date.today().isoformat(), id="date", classes="short")
+            yield Field(clock.today().isoformat(), id="date", classes="short")
             yield Label(" Réf. ", classes="label")
             yield Field("", id="reference", placeholder="bon de commande client", classes="ref")
         yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
@@ -114,7 +112,7 @@ class EditorScreen(FactuScreen):
         self.app.call_from_thread(self._loaded, doc, lines, cust)
 
     def _loaded(self, doc, lines, cust) -> None:
-        self.kind, self.version, self.status, self.doc_type = doc.kind, doc.version, doc.status, doc.type
+        self.kind, self.version, self.status, self.doc_type = doc.kind, doc.version, documents.shown(doc), doc.type
         self.number, self.sealed = doc.number, doc.sealed
         self.customer_code, self.customer_name = cust.code, cust.name
         self.query_one("#date", Field).value = doc.date.isoformat()
@@ -432,20 +430,52 @@ class EditorScreen(FactuScreen):
         self.app.push_screen(Confirm(question), lambda ok: ok and self.action_save("validate"))
 
     def action_transform(self) -> None:
-        if self.status == "draft" or self.kind not in TARGETS:
+        if self.status == "draft" or self.kind not in TRANSFORMS:
             self.notify("Validez le document avant de le transformer.", severity="warning")
             return
-        choices = [(k, KIND_LABELS[k]) for k in TARGETS[self.kind]]
+        doc = documents.get(self.doc_id)
+        choices = [(k, KIND_LABELS[k]) for k in TRANSFORMS[self.kind]]
+        if documents.shown(doc) == "expired":
+            # an expired quote turns into an order only when the person says so
+            self.app.push_screen(
+                Confirm(f"Ce devis a expiré le {fr.date(doc.validity_date)}. Le transformer quand même ?"),
+                lambda ok: ok and self.app.push_screen(Choice("Transformer en…", choices),
+                                                       lambda t: self._transform_to(t, force=True)))
+            return
         self.app.push_screen(Choice("Transformer en…", choices), self._transform_to)
 
-    def _transform_to(self, target) -> None:
+    def action_status(self) -> None:
+        allowed = MANUAL.get(self.kind, ())
+        if self.status == "draft" or not allowed:
+            self.notify("Pas de changement de statut à la main pour ce document.", severity="warning")
+            return
+        self.app.push_screen(Choice("Nouveau statut…", [(k, STATUS_LABELS[k]) for k in allowed]), self._status_to)
+
+    def _status_to(self, new) -> None:
+        if not new:
+            return
+
+        def apply(ok) -> None:
+            if not ok:
+                return
+            try:
+                doc = documents.set_status(self.doc_id, new)
+            except FactuError as e:
+                self.notify(str(e), severity="error", timeout=8)
+                return
+            self.notify(f"{documents.label(doc)} : {STATUS_LABELS[doc.status].lower()}.")
+            self.load()
+        self.app.push_screen(Confirm(f"Passer ce document à « {STATUS_LABELS[new]} » ? Ce changement est "
+                                     "scellé et ne se défait pas."), apply)
+
+    def _transform_to(self, target, force: bool = False) -> None:
         if not target:
             return
         if target in ("order",):
-            self._do_transform(target, None)
+            self._do_transform(target, None, force)
             return
         doc = documents.get(self.doc_id)
-        rest = documents.remaining(doc, target)
+        rest = documents.may_become(doc, target)
         fields = [(str(ln.position), f"{ln.position}. {ln.description[:40]} (reste {fr.number(rest[ln.position])})",
                    fr.number(rest[ln.position]))
                   for ln in documents.lines_of(doc.id) if ln.position in rest and rest[ln.position] > 0]
@@ -454,9 +484,9 @@ class EditorScreen(FactuScreen):
                         severity="warning")
             return
         self.app.push_screen(Form(f"Quantités — {KIND_LABELS[target]}", fields),
-                             lambda v: v is not None and self._do_transform(target, v))
+                             lambda v: v is not None and self._do_transform(target, v, force))
 
-    def _do_transform(self, target, values) -> None:
+    def _do_transform(self, target, values, force: bool = False) -> None:
         try:
             quantities = None
             if values:
@@ -465,7 +495,7 @@ class EditorScreen(FactuScreen):
                 if not quantities:
                     raise FactuError("aucune quantité à reprendre")
             doc = (documents.credit(self.doc_id, quantities) if target == "credit_note"
-                   else documents.transform([self.doc_id], target, quantities))
+                   else documents.transform([self.doc_id], target, quantities, force))
         except FactuError as e:
             self.notify(str(e), severity="error", timeout=8)
             return

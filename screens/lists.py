@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
-from tui_factu import documents, fr
+from tui_factu import clock, documents, fr
 from tui_factu.documents.kinds import KIND_LABELS, STATUSES, STATUS_LABELS
 
 from .widgets.base import FactuScreen
@@ -82,8 +82,8 @@ class DocumentList(FactuScreen):
         rows = documents.listing(self.kind, self.status, self.customer[0] if self.customer else None,
                                  after[0] if after else None, limit, descending=True,
                                  statuses=self.statuses,
-                                 due_before=dt.date.today() if self.overdue else None,
-                                 valid_until=dt.date.today() + dt.timedelta(days=7) if self.expiring else None,
+                                 due_before=clock.today() if self.overdue else None,
+                                 valid_until=clock.today() + dt.timedelta(days=7) if self.expiring else None,
                                  number_prefix=self.prefix, date_from=self.period[0], date_to=self.period[1],
                                  by_date=self.by_date, after_date=after[1] if after else None)
         out = []

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_factu import documents, fr, reports, targets
+from tui_factu import clock, documents, fr, reports, targets
 from tui_factu.errors import FactuError
 
 from .pickers import Form
@@ -177,7 +177,7 @@ class ReportView(FactuScreen):
         self.spec = SPECS[name]
         self.subject = subject
         self.report = name
-        today = dt.date.today()
+        today = clock.today()
         self.period = (dt.date(today.year, 1, 1).isoformat(), today.isoformat())
         self.by = self.spec.by[0] if self.spec.by else None
         self.measure = self.spec.measures[0] if self.spec.measures else None

@@ -197,12 +197,12 @@ class SituationScreen(FactuScreen):
     @work(thread=True, exclusive=True, group="situation-write")
     def action_release(self) -> None:
         try:
-            doc = situations.release(self.order_id)
+            done = situations.release(self.order_id)
         except FactuError as e:
             self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
             return
-        self.app.call_from_thread(self._open, doc, f"Libération de la retenue : {documents.label(doc)}, "
-                                                   f"{fr.amount(doc.grand_total, True)} TTC.")
+        self.app.call_from_thread(self.notify, f"Retenue de garantie exigible : {fr.amount(done['amount'], True)} à "
+                                               f"encaisser ({', '.join(done['situations'])}).", timeout=8)
 
     def action_statement(self) -> None:
         from .editor import EditorScreen
@@ -245,7 +245,9 @@ class StatementScreen(ModalScreen):
             f"Facturé {fr.amount(d(v['invoiced']), True)} · payé {fr.amount(d(v['paid']), True)} · "
             f"reste {fr.amount(d(v['balance']), True)}"
             + (f"\nRetenue {r['percent']} % : {fr.amount(d(r['held']), True)} retenus, libérables le "
-               f"{fr.date(r['release_date'])}" if r["percent"] else ""))
+               f"{fr.date(r['release_date'])}" if r["percent"] else "")
+            + (f" · libérée, à encaisser {fr.amount(d(r['released_unpaid']), True)}"
+               if r["released_unpaid"] != "0.00" else ""))
         box.focus()
 
     @on(OptionList.OptionSelected)

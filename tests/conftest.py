@@ -15,6 +15,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from support import need  # noqa: E402
 
+import datetime as _dt
+
+TODAY = _dt.date(2026, 12, 1)                 # the day the tests live in, whatever the calendar says
 PG_URL = os.environ.get("TUI_FACTU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -46,7 +49,8 @@ def _isolated_home(tmp_path, monkeypatch):
     from tui_factu import clock, journal, session
     session.set_user("")
     journal.forget_signers()
-    clock.freeze(None)
+    clock.freeze(TODAY)                       # every test's today, and its subprocesses' too
+    monkeypatch.setenv("TUI_FACTU_TODAY", TODAY.isoformat())
     yield
     clock.freeze(None)
 

@@ -12,7 +12,7 @@ import os
 import re
 import zipfile
 
-from . import files, journal, permissions, verify
+from . import clock, files, journal, permissions, verify
 from .session import current_user
 from .errors import FactuError, InvalidValue
 from .models import Closing, Document, JournalRecord, Payment, PaymentAllocation
@@ -99,7 +99,7 @@ def write(period: str, path: str, render_pdf) -> dict:
             pem = journal.public_key_pem()
             put(PUBLIC_KEY, pem)
             manifest = {"format": FORMAT, "period": {"start": start.isoformat(), "end": end.isoformat()},
-                        "created_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                        "created_at": clock.now().isoformat(),
                         "created_by": current_user(), "key_id": key_id, "counts": counts, "files": manifest_files}
             data = journal.canonical(manifest).encode()
             z.writestr(MANIFEST, data)

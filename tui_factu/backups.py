@@ -12,7 +12,6 @@ folder, and then at once: the staged base and keys are swapped in by renames, ke
 replaced files' modes. Key copies never leave the data folders (staging 0700, files 0600);
 what a killed run left there is removed by the next one. Archive members are bounded.
 """
-import datetime as dt
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from . import db as database, files, journal, permissions, session, signer, verify
+from . import clock, db as database, files, journal, permissions, session, signer, verify
 from .errors import FactuError, IntegrityFailure
 
 FORMAT = "tui-factu-backup/2"
@@ -90,8 +89,7 @@ def backup(path: str) -> dict:
                 dst.close()
                 src.close()
         members = {base.name: base, **copies}
-        manifest = {"format": FORMAT, "engine": engine, "created_at": dt.datetime.now(dt.timezone.utc)
-                    .replace(microsecond=0).isoformat(), "source": database.location(),
+        manifest = {"format": FORMAT, "engine": engine, "created_at": clock.now().isoformat(), "source": database.location(),
                     "schema": database.schema_version(), "key_id": journal.signing_key_id(),
                     "public_key": journal.public_key_pem().decode(),
                     "files": [{"name": n, "sha256": _sha256(p), "size": p.stat().st_size}
@@ -314,7 +312,7 @@ def _swap_sqlite(stage: Path, base: Path, dest: Path) -> None:
             shutil.copy2(state / signer.KEY, new_state / signer.KEY)
     _same_mode(base, dest)
     database.db.close()
-    old_state = Path(f"{dest}.d.avant-restauration-{dt.datetime.now():%Y%m%d%H%M%S}")
+    old_state = Path(f"{dest}.d.avant-restauration-{clock.now():%Y%m%d%H%M%S}")
     moved = False
     if state.exists():
         if (state / signer.SOCKET).exists():

@@ -375,6 +375,8 @@ def _report_base(path: Path, n_docs: int, lines_per_doc: int = 5):
                 " VALUES (?, ?, ?, ?, '', 'Produit', ?, 'C62', ?, 0, ?, ?, ?, ?)", lines)
             conn.executemany("INSERT INTO document_vat (document_id, category, rate, basis, amount)"
                              " VALUES (?, ?, ?, ?, ?)", vats)
+            # validated documents are sealed (sales figures read the seal): set once their rows are in
+            conn.execute("UPDATE document SET sealed = 1 WHERE id BETWEEN ? AND ?", (lo + 1, lo + len(docs)))
     return conn
 
 

@@ -10,7 +10,7 @@ from .db import write
 from .documents import drafts, queries
 from .errors import InvalidValue, StateError
 from .models import Billing, Customer, Document, DocumentLine, Setting
-from .money import ZERO, to_decimal
+from .money import ZERO, round_to, to_decimal
 
 INCREMENT_KEY = "time.increment_minutes"
 DEFAULT_INCREMENT = 15           # the quarter of an hour started, the usual French practice
@@ -30,7 +30,7 @@ def hours(minutes: int) -> Decimal:
     hours × rate stays exact; to the thousandth of an hour with a 1-minute increment."""
     step = increment()
     billed = math.ceil(minutes / step) * step
-    return (Decimal(billed) / 60).quantize(Decimal("0.001"))
+    return round_to(Decimal(billed) / 60, 3)
 
 
 def parse_minutes(hours_text=None, start: str = "", end: str = "", where: str = "durée") -> int:

@@ -11,7 +11,7 @@ from stdnum.eu import vat as std_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as std_siren, siret as std_siret
 
-from . import audit, inputs, journal, stock
+from . import clock, audit, inputs, journal, stock
 from .db import prepared_models, write
 from .errors import InvalidValue, NotFound
 from .models import PRODUCT_KINDS, Company, Customer, Product, utcnow
@@ -391,8 +391,7 @@ def save_product(data: dict, where: str = "produit") -> Product:
         if target is not None:
             current = stock.on_hand(p.id)
             if target != current:
-                import datetime as dt
-                stock.move(p.id, target - current, dt.date.today(), "inventaire")
+                stock.move(p.id, target - current, clock.today(), "inventaire")
                 audit.record("product", p.id, p.code, {"stock": (current, target)})
     return p
 

@@ -199,7 +199,7 @@ def cmd_doc_validate(args):
 def cmd_doc_transform(args):
     from . import documents
     ids = [documents.resolve(r).id for r in args.refs]
-    doc = documents.transform(ids, args.to, documents.parse_line_args(args.line) or None)
+    doc = documents.transform(ids, args.to, documents.parse_line_args(args.line) or None, args.force)
     print(f"Brouillon #{doc.id} créé ({args.to}). Validez-le avec : tui-factu doc validate #{doc.id}")
 
 
@@ -346,7 +346,7 @@ def cmd_deposit(args):
 
 def cmd_situation(args):
     """situation ORDER (--percent P | --line N:PCT … | --section N:PCT | --quantity N:Q) [--retention R]
-    [--validate] | situation --final ORDER | situation --release ORDER [--validate]"""
+    [--validate] | situation --final ORDER | situation --release ORDER [--date D]"""
     from . import documents, fr, situations
     order = documents.resolve(args.ref)
     if args.final:
@@ -360,9 +360,11 @@ def cmd_situation(args):
         raise FactuError("situation : --percent P, --line N:PCT, --section N:PCT ou --quantity N:QTÉ attendu",
                          "situation", None)
     if args.release:
-        def make():
-            return situations.release(order.id, args.date)
-    else:
+        done = situations.release(order.id, args.date)
+        print(f"Retenue de garantie de {order.number} exigible le {fr.date(done['date'])} : "
+              f"{fr.amount(done['amount'], True)} à encaisser ({', '.join(done['situations'])}).")
+        return
+    if True:
         lines, sections = situations.parse_pairs(args.line, "--line"), situations.parse_pairs(args.section, "--section")
         quantities = situations.parse_pairs(args.quantity, "--quantity", 3)
 
@@ -370,7 +372,7 @@ def cmd_situation(args):
             return situations.create(order.id, args.percent, lines, sections, quantities, args.retention,
                                      args.release_date, args.date)
     doc = documents.created_and_validated(make) if args.validate else make()
-    what = (f"Situation n° {doc.situation_no}" if doc.type == "progress" else "Libération de la retenue de garantie")
+    what = f"Situation n° {doc.situation_no}"
     print(f"{what} sur {order.number} : {documents.label(doc)}, {fr.amount(doc.grand_total, True)} TTC."
           + ("" if doc.number else f" Validez-la avec : tui-factu doc validate #{doc.id}"))
     if args.json:
@@ -399,7 +401,9 @@ def _print_statement(v: dict) -> None:
     r = v["retention"]
     if r["percent"]:
         print(f"Retenue de garantie {r['percent']} % : {fr.amount(d(r['held']), True)} TTC retenus"
-              + (f", libérables le {fr.date(r['release_date'])}" if r["release_date"] else ""))
+              + (f", libérables le {fr.date(r['release_date'])}" if r["release_date"] else "")
+              + (f" ; libérée, à encaisser : {fr.amount(d(r['released_unpaid']), True)}"
+                 if r["released_unpaid"] != "0.00" else ""))
     print(f"Facturé {fr.amount(d(v['invoiced']), True)} TTC · payé {fr.amount(d(v['paid']), True)} · "
           f"reste dû {fr.amount(d(v['balance']), True)}")
 
@@ -1019,6 +1023,7 @@ def build_parser() -> Parser:
     s.add_argument("refs", nargs="+", metavar="REF")
     s.add_argument("--to", required=True)
     s.add_argument("--line", action="append", metavar="N:QTÉ")
+    s.add_argument("--force", action="store_true", help="transforme un devis expiré quand même")
     s.set_defaults(func=cmd_doc_transform)
     s = dsub.add_parser("credit")
     s.add_argument("ref")
@@ -1028,7 +1033,8 @@ def build_parser() -> Parser:
     s = dsub.add_parser("replace", help="annule et remplace : avoir total validé + brouillon de remplacement")
     s.add_argument("ref")
     s.set_defaults(func=cmd_doc_replace)
-    s = dsub.add_parser("status", help="accepted | refused | expired | cancelled")
+    s = dsub.add_parser("status", help="devis : accepted | refused | expired ; commande : cancelled | closed "
+                                       "(solde le reliquat)")
     s.add_argument("ref")
     s.add_argument("status")
     s.set_defaults(func=cmd_doc_status)
@@ -1094,7 +1100,8 @@ def build_parser() -> Parser:
     s.add_argument("--date")
     s.add_argument("--validate", action="store_true")
     s.add_argument("--final", action="store_true", help="le décompte : situations, règlements, retenue")
-    s.add_argument("--release", action="store_true", help="facture de libération de la retenue de garantie")
+    s.add_argument("--release", action="store_true",
+                   help="rend exigible la retenue de garantie des situations (à la date --date, aujourd'hui par défaut)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_situation)
     s = sub.add_parser("plan", help="plan de facturation d'une commande : COMMANDE --split 30%%@2026-12-15,70%%@+60 "

@@ -17,6 +17,7 @@ from .models import Closing, Document, DocumentVat, JournalRecord, Payment, db
 from .session import current_user
 from .money import ZERO, fmt2, fmt_plain, sum_of
 
+from .payments import MONEY
 from .periods import KINDS, LOCK, closed_until
 CHAIN = "closing"
 
@@ -65,8 +66,9 @@ def totals(start: dt.date, end: dt.date) -> dict:
                .group_by(Document.kind).tuples())
     sales_ttc = ttc.get("invoice", ZERO) + ttc.get("receipt", ZERO)
     returns_ttc = ttc.get("credit_note", ZERO)
-    methods = {m: fmt2(a) for m, a in Payment.select(Payment.method, sum_of(Payment.amount))
-               .where(Payment.date.between(start, end)).group_by(Payment.method).order_by(Payment.method).tuples()}
+    methods = {m: fmt2(a) for m, a in Payment.select(Payment.method, sum_of(Payment.amount))   # money only
+               .where(Payment.date.between(start, end) & Payment.method.in_(MONEY))
+               .group_by(Payment.method).order_by(Payment.method).tuples()}
     return {"vat": by_rate, "payments": methods, "documents": {k: counts[k] for k in sorted(counts)},
             "sales": fmt2(sales_ttc), "returns": fmt2(returns_ttc), "grand_total": fmt2(sales_ttc - returns_ttc)}
 
@@ -94,7 +96,7 @@ def close(kind: str, on=None) -> Closing:
         payload = {"format": 2, "kind": kind, "label": label, "start": start.isoformat(), "end": end.isoformat(),
                    **figures, "perpetual": since["grand_total"],
                    "perpetual_absolute": fmt2(Decimal(since["sales"]) + Decimal(since["returns"])),
-                   "closed_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                   "closed_at": clock.now().isoformat(),
                    "user": current_user(), "anchor": heads()}
         seq = journal.seal(CHAIN, kind, label, payload)
         c = Closing.create(seq=seq, kind=kind, label=label, period_start=start, period_end=end,

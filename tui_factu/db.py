@@ -345,7 +345,16 @@ def _migrate_13(migrator):
     """v13: typed links between documents, read from what older documents say of each other
     (their preceding document, the references they print) before the guard protects them."""
     import json
-    from .models import Document, DocumentLink
+    from playhouse.migrate import migrate
+    from .models import Document, DocumentAdjustment, DocumentLine, DocumentLink, Instalment
+    if "handed_over" not in {c.name for c in db.get_columns("document_line")}:
+        migrate(migrator.add_column("document_line", "handed_over", DocumentLine.handed_over))
+    have = {c.name for c in db.get_columns("document_adjustment")}
+    for name in ("vat_group", "vat_carried"):
+        if name not in have:
+            migrate(migrator.add_column("document_adjustment", name, DocumentAdjustment._meta.fields[name]))
+    if db.table_exists("instalment") and "retention" not in {c.name for c in db.get_columns("instalment")}:
+        migrate(migrator.add_column("instalment", "retention", Instalment.retention))
     db.create_tables([DocumentLink], safe=True)
     if DocumentLink.select().exists():
         return
@@ -368,8 +377,61 @@ def _migrate_13(migrator):
                 rows.append((doc_id, target, "replaces"))
             elif ref.get("kind") == "receipt":
                 rows.append((doc_id, target, "invoices_ticket"))
+    rows += _contracts_billed()
     for i in range(0, len(rows), 500):
         DocumentLink.insert_many([{"document": d, "target": t, "role": r} for d, t, r in rows[i:i + 500]]).execute()
+    _point_deductions_at_deposits()
+
+
+def _contracts_billed() -> list[tuple]:
+    """(invoice, order or quote, "bills") for the invoices made before the ledger, from where
+    their lines come from (directly, or through a delivery note)."""
+    from .models import Document, DocumentLine
+    line, src, up = DocumentLine.alias("l"), DocumentLine.alias("s"), DocumentLine.alias("u")
+    inv, sdoc, udoc = Document.alias("i"), Document.alias("sd"), Document.alias("ud")
+    out = set()
+    for invoice, source, kind, upper, upper_kind in (
+            line.select(line.document, src.document, sdoc.kind, up.document, udoc.kind)
+            .join(inv, on=(line.document == inv.id))
+            .join(src, on=(line.origin == src.id), src=line).join(sdoc, on=(src.document == sdoc.id), src=src)
+            .join(up, pw.JOIN.LEFT_OUTER, on=(src.origin == up.id), src=src)
+            .join(udoc, pw.JOIN.LEFT_OUTER, on=(up.document == udoc.id), src=up)
+            .where((inv.kind == "invoice") & (line.quantity > 0)).tuples()):
+        if kind in ("order", "quote"):
+            out.add((invoice, source, "bills"))
+        elif kind == "delivery" and upper_kind == "order":
+            out.add((invoice, upper, "bills"))
+    return sorted(out)
+
+
+def _point_deductions_at_deposits() -> None:
+    """Deduction lines made before the ledger name their deposit in their text only: they are
+    pointed at the deposit line of their rate (their origin), guards lifted for this step alone
+    (install_triggers puts them back; an origin is not part of any seal)."""
+    import re
+    from .models import Document, DocumentLine
+    deposit_lines = {(number, rate): line_id for line_id, number, rate in
+                     DocumentLine.select(DocumentLine.id, Document.number, DocumentLine.vat_rate)
+                     .join(Document, on=(DocumentLine.document == Document.id))
+                     .where(Document.type == "deposit").tuples()}
+    todo = []
+    for line_id, text, rate in (DocumentLine.select(DocumentLine.id, DocumentLine.description, DocumentLine.vat_rate)
+                                .where(DocumentLine.origin.is_null() & (DocumentLine.quantity < 0)
+                                       & DocumentLine.description.startswith("Déduction de l'acompte ")).tuples()):
+        m = re.match(r"Déduction de l'acompte (\S+)", text)
+        target = deposit_lines.get((m.group(1), rate)) if m else None
+        if target:
+            todo.append((target, line_id))
+    if not todo:
+        return
+    if is_postgres():
+        db.execute_sql("ALTER TABLE document_line DISABLE TRIGGER document_line_sealed")
+    else:
+        db.execute_sql("DROP TRIGGER IF EXISTS document_line_sealed_update")
+    for target, line_id in todo:
+        DocumentLine.update(origin=target).where(DocumentLine.id == line_id).execute()
+    if is_postgres():
+        db.execute_sql("ALTER TABLE document_line ENABLE TRIGGER document_line_sealed")
 
 
 # version -> step; a step only adds, it never drops a column or a row.

@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from stdnum import ean, luhn
 
-from .documents import drafts, flow, queries
-from . import (catalog, counter, deposits, interventions, payments, plans, settings, situations,
+from . import (catalog, clock, counter, deposits, interventions, payments, plans, settings, situations,
                timesheets)
+from .documents import drafts, flow, queries
 from .db import write
+from .money import round_cents
 from .models import Document
 
 FAMILIES = {
@@ -67,7 +68,7 @@ def vat_fr(s: str) -> str:
 
 def load(seed: int = 2026, today: dt.date | None = None) -> dict:
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or clock.today()
     with write():        # all or nothing
         own = "732829320"
         catalog.update_company({
@@ -119,7 +120,7 @@ def _products(rng):
             for size in rng.sample(SIZES, 5 if family != "Outillage" else 6):
                 n += 1
                 cost = Decimal(rng.randint(20, 9000)) / 100
-                price = (cost * Decimal(rng.choice(["1.35", "1.5", "1.8", "2"]))).quantize(Decimal("0.01"))
+                price = round_cents(cost * Decimal(rng.choice(["1.35", "1.5", "1.8", "2"])))
                 body = f"376{n:09d}"
                 out.append(catalog.save_product({
                     "code": f"{catalog.search_key(family)[:3].upper()}{n:04d}", "name": (base + size).strip(),
@@ -167,7 +168,8 @@ def _documents(rng, customers, products, today):
             if fate == 2:
                 flow.set_status(st["quote"].id, rng.choice(["refused", "expired"]))
             if fate >= 3:
-                st["order"] = flow.transform([st["quote"].id], "order")
+                # the story happens on day d, when the quote was still valid
+                st["order"] = flow.transform([st["quote"].id], "order", force=True)
                 flow.validate(st["order"].id, d)
         at(i, make)
         if fate == 3 and i < 80:
@@ -235,7 +237,7 @@ def _documents(rng, customers, products, today):
 
 def _building_site(at, cust):
     """A contract billed by situations: a deposit, three situations with a 5 % retention, the
-    retention released."""
+    retention released and paid."""
     st = {}
 
     def order(d):
@@ -253,11 +255,14 @@ def _building_site(at, cust):
     at(12, lambda d: payments.pay([st["dep"].id], str(st["dep"].due), "transfer", d, "VIR-DURAND-1"))
     at(30, lambda d: st.update(s1=flow.validate(situations.create(
         st["order"].id, percent="30", retention="5", date=d).id, d)))
-    at(40, lambda d: payments.pay([st["s1"].id], str(st["s1"].due), "transfer", d, "VIR-DURAND-2"))
+    at(40, lambda d: payments.pay([st["s1"].id], str(st["s1"].due - situations.retention_held(st["s1"])[0]),
+                                  "transfer", d, "VIR-DURAND-2"))             # the retention is held back
     at(55, lambda d: flow.validate(situations.create(st["order"].id, sections={1: Decimal(80)},
                                                            lines={5: Decimal(50)}, date=d).id, d))
     at(75, lambda d: flow.validate(situations.create(st["order"].id, percent="100", date=d).id, d))
-    at(88, lambda d: flow.validate(situations.release(st["order"].id, d).id, d))
+    at(88, lambda d: situations.release(st["order"].id, d))          # accepted without reservation
+    at(89, lambda d: payments.pay([st["s1"].id], str(payments.balance(queries.get(st["s1"].id))), "transfer", d,
+                                  "VIR-DURAND-RG"))
 
 
 def _billing_plan(at, cust, products, rng):
@@ -300,4 +305,4 @@ def _collect(d):
         if i % 3 == 0:
             payments.pay([inv.id], str(inv.due), "transfer", d, f"VIR-{inv.number}")
         elif i % 3 == 1:
-            payments.pay([inv.id], str((inv.due / 2).quantize(Decimal("0.01"))), "cheque", d, f"CHQ-{1000 + i}")
+            payments.pay([inv.id], str(round_cents(inv.due / 2)), "cheque", d, f"CHQ-{1000 + i}")

@@ -20,6 +20,11 @@ def request(source_id: int, percent=None, amount=None) -> Document:
     if src.kind not in ("quote", "order") or src.status in ("draft", "refused", "cancelled"):
         raise StateError(f"{queries.label(src)} : un acompte se demande sur un devis ou une commande validé",
                          "document", queries.label(src))
+    from .models import DocumentLink
+    if DocumentLink.select().where((DocumentLink.target == src.id)
+                                   & DocumentLink.role.in_(("bills", "situation_of"))).exists():
+        raise StateError(f"{queries.label(src)} est déjà facturée en partie : un acompte se demande avant de facturer "
+                         "(ses factures déduisent les acomptes demandés avant elles)", "acompte", queries.label(src))
     if (percent is None) == (amount is None):
         raise InvalidValue("acompte", None, "--percent ou --amount, l'un des deux")
     vat = queries.vat_of(src.id)

@@ -6,7 +6,7 @@ groups the sheets as the user chooses (billing.py links every line back)."""
 import datetime as dt
 from decimal import Decimal
 
-from . import audit, billing, catalog, fr, inputs, stock
+from . import clock, audit, billing, catalog, fr, inputs, stock
 from .db import write
 from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
@@ -98,7 +98,7 @@ def add(customer: str, date=None, hours=None, start: str = "", end: str = "", eq
         billable: bool | None = None) -> Intervention:
     """Records a sheet. Under warranty, labour and parts are not billable unless said so."""
     cust = catalog.customer_by_code(customer)
-    date = inputs.parse_date(date or dt.date.today())
+    date = inputs.parse_date(date or clock.today())
     minutes = billing.parse_minutes(hours, start, end)
     eq = find_equipment(cust.id, equipment) if equipment not in (None, "") else None
     warranty = under_warranty(eq, date)
@@ -131,7 +131,7 @@ def delete(intervention_id: int) -> None:
                              "intervention", label(iv))
         parts = list(iv.parts)
         managed = stock.managed_among({p.product_id for p in parts})
-        stock.move_many([(p.product_id, p.quantity, dt.date.today(), f"annulation {label(iv)}", None, None)
+        stock.move_many([(p.product_id, p.quantity, clock.today(), f"annulation {label(iv)}", None, None)
                          for p in parts if p.product_id in managed])
         audit.record("intervention", iv.id, label(iv), {"suppression": ("fiche", None)})
         iv.delete_instance(recursive=True)

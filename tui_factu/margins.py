@@ -6,7 +6,7 @@ from decimal import Decimal
 from . import permissions
 from .models import Setting
 from .documents.kinds import PRICED_LINE_KINDS
-from .money import HUNDRED, ZERO, fmt2, round_cents
+from .money import HUNDRED, ZERO, fmt2, round_cents, round_to
 
 
 def allowed(user: str | None = None) -> bool:
@@ -30,18 +30,19 @@ def of_lines(lines) -> dict:
         net = get("net_amount")
         cost = round_cents(get("quantity") * get("cost_price"))
         margin = net - cost
-        rate = (margin / net * HUNDRED).quantize(Decimal("0.1")) if net else ZERO
-        markup = (margin / cost * HUNDRED).quantize(Decimal("0.1")) if cost else None
+        exact = margin / net * HUNDRED if net else ZERO
+        rate = round_to(exact, 1)
+        markup = round_to(margin / cost * HUNDRED, 1) if cost else None
         out.append({"position": get("position", i), "cost": fmt2(cost), "margin": fmt2(margin),
                     "rate": str(rate), "markup": None if markup is None else str(markup)})
         total_net += net
         total_cost += cost
         if net > 0 and margin < 0:
             flags.append(f"ligne {get('position', i)} ({get('description', '')[:30]}) vendue à perte ({fmt2(margin)} €)")
-        elif net > 0 and rate < floor:
+        elif net > 0 and exact < floor:                  # the exact rate: 9.95 % is under a 10 % floor
             flags.append(f"ligne {get('position', i)} ({get('description', '')[:30]}) sous la marge plancher "
                          f"({rate} % < {floor} %)")
     margin = total_net - total_cost
     return {"lines": out, "cost": fmt2(total_cost), "margin": fmt2(margin),
-            "rate": str((margin / total_net * HUNDRED).quantize(Decimal("0.1"))) if total_net else "0",
+            "rate": str(round_to(margin / total_net * HUNDRED, 1)) if total_net else "0",
             "flags": flags}

@@ -2,17 +2,17 @@
 
 Document kinds and statuses are declared in documents/kinds.py; documents/status.py writes them.
 """
-import datetime as dt
 
 import peewee as pw
 
+from . import clock
 from .money import AmountField, PriceField, QuantityField, RateField
 
 db = pw.DatabaseProxy()
 
 PRODUCT_KINDS = ("goods", "service", "labour", "equipment")
 def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return clock.now().isoformat()
 
 
 class Base(pw.Model):
@@ -185,6 +185,8 @@ class DocumentLine(Base):
     origin = pw.ForeignKeyField("self", null=True, backref="derived", on_delete="RESTRICT")
     vat_group = pw.CharField(null=True)           # v7: a slice of an amount billed over several
     vat_carried = AmountField(null=True)          # documents, and the base billed before (totals)
+    handed_over = QuantityField(null=True)        # v13: what an invoice drawn from an order handed
+                                                  # over at the counter (flow._hand_over)
 
     class Meta:
         indexes = ((("document", "position"), True),)
@@ -199,6 +201,8 @@ class DocumentAdjustment(Base):
     vat_rate = RateField()
     vat_category = pw.CharField(default="S")
     reason = pw.CharField(default="")
+    vat_group = pw.CharField(null=True)           # v13: billed in slices with lines of the same group
+    vat_carried = AmountField(null=True)          # (a contract's share: ledger.py, totals.py)
 
 
 class DocumentVat(Base):
@@ -341,6 +345,7 @@ class Instalment(Base):
     due_date = pw.DateField()
     amount = AmountField()
     percent = RateField(null=True)
+    retention = pw.BooleanField(default=False)   # v13: a situation's retention guarantee, due at its release
 
     class Meta:
         indexes = ((("document", "position"), True),)

@@ -56,7 +56,13 @@ def check_scale(value: Decimal, scale: int, field: str) -> Decimal:
 
 
 def round_cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_to(value, 2)
+
+
+def round_to(value: Decimal, places: int) -> Decimal:
+    """The one rounding of the product: half up (French practice, EN 16931), to `places`
+    decimals. Python's own round() and a bare quantize() round half to even."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def fmt2(value: Decimal | None) -> str | None:

@@ -1,20 +1,31 @@
 """Collecting payments (encaisser): one payment spread over invoices of a customer, partial
 payments, overpayment kept as customer credit (cash: change given back), and cancellation as a
-sealed counter-entry, never a delete. Every payment is a record of the `payment` chain."""
-import datetime as dt
+sealed counter-entry, never a delete. Every payment is a record of the `payment` chain.
+
+The one balance is here: what a customer owes on a document is its TTC less what was prepaid
+(BT-113: deposits, a ticket paid at the counter) less its payments — credit notes applied and
+customer credit used being payments by another means (`balance`, and `owed_sql` for reports
+that sum it over many documents); what falls due by a date follows the invoice's schedule
+(`due_by`). Money moved between documents (customer credit used, a credit note applied) is
+never counted as money received (`MONEY`)."""
 from decimal import Decimal
 
-from . import catalog, journal, periods, permissions
+from . import catalog, clock, journal, periods, permissions
 from .db import is_postgres, write
 from .documents.queries import get, label
 from .documents.status import transition
 from .inputs import parse_date
 from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
-from .models import PAYMENT_METHODS, Customer, Document, Payment, PaymentAllocation
+from .documents.kinds import PAYMENT_STATUSES
+from .models import PAYMENT_METHODS, Customer, Document, Instalment, Payment, PaymentAllocation
 from .money import ZERO, check_scale, fmt2, sum_of, to_decimal
 
 OPEN = ("validated", "partly_paid", "paid")
+MONEY = ("cash", "card", "cheque", "transfer")        # money in or out; "credit" and "credit_note" move it
+# Code monétaire et financier, L112-6 and D112-3: no debt over 1 000 € paid in cash, 15 000 € for
+# an individual whose tax home is abroad, paying for personal needs.
+CASH_LIMIT, CASH_LIMIT_ABROAD = Decimal(1000), Decimal(15000)
 
 
 def paid(doc_id: int) -> Decimal:
@@ -23,12 +34,48 @@ def paid(doc_id: int) -> Decimal:
 
 
 def balance(doc: Document) -> Decimal:
-    """What the customer still owes on an invoice: BT-115 less what payments settled."""
+    """What the customer still owes on a document: TTC − prepaid (BT-115 with its rounding)
+    less what payments settled (money, a credit note applied, customer credit used)."""
     return doc.due - paid(doc.id)
 
 
+def paid_sql():
+    """A subquery (document_id, paid) for reports that sum balances over many documents."""
+    return (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount).alias("paid"))
+            .group_by(PaymentAllocation.document))
+
+
+def due_by(doc: Document, on) -> Decimal:
+    """What should have been paid on a document by `on`: its instalments due by then (the
+    schedule), else all of it once its due date has come; less what was paid."""
+    instalments = list(Instalment.select(Instalment.due_date, Instalment.amount)
+                       .where(Instalment.document == doc.id).order_by(Instalment.position).tuples())
+    left = paid(doc.id)
+    if not instalments:
+        return max(ZERO, doc.due - left) if doc.due_date is None or doc.due_date <= on else ZERO
+    late = ZERO
+    for d, amount in instalments:              # payments fill the instalments in order
+        take = min(amount, max(ZERO, left))
+        left -= take
+        if d <= on:
+            late += amount - take
+    return late
+
+
+def next_due_date(doc: Document):
+    """The date of the first instalment not fully paid (filled in order), else the due date."""
+    left = paid(doc.id)
+    for d, amount in Instalment.select(Instalment.due_date, Instalment.amount).where(
+            Instalment.document == doc.id).order_by(Instalment.position).tuples():
+        if left < amount:
+            return d
+        left -= amount
+    return doc.due_date
+
+
 def credit(customer_id: int) -> Decimal:
-    """Money received from the customer and not yet settling any invoice (credit notes apart)."""
+    """Money received from the customer and not yet settling any invoice (credit notes apart):
+    what an overpayment left, usable later by the method "credit"."""
     received = (Payment.select(sum_of(Payment.amount))
                 .where((Payment.customer == customer_id) & (Payment.method != "credit")
                        & Payment.credit_note.is_null()).scalar())
@@ -63,11 +110,27 @@ def _status_after(doc: Document) -> str:
 
 
 def _refresh_statuses(doc_ids) -> None:
+    """Payments move a document between validated, partly paid and paid; a ticket already
+    invoiced on request keeps that status (its invoice carries what it was paid)."""
     for doc_id in doc_ids:
         doc = get(doc_id)
         new = _status_after(doc)
-        if new != doc.status:
+        if new != doc.status and doc.status in PAYMENT_STATUSES:
             transition(doc, new)
+
+
+def _check_cash(customer: Customer, invoices, cash: Decimal) -> None:
+    """The legal ceiling on cash: what these documents received in cash, this payment included."""
+    abroad = customer.kind == "person" and (customer.country or "FR") != "FR"
+    limit = CASH_LIMIT_ABROAD if abroad else CASH_LIMIT
+    before = (PaymentAllocation.select(sum_of(PaymentAllocation.amount)).join(Payment)
+              .where(PaymentAllocation.document.in_([i.id for i in invoices]) & (Payment.method == "cash"))
+              .scalar())
+    if before + cash > limit:
+        raise InvalidValue("espèces", fmt2(before + cash),
+                           f"paiement en espèces limité à {fmt2(limit)} € par dette (Code monétaire et financier, "
+                           f"art. L112-6 et D112-3{' ; non-résident : 15 000 €' if abroad else ''}) — le reste par "
+                           "carte, chèque ou virement")
 
 
 def payload(p: Payment, allocations) -> dict:
@@ -104,7 +167,7 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
         raise InvalidValue("montant", amount, "doit être positif")
     if method not in PAYMENT_METHODS:
         raise InvalidValue("--method", method, "modes : " + ", ".join(PAYMENT_METHODS))
-    date = parse_date(date or dt.date.today())
+    date = parse_date(date or clock.today())
     reference = catalog.clean_text("--reference", reference, 60)     # printed on receipts: no control codes
     bank = catalog.clean_text("--bank", bank, 60)
     if not invoice_ids:
@@ -135,6 +198,8 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
         kept = amount
         if left > 0 and method in ("cash", "credit"):
             change, kept = (left, amount - left) if method == "cash" else (ZERO, amount - left)
+        if method == "cash":
+            _check_cash(customer, invoices, kept)
         p = _record({"customer": customer.id, "date": date, "method": method, "amount": kept,
                      "tendered": amount if method == "cash" else None, "reference": reference,
                      "bank": bank}, allocations)
@@ -156,7 +221,11 @@ def cancel(seq: int, reason: str = "") -> dict:
             raise StateError(f"le règlement n° {seq} est déjà une annulation ou déjà annulé",
                              "règlement", seq)
         allocations = [(a.document, -a.amount) for a in original.allocations]
-        p = _record({"customer": original.customer_id, "date": dt.date.today(), "method": original.method,
+        for doc, _ in allocations:
+            if doc.status == "invoiced":          # its invoice says it was paid (BT-113): that stands
+                raise StateError(f"le règlement n° {seq} paie le ticket {doc.number}, facturé depuis : faites un avoir "
+                                 "sur la facture plutôt", "règlement", seq)
+        p = _record({"customer": original.customer_id, "date": clock.today(), "method": original.method,
                      "amount": -original.amount, "tendered": None, "reference": reason[:60] or f"annule {seq}",
                      "bank": "", "cancels": original.id, "credit_note": original.credit_note_id}, allocations)
         _refresh_statuses([d.id for d, _ in allocations])
@@ -184,7 +253,7 @@ def apply_credit(credit_id: int, invoice_id: int, amount=None) -> dict:
         if use <= 0 or use > left or use > owed:
             raise InvalidValue("montant", fmt2(use), f"entre 0,01 et {fmt2(min(left, owed))} "
                                f"(reste de l'avoir {fmt2(left)}, reste dû {fmt2(owed)})")
-        p = _record({"customer": cn.customer_id, "date": dt.date.today(), "method": "credit_note", "amount": use,
+        p = _record({"customer": cn.customer_id, "date": clock.today(), "method": "credit_note", "amount": use,
                      "tendered": None, "reference": cn.number, "bank": "", "credit_note": cn.id}, [(inv, use)])
         _refresh_statuses([inv.id])
         return {"payment": p.seq, "amount": use, "left": credit_note_left(cn), "balance": balance(get(inv.id))}
@@ -204,7 +273,7 @@ def refund(credit_id: int, amount, method: str) -> dict:
         out = left if amount is None else check_scale(to_decimal(amount, "montant"), 2, "montant")
         if out <= 0 or out > left:
             raise InvalidValue("montant", fmt2(out), f"entre 0,01 et le reste de l'avoir ({fmt2(left)})")
-        p = _record({"customer": cn.customer_id, "date": dt.date.today(), "method": method, "amount": -out,
+        p = _record({"customer": cn.customer_id, "date": clock.today(), "method": method, "amount": -out,
                      "tendered": None, "reference": f"remboursement {cn.number}", "bank": "",
                      "credit_note": cn.id}, [])
         return {"payment": p.seq, "amount": out, "left": credit_note_left(cn)}

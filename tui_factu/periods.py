@@ -4,7 +4,7 @@ periods."""
 import datetime as dt
 
 from . import clock, permissions, settings
-from .db import is_postgres
+from .db import is_postgres, prepared
 from .errors import StateError
 from .models import Closing, db
 
@@ -12,8 +12,9 @@ KINDS = {"day": "journalière", "month": "mensuelle", "year": "annuelle"}
 
 
 def closed_until() -> dt.date | None:
-    last = Closing.select(Closing.period_end).order_by(Closing.period_end.desc()).first()
-    return last.period_end if last else None
+    rows = prepared("periods.closed_until",
+                    lambda: Closing.select(Closing.period_end).order_by(Closing.period_end.desc()).limit(1))
+    return rows[0][0] if rows else None
 
 
 LOCK = 74211          # PostgreSQL advisory lock: closings take it alone, entries share it

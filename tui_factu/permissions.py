@@ -9,6 +9,7 @@ be neither demoted nor disabled (users.py).
 """
 from decimal import Decimal
 
+from .db import prepared, prepared_models
 from .session import current_user
 from .errors import FactuError
 from .models import Setting, User
@@ -46,7 +47,11 @@ class PermissionDenied(FactuError):
 
 
 def _user(name: str | None = None) -> User | None:
-    return User.get_or_none(User.name == (name or current_user()))
+    # read each time (a user disabled or demoted loses the right at once), through a
+    # compiled query: validation asks several times
+    rows = prepared_models("permissions.user", User, lambda n: User.select().where(User.name == n),
+                           name or current_user() or "")
+    return rows[0] if rows else None
 
 
 def role_allows(role: str, action: str, kind: str | None = None) -> bool:
@@ -79,8 +84,8 @@ def require(action: str, kind: str | None = None) -> None:
 
 
 def max_discount() -> Decimal:
-    row = Setting.get_or_none(Setting.key == DISCOUNT_KEY)
+    rows = prepared("settings.value", lambda k: Setting.select(Setting.value).where(Setting.key == k), DISCOUNT_KEY)
     try:
-        return Decimal(row.value) if row else DEFAULT_MAX_DISCOUNT
+        return Decimal(rows[0][0]) if rows else DEFAULT_MAX_DISCOUNT
     except ArithmeticError:
         return DEFAULT_MAX_DISCOUNT

@@ -5,10 +5,10 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import catalog, fr
+from . import catalog, fr, payments, schedules, situations
 from .documents import queries
 from .catalog import UNITS
-from .models import Customer, Document
+from .models import Customer, Document, Milestone
 from .documents.kinds import PRICED_LINE_KINDS
 from .money import ZERO
 from .totals import EXEMPTIONS, VAT_CATEGORIES
@@ -76,6 +76,8 @@ class Printed:
     logo: str = ""                          # presentation only: the current company setting
     payments: list = field(default_factory=list)   # (method label, amount, tendered) for tickets
     situation: dict | None = None           # situations: n°, contract, retention (see situations.view)
+    schedule: str = ""                      # the invoice's instalments as printed (schedules.terms_text)
+    next_due: object = None                 # the first instalment not fully paid (BT-9)
 
     @property
     def is_invoice(self) -> bool:
@@ -117,9 +119,7 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
     title = TYPE_TITLES.get(doc.type, TITLES[doc.kind]) if doc.kind == "invoice" else TITLES[doc.kind]
     situation = None
     if doc.kind == "invoice" and doc.type in ("progress", "retention"):
-        from .situations import view as situation_view
-        situation = situation_view(doc)
-        from .models import Milestone
+        situation = situations.view(doc)
         situation["milestone"] = Milestone.select().where(Milestone.invoice == doc.id).exists()
         if situation["milestone"]:
             title = "FACTURE D'ÉCHÉANCE"
@@ -139,7 +139,9 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         payment_terms_days=terms, draft=doc.status == "draft",
         duplicate=duplicate and doc.status != "draft",
         type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"),
-        logo=catalog.company().logo_path, payments=_payments(doc), situation=situation)
+        logo=catalog.company().logo_path, payments=_payments(doc), situation=situation,
+        schedule=schedules.terms_text(doc.id) if doc.kind == "invoice" and doc.number else "",
+        next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date)
     p.mentions = mentions(p)
     return p
 
@@ -238,9 +240,10 @@ def mentions(p: Printed) -> list[str]:
                    + " : montants cumulés, moins ce que les situations précédentes ont facturé.")
         r = p.situation.get("retention") or {}
         if r.get("percent"):
-            out.append(f"Retenue de garantie de {r['percent']} % (loi n° 71-584 du 16 juillet 1971) : "
-                       f"{fr.amount(Decimal(r['amount']), True)} TTC retenus sur cette situation, "
-                       f"libérables le {fr.date(r['release_date'])} sauf réserves.")
+            out.append(f"Retenue de garantie de {r['percent']} % du TTC (loi n° 71-584 du 16 juillet 1971) : "
+                       f"{fr.amount(Decimal(r['amount']), True)} retenus sur cette situation"
+                       + (f", net à payer {fr.amount(Decimal(r['to_pay_now']), True)}" if r.get("to_pay_now") else "")
+                       + f" ; la retenue est exigible le {fr.date(r['release_date'])} sauf réserves.")
     if p.type == "retention":
         out.append("Libération de la retenue de garantie retenue sur les situations citées.")
     if p.kind == "quote":
@@ -249,7 +252,9 @@ def mentions(p: Printed) -> list[str]:
         out.append("Devis gratuit. Bon pour accord : date, signature et cachet du client.")
     if p.is_invoice:
         out.append(f"Nature des opérations : {nature(p)}.")
-        if p.due_date:
+        if p.schedule:
+            out.append(p.schedule + " Pas d'escompte pour paiement anticipé.")
+        elif p.due_date:
             terms = (f"{p.payment_terms_days} jours" if p.payment_terms_days else "à réception")
             out.append(f"Paiement {terms}, échéance le {fr.date(p.due_date)}. Pas d'escompte pour "
                        "paiement anticipé.")

@@ -5,14 +5,15 @@ from decimal import Decimal
 
 from peewee import JOIN, SQL, Case, fn
 
-from . import catalog, clock, inputs, permissions
+from . import catalog, clock, inputs, payments, permissions, totals
 from .db import stream
+from .payments import MONEY
 from .documents.kinds import SIGN
 from .documents.queries import availability, backorders, listing, sold
 from .errors import InvalidValue
-from .models import (Customer, Document, DocumentLine, DocumentVat, Payment, PaymentAllocation, Product,
-                     StockMove)
-from .money import AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, round_cents, sum_of
+from .models import (Customer, Document, DocumentLine, DocumentVat, Instalment, Payment, PaymentAllocation,
+                     Product, StockMove)
+from .money import AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, round_to, sum_of
 
 OPEN_INVOICE = ("validated", "partly_paid")
 
@@ -35,10 +36,65 @@ def dashboard(today: dt.date | None = None) -> dict:
                                          & (D.validity_date <= today + dt.timedelta(days=7))),
         "orders_to_deliver": count_and_sum((D.kind == "order") & D.status.in_(("validated", "partial"))),
         "deliveries_to_invoice": count_and_sum((D.kind == "delivery") & (D.status == "validated")),
-        "overdue": count_and_sum((D.kind == "invoice") & D.status.in_(OPEN_INVOICE) & (D.due_date < today),
-                                 D.due),
+        "overdue": _overdue_total(today),
         "drafts": count_and_sum(D.status == "draft"),
     }
+
+
+def _overdue_total(today) -> tuple:
+    """(invoices, what is left on them) past their due date: the one balance, summed by SQL."""
+    paid = payments.paid_sql().alias("paid")
+    owed = Document.due - fn.COALESCE(paid.c.paid, 0)
+    q = (Document.select(fn.COUNT(Document.id), fn.SUM(owed).coerce(False))
+         .join(paid, JOIN.LEFT_OUTER, on=(paid.c.document_id == Document.id))
+         .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE) & (Document.due_date < today)
+                & (owed > 0)))
+    n, cents = q.tuples().get()
+    return n, from_scaled(cents or 0, AMOUNT_SCALE)
+
+
+def _owed():
+    """(the paid-per-document subquery, what is left on a document as scaled SQL)."""
+    paid = payments.paid_sql().alias("paid")
+    return paid, Document.due - fn.COALESCE(paid.c.paid, 0)
+
+
+def _open(where, newest_first: bool = False):
+    """(document with its customer, what is left on it) for the open invoices meeting `where`
+    with something left (the one balance, filtered by SQL), streamed in id order."""
+    paid, owed = _owed()
+    q = (Document.select(Document, Customer, fn.COALESCE(paid.c.paid, 0).alias("paid_cents"))
+         .join(Customer, on=(Document.customer == Customer.id)).switch(Document)
+         .join(paid, JOIN.LEFT_OUTER, on=(paid.c.document_id == Document.id))
+         .where(where & (Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE) & (owed > 0))
+         .order_by(Document.id.desc() if newest_first else Document.id))
+    for d in q.iterator():
+        yield d, d.due - from_scaled(d.paid_cents, AMOUNT_SCALE)
+
+
+def _schedules(doc_ids) -> dict:
+    """document id -> [(due date, amount)] of the invoices that have a schedule."""
+    out: dict = {}
+    for doc, d, a in (Instalment.select(Instalment.document, Instalment.due_date, Instalment.amount)
+                      .where(Instalment.document.in_(list(doc_ids) or [0]))
+                      .order_by(Instalment.document, Instalment.position).tuples()):
+        out.setdefault(doc, []).append((d, a))
+    return out
+
+
+def _pieces(doc, owed, schedule) -> list[tuple]:
+    """(due date, amount left) of what remains on a document: its instalments, filled in order
+    by what was paid, or the whole of it at its due date."""
+    if not schedule:
+        return [(doc.due_date, owed)]
+    paid = doc.due - owed
+    out = []
+    for d, amount in schedule:
+        take = min(amount, max(ZERO, paid))
+        paid -= take
+        if amount - take > 0:
+            out.append((d, amount - take))
+    return out
 
 
 def _period(date_from, date_to):
@@ -95,8 +151,8 @@ def vat_summary(date_from=None, date_to=None) -> list[dict]:
 
 def payments_journal(date_from=None, date_to=None) -> list[dict]:
     start, end = _period(date_from, date_to)
-    q = (Payment.select(Payment.method, fn.COUNT(Payment.id), sum_of(Payment.amount))
-         .where(Payment.date.between(start, end) & Payment.credit_note.is_null())
+    q = (Payment.select(Payment.method, fn.COUNT(Payment.id), sum_of(Payment.amount))   # money, refunds negative
+         .where(Payment.date.between(start, end) & Payment.method.in_(MONEY))
          .group_by(Payment.method).order_by(Payment.method))
     return [{"method": m, "count": n, "amount": fmt2(a)} for m, n, a in q.tuples()]
 
@@ -111,9 +167,11 @@ def statement(customer_code: str, date_from=None, date_to=None) -> list[dict]:
         rows.append((d, 0, n, {"invoice": "Facture", "receipt": "Ticket", "credit_note": "Avoir"}[k], SIGN[k] * t))
     for seq, d, m, a, cn in (Payment.select(Payment.seq, Payment.date, Payment.method, Payment.amount,
                                             Payment.credit_note)
-                             .where((Payment.customer == cust.id) & Payment.date.between(start, end)).tuples()):
-        if cn is None or m != "credit_note":       # an applied credit note is already counted as the credit note
-            rows.append((d, 1, f"REG-{seq:06d}", f"Règlement ({m})" if cn is None else "Remboursement d'avoir", -a))
+                             .where((Payment.customer == cust.id) & Payment.date.between(start, end)
+                                    & Payment.method.in_(MONEY)).tuples()):
+        # money only: a credit note applied is already counted as the credit note, customer credit
+        # used is money already counted when it came in
+        rows.append((d, 1, f"REG-{seq:06d}", f"Règlement ({m})" if cn is None else "Remboursement d'avoir", -a))
     rows.sort()
     out, running = [], ZERO
     for d, _, ref, label, amount in rows:
@@ -127,28 +185,39 @@ AGING = (("not_due", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61,
 
 
 def aging(today: dt.date | None = None) -> list[dict]:
-    """What each customer still owes, by days past due."""
+    """What each customer still owes, by days past due: summed by SQL per customer and bucket
+    of due date; an invoice with a schedule counts each instalment at its own due date."""
     today = today or clock.today()
-    paid = (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount).alias("paid"))
-            .group_by(PaymentAllocation.document).alias("paid"))
-    q = (Document.select(Customer.code, Customer.name, Document.due_date, Document.due,
-                         fn.COALESCE(paid.c.paid, 0))
-         .join(Customer, on=(Document.customer == Customer.id))
+    out: dict[int, dict] = {}
+
+    def add(customer_id, bucket, amount):
+        row = out.setdefault(customer_id, {**{b: ZERO for b, _, _ in AGING}, "total": ZERO})
+        row[bucket] += amount
+        row["total"] += amount
+
+    paid, owed = _owed()
+    scheduled = Instalment.select(Instalment.document)
+    whens = [(Document.due_date.is_null() | (Document.due_date >= today), AGING[0][0])]
+    whens += [(Document.due_date >= today - dt.timedelta(days=hi), b) for b, lo, hi in AGING[1:] if hi]
+    bucket = Case(None, whens, AGING[-1][0])
+    q = (Document.select(Document.customer, bucket, fn.SUM(owed).coerce(False))
          .join(paid, JOIN.LEFT_OUTER, on=(paid.c.document_id == Document.id))
-         .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE)))
-    out: dict[str, dict] = {}
-    for code, name, due_date, due, paid_cents in q.tuples():
-        owed = due - from_scaled(paid_cents, AMOUNT_SCALE)
-        if owed <= 0:
-            continue
-        late = (today - due_date).days if due_date else 0
-        bucket = next(b for b, lo, hi in AGING if (lo is None and late <= 0) or
-                      (lo is not None and late >= lo and (hi is None or late <= hi)))
-        row = out.setdefault(code, {"customer": code, "name": name, **{b: ZERO for b, _, _ in AGING}, "total": ZERO})
-        row[bucket] += owed
-        row["total"] += owed
-    return [{k: (fmt2(v) if isinstance(v, Decimal) else v) for k, v in r.items()}
-            for r in sorted(out.values(), key=lambda r: -r["total"])]
+         .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE) & (owed > 0)
+                & Document.id.not_in(scheduled))
+         .group_by(SQL("1"), SQL("2")))
+    for customer_id, b, cents in q.tuples():
+        add(customer_id, b, from_scaled(cents, AMOUNT_SCALE))
+    rows = list(_open(Document.id.in_(scheduled)))
+    schedules = _schedules([d.id for d, _ in rows])
+    for doc, owed_doc in rows:
+        for due_date, amount in _pieces(doc, owed_doc, schedules.get(doc.id)):
+            late = (today - due_date).days if due_date else 0
+            add(doc.customer_id, next(b for b, lo, hi in AGING if (lo is None and late <= 0) or
+                                      (lo is not None and late >= lo and (hi is None or late <= hi))), amount)
+    names = dict(Customer.select(Customer.id, Customer.code).where(Customer.id.in_(list(out) or [0])).tuples())
+    labels = dict(Customer.select(Customer.id, Customer.name).where(Customer.id.in_(list(out) or [0])).tuples())
+    return [{"customer": names[c], "name": labels[c], **{k: fmt2(v) for k, v in r.items()}}
+            for c, r in sorted(out.items(), key=lambda kv: (-kv[1]["total"], names[kv[0]]))]
 
 
 def aging_totals(rows: list[dict]) -> dict:
@@ -172,7 +241,7 @@ def ranking(by: str = "customer", measure: str = "revenue", date_from=None, date
             continue
         rows.append({"key": key, "label": label, "value": fmt2(value), "previous": fmt2(before),
                      "change": fmt2(value - before),
-                     "share": f"{(value / total * 100).quantize(Decimal('0.1')) if total else 0}"})
+                     "share": f"{round_to(value / total * 100, 1) if total else 0}"})
     return rows
 
 
@@ -234,10 +303,11 @@ def follow_up(name: str, limit: int | None = None, days: int = 7) -> list[dict]:
     deliver, deliveries to invoice, overdue invoices (the first `limit` of them, newest first,
     when a screen only shows a page)."""
     today = clock.today()
+    if name == "overdue":
+        return overdue(today, limit)
     spec = {"quotes-followup": dict(kind="quote", statuses=("validated",)),
             "to-deliver": dict(kind="order", statuses=("validated", "partial")),
-            "to-invoice": dict(kind="delivery", statuses=("validated",)),
-            "overdue": dict(kind="invoice", statuses=OPEN_INVOICE, due_before=today)}[name]
+            "to-invoice": dict(kind="delivery", statuses=("validated",))}[name]
     rows, after = [], None
     while limit is None or len(rows) < limit:
         page = listing(after_id=after, limit=min(500, limit - len(rows)) if limit else 500,
@@ -246,11 +316,6 @@ def follow_up(name: str, limit: int | None = None, days: int = 7) -> list[dict]:
             break
         rows += page
         after = page[-1]["id"]
-    if name == "overdue":
-        dues = {d.id: d.due_date for d in Document.select(Document.id, Document.due_date)
-                .where(Document.id.in_([r["id"] for r in rows]))}
-        for r in rows:
-            r["days_late"] = (today - dues[r["id"]]).days
     if name == "quotes-followup":
         valid = {d.id: d.validity_date for d in Document.select(Document.id, Document.validity_date)
                  .where(Document.id.in_([r["id"] for r in rows]))}
@@ -261,6 +326,27 @@ def follow_up(name: str, limit: int | None = None, days: int = 7) -> list[dict]:
                                                              if v and v <= today + dt.timedelta(days=days)
                                                              else "en attente")
     return [{k: v for k, v in r.items() if k != "customer_name"} | {"name": r["customer_name"]} for r in rows]
+
+
+def overdue(today, limit: int | None = None) -> list[dict]:
+    """Invoices with something past due — the whole of it after its due date, or an instalment
+    of its schedule — with what is late, what is left in all, and since when (a page: newest
+    first, read until `limit` are found)."""
+    late_instalments = Instalment.select(Instalment.document).where(Instalment.due_date < today)
+    scheduled = {i for (i,) in Instalment.select(Instalment.document).distinct().tuples()}
+    out = []
+    for doc, owed in _open((Document.due_date < today) | Document.id.in_(late_instalments), bool(limit)):
+        schedule = _schedules([doc.id]).get(doc.id) if doc.id in scheduled else None
+        late = [(d, a) for d, a in _pieces(doc, owed, schedule) if d and d < today]
+        if not late:
+            continue
+        out.append({"id": doc.id, "kind": doc.kind, "number": doc.number, "status": doc.status,
+                    "date": doc.date.isoformat(), "customer": doc.customer.code, "grand_total": fmt2(doc.grand_total),
+                    "balance": fmt2(owed), "late": fmt2(sum((a for _, a in late), ZERO)),
+                    "days_late": (today - late[0][0]).days, "name": doc.customer.name})
+        if limit and len(out) >= limit:
+            break
+    return out
 
 
 # ---- transformation follow-up -------------------------------------------------------------
@@ -346,7 +432,8 @@ def deposits_unpaid() -> list[dict]:
          .join(Customer, on=(Document.customer == Customer.id))
          .switch(Document).join(src, JOIN.LEFT_OUTER, on=(Document.preceding == src.id))
          .switch(Document).join(paid, JOIN.LEFT_OUTER, on=(paid.c.document_id == Document.id))
-         .where((Document.kind == "invoice") & (Document.type == "deposit") & Document.status.in_(OPEN_INVOICE))
+         .where((Document.kind == "invoice") & (Document.type == "deposit") & Document.status.in_(OPEN_INVOICE)
+                & (Document.due - fn.COALESCE(paid.c.paid, 0) > 0))
          .order_by(Document.date, Document.id))
     out = []
     for i, n, d, c, name, source, due, cents in q.tuples():
@@ -358,15 +445,21 @@ def deposits_unpaid() -> list[dict]:
 
 
 def due_soon(days: int = 15, today: dt.date | None = None) -> list[dict]:
-    """Open invoices falling due within `days`, soonest first."""
+    """What falls due within `days` — invoices, or instalments of a schedule — and is not paid
+    yet, soonest first."""
     today = today or clock.today()
-    q = (Document.select(Document.id, Document.number, Document.due_date, Customer.code, Customer.name, Document.due)
-         .join(Customer, on=(Document.customer == Customer.id))
-         .where((Document.kind == "invoice") & Document.status.in_(OPEN_INVOICE)
-                & Document.due_date.between(today, today + dt.timedelta(days=days)))
-         .order_by(Document.due_date, Document.id))
-    return [{"id": i, "number": n, "due_date": d.isoformat(), "days_left": (d - today).days, "customer": c,
-             "name": name, "due": fmt2(due)} for i, n, d, c, name, due in q.tuples()]
+    end = today + dt.timedelta(days=days)
+    soon = Instalment.select(Instalment.document).where(Instalment.due_date.between(today, end))
+    rows = list(_open(Document.due_date.between(today, end) | Document.id.in_(soon)))
+    schedules = _schedules([d.id for d, _ in rows])
+    out = []
+    for doc, owed in rows:
+        for d, amount in _pieces(doc, owed, schedules.get(doc.id)):
+            if d and today <= d <= end:
+                out.append({"id": doc.id, "number": doc.number, "due_date": d.isoformat(), "days_left": (d - today).days,
+                            "customer": doc.customer.code, "name": doc.customer.name, "due": fmt2(amount),
+                            "balance": fmt2(owed)})
+    return sorted(out, key=lambda r: (r["due_date"], r["id"]))
 
 
 def backorders_by(by: str) -> list[dict]:
@@ -404,29 +497,34 @@ def moves(product_code: str, date_from=None, date_to=None) -> list[dict]:
 
 def vat_on_receipts(date_from=None, date_to=None) -> list[dict]:
     """VAT collected through the period's payments on services (due on receipt unless the
-    debits option): each allocation carries, rate by rate, its share of the invoice's VAT on
-    services (lines of kind service, labour or equipment)."""
+    debits option): for each document paid in the period, its stored VAT rows prorated by the
+    money received / its TTC (totals.vat_received), the part of each row that is services."""
     start, end = _period(date_from, date_to)
-    services = (DocumentLine.select(DocumentLine.document, DocumentLine.vat_category, DocumentLine.vat_rate,
-                                    sum_of(DocumentLine.net_amount))
-                .join(Document).join(PaymentAllocation, on=(PaymentAllocation.document == Document.id))
-                .join(Payment).where(Payment.date.between(start, end)
-                                     & DocumentLine.kind.in_(("service", "labour", "equipment")))
-                .group_by(DocumentLine.document, DocumentLine.vat_category, DocumentLine.vat_rate)).tuples()
-    by_doc: dict = {}
-    for doc, cat, rate, base in services:
-        by_doc.setdefault(doc, []).append((cat, rate, base))
-    allocated = (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount), Document.grand_total)
-                 .join(Payment).switch(PaymentAllocation).join(Document)
-                 .where(Payment.date.between(start, end) & PaymentAllocation.document.in_(list(by_doc) or [0]))
-                 .group_by(PaymentAllocation.document, Document.grand_total)).tuples()
+    received = dict(PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount))
+                    .join(Payment).where(Payment.date.between(start, end) & Payment.method.in_(MONEY))
+                    .group_by(PaymentAllocation.document).tuples())
+    ids = list(received) or [0]
+    lines: dict = {}
+    for doc, cat, rate, kind, base in (DocumentLine.select(DocumentLine.document, DocumentLine.vat_category,
+                                                           DocumentLine.vat_rate, DocumentLine.kind,
+                                                           sum_of(DocumentLine.net_amount))
+                                       .where(DocumentLine.document.in_(ids) & DocumentLine.net_amount.is_null(False))
+                                       .group_by(DocumentLine.document, DocumentLine.vat_category,
+                                                 DocumentLine.vat_rate, DocumentLine.kind).tuples()):
+            row = lines.setdefault((doc, totals.category_for(rate, cat), rate), [ZERO, ZERO])
+            row[0] += base if kind in ("service", "labour", "equipment") else ZERO
+            row[1] += base
+    rows: dict = {}
+    for doc, cat, rate, basis, amount in (DocumentVat.select(DocumentVat.document, DocumentVat.category,
+                                                             DocumentVat.rate, DocumentVat.basis, DocumentVat.amount)
+                                          .where(DocumentVat.document.in_(ids)).tuples()):
+        rows.setdefault(doc, []).append((cat, rate, basis, amount))
     out: dict = {}
-    for doc, amount, total in allocated:
-        if not total:
-            continue
-        for cat, rate, base in by_doc.get(doc, ()):
+    for doc, total in Document.select(Document.id, Document.grand_total).where(Document.id.in_(ids)).tuples():
+        shares = {(c, r): (v[0] / v[1] if v[1] else ZERO) for (d, c, r), v in lines.items() if d == doc}
+        for cat, rate, basis, vat in totals.vat_received(rows.get(doc, []), received[doc], total, shares):
             row = out.setdefault((cat, rate), [ZERO, ZERO])
-            row[0] += round_cents(base * amount / total)
-            row[1] += round_cents(base * rate / 100 * amount / total)
+            row[0] += basis
+            row[1] += vat
     return [{"category": c, "rate": fmt_plain(r), "basis": fmt2(b), "vat": fmt2(v)}
-            for (c, r), (b, v) in sorted(out.items(), key=lambda kv: (kv[0][0], -kv[0][1]))]
+            for (c, r), (b, v) in sorted(out.items(), key=lambda kv: (kv[0][0], -kv[0][1])) if b or v]

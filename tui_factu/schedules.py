@@ -4,7 +4,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from . import audit, payments, permissions
+from . import audit, fr, payments, permissions
 from .db import write
 from .documents.queries import get, label
 from .errors import InvalidValue, StateError
@@ -46,21 +46,31 @@ def split(total: Decimal, parts) -> list[Decimal]:
 
 
 def set_schedule(doc_id: int, spec: str) -> list[dict]:
+    """Splits what remains to pay on a validated invoice into instalments (days counted from
+    the invoice date). What was paid already stands first, as a settled instalment; a
+    situation's retention keeps its own instalment, due at its release."""
     permissions.require("document.edit", "invoice")
     parts = parse(spec)
     with write():
         doc = get(doc_id)
         if doc.kind != "invoice" or doc.status == "draft":
             raise StateError(f"{label(doc)} : un échéancier se pose sur une facture validée", "document", label(doc))
-        if payments.paid(doc.id) > 0:
-            raise StateError(f"{doc.number} a déjà des règlements : l'échéancier ne peut plus changer",
+        settled = payments.paid(doc.id)
+        kept = list(Instalment.select().where((Instalment.document == doc.id) & (Instalment.retention == True)))  # noqa: E712
+        rest = doc.due - settled - sum((i.amount for i in kept), ZERO)
+        if rest <= 0:
+            raise StateError(f"{doc.number} : plus rien à échelonner (reste {fmt2(doc.due - settled)})",
                              "document", doc.number)
-        amounts = split(doc.due, parts)
+        amounts = split(rest, parts)
         old = [(i.due_date.isoformat(), fmt2(i.amount)) for i in Instalment.select().where(Instalment.document == doc.id)]
         Instalment.delete().where(Instalment.document == doc.id).execute()
-        for pos, ((value, is_pct, days), amount) in enumerate(zip(parts, amounts), start=1):
-            Instalment.create(document=doc.id, position=pos, due_date=doc.date + dt.timedelta(days=days),
-                              amount=amount, percent=value if is_pct else None)
+        rows = ([(doc.date, settled, None, False)] if settled > 0 else [])
+        rows += [(doc.date + dt.timedelta(days=days), amount, value if is_pct else None, False)
+                 for (value, is_pct, days), amount in zip(parts, amounts)]
+        rows += [(i.due_date, i.amount, i.percent, True) for i in kept]
+        for pos, (due, amount, percent, retention) in enumerate(rows, start=1):
+            Instalment.create(document=doc.id, position=pos, due_date=due, amount=amount, percent=percent,
+                              retention=retention)
         audit.record("document", doc.id, doc.number, {"échéancier": (str(old) if old else None, spec)})
     return of_invoice(doc_id)
 
@@ -72,5 +82,15 @@ def of_invoice(doc_id: int) -> list[dict]:
     for i in Instalment.select().where(Instalment.document == doc_id).order_by(Instalment.position):
         covered = max(ZERO, min(i.amount, left))
         left -= covered
-        out.append({"due_date": i.due_date.isoformat(), "amount": fmt2(i.amount), "paid": fmt2(covered)})
+        out.append({"due_date": i.due_date.isoformat(), "amount": fmt2(i.amount), "paid": fmt2(covered),
+                    "retention": i.retention})
     return out
+
+
+def terms_text(doc_id: int) -> str:
+    """The schedule as the invoice prints it (and its e-invoice carries, BT-20)."""
+    rows = of_invoice(doc_id)
+    return "Échéancier : " + " ; ".join(
+        f"{fr.date(r['due_date'])} {fr.amount(Decimal(r['amount']), True)}"
+        + (" (retenue de garantie)" if r["retention"] else "") + (" — réglé" if r["paid"] == r["amount"] else "")
+        for r in rows) + "." if rows else ""

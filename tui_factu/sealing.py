@@ -33,7 +33,7 @@ _LINE = (DocumentLine.document, DocumentLine.position, DocumentLine.kind, Docume
          DocumentLine.vat_group, DocumentLine.vat_carried)
 _ADJ = (DocumentAdjustment.document, DocumentAdjustment.position, DocumentAdjustment.is_charge,
         DocumentAdjustment.amount, DocumentAdjustment.vat_rate, DocumentAdjustment.vat_category,
-        DocumentAdjustment.reason)
+        DocumentAdjustment.reason, DocumentAdjustment.vat_group, DocumentAdjustment.vat_carried)
 _VAT = (DocumentVat.document, DocumentVat.category, DocumentVat.rate, DocumentVat.basis,
         DocumentVat.amount)
 # Progress rows name the lines they bill by document number and position, never by id.
@@ -72,7 +72,7 @@ def payload(doc: tuple, lines: list, adjustments: list, vat: list, progress: lis
      notes, source_refs, returns_goods, *rest) = doc
     totals, (validated_at, validated_by, customer_code, situation, retention, release) = rest[:9], rest[9:]
     if fmt is None:
-        grouped = any(ln[13] for ln in lines)
+        grouped = any(ln[13] for ln in lines) or any(a[7] for a in adjustments)
         fmt = SITUATION_FORMAT if (progress or situation or retention or grouped) else PAYLOAD_FORMAT
     out = {
         "format": fmt, "kind": kind, "type": type_, "number": number,
@@ -98,6 +98,9 @@ def payload(doc: tuple, lines: list, adjustments: list, vat: list, progress: lis
     if fmt >= SITUATION_FORMAT:
         for item, ln in zip(out["lines"], lines):
             item["vat_group"], item["vat_carried"] = ln[13], _s(ln[14])
+        for item, a in zip(out["adjustments"], adjustments):
+            if a[7]:                      # an allowance or charge billed in slices (ledger.py)
+                item["vat_group"], item["vat_carried"] = a[7], _s(a[8])
         out["situation"] = situation
         out["retention"] = {"percent": _s(retention), "release_date": _s(release)}
         out["progress"] = [{"position": r[1], "role": r[2],

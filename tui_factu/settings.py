@@ -5,7 +5,7 @@ their own services."""
 from decimal import Decimal
 
 from . import audit, journal, permissions
-from .db import write
+from .db import prepared, write
 from .errors import InvalidValue
 from .models import Product, Setting, utcnow
 
@@ -72,8 +72,8 @@ def store(key: str, value: str) -> None:
 def get(key: str) -> str:
     if key not in KNOWN:
         raise InvalidValue("réglage", key, "réglages : " + ", ".join(KNOWN))
-    row = Setting.get_or_none(Setting.key == key)
-    return row.value if row else KNOWN[key][2]
+    rows = prepared("settings.value", lambda k: Setting.select(Setting.value).where(Setting.key == k), key)
+    return rows[0][0] if rows else KNOWN[key][2]
 
 
 def values() -> dict:

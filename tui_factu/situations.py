@@ -4,11 +4,15 @@ A situation records the cumulative progress of each contract line (a % or a quan
 invoice bills, line by line, the cumulative amount round(contract net × progress) less what
 standing situations already billed on that line, so that at 100 % the cycle has billed each
 line's contract net exactly, whatever the percentages on the way. Deposits on the contract are
-deducted in proportion to the cycle's overall progress (all of them by 100 %). The retention
-guarantee (retenue de garantie, at most 5 %) is held back from each situation as negative lines
-per VAT rate, computed once here on the period's works; releasing it later produces its own
-invoice. A credit note on a situation credits that period only: the next situation bills from
-what still stands. Figures come from the one totals module.
+deducted in proportion to the cycle's overall progress (all of them by 100 %). A credit note on
+a situation credits that period only: the next situation bills from what still stands.
+
+The retention guarantee (retenue de garantie, loi 71-584: at most 5 %) is no part of what the
+situation bills: the situation bills its works in full, HT and VAT, and below its TTC the
+retention — p % of that TTC — is held back from what is to pay now. It is the second
+instalment of the situation's schedule, due at its release date (or when released early,
+`release`): releasing it is a payment matter, not a new supply. Figures come from the one
+totals module; situations made before this kept their retention as lines, and still read.
 """
 import datetime as dt
 from dataclasses import dataclass
@@ -16,14 +20,13 @@ from decimal import Decimal
 
 import peewee as pw
 
-from . import clock, deposits, fr, inputs, permissions, totals
+from . import audit, clock, deposits, fr, inputs, journal, payments, permissions, totals
 from .db import write
 from .documents import drafts, queries
 from .errors import InvalidValue, StateError
-from .models import Document, DocumentLine, Progress
+from .models import Document, DocumentLine, Instalment, Payment, PaymentAllocation, Progress
 from .documents.kinds import PRICED_LINE_KINDS
-from .money import (AMOUNT_SCALE, HUNDRED, QUANTITY_SCALE, RATE_SCALE, ZERO, check_scale, fmt2, fmt_plain,
-                    from_scaled, round_cents, to_decimal)
+from .money import (AMOUNT_SCALE, HUNDRED, QUANTITY_SCALE, RATE_SCALE, ZERO, check_scale, fmt2, fmt_plain, from_scaled, round_cents, round_to, to_decimal)
 
 MAX_RETENTION = Decimal(5)
 RELEASE_AFTER_DAYS = 365        # the retention falls due at most a year after acceptance of the works
@@ -222,7 +225,7 @@ def progress_targets(c: Cycle, percent=None, lines=None, sections=None, quantiti
         q = check_scale(to_decimal(value, f"ligne {pos}"), QUANTITY_SCALE, f"ligne {pos}")
         if not ZERO <= q <= ln.quantity:
             raise InvalidValue(f"ligne {pos}", fmt_plain(q), f"quantité entre 0 et {fmt_plain(ln.quantity)} (marché)")
-        out[ln.id] = ((q / ln.quantity * HUNDRED).quantize(Decimal("0.01")) if ln.quantity else HUNDRED, q)
+        out[ln.id] = (round_to(q / ln.quantity * HUNDRED, 2) if ln.quantity else HUNDRED, q)
     return out
 
 
@@ -290,9 +293,9 @@ def _retention_terms(c: Cycle, retention, release_date, date: dt.date) -> tuple[
 
 def _build(c: Cycle, targets: dict, rate: Decimal, release) -> tuple[list, dict, list]:
     """(line, progress row) pairs of the situation, the period billed per contract line, and
-    the deduction pairs (deposits, retention) already included in the lines."""
+    the deposit deductions already included in the lines."""
     content, periods = _work_lines(c, targets)
-    deductions = _deposit_lines(c, targets) + _retention_lines(c, content, rate, release)
+    deductions = _deposit_lines(c, targets)
     if deductions:
         content = content + [({"kind": "section", "description": "Déductions"}, None)] + deductions
     return content, periods, deductions
@@ -318,7 +321,7 @@ def preview(order_id: int, lines=None, quantities=None, retention=None) -> dict:
                                            if ln.kind == "section")},
             "totals": t, "progress": (billed / contract * HUNDRED) if contract else ZERO,
             "deposits": sum((ln["unit_price"] for ln, p in deductions if p["role"] == "deposit"), ZERO),
-            "retained": sum((ln["unit_price"] for ln, p in deductions if p["role"] == "retention"), ZERO)}
+            "retained": retention_of(t.grand_total, rate)}
 
 
 def _work_lines(c: Cycle, targets: dict):
@@ -388,33 +391,21 @@ def _deposit_lines(c: Cycle, targets: dict) -> list:
     return out
 
 
-def retention_bases(content, rate: Decimal) -> list[tuple[str, Decimal, Decimal]]:
-    """(category, VAT rate, base held back) of the period's works: the one way the retention is
-    computed. Its VAT is the VAT of that base (totals.deducted_vat), so it is p % of the TTC."""
-    bases: dict = {}
-    for ln, prog in content:
-        if prog and prog["role"] == "work":
-            key = (totals.category_for(ln["vat_rate"], ln["vat_category"]), ln["vat_rate"])
-            bases[key] = bases.get(key, ZERO) + ln["unit_price"]
-    return [(cat, r, round_cents(b * rate / HUNDRED))
-            for (cat, r), b in sorted(bases.items(), key=lambda kv: (kv[0][0], -kv[0][1]))
-            if round_cents(b * rate / HUNDRED) > 0]
+def retention_of(grand_total: Decimal, percent) -> Decimal:
+    """The retention held on a situation: percent % of its TTC (the one way it is computed)."""
+    return round_cents(grand_total * percent / HUNDRED) if percent and grand_total > 0 else ZERO
 
 
-def _retention_lines(c: Cycle, content, rate: Decimal, release: dt.date) -> list:
-    if not rate:
-        return []
-    out = []
-    for category, vat_rate, base in retention_bases(content, rate):
-        before = c.retained.get((category, vat_rate), ZERO)
-        vat = -totals.slice_vat(before, -base, vat_rate, category)
-        out.append(({"kind": "service", "quantity": Decimal(-1), "unit": "C62", "unit_price": base,
-                     "vat_rate": vat_rate, "vat_category": category, "vat_group": "retention",
-                     "vat_carried": before,
-                     "description": f"Retenue de garantie {fr.number(rate)} % — base {fr.amount(base, True)}, "
-                                    f"TVA {fr.percent(vat_rate)} {fr.amount(vat, True)}, libérable le {fr.date(release)}"},
-                    {"role": "retention"}))
-    return out
+def hold_retention(doc: Document) -> None:
+    """At validation: the situation's schedule — what is to pay now, and the retention due at
+    its release date (a schedule set by hand later splits what then remains)."""
+    held = retention_of(doc.grand_total, doc.retention_percent)
+    if not held or doc.type != "progress":
+        return
+    Instalment.delete().where(Instalment.document == doc.id).execute()
+    Instalment.create(document=doc.id, position=1, due_date=doc.due_date or doc.date, amount=doc.due - held)
+    Instalment.create(document=doc.id, position=2, due_date=doc.retention_release, amount=held,
+                      percent=doc.retention_percent, retention=True)
 
 
 def _refs(order: Document, c: Cycle, deductions) -> list:
@@ -463,34 +454,50 @@ def check_current(doc: Document) -> None:
 
 # ---- releasing the retention -------------------------------------------------------------
 
-def release(order_id: int, date=None) -> Document:
-    """A draft invoice releasing every retention still held on the contract's situations."""
-    permissions.require("document.edit", "invoice")
+def release(order_id: int, date=None) -> dict:
+    """Releases every retention still held on the contract's situations: each falls due on
+    `date` (today by default: the works were accepted without reservation, or a bank guarantee
+    replaces it) — the customer now pays it. Audited, and a technical event."""
+    permissions.require("payment.collect")
+    on = inputs.parse_date(date or clock.today())
     with write():
-        c = cycle(order_id)
-        held = [(r, h, cat, rate, doc) for r, h, cat, rate, doc in c.retention_rows if h > 0]
-        if not held:
-            raise StateError(f"aucune retenue de garantie à libérer sur {c.order.number}", "retenue", None)
-        draft = Document.get_or_none((Document.preceding == c.order.id) & (Document.type == "retention")
-                                     & (Document.status == "draft"))
-        if draft is not None:
-            raise StateError(f"la libération brouillon #{draft.id} existe déjà", "retenue", f"#{draft.id}")
-        lines, rows, refs = [], [], [{"kind": "order", "number": c.order.number, "date": c.order.date.isoformat()}]
-        for r, h, cat, rate, doc in held:
-            lines.append({"kind": "service", "quantity": Decimal(1), "unit": "C62", "unit_price": h,
-                          "vat_rate": rate, "vat_category": cat, "vat_group": "release",
-                          "vat_carried": c.released.get((cat, rate), ZERO),
-                          "description": f"Libération de la retenue de garantie de la situation n° {doc.situation_no} "
-                                         f"({doc.number} du {fr.date(doc.date)}) — TVA {fr.percent(rate)}"})
-            rows.append({"role": "release", "released_line": r.line_id})
-            if not any(x["number"] == doc.number for x in refs):
-                refs.append({"kind": "invoice", "number": doc.number, "date": doc.date.isoformat()})
-        doc = drafts.make("invoice", c.order.customer_id, lines, type="retention",
-                          date=inputs.parse_date(date or clock.today()), reference=c.order.reference,
-                          preceding_id=c.order.id, source_refs=refs, links=[("retention_of", c.order.id)],
-                          what=f"libération de la retenue de garantie sur {c.order.number}")
-        _store_progress(doc.id, rows)
-    return queries.get(doc.id)
+        order = queries.get(order_id)
+        rows = list(Instalment.select(Instalment, Document).join(Document, on=(Instalment.document == Document.id))
+                    .where((Document.preceding == order.id) & (Document.type == "progress")
+                           & (Document.status != "draft") & (Instalment.retention == True)  # noqa: E712
+                           & (Instalment.due_date > on)))
+        if not rows:
+            raise StateError(f"aucune retenue de garantie à libérer sur {order.number} (déjà exigible ou aucune)",
+                             "retenue", order.number)
+        total = ZERO
+        for r in rows:
+            Instalment.update(due_date=on).where(Instalment.id == r.id).execute()
+            audit.record("document", r.document.id, r.document.number,
+                         {"retenue de garantie exigible le": (r.due_date.isoformat(), on.isoformat())})
+            total += r.amount
+        journal.event("retention_released", {"order": order.number, "date": on.isoformat(), "amount": fmt2(total)},
+                      order.number)
+    return {"order": order.number, "date": on, "amount": total,
+            "situations": [r.document.number for r in rows]}
+
+
+def retention_held(doc: Document, on=None) -> tuple[Decimal, Decimal, Decimal]:
+    """(held back on a situation, still held unpaid, released but unpaid): its retention
+    instalments less what payments covered of them (the schedule is filled in order); one is
+    released once its due date has come (`on`, today by default)."""
+    on = on or clock.today()
+    rows = list(Instalment.select().where(Instalment.document == doc.id).order_by(Instalment.position))
+    held = sum((r.amount for r in rows if r.retention), ZERO)
+    left = payments.paid(doc.id)
+    still, released = ZERO, ZERO
+    for r in rows:
+        take = min(r.amount, max(ZERO, left))
+        left -= take
+        if r.retention and r.due_date > on:
+            still += r.amount - take
+        elif r.retention:
+            released += r.amount - take
+    return held, still, released
 
 
 # ---- views -------------------------------------------------------------------------------
@@ -519,15 +526,19 @@ def view(doc: Document) -> dict:
     if doc.type == "progress":
         held = retained = ZERO
         if doc.status != "draft":
-            c = cycle(doc.preceding_id)
+            c = cycle(doc.preceding_id)           # situations made before: the retention was lines
             held = sum((held_ttc(r.line, h) for r, h, *_, d in c.retention_rows if d.id == doc.id), ZERO)
         for r in rows:
             if r.role == "retention":
                 retained += held_ttc(r.line, -r.line.net_amount)
+        if not retained:
+            retained = retention_of(doc.grand_total, doc.retention_percent)
+            held = retention_held(doc)[1] if doc.status != "draft" else retained
         out["retention"] = {"percent": fmt_plain(doc.retention_percent) if doc.retention_percent else None,
                             "amount": fmt2(retained),
                             "release_date": doc.retention_release.isoformat() if doc.retention_release else None,
-                            "held": fmt2(held if doc.status != "draft" else retained)}
+                            "held": fmt2(held if doc.status != "draft" else retained),
+                            "to_pay_now": fmt2(doc.due - retained)}
     return out
 
 
@@ -544,7 +555,7 @@ def held_ttc(line: DocumentLine, held: Decimal) -> Decimal:
 def statement(order_id: int) -> dict:
     """The décompte: the contract, every situation (with credit notes and payments), the
     deposits, the retention held and released, and where the cycle stands."""
-    from .payments import balance, paid
+    balance, paid = payments.balance, payments.paid
     c = cycle(order_id)
     order = c.order
     docs = list(Document.select().where((Document.preceding == order.id) & (Document.kind == "invoice")
@@ -555,8 +566,13 @@ def statement(order_id: int) -> dict:
                                       & (Document.kind == "credit_note") & (Document.status != "draft")):
         credit_notes.setdefault(cn.preceding_id, []).append(cn)
     held_by_doc: dict[int, Decimal] = {}
-    for r, h, cat, rate, d in c.retention_rows:
+    released = ZERO
+    for r, h, cat, rate, d in c.retention_rows:         # situations made before: retention lines
         held_by_doc[d.id] = held_by_doc.get(d.id, ZERO) + held_ttc(r.line, h)
+    for d in docs:
+        if d.type == "progress" and d.id not in held_by_doc:
+            _, held_by_doc[d.id], due = retention_held(d)
+            released += due
     items = []
     for d in docs:
         credited = credit_notes.get(d.id, [])
@@ -568,21 +584,21 @@ def statement(order_id: int) -> dict:
                                         "grand_total": fmt2(cn.grand_total)} for cn in credited]})
     billed = sum((ln.previous_amount for ln in c.lines), ZERO)
     contract_total = sum((ln.net for ln in c.lines), ZERO)
-    payments = []
-    from .models import Payment, PaymentAllocation
+    received = []
     for a in (PaymentAllocation.select(PaymentAllocation, Payment, Document).join(Payment)
               .switch(PaymentAllocation).join(Document)
               .where(PaymentAllocation.document.in_([d.id for d in docs] or [0])).order_by(Payment.seq)):
-        payments.append({"payment": a.payment.seq, "date": a.payment.date.isoformat(), "method": a.payment.method,
+        received.append({"payment": a.payment.seq, "date": a.payment.date.isoformat(), "method": a.payment.method,
                          "invoice": a.document.number, "amount": fmt2(a.amount)})
     held = sum(held_by_doc.values(), ZERO)
     return {"order": order.number, "date": order.date.isoformat(), "customer": order.customer.code,
             "contract": {"tax_basis_total": fmt2(order.tax_basis_total), "grand_total": fmt2(order.grand_total)},
             "situations": c.count, "progress_percent": fmt2(billed / contract_total * HUNDRED) if contract_total else "0.00",
-            "works_billed": fmt2(billed), "invoices": items, "payments": payments,
+            "works_billed": fmt2(billed), "invoices": items, "payments": received,
             "deposits": deposits.listing(order),
             "retention": {"percent": fmt_plain(c.last_retention) if c.last_retention else None,
-                          "held": fmt2(held), "release_date": c.last_release.isoformat() if c.last_release else None},
+                          "held": fmt2(held), "released_unpaid": fmt2(released),
+                          "release_date": c.last_release.isoformat() if c.last_release else None},
             "invoiced": fmt2(sum((d.grand_total for d in docs), ZERO)
                              - sum((cn.grand_total for cns in credit_notes.values() for cn in cns), ZERO)),
             "paid": fmt2(sum((paid(d.id) for d in docs), ZERO)),

@@ -6,15 +6,14 @@ import calendar
 import csv
 import datetime as dt
 import io
-from decimal import Decimal
 
 from peewee import fn
 
-from . import audit, permissions
+from . import clock, audit, permissions
 from .db import write
 from .errors import InvalidValue
 from .models import Customer, Document, DocumentLine, Product, Target
-from .money import AMOUNT_SCALE, ZERO, check_scale, fmt2, to_decimal
+from .money import AMOUNT_SCALE, ZERO, check_scale, fmt2, round_cents, to_decimal
 
 SCOPES = {"overall": "ensemble", "salesperson": "commercial", "family": "famille"}
 PERIODS = ["Y"] + [f"Q{i}" for i in range(1, 5)] + [f"M{i:02d}" for i in range(1, 13)]
@@ -107,7 +106,7 @@ def _revenue(scope: str, start: dt.date, end: dt.date) -> dict:
 
 
 def achievement(year: int | None = None, today: dt.date | None = None) -> list[dict]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     year = int(year or today.year)
     out = []
     cache: dict = {}
@@ -122,7 +121,7 @@ def achievement(year: int | None = None, today: dt.date | None = None) -> list[d
                 cache[k] = _revenue(t.scope, start, upto)
             done = cache[k].get(t.key, ZERO)
             elapsed, total = (upto - start).days + 1, (end - start).days + 1
-            projection = (done * total / elapsed).quantize(Decimal("0.01")) if elapsed else ZERO
+            projection = round_cents(done * total / elapsed) if elapsed else ZERO
             status = "vert" if projection >= t.amount else "rouge"
         out.append({"scope": t.scope, "key": t.key, "period": t.period, "target": fmt2(t.amount),
                     "achieved": fmt2(done), "percent": f"{done * 100 / t.amount:.1f}",

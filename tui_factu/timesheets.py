@@ -2,9 +2,8 @@
 product; invoiced in one go for a selection, a project or a period, grouped by entry, project,
 day or product. Each entry is billed by one line, and only once (billing.py): billing one
 project never marks another project's time as billed."""
-import datetime as dt
 
-from . import audit, billing, catalog, fr, inputs
+from . import clock, audit, billing, catalog, fr, inputs
 from .db import write
 from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
@@ -27,7 +26,7 @@ def add(customer: str, hours=None, date=None, project: str = "", description: st
     rate = labour_product(product)
     with write():
         entry = TimeEntry.create(customer=cust.id, project=catalog.clean_text("projet", project, 80),
-                                 date=inputs.parse_date(date or dt.date.today()), minutes=minutes,
+                                 date=inputs.parse_date(date or clock.today()), minutes=minutes,
                                  person=catalog.clean_text("intervenant", person or current_user(), 60),
                                  description=catalog.clean_text("description", description, 2000, multiline=True),
                                  product=rate.id, billable=billable, created_by=current_user())

@@ -93,6 +93,8 @@ class AdjustmentIn:
     vat_rate: Decimal
     vat_category: str | None = None
     is_charge: bool = False
+    vat_group: str | None = None          # an allowance or charge billed in slices with lines of its group
+    vat_carried: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -161,19 +163,22 @@ def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = 
         elif net < 0:
             sliced[key] = sliced.get(key, ZERO) + net
             slice_tax[key] = slice_tax.get(key, ZERO) - deducted_vat(-net, rate, key[0])
-    for (key, _), (carried, total) in groups.items():
-        sliced[key] = sliced.get(key, ZERO) + total
-        slice_tax[key] = slice_tax.get(key, ZERO) + slice_vat(carried, total, key[1], key[0])
     allowances = charges = ZERO
     for adj in adjustments:
         amount = round_cents(adj.amount)
         key = (category_for(adj.vat_rate, adj.vat_category), adj.vat_rate)
         signed = amount if adj.is_charge else -amount
         bases[key] = bases.get(key, ZERO) + signed
+        if adj.vat_group:
+            group = groups.setdefault((key, adj.vat_group), [adj.vat_carried or ZERO, ZERO])
+            group[1] += signed
         if adj.is_charge:
             charges += amount
         else:
             allowances += amount
+    for (key, _), (carried, total) in groups.items():
+        sliced[key] = sliced.get(key, ZERO) + total
+        slice_tax[key] = slice_tax.get(key, ZERO) + slice_vat(carried, total, key[1], key[0])
     vat_rows = []
     for (cat, rate), basis in sorted(bases.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
         tax = ZERO
@@ -191,3 +196,19 @@ def compute(lines, adjustments=(), prepaid: Decimal = ZERO, rounding: Decimal = 
                   round_cents(charges), round_cents(tax_basis), round_cents(tax_total),
                   round_cents(grand), prepaid, rounding, round_cents(grand - prepaid + rounding),
                   tuple(vat_rows))
+
+
+def vat_received(rows, paid: Decimal, grand_total: Decimal, shares=None) -> list[tuple]:
+    """VAT on receipts: what a payment of `paid` on a document of `grand_total` collected, its
+    stored VAT rows (category, rate, basis, amount) prorated by paid / TTC — the VAT that was
+    charged, allowances and charges included, never recomputed from lines. `shares`: for each
+    (category, rate), the part of the row that is services (VAT on receipts applies to them;
+    goods are due on delivery). Returns (category, rate, basis, VAT)."""
+    if not grand_total:
+        return []
+    out = []
+    for category, rate, basis, amount in rows:
+        part = (shares or {}).get((category, rate), Decimal(1))
+        out.append((category, rate, round_cents(basis * part * paid / grand_total),
+                    round_cents(amount * part * paid / grand_total)))
+    return out

@@ -5,7 +5,7 @@ import datetime as dt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import audit, journal, session
+from . import clock, audit, journal, session
 from .catalog import clean_text
 from .db import is_postgres, write
 from .errors import FactuError, InvalidValue, NotFound
@@ -18,7 +18,7 @@ _hasher = PasswordHasher()
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return clock.now()
 
 
 os_account = session.os_account

@@ -10,7 +10,7 @@ BLOCKS = " ▏▎▍▌▋▊▉█"
 def bar(fraction: float, width: int) -> str:
     """A bar of `width` cells filled to `fraction` (eighths of a cell)."""
     fraction = max(0.0, min(1.0, fraction))
-    eighths = round(fraction * width * 8)
+    eighths = int(fraction * width * 8 + 0.5)           # cells of a bar, not money
     full, rest = divmod(eighths, 8)
     return ("█" * full + (BLOCKS[rest] if rest else "")).ljust(width)
 

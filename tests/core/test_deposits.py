@@ -104,13 +104,15 @@ def test_final_invoice_pdf_and_factur_x_cite_the_deposit(shop):
     assert "FACTURE DE SOLDE" in text and f"Déduction de l'acompte {dep.number}" in text
 
 
-def test_a_final_invoice_whose_deductions_exceed_it_is_refused(shop):
+def test_a_partial_invoice_deducts_its_share_of_the_deposit_and_the_last_one_the_rest(shop):
     _, order = _order()
-    documents.validate(deposits.request(order.id, percent="80").id)
-    with pytest.raises(StateError, match="dépassent le total de la facture"):
-        documents.transform([order.id], "invoice", {1: D("1")})          # one box out of ten
-    from tui_factu.models import Document
-    assert Document.select().where((Document.kind == "invoice") & (Document.status == "draft")).count() == 0
+    dep = documents.validate(deposits.request(order.id, percent="80").id)
+    base20 = {v.rate: v.basis for v in documents.vat_of(dep.id)}[D("20")]          # 100.00 (80 % of 125.00)
+    part = documents.validate(documents.transform([order.id], "invoice", {1: D("1")}).id)   # one box out of ten
+    deducted = -sum(ln.net_amount for ln in documents.lines_of(part.id) if (ln.net_amount or 0) < 0)
+    assert deducted == base20 / 10 and part.grand_total > 0                         # its share: 10.00
+    rest = documents.validate(documents.transform([order.id], "invoice").id)
+    assert dep.grand_total + part.grand_total + rest.grand_total == order.grand_total
 
 
 def test_a_final_invoice_replaced_keeps_its_deposits_cited_and_deducted(shop):

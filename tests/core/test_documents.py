@@ -187,7 +187,7 @@ def test_quote_gets_a_validity_date_and_can_be_refused(shop):
     q = documents.validate(documents.create("quote", "C1", "2026-11-10", [{"product": "VIS"}]).id)
     assert q.validity_date == dt.date(2026, 12, 10)
     assert documents.set_status(q.id, "refused").status == "refused"
-    with pytest.raises(StateError, match="refused"):
+    with pytest.raises(StateError, match="est refusé"):
         documents.transform([q.id], "order")
 
 

@@ -6,7 +6,7 @@ import pytest
 from support import raw_base
 
 from tui_factu import db as database, documents, journal, verify
-from tui_factu.errors import StateError
+from tui_factu.errors import InvalidValue
 from tui_factu.models import Document, JournalRecord
 
 
@@ -162,7 +162,7 @@ def test_events_have_their_own_chain(shop):
     journal.event("print", {"document": "FA2026-00001"}, "FA2026-00001")
     chains = {c.chain for c in verify.run().chains}
     assert "event" in chains
-    with pytest.raises(StateError):
+    with pytest.raises(InvalidValue, match="aucun changement à la main"):
         documents.set_status(_three_invoices()[0].id, "accepted")
 
 

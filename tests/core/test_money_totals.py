@@ -139,3 +139,27 @@ def test_an_amount_billed_in_slices_carries_exactly_the_vat_of_the_whole(whole, 
         assert abs(t.tax_total - round_cents(part * rate / 100)) <= CENT     # BR-CO-17 holds
         carried += part
     assert vat == round_cents(whole * rate / 100)          # half-up, the rule of the whole module
+
+
+def test_one_rounding_helper_half_up_everywhere():
+    """Money is rounded by money.round_to / round_cents (half up) and nowhere else: a bare
+    quantize() or Python's round() rounds half to even, a cent off on ...5 amounts."""
+    import io
+    import tokenize
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for folder in ("tui_factu", "printers", "screens"):
+        for path in (root / folder).rglob("*.py"):
+            if path.name in ("money.py", "totals.py"):
+                continue
+            tokens = list(tokenize.generate_tokens(io.StringIO(path.read_text()).readline))
+            for before, tok, after in zip(tokens, tokens[1:], tokens[2:]):
+                called = after.type == tokenize.OP and after.string == "("
+                if called and tok.type == tokenize.NAME and (
+                        tok.string == "quantize" and before.string == "."
+                        or tok.string == "round" and before.string != "."):
+                    found.append(f"{path.relative_to(root)}:{tok.start[0]}")
+    assert not found, "\n".join(found)
+    from tui_factu.money import round_cents, round_to
+    assert round_cents(D("0.125")) == D("0.13") and round_to(D("2.5"), 0) == D("3")   # half up, not to even

@@ -85,6 +85,9 @@ def test_counter_tickets_count_as_sales_once_even_when_invoiced_later(shop):
 
 
 def test_conversion_of_quotes_into_orders_and_invoices_by_road(shop):
+    from tui_factu import clock
+    clock.freeze(dt.date(2026, 10, 12))               # the quotes are still valid
+
     def quote(date, customer="C1"):
         return documents.validate(documents.create("quote", customer, date, [{"product": "VIS", "quantity": "2"}]).id)
     q1, q2, q3, q4 = quote("2026-10-01"), quote("2026-10-02"), quote("2026-10-03"), quote("2026-10-04", "P1")

@@ -1,4 +1,5 @@
 """Billing schedules: instalments sum exactly to the amount due; payments fill them in order."""
+import datetime as dt
 from decimal import Decimal as D
 
 import pytest
@@ -16,9 +17,15 @@ def test_thirty_forty_thirty_with_dates_and_payments_in_order(shop):
         ("2026-11-20", "31.50"), ("2026-12-20", "42.00"), ("2027-01-19", "31.50")]
     payments.pay([inv.id], "50.00", "transfer")
     assert [r["paid"] for r in schedules.of_invoice(inv.id)] == ["31.50", "18.50", "0.00"]
-    with pytest.raises(StateError, match="déjà des règlements"):
-        schedules.set_schedule(inv.id, "50%@0,50%@30")
     assert documents.show(documents.get(inv.id))["schedule"][1]["paid"] == "18.50"
+    # a new schedule on the partly paid invoice splits what remains; what was paid stands first
+    rows = schedules.set_schedule(inv.id, "50%@30,50%@60")
+    assert [(r["due_date"], r["amount"], r["paid"]) for r in rows] == [
+        ("2026-11-20", "50.00", "50.00"), ("2026-12-20", "27.50", "0.00"), ("2027-01-19", "27.50", "0.00")]
+    assert payments.due_by(documents.get(inv.id), dt.date(2026, 12, 20)) == D("27.50")
+    payments.pay([inv.id], "55.00", "transfer")
+    with pytest.raises(StateError, match="plus rien à échelonner"):
+        schedules.set_schedule(inv.id, "50%@0,50%@30")
 
 
 def test_thirds_of_a_hundred_sum_exactly(shop):

@@ -55,10 +55,8 @@ def test_a_cycle_bills_each_line_exactly_and_the_whole_contract_to_the_cent(shop
     # each line billed exactly its contract amount over the cycle
     total = {pos: sum((_work(s)[pos] for s in (s1, s2, s3)), D(0)) for pos in NETS}
     assert total == NETS
-    release = documents.validate(situations.release(order.id).id)
-    assert release.type == "retention"
     cycle = _cycle_invoices(order)
-    assert {d.id for d in cycle} == {dep.id, s1.id, s2.id, s3.id, release.id}
+    assert {d.id for d in cycle} == {dep.id, s1.id, s2.id, s3.id}            # the retention is no invoice
     assert sum((d.grand_total for d in cycle), D(0)) == order.grand_total      # TTC, to the cent
     assert sum((d.tax_basis_total for d in cycle), D(0)) == order.tax_basis_total
     # the deposit is deducted in full by 100 %, rate by rate
@@ -70,29 +68,33 @@ def test_a_cycle_bills_each_line_exactly_and_the_whole_contract_to_the_cent(shop
     assert verify.run().ok
 
 
-def test_the_retention_is_five_percent_of_each_situation_ttc_and_is_released_once(shop):
+def test_the_retention_is_held_below_the_ttc_and_released_by_payment(shop):
+    """The situation bills its works in full, HT and VAT; 5 % of its TTC is held back from what
+    is to pay now, due at its release date; releasing it makes it due, the customer pays it."""
+    import datetime as dt
     order = _order()
     s1 = _situation(order, percent="40", retention="5", release_date="2027-12-31")
+    works = sum((ln.net_amount for ln in documents.lines_of(s1.id) if ln.net_amount), D(0))
+    assert s1.tax_basis_total == works == (order.tax_basis_total * D("0.4")).quantize(D("0.01"))   # nothing less
     r = documents.show(s1)["retention"]
+    assert D(r["amount"]) == (s1.grand_total * D("0.05")).quantize(D("0.01"))
     assert (r["percent"], r["release_date"], r["held"]) == ("5", "2027-12-31", r["amount"])
-    # works of the period at each rate, and their TTC
-    works = {}
-    for ln in documents.lines_of(s1.id):
-        if ln.net_amount and ln.net_amount > 0:
-            works[ln.vat_rate] = works.get(ln.vat_rate, D(0)) + ln.net_amount
-    works_ttc = sum((b + (b * rate / 100).quantize(D("0.01")) for rate, b in works.items()), D(0))
-    assert works_ttc == D("11548.23")
-    assert D(r["amount"]) == D("577.41")                 # 5 % of 11 548,23, each rate rounded once
-    assert s1.grand_total == works_ttc - D(r["amount"])  # net to pay after the retention
-    s2 = _situation(order, percent="100")                # the retention on the final situation
+    assert D(r["to_pay_now"]) == s1.grand_total - D(r["amount"])
+    today = dt.date(2026, 12, 1)
+    assert payments.due_by(s1, dt.date(2027, 1, 31)) == D(r["to_pay_now"])     # the retention waits
+    assert payments.due_by(s1, dt.date(2027, 12, 31)) == s1.grand_total
+    payments.pay([s1.id], r["to_pay_now"], "transfer")
+    assert documents.show(s1)["retention"]["held"] == r["amount"] and payments.due_by(s1, today) == 0
+    s2 = _situation(order, percent="100")                  # the contract's retention goes on
     r2 = documents.show(s2)["retention"]
-    assert D(r2["amount"]) > 0 and s2.due > 0
-    rel = documents.validate(situations.release(order.id).id)
-    assert rel.grand_total == D(r["amount"]) + D(r2["amount"])
-    assert documents.show(s1)["retention"]["held"] == "0.00"
+    assert D(r2["amount"]) > 0
+    done = situations.release(order.id)
+    assert done["amount"] == D(r["amount"]) + D(r2["amount"]) and payments.due_by(s1, today) == D(r["amount"])
     with pytest.raises(StateError, match="aucune retenue"):
         situations.release(order.id)
-    assert s1.grand_total + s2.grand_total + rel.grand_total == order.grand_total
+    payments.pay([s1.id], r["amount"], "transfer")         # released by payment
+    assert documents.show(s1)["retention"]["held"] == "0.00"
+    assert s1.grand_total + s2.grand_total == order.grand_total
 
 
 def test_a_credit_note_on_situation_n_credits_that_period_only(shop):
@@ -100,14 +102,13 @@ def test_a_credit_note_on_situation_n_credits_that_period_only(shop):
     s1 = _situation(order, percent="20", retention="5")
     s2 = _situation(order, percent="40")
     cn = documents.validate(documents.credit(s2.id).id)
-    assert cn.grand_total == s2.grand_total                 # the period (with its retention), not 40 %
+    assert cn.grand_total == s2.grand_total                 # the period, not 40 %
     s3 = _situation(order, percent="60")                    # bills 60 − 20: situation 2 no longer stands
     assert _work(s3)[2] == D("4800.00")
     line2 = next(p for p in documents.show(s3)["progress"] if p["contract_position"] == 2)
     assert (line2["previous_percent"], line2["previous_amount"]) == ("20", "2400.00")
     s4 = _situation(order, percent="100")
-    rel = documents.validate(situations.release(order.id).id)
-    assert s1.grand_total + s3.grand_total + s4.grand_total + rel.grand_total == order.grand_total
+    assert s1.grand_total + s3.grand_total + s4.grand_total == order.grand_total
     assert s2.grand_total - cn.grand_total == 0
 
 
@@ -135,7 +136,7 @@ def test_refusals_name_what_is_wrong(shop):
         situations.create(order.id, percent="40")
     with pytest.raises(StateError, match="aucun avancement"):
         situations.create(order.id, percent="50")
-    with pytest.raises(StateError, match="facturée par situations"):
+    with pytest.raises(StateError, match="est facturée par situations"):
         documents.transform([order.id], "invoice")
     situations.create(order.id, percent="60")
     with pytest.raises(StateError, match="existe déjà"):
@@ -146,12 +147,12 @@ def test_refusals_name_what_is_wrong(shop):
         situations.create(other.id, percent="10")
 
 
-def test_deductions_beyond_the_situation_are_refused(shop):
+def test_a_deposit_of_the_whole_contract_leaves_each_situation_at_zero(shop):
     order = _order()
     documents.validate(deposits.request(order.id, percent="100").id)
-    with pytest.raises(StateError, match="dépassent la situation"):
-        situations.create(order.id, percent="10", retention="5")
-    s = _situation(order, percent="100")                 # a 100 % deposit: the situation is exactly 0.00
+    s1 = _situation(order, percent="10", retention="5")   # its share of the deposit: nothing to pay, nothing held
+    assert s1.due == D("0.00") and documents.show(s1)["retention"]["amount"] == "0.00"
+    s = _situation(order, percent="100")
     assert s.due == D("0.00")
 
 
@@ -189,8 +190,9 @@ def test_tampering_with_a_situation_s_progress_is_seen(shop, db):
 def test_payments_on_situations_show_in_the_statement(shop):
     order = _order()
     s1 = _situation(order, percent="50", retention="5")
-    payments.pay([s1.id], str(s1.due), "transfer", reference="VIR-1")
+    now = documents.show(s1)["retention"]["to_pay_now"]
+    payments.pay([s1.id], now, "transfer", reference="VIR-1")
     st = situations.statement(order.id)
     assert st["situations"] == 1 and st["progress_percent"] == "50.00"
-    assert st["invoices"][0]["balance"] == "0.00" and st["payments"][0]["amount"] == str(s1.due)
-    assert st["retention"]["held"] == documents.show(s1)["retention"]["amount"]
+    assert st["invoices"][0]["paid"] == now and st["payments"][0]["amount"] == now
+    assert st["retention"]["held"] == documents.show(s1)["retention"]["amount"] == st["invoices"][0]["balance"]

@@ -20,11 +20,12 @@ def _text(data: bytes) -> str:
 
 
 def _invoice(lines=None, **kw):
+    # the fidelity allowance goes with the default lines: at 20 % it reduces the screws
+    allowances = [] if lines else [{"amount": "5.00", "vat_rate": "20", "reason": "Remise fidélité"}]
     d = documents.create("invoice", "C1", "2026-11-20", lines or [
         {"product": "VIS", "quantity": "3", "discount_percent": "10"},
         {"product": "LIVRE", "quantity": "2"}, {"text": "Merci de votre confiance"},
-        {"product": "MO", "quantity": "1.5"}], reference="BC-4512",
-        allowances=[{"amount": "5.00", "vat_rate": "20", "reason": "Remise fidélité"}], **kw)
+        {"product": "MO", "quantity": "1.5"}], reference="BC-4512", allowances=allowances, **kw)
     return documents.validate(d.id)
 
 
@@ -239,7 +240,7 @@ def test_a_situation_prints_the_progress_of_each_line_and_its_retention(shop):
     text = _text(data)
     for expected in ["FACTURE DE SITUATION", "Situation n° 2", "Marché HT", "Préc. %", "Cumul %",
                      "Déjà facturé", "Période HT", "12 000,00", "30 %", "60 %", "3 600,00",
-                     f"Déduction de l'acompte {dep.number}", "Retenue de garantie 5 %",
+                     f"Déduction de l'acompte {dep.number}", "Retenue de garantie 5 %", "Montant dû",
                      "loi n° 71-584 du 16 juillet 1971", f"Commande n° {order.number}"]:
         assert expected in text, expected
     xml = facturx.read_back(data)
@@ -250,9 +251,13 @@ def test_a_situation_prints_the_progress_of_each_line_and_its_retention(shop):
     assert dep.number in cited                                   # BG-3: the deducted deposit
     nets = [D(e.text) for e in root.xpath("//ram:SpecifiedLineTradeSettlement//ram:LineTotalAmount", namespaces=NS)]
     assert sum(nets, D(0)) == s2.line_total
-    release = documents.validate(situations.release(order.id).id)
-    text = _text(dispatch.document_pdf(release.number)[0])
-    assert "FACTURE DE RETENUE DE" in text and "Libération de la retenue de garantie" in text
+    # the retention is held below the TTC of the situation: the amount due, then what to pay now
+    first = next(d for d in situations.statement(order.id)["invoices"] if d["situation"] == 1)
+    s1 = documents.resolve(first["number"])
+    text = _text(dispatch.document_pdf(s1.number)[0])
+    held = documents.show(s1)["retention"]
+    from tui_factu import fr
+    assert "Retenue de garantie 5 %" in text and fr.amount(D(held["to_pay_now"]), True) in text
 
 
 def test_annule_et_remplace_cancels_by_credit_and_cites_the_replaced_invoice(shop):

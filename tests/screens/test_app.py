@@ -851,3 +851,33 @@ def test_a_customer_statement_from_the_reports_menu(app):
             await _settle(pilot, app)
             assert "n'est pas un document à ouvrir" in _notes(app)
     run(go())
+
+
+def test_an_expired_quote_is_transformed_only_when_confirmed_and_an_order_closed_from_the_editor(app):
+    quote = documents.validate(documents.create("quote", "C1", "2026-10-01", [{"product": "VIS"}]).id)
+    order = documents.validate(documents.create("order", "C1", None, [{"product": "VIS", "quantity": "3"}]).id)
+    documents.validate(documents.transform([order.id], "delivery", {1: D(1)}).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await _editor(pilot, app, quote.id, "quote")
+            assert "Expiré" in _text(app)
+            await pilot.press("ctrl+t")
+            await _settle(pilot, app)
+            assert "a expiré le 31/10/2026" in _text(app)
+            await pilot.press("n")                               # no: nothing made
+            await _settle(pilot, app)
+            assert not Document.select().where(Document.kind == "order", Document.id != order.id).exists()
+            await pilot.press("ctrl+t", "o", "enter")            # yes, then -> order
+            await _settle(pilot, app)
+            assert Document.select().where(Document.kind == "order", Document.id != order.id).count() == 1
+            await _editor(pilot, app, order.id, "order")
+            await pilot.press("ctrl+k", "down", "enter")         # Soldée
+            await _settle(pilot, app)
+            assert "Soldée" in _text(app)                        # the question names it
+            await pilot.press("enter")
+            await _settle(pilot, app)
+            assert documents.get(order.id).status == "closed"
+            assert documents.backorders() == []
+    run(go())

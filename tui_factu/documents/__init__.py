@@ -12,7 +12,7 @@ import importlib
 _WHERE = {
     "flow": ("validate", "created_and_validated", "transform", "credit", "replace", "set_status"),
     "drafts": ("create", "make", "update_draft", "delete_draft", "store_content", "clean_line", "HEADER_FIELDS"),
-    "queries": ("get", "resolve", "lines_of", "adjustments_of", "vat_of", "label", "remaining", "availability",
+    "queries": ("get", "resolve", "lines_of", "adjustments_of", "vat_of", "label", "remaining", "may_become", "availability",
                 "backorders", "listing", "sold"),
     "status": ("transition", "seal_untracked_statuses", "shown"),
     "views": ("show", "genealogy"),

@@ -105,8 +105,8 @@ def store_content(doc: Document, lines: list[dict], adjustments: list[dict]) -> 
                                       ln.get("discount_percent") or ZERO, ln.get("vat_rate"),
                                       ln.get("vat_category"), ln.get("vat_group"),
                                       ln.get("vat_carried")) for ln in lines],
-                       [totals.AdjustmentIn(a["amount"], a["vat_rate"], a["vat_category"],
-                                            a["is_charge"]) for a in adjustments],
+                       [totals.AdjustmentIn(a["amount"], a["vat_rate"], a["vat_category"], a["is_charge"],
+                                            a.get("vat_group"), a.get("vat_carried")) for a in adjustments],
                        prepaid=doc.prepaid or ZERO, rounding=doc.rounding or ZERO)
     links = {}                       # billing links of the old lines, carried over to their new rows
     for kind, entry, line in Billing.select(Billing.kind, Billing.entry, Billing.line).where(

@@ -3,6 +3,11 @@ them along the chain (to order, deliver, invoice, credit: from line origin links
 flag), stock reserved by open orders, backorders, the keyset-paged list, and what counts as a
 sale."""
 
+import operator
+from functools import reduce
+
+import peewee as pw
+
 from .. import clock, stock
 from ..db import prepared_models
 from ..errors import InvalidValue, NotFound
@@ -52,8 +57,9 @@ def label(doc: Document) -> str:
 
 # ---- quantities along the chain ------------------------------------------------------------
 
-def _children_qty(line_ids, kinds, validated_only=False, via_delivery=False) -> dict:
-    """Σ quantity of lines in documents of `kinds` whose origin is one of line_ids."""
+def _children_qty(line_ids, kinds, validated_only=False, via_delivery=False, billed=False) -> dict:
+    """Σ quantity of lines in documents of `kinds` whose origin is one of line_ids; `billed`
+    counts what invoices still bill (net of credit notes that took no goods back)."""
     if not line_ids:
         return {}
     child = DocumentLine.alias()
@@ -77,12 +83,50 @@ def _children_qty(line_ids, kinds, validated_only=False, via_delivery=False) -> 
             q2 = q2.where(Document.status != "draft")
         for lid, total in q2.group_by(dl.origin).tuples():
             out[lid] = out.get(lid, ZERO) + total
+    if billed:
+        for lid, back in _credited_back(line_ids, via_delivery).items():
+            out[lid] = out.get(lid, ZERO) - back
+    return out
+
+
+def _credited_back(line_ids, via_delivery: bool) -> dict:
+    """source line id -> quantity its invoices gave back by validated credit notes that took no
+    goods back (an invoice corrected — "annule et remplace" — bills again what it billed; goods
+    returned are neither delivered nor invoiced again)."""
+    inv, cn = DocumentLine.alias("inv"), DocumentLine.alias("cn")
+    paths = [(inv.origin, cn.select(inv.origin, sum_of(cn.quantity)).join(inv, on=(cn.origin == inv.id))
+              .join(Document, on=(cn.document == Document.id))
+              .where(inv.origin.in_(list(line_ids)) & (Document.kind == "credit_note") & (Document.status != "draft")
+                     & (Document.returns_goods == False)))]  # noqa: E712
+    if via_delivery:
+        dl = DocumentLine.alias("dl")
+        paths.append((dl.origin, cn.select(dl.origin, sum_of(cn.quantity)).join(inv, on=(cn.origin == inv.id))
+                      .join(dl, on=(inv.origin == dl.id)).join(Document, on=(cn.document == Document.id))
+                      .where(dl.origin.in_(list(line_ids)) & (Document.kind == "credit_note")
+                             & (Document.status != "draft") & (Document.returns_goods == False))))  # noqa: E712
+    out: dict = {}
+    for group, q in paths:
+        for lid, total in q.group_by(group).tuples():
+            out[lid] = out.get(lid, ZERO) + total
     return out
 
 
 def _delivered_directly(line_ids, validated_only=False) -> dict:
-    """Order lines delivered: by delivery notes, or by invoices that deliver at the counter."""
-    return _children_qty(line_ids, ("delivery", "invoice"), validated_only)
+    """Order lines delivered: by delivery notes, or by what invoices drawn from the order handed
+    over at the counter (a draft invoice is counted whole: it will hand over what is left)."""
+    out = _children_qty(line_ids, ("delivery",), validated_only)
+    if not line_ids:
+        return out
+    handed = pw.fn.COALESCE(pw.fn.SUM(pw.fn.COALESCE(DocumentLine.handed_over, DocumentLine.quantity)), 0)
+    q = (DocumentLine.select(DocumentLine.origin, handed.python_value(DocumentLine.quantity.python_value))
+         .join(Document, on=(DocumentLine.document == Document.id))
+         .where(DocumentLine.origin.in_(list(line_ids)) & (Document.kind == "invoice")
+                & (Document.status != "cancelled")))
+    if validated_only:
+        q = q.where(Document.status != "draft")
+    for lid, total in q.group_by(DocumentLine.origin).tuples():
+        out[lid] = out.get(lid, ZERO) + total
+    return out
 
 
 def remaining(doc: Document, target: str, validated_only: bool = False) -> dict:
@@ -92,16 +136,39 @@ def remaining(doc: Document, target: str, validated_only: bool = False) -> dict:
     if doc.kind == "order" and target == "delivery":
         done = _delivered_directly(ids, validated_only)
     elif doc.kind == "order" and target == "invoice":
-        done = _children_qty(ids, ("invoice",), validated_only, via_delivery=True)
+        done = _children_qty(ids, ("invoice",), validated_only, via_delivery=True, billed=True)
     elif doc.kind == "quote":
-        done = _children_qty(ids, ("order", "invoice"), validated_only)
+        done = _children_qty(ids, ("order", "invoice"), validated_only, billed=True)
     elif doc.kind == "delivery" or (doc.kind == "receipt" and target == "invoice"):
-        done = _children_qty(ids, ("invoice",), validated_only)
+        done = _children_qty(ids, ("invoice",), validated_only, billed=True)
     elif doc.kind in ("invoice", "receipt"):
         done = _children_qty(ids, ("credit_note",), validated_only)
     else:
         return {}
     return {ln.position: ln.quantity - done.get(ln.id, ZERO) for ln in lines}
+
+
+def may_become(doc: Document, target: str, validated_only: bool = False) -> dict:
+    """position -> quantity `doc` may itself still become `target`: what remains of it, and for a
+    delivery note to invoice, no more than its order still has to bill (the order may have been
+    invoiced whole, the notes' goods with it)."""
+    rest = remaining(doc, target, validated_only)
+    if not (doc.kind == "delivery" and target == "invoice"):
+        return rest
+    up = {ln.position: ln.origin_id for ln in lines_of(doc.id) if ln.kind in PRICED_LINE_KINDS}
+    order_left = to_bill_on_orders([o for o in up.values() if o], validated_only)
+    return {pos: min(q, order_left[up[pos]]) if up.get(pos) in order_left else q for pos, q in rest.items()}
+
+
+def to_bill_on_orders(order_line_ids, validated_only: bool = False) -> dict:
+    """order line id -> quantity its order still has to bill."""
+    docs = {d for (d,) in DocumentLine.select(DocumentLine.document).join(Document).where(
+        DocumentLine.id.in_(list(order_line_ids) or [0]) & (Document.kind == "order")).tuples()}
+    out = {}
+    for order_id in docs:
+        by_position = remaining(get(order_id), "invoice", validated_only)
+        out.update({ln.id: by_position[ln.position] for ln in lines_of(order_id) if ln.position in by_position})
+    return out
 
 
 def availability(product_code: str) -> dict | None:
@@ -158,18 +225,17 @@ def listing(kind: str | None = None, status: str | None = None, customer_id: int
     """One keyset page of the document list (never OFFSET): by id, or by date then id (then the
     key of the last row is its (date, id))."""
     q = (Document.select(Document.id, Document.kind, Document.number, Document.status, Document.date,
-                         Customer.code, Customer.name, Document.grand_total)
+                         Customer.code, Customer.name, Document.grand_total, Document.validity_date)
          .join(Customer, on=(Document.customer == Customer.id)))
     if kind:
         if kind not in KINDS:
             raise InvalidValue("--kind", kind, "type inconnu (" + ", ".join(KINDS) + ")")
         q = q.where(Document.kind == kind)
-    if status:
-        q = q.where(Document.status == status)
+    wanted = ((status,) if status else ()) + tuple(statuses)
+    if wanted:
+        q = q.where(reduce(operator.or_, [_reads(s) for s in wanted]))
     if customer_id:
         q = q.where(Document.customer == customer_id)
-    if statuses:
-        q = q.where(Document.status.in_(list(statuses)))
     if due_before:
         q = q.where(Document.due_date < due_before)
     if valid_until:
@@ -191,5 +257,23 @@ def listing(kind: str | None = None, status: str | None = None, customer_id: int
             q = q.where(Document.id < after_id if descending else Document.id > after_id)
         q = q.order_by(Document.id.desc() if descending else Document.id)
     q = q.limit(limit)
-    return [{"id": i, "kind": k, "number": n, "status": s, "date": d.isoformat(), "customer": c,
-             "customer_name": cn, "grand_total": fmt2(g)} for i, k, n, s, d, c, cn, g in q.tuples()]
+    today = clock.today()
+    return [{"id": i, "kind": k, "number": n, "status": "expired" if _past(k, s, v, today) else s,
+             "date": d.isoformat(), "customer": c, "customer_name": cn, "grand_total": fmt2(g)}
+            for i, k, n, s, d, c, cn, g, v in q.tuples()]
+
+
+def _past(kind, status, validity, today) -> bool:
+    return kind == "quote" and status == "validated" and validity is not None and validity < today
+
+
+def _reads(status: str):
+    """Documents a person reads with `status` (status.shown: a quote past its validity reads
+    expired)."""
+    past = ((Document.kind == "quote") & (Document.status == "validated") & Document.validity_date.is_null(False)
+            & (Document.validity_date < clock.today()))
+    if status == "expired":
+        return (Document.status == "expired") | past
+    if status == "validated":
+        return (Document.status == "validated") & ~past
+    return Document.status == status
