@@ -19,10 +19,22 @@ def run(db, *args, expect=0, stdin=None):
     return r
 
 
-@pytest.fixture
-def base(tmp_path):
-    db = tmp_path / "cli.db"
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo base, built once (the clock is frozen: the same base every run)."""
+    db = tmp_path_factory.mktemp("demo") / "cli.db"
     run(db, "init", "--demo")
+    return db
+
+
+@pytest.fixture
+def base(tmp_path, demo_template):
+    """A copy of the demo base and its state folder (key, anchor) for one test."""
+    db = tmp_path / "cli.db"
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{demo_template}{suffix}").exists():
+            shutil.copy2(f"{demo_template}{suffix}", f"{db}{suffix}")
+    shutil.copytree(f"{demo_template}.d", f"{db}.d", symlinks=True)
     return db
 
 
