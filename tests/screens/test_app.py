@@ -23,7 +23,7 @@ async def _login(pilot, app, password="secret"):
 async def _settle(pilot, app):
     for _ in range(3):
         await app.workers.wait_for_complete()
-        await pilot.pause(0.05)
+        await pilot.pause()
 
 
 def _text(app) -> str:
