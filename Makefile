@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 DEMO_DB ?= demo.db
 
-.PHONY: install run test clean
+.PHONY: install run test test-fast clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ run: install
 
 test: install
 	$(VENV)/bin/python -m pytest
+
+# the edit loop: the core, the printers and the import contracts (no terminal, no subprocess)
+test-fast: install
+	$(VENV)/bin/python -m pytest tests/core tests/printers tests/test_layers.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB).d

@@ -30,6 +30,15 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("db", ["sqlite", "postgresql"], indirect=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`-n 2 --dist loadgroup`), the PostgreSQL tests run in one worker:
+    their schemas are apart, but advisory locks are server-wide."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("db") == "postgresql":
+            item.add_marker(pytest.mark.xdist_group("postgresql"))
+
+
 def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("TUI_FACTU_NO_SKIP"):
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
