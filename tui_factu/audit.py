@@ -1,4 +1,4 @@
-"""Who changed what and when, field by field, on master data and drafts (DESIGN §6); and the
+"""Who changed what and when, field by field, on master data and drafts (ARCHITECTURE.md); and the
 technical events (logins, prints, reprints, exports, closings, settings), read from their
 sealed chain."""
 import json

@@ -1,4 +1,4 @@
-"""Sealed, chained, signed records (shared/DESIGN.md §6; verify.py checks them).
+"""Sealed, chained, signed records (signer.py signs them, verify.py checks them).
 
 Each record: its chain's next sequence number, a canonical payload (sorted-key JSON, decimals as
 strings, no database ids), the previous record's signature, a SHA-256 hash of all of these and

@@ -1,4 +1,4 @@
-"""Gapless, chronological numbers per series (DESIGN §5).
+"""Gapless, chronological numbers per series (ARCHITECTURE.md, "A document's path").
 
 `take()` must run inside the validating write transaction: the number is consumed only if that
 transaction commits. SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the

@@ -1,4 +1,4 @@
-"""What a document's seal covers: everything printed on it that matters (DESIGN §6).
+"""What a document's seal covers: everything printed on it that matters (printed.py).
 
 One builder serves both sides: validation seals the payload built here, and `verify` rebuilds
 it here from the rows as they are now, in bulk.

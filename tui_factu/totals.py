@@ -1,4 +1,4 @@
-"""Every figure of a document, computed once, the EN 16931 way (DESIGN §3).
+"""Every figure of a document, computed once, the EN 16931 way (ARCHITECTURE.md, "Where each rule lives").
 
 Line net (BT-131) = round(quantity × unit price × (1 − discount %), 2); VAT base per category
 and rate (BT-116) = line nets ± document allowances/charges of that rate; VAT per rate (BT-117)

@@ -11,7 +11,7 @@ from tui_factu.totals import AdjustmentIn, LineIn
 
 
 def test_a_million_lines_of_ten_cents_sum_exactly_in_sql(db):
-    """DESIGN §3: a REAL column would give 100000.00000000186; scaled integers give the cent."""
+    """money.py: a REAL column would give 100000.00000000186; scaled integers give the cent."""
     from tui_factu.models import Customer, Document, DocumentLine, db as pdb
     c = Customer.create(code="S", name="S", name_key="s")
     doc = Document.create(kind="invoice", date="2026-11-27", customer=c.id)
