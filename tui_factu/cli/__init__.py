@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from .errors import FactuError, IntegrityFailure
+from ..errors import FactuError, IntegrityFailure
 
 
 def skip_postgres_driver(argv) -> None:
@@ -49,8 +49,8 @@ def prepare_tui(db_target: str | None = None, user: str | None = None):
     database, its schema, the app user suggested for this OS account. No argon2 or journal yet:
     they load when the user logs in."""
     from screens.app import FactuApp
-    from . import db as database, session
-    from .models import User
+    from .. import db as database, session
+    from ..models import User
     database.connect(db_target)
     database.ensure_schema()
     with session.unauthenticated():             # the name suggested on the login screen
@@ -68,7 +68,7 @@ def cmd_tui(args):
 
 
 def cmd_init(args):
-    from . import db as database, session, users
+    from .. import db as database, session, users
     version = database.ensure_schema()
     created = None
     if not session.current_user():              # a base without users: its first administrator
@@ -81,20 +81,20 @@ def cmd_init(args):
             users.bootstrap_admin(account, password, account)
             created = f"Administrateur « {account} » créé, lié au compte système {account}."
     database.install_triggers()                 # puts back any guard that was dropped
-    from . import documents, journal
+    from .. import documents, journal
     journal.signing_key_id()                    # the company key: made and pinned on a new base
     documents.seal_untracked_statuses()         # a base from before statuses were sealed
     print(f"Base prête (schéma v{version}) : {database.location()}")
     if created:
         print(created)
     if args.demo:
-        from . import demo
+        from .. import demo
         summary = demo.load()
         print("Données de démonstration chargées : " + ", ".join(f"{n} {k}" for k, n in summary.items()))
 
 
 def cmd_import(args):
-    from . import exchange
+    from .. import exchange
     created = exchange.import_bundle(exchange.read_bundle(args.file))
     if args.json:
         _json(created)
@@ -103,7 +103,7 @@ def cmd_import(args):
 
 
 def cmd_export(args):
-    from . import exchange, files, journal
+    from .. import exchange, files, journal
     bundle = exchange.export_bundle()
     with files.writing(args.file, "export", "fichier", "w", encoding="utf-8") as f:
         json.dump(bundle, f, ensure_ascii=False, indent=1)
@@ -113,8 +113,8 @@ def cmd_export(args):
 
 
 def cmd_doc_list(args):
-    from . import catalog, documents, fr
-    from .documents.kinds import KIND_LABELS, STATUS_LABELS
+    from .. import catalog, documents, fr
+    from ..documents.kinds import KIND_LABELS, STATUS_LABELS
     customer_id = catalog.customer_by_code(args.customer).id if args.customer else None
     after, shown, rows_out = None, 0, []
     while args.limit is None or shown < args.limit:
@@ -138,14 +138,14 @@ def cmd_doc_list(args):
 
 
 def cmd_doc_show(args):
-    from . import documents
+    from .. import documents
     doc = documents.resolve(args.ref)
     view = documents.show(doc)
     if args.json:
         _json(view)
         return
-    from . import fr
-    from .documents.kinds import KIND_LABELS, STATUS_LABELS
+    from .. import fr
+    from ..documents.kinds import KIND_LABELS, STATUS_LABELS
     print(f"{KIND_LABELS[doc.kind]} {doc.number or '(brouillon #%d)' % doc.id} — "
           f"{STATUS_LABELS.get(doc.status, doc.status)} — {fr.date(view['date'])}")
     print(f"Client : {view['customer']['code']} {view['customer']['name']}"
@@ -171,8 +171,8 @@ def cmd_doc_show(args):
 
 
 def cmd_doc_links(args):
-    from . import documents, fr
-    from .documents.kinds import KIND_LABELS, STATUS_LABELS
+    from .. import documents, fr
+    from ..documents.kinds import KIND_LABELS, STATUS_LABELS
     rows = documents.genealogy(documents.resolve(args.ref).id)
     if args.json:
         _json(rows)
@@ -187,7 +187,7 @@ def cmd_doc_links(args):
 
 
 def cmd_doc_validate(args):
-    from . import documents, margins
+    from .. import documents, margins
     doc = documents.resolve(args.ref)
     if margins.allowed():
         for flag in margins.of_lines(documents.lines_of(doc.id))["flags"]:
@@ -197,34 +197,34 @@ def cmd_doc_validate(args):
 
 
 def cmd_doc_transform(args):
-    from . import documents
+    from .. import documents
     ids = [documents.resolve(r).id for r in args.refs]
     doc = documents.transform(ids, args.to, documents.parse_line_args(args.line) or None, args.force)
     print(f"Brouillon #{doc.id} créé ({args.to}). Validez-le avec : tui-factu doc validate #{doc.id}")
 
 
 def cmd_doc_credit(args):
-    from . import documents
+    from .. import documents
     doc = documents.credit(documents.resolve(args.ref).id,
                            documents.parse_line_args(args.line) or None, not args.no_return)
     print(f"Avoir brouillon #{doc.id} créé. Validez-le avec : tui-factu doc validate #{doc.id}")
 
 
 def cmd_doc_replace(args):
-    from . import documents
+    from .. import documents
     cn, doc = documents.replace(documents.resolve(args.ref).id)
     print(f"{args.ref} annulée par l'avoir {cn.number} ; facture de remplacement brouillon #{doc.id} "
           f"(« Annule et remplace la facture n° {args.ref} »). Corrigez-la puis : tui-factu doc validate #{doc.id}")
 
 
 def cmd_doc_status(args):
-    from . import documents
+    from .. import documents
     doc = documents.set_status(documents.resolve(args.ref).id, args.status)
     print(f"{documents.label(doc)} : {doc.status}")
 
 
 def cmd_doc_delete(args):
-    from . import documents
+    from .. import documents
     doc = documents.resolve(args.ref)
     documents.delete_draft(doc.id, doc.version)
     print(f"Brouillon #{doc.id} supprimé.")
@@ -232,7 +232,7 @@ def cmd_doc_delete(args):
 
 def cmd_doc_new(args):
     """A quick draft: tui-factu doc new invoice C001 P001:3 P002:1:9.90"""
-    from . import documents
+    from .. import documents
     lines = []
     for spec in args.items:
         code, _, rest = spec.partition(":")
@@ -249,9 +249,9 @@ def cmd_doc_new(args):
 
 def cmd_pay(args):
     """tui-factu pay REF... AMOUNT --method M | pay --list REF | pay --cancel N"""
-    from . import documents, fr, payments
+    from .. import documents, fr, payments
     if args.receipt is not None:
-        from . import printed
+        from .. import printed
         view = printed.payment_view(args.receipt)
         if args.printer:
             from printers import dispatch, escpos
@@ -262,7 +262,7 @@ def cmd_pay(args):
             print(f"Reçu imprimé (travail n° {job}).")
         else:
             from printers import pdf
-            from . import files
+            from .. import files
             path = args.output or f"{view['number']}.pdf"
             with files.writing(path, "reçu", "-o") as f:
                 f.write(pdf.payment_receipt(view))
@@ -292,28 +292,28 @@ def cmd_pay(args):
 
 
 def cmd_apply_credit(args):
-    from . import documents, fr, payments
+    from .. import documents, fr, payments
     done = payments.apply_credit(documents.resolve(args.credit).id, documents.resolve(args.invoice).id, args.amount)
     print(f"Avoir imputé : {fr.amount(done['amount'], True)} (règlement n° {done['payment']}) ; "
           f"reste de l'avoir {fr.amount(done['left'], True)}, reste dû {fr.amount(done['balance'], True)}.")
 
 
 def cmd_refund(args):
-    from . import documents, fr, payments
+    from .. import documents, fr, payments
     done = payments.refund(documents.resolve(args.credit).id, args.amount, args.method)
     print(f"Remboursement de {fr.amount(done['amount'], True)} (règlement n° {done['payment']}) ; "
           f"reste de l'avoir {fr.amount(done['left'], True)}.")
 
 
 def cmd_schedule(args):
-    from . import documents, fr, schedules
+    from .. import documents, fr, schedules
     rows = schedules.set_schedule(documents.resolve(args.ref).id, args.split)
     for r in rows:
         print(f"{fr.date(r['due_date'])}  {fr.amount(documents.to_decimal(r['amount']), True):>14}")
 
 
 def cmd_sale(args):
-    from . import counter, documents, fr, printing
+    from .. import counter, documents, fr, printing
     if args.printer:
         printing.resolve(args.printer)           # a printer this user may not use: refused before the sale
     done = counter.sale(counter.parse_items(args.items), counter.parse_payments(args.pay or []), args.customer)
@@ -328,14 +328,14 @@ def cmd_sale(args):
 
 
 def cmd_return(args):
-    from . import counter, documents, fr
+    from .. import counter, documents, fr
     done = counter.return_sale(args.ticket, documents.parse_line_args(args.line) or None, args.method,
                                not args.no_restock)
     print(f"Avoir {done['credit_note'].number} : {fr.amount(done['refunded'], True)} remboursés ({done['method']}).")
 
 
 def cmd_deposit(args):
-    from . import deposits, documents, fr
+    from .. import deposits, documents, fr
     src = documents.resolve(args.ref)
     def make():
         return deposits.request(src.id, args.percent, args.amount)
@@ -347,7 +347,7 @@ def cmd_deposit(args):
 def cmd_situation(args):
     """situation ORDER (--percent P | --line N:PCT … | --section N:PCT | --quantity N:Q) [--retention R]
     [--validate] | situation --final ORDER | situation --release ORDER [--date D]"""
-    from . import documents, fr, situations
+    from .. import documents, fr, situations
     order = documents.resolve(args.ref)
     if args.final:
         view = situations.statement(order.id)
@@ -380,8 +380,8 @@ def cmd_situation(args):
 
 
 def _print_statement(v: dict) -> None:
-    from . import fr
-    from .money import to_decimal as d
+    from .. import fr
+    from ..money import to_decimal as d
     print(f"Décompte de {v['order']} ({v['customer']}) — marché {fr.amount(d(v['contract']['tax_basis_total']), True)} HT, "
           f"{fr.amount(d(v['contract']['grand_total']), True)} TTC")
     print(f"Avancement facturé : {fr.number(d(v['progress_percent']))} % "
@@ -410,7 +410,7 @@ def _print_statement(v: dict) -> None:
 
 def cmd_plan(args):
     """plan ORDER [--split 30%@2026-12-15,70%@+60] | plan --run [--date D] [--validate]"""
-    from . import documents, fr, plans
+    from .. import documents, fr, plans
     if args.run:
         made = plans.run(args.date, documents.created_and_validated if args.validate else None)
         for doc in made:
@@ -430,8 +430,8 @@ def cmd_plan(args):
 
 def cmd_close(args):
     """close day|month|year [DATE] [--printer P] [--json] | close --list"""
-    from . import closings, fr
-    from .money import to_decimal as d
+    from .. import closings, fr
+    from ..money import to_decimal as d
     if args.kind == "list" or args.list:
         rows = closings.listing()
         if args.json:
@@ -467,7 +467,7 @@ def cmd_close(args):
 
 def cmd_archive(args):
     from printers import documents as pdf_documents
-    from . import archives
+    from .. import archives
     done = archives.write(args.period, args.output, lambda doc_id: pdf_documents.pdf_bytes(doc_id, duplicate=False))
     print(f"Archive {done['path']} : {done['documents']} document(s), {done['payments']} règlement(s), "
           f"{done['closings']} clôture(s), {done['records']} enregistrement(s) du journal, "
@@ -476,7 +476,7 @@ def cmd_archive(args):
 
 def cmd_verify_archive(args):
     """Offline: no database is opened."""
-    from . import archives
+    from .. import archives
     trusted = None
     if args.key:
         try:
@@ -499,7 +499,7 @@ def cmd_verify_archive(args):
 
 
 def cmd_backup(args):
-    from . import backups, fr
+    from .. import backups, fr
     done = backups.backup(args.output)
     print(f"Sauvegarde {done['path']} ({done['engine']}, {fr.number(done['size'] / 1024, 0)} Ko) — elle contient la "
           "clé de signature : gardez-la à l'abri.")
@@ -508,7 +508,7 @@ def cmd_backup(args):
 def cmd_restore(args):
     """Opens the base to replace (if one stands there) only to know who asks: its
     administrator, by peer or --user. A new target needs nobody."""
-    from . import backups, db as database
+    from .. import backups, db as database
     target = args.db or os.environ.get("TUI_FACTU_DB") or database.default_location()
     if backups.is_base(target):
         database.connect(target)
@@ -522,14 +522,14 @@ def cmd_restore(args):
 
 
 def cmd_export_fec(args):
-    from . import fec
+    from .. import fec
     done = fec.export(args.year, args.output, "|" if args.pipe else "\t")
     print(f"FEC écrit : {done['path']} ({done['sales']} écriture(s) de ventes, {done['receipts']} d'encaissements).")
 
 
 def cmd_targets(args):
     """targets set YEAR SCOPE KEY PERIOD AMOUNT | targets import FILE.csv"""
-    from . import targets
+    from .. import targets
     if args.action == "import":
         try:
             with open(args.values[0], encoding="utf-8-sig") as f:
@@ -548,7 +548,7 @@ def cmd_targets(args):
 
 def cmd_equipment(args):
     """equipment add CUSTOMER NAME [--serial S] … | equipment list CUSTOMER"""
-    from . import fr, interventions
+    from .. import fr, interventions
     if args.action == "add":
         if not args.name:
             raise FactuError("equipment add CLIENT DÉSIGNATION attendu", "équipement", None)
@@ -566,7 +566,7 @@ def cmd_equipment(args):
 
 def _billed_invoice(make, validate: bool):
     """The invoice of work done, drafted (or validated in the same transaction)."""
-    from . import documents, fr
+    from .. import documents, fr
     doc = documents.created_and_validated(make) if validate else make()
     print(f"Facture {documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC."
           + ("" if doc.number else f" Validez-la avec : tui-factu doc validate #{doc.id}"))
@@ -574,7 +574,7 @@ def _billed_invoice(make, validate: bool):
 
 def cmd_intervention(args):
     """intervention add CUSTOMER … | list [CUSTOMER] | invoice CUSTOMER [ID…] | delete ID"""
-    from . import interventions
+    from .. import interventions
     if args.action == "add":
         iv = interventions.add(args.target, args.date, args.hours, args.start or "", args.end or "", args.equipment,
                                args.technician or "", args.work or "", interventions.parse_parts(args.part),
@@ -602,7 +602,7 @@ def cmd_intervention(args):
 
 def cmd_time(args):
     """time add CUSTOMER --hours H … | list [CUSTOMER] | invoice CUSTOMER [ID…] | delete ID"""
-    from . import timesheets
+    from .. import timesheets
     if args.action == "add":
         entry = timesheets.add(args.target, args.hours, args.date, args.project or "", args.description or "",
                                args.product, args.person or "", not args.no_bill, args.start or "", args.end or "")
@@ -628,12 +628,12 @@ def cmd_time(args):
 
 
 def printing_target(name_or_url):
-    from . import printing
+    from .. import printing
     return printing.resolve(name_or_url)
 
 
 def cmd_verify(args):
-    from . import journal, verify
+    from .. import journal, verify
     trusted = None
     if args.key:
         try:
@@ -663,7 +663,7 @@ def cmd_verify(args):
 def cmd_signer(args):
     """The signing service, run by the account that alone reads the key (README, « Clés »)."""
     from pathlib import Path
-    from . import signer
+    from .. import signer
     if args.action == "serve":
         socket_path, keys = Path(args.socket).absolute(), Path(args.keys).absolute()
 
@@ -673,7 +673,7 @@ def cmd_signer(args):
 
 
 def cmd_company(args):
-    from . import catalog
+    from .. import catalog
     if args.action == "set":
         values = {}
         for item in args.values:
@@ -688,7 +688,7 @@ def cmd_company(args):
 
 
 def cmd_customer(args):
-    from . import catalog
+    from .. import catalog
     if args.action == "show":
         c = catalog.customer_by_code(args.text)
         _json(catalog.customer_snapshot(c))
@@ -698,9 +698,9 @@ def cmd_customer(args):
 
 
 def cmd_product(args):
-    from . import catalog, fr, stock
+    from .. import catalog, fr, stock
     if args.action == "show":
-        from . import documents
+        from .. import documents
         p = catalog.product_by_code(args.text)
         info = documents.availability(p.code)
         level = (f"stock {fr.number(info['on_hand'])}, réservé {fr.number(info['reserved'])}, "
@@ -715,7 +715,7 @@ def cmd_product(args):
 
 
 def cmd_backorders(args):
-    from . import catalog, documents, fr
+    from .. import catalog, documents, fr
     customer_id = catalog.customer_by_code(args.customer).id if args.customer else None
     rows = documents.backorders(customer_id)
     if args.json:
@@ -739,7 +739,7 @@ def _new_password(prompt: str) -> str | None:
 
 
 def _backorder_rows(customer_id=None) -> list[dict]:
-    from . import documents
+    from .. import documents
     return [{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])}
             for r in documents.backorders(customer_id)]
 
@@ -747,7 +747,7 @@ def _backorder_rows(customer_id=None) -> list[dict]:
 def cmd_user(args):
     """user list | user add NAME --role R | user set NAME [--role R] [--password] [--disable|--enable]
     [--link OS_ACCOUNT] [--unlock]"""
-    from . import users
+    from .. import users
     if args.action in ("add", "set") and not args.name:
         raise FactuError(f"user {args.action} NOM attendu", "utilisateur", None)
     if args.action == "add":
@@ -770,7 +770,7 @@ def cmd_user(args):
 
 
 def cmd_setting(args):
-    from . import settings
+    from .. import settings
     if args.key and args.value is not None:
         print(f"{args.key} = {settings.set_value(args.key, args.value)}")
         return
@@ -780,7 +780,7 @@ def cmd_setting(args):
 
 
 def cmd_audit(args):
-    from . import audit, documents
+    from .. import audit, documents
     if args.events:
         rows = audit.events(args.action, args.user)
         if args.json:
@@ -790,7 +790,7 @@ def cmd_audit(args):
             print(f"{r['at']} {r['user']:<10} {r['label']:<20} {r['ref'][:18]:<18} {r['detail'][:60]}")
         return
     entity, entity_id = None, None
-    from . import catalog
+    from .. import catalog
     if args.doc:
         entity, entity_id = "document", documents.resolve(args.doc).id
     elif args.customer:
@@ -822,7 +822,7 @@ def _pdf_batch(args):
     """Streams every matching document to DIR, one at a time (constant memory)."""
     from pathlib import Path
     from printers import dispatch
-    from . import documents, files
+    from .. import documents, files
     out = Path(files.check_folder(args.output, "PDF", "-o"))
     start = documents.parse_date(args.date_from, "--from") if args.date_from else None
     end = documents.parse_date(args.date_to, "--to") if args.date_to else None
@@ -849,7 +849,7 @@ def cmd_slip(args):
 
 
 def cmd_printers(args):
-    from . import printing
+    from .. import printing
     if args.action == "add":
         if not args.name or not args.url:
             raise FactuError("printers add NOM URL attendu", "imprimante", None)
@@ -868,7 +868,7 @@ def cmd_printers(args):
 
 
 def cmd_queue(args):
-    from . import printing
+    from .. import printing
     if args.action == "retry":
         from printers import dispatch
         if args.job is None:
@@ -886,7 +886,7 @@ def cmd_serve(args):
     """The same app in a browser, behind the app's login (screens/serve)."""
     from pathlib import Path
     from screens.serve import serve
-    from . import db as database
+    from .. import db as database
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "tui-factu" else "tui-factu"
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"attention : servi sur {args.host}, hors de cette machine ; mettez-le derrière un proxy HTTPS",
@@ -901,7 +901,7 @@ REPORTS = ("sales-journal", "vat", "payments", "statement", "aging", "ranking", 
 
 def cmd_report(args):
     """tui-factu report NAME [--from D --to D] [--by ...] [--json] [--csv FILE [--fr]]"""
-    from . import documents, reports
+    from .. import documents, reports
     name = args.name
     if name == "sales-journal":
         rows = reports.sales_journal(args.date_from, args.date_to)
@@ -931,7 +931,7 @@ def cmd_report(args):
     elif name == "conversion":
         rows = reports.conversion(args.date_from, args.date_to, args.by or "month")
     elif name == "targets":
-        from . import targets
+        from .. import targets
         rows = targets.achievement(args.year)
     elif name == "moves":
         if not args.product:
@@ -946,7 +946,7 @@ def cmd_report(args):
     else:
         rows = reports.follow_up(name)
     if args.csv:                                  # streamed: a year's journal in constant memory
-        from . import csvout
+        from .. import csvout
         print(f"{csvout.write(rows, args.csv, args.fr)} ligne(s) écrite(s) dans {args.csv}")
         return
     rows = list(rows)
@@ -965,7 +965,7 @@ def cmd_report(args):
 def cmd_bench(args):
     from printers import bench as printers_bench
     from screens import bench as screens_bench
-    from . import bench
+    from .. import bench
     bench.EXTRAS.extend([printers_bench.run, screens_bench.run])
     return bench.run(args.docs, args.list_docs)
 
@@ -1309,14 +1309,14 @@ def build_parser() -> Parser:
 
 
 def _log_crash() -> str:
-    from . import logs
+    from .. import logs
     return logs.crash()
 
 
 def main(argv=None) -> int:
     skip_postgres_driver(sys.argv[1:] if argv is None else argv)
     import peewee as pw
-    from . import db as database
+    from .. import db as database
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -1331,7 +1331,7 @@ def main(argv=None) -> int:
         database.ensure_schema()
         _act_as(args.user, bootstrapping=func is cmd_init)
         if func is not cmd_serve:                 # a command writes where it was run from, too
-            from . import files
+            from .. import files
             files.allow_folder(os.getcwd())
         return func(args) or 0
     except IntegrityFailure as e:
@@ -1367,8 +1367,8 @@ def _act_as(name: str | None, bootstrapping: bool = False) -> None:
     with that user's password (TUI_FACTU_PASSWORD, else asked on the terminal) to act as
     someone else. Nobody else acts: only `init` may find a base without users, and create its
     first administrator."""
-    from . import session, users
-    from .models import User
+    from .. import session, users
+    from ..models import User
     with session.unauthenticated():
         linked = users.by_os_account()
         has_users = User.select().exists()
