@@ -11,7 +11,7 @@ from stdnum.eu import vat as std_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as std_siren, siret as std_siret
 
-from . import clock, audit, inputs, journal, stock
+from . import clock, audit, einvoicing, inputs, journal, stock
 from .db import prepared_models, write
 from .errors import InvalidValue, NotFound
 from .models import PRODUCT_KINDS, Company, Customer, Product, utcnow
@@ -182,7 +182,11 @@ COMPANY_FIELDS = {
     "sole_trader": lambda v: _bool(v, "entrepreneur individuel (EI)"),
     "logo_path": lambda v: clean_text("logo", v, 400),
     "always_sign": lambda v: _bool(v, "signer toujours"),
+    "einvoice_address": lambda v: einvoicing.clean_address(v, "adresse électronique (BT-34)"),
+    "vat_franchise": lambda v: _bool(v, "franchise en base de TVA (art. 293 B du CGI)"),
+    "vat_exemption": lambda v: clean_text("article d'exonération de TVA", v, 200),
 }
+CUSTOMER_KINDS = ("company", "person", "public")
 DEFAULT_INDEMNITY = ("Indemnité forfaitaire pour frais de recouvrement en cas de retard de "
                      "paiement : 40 € (art. L441-10 et D441-5 du Code de commerce)")
 
@@ -204,6 +208,8 @@ def update_company(values: dict) -> Company:
         if cleaned.get("siret") and (cleaned.get("siren") or c.siren) and \
                 not cleaned["siret"].startswith(cleaned.get("siren") or c.siren):
             raise InvalidValue("siret", cleaned["siret"], "ne commence pas par le SIREN")
+        einvoicing.check_address_owner(cleaned.get("einvoice_address", c.einvoice_address),
+                                       cleaned.get("siren") or c.siren, "adresse électronique (BT-34)")
         audit.record("company", 1, "société", audit.diff(c, cleaned))
         Company.update(**cleaned).where(Company.id == 1).execute()
         journal.seal("event", "settings", "société",
@@ -221,7 +227,9 @@ def company_snapshot(c: Company | None = None) -> dict:
             "email": c.email, "phone": c.phone, "iban": c.iban, "bic": c.bic,
             "late_penalty_rate": str(c.late_penalty_rate),
             "recovery_indemnity": c.recovery_indemnity or DEFAULT_INDEMNITY,
-            "vat_on_debits": c.vat_on_debits, "sole_trader": c.sole_trader}
+            "vat_on_debits": c.vat_on_debits, "sole_trader": c.sole_trader,
+            "einvoice_address": c.einvoice_address, "vat_franchise": c.vat_franchise,
+            "vat_exemption": c.vat_exemption}
 
 
 # ---- customers -----------------------------------------------------------------------------
@@ -245,8 +253,8 @@ def clean_customer(data: dict, where: str = "client") -> dict:
     if not isinstance(data, dict):
         raise InvalidValue(where, data, "objet attendu")
     kind = data.get("kind") or "company"
-    if kind not in ("company", "person"):
-        raise InvalidValue(f"{where}.kind", kind, "company ou person attendu")
+    if kind not in CUSTOMER_KINDS:
+        raise InvalidValue(f"{where}.kind", kind, "company, person ou public attendu")
     out = {"code": clean_code(f"{where}.code", data.get("code")),
            "name": clean_text(f"{where}.name", data.get("name"), 200, required=True),
            "kind": kind,
@@ -257,13 +265,19 @@ def clean_customer(data: dict, where: str = "client") -> dict:
            "phone": clean_text(f"{where}.phone", data.get("phone"), 30),
            "payment_terms_days": clean_days(data.get("payment_terms_days"), f"{where}.payment_terms_days"),
            "salesperson": clean_text(f"{where}.salesperson", data.get("salesperson"), 60),
-           "notes": clean_text(f"{where}.notes", data.get("notes"), 2000, multiline=True)}
+           "notes": clean_text(f"{where}.notes", data.get("notes"), 2000, multiline=True),
+           "einvoice_address": einvoicing.clean_address(data.get("einvoice_address"),
+                                                        f"{where}.einvoice_address"),
+           "service_code": clean_text(f"{where}.service_code", data.get("service_code"), 100)}
     out.update(_address("", data.get("address") or {}, f"{where}.address"))
     out.update(_address("delivery_", data.get("delivery_address"), f"{where}.delivery_address"))
     if out["siret"] and not out["siren"]:
         out["siren"] = out["siret"][:9]
     if out["siret"] and not out["siret"].startswith(out["siren"]):
         raise InvalidValue(f"{where}.siret", out["siret"], "ne commence pas par le SIREN")
+    einvoicing.check_address_owner(out["einvoice_address"], out["siren"], f"{where}.einvoice_address")
+    if kind == "public" and not out["siret"]:
+        raise InvalidValue(f"{where}.siret", None, "obligatoire pour un acheteur public (Chorus Pro)")
     out["name_key"] = search_key(out["name"])
     return out
 
@@ -335,6 +349,7 @@ def customer_snapshot(c: Customer) -> dict:
                     "country": c.delivery_country or c.country}
     return {"code": c.code, "name": c.name, "kind": c.kind, "siren": c.siren, "siret": c.siret,
             "vat_number": c.vat_number, "email": c.email,
+            "einvoice_address": c.einvoice_address, "service_code": c.service_code,
             "address": {"line1": c.line1, "line2": c.line2, "postcode": c.postcode,
                         "city": c.city, "country": c.country},
             "delivery_address": delivery}

@@ -51,7 +51,7 @@ def parse_payments(specs) -> list[tuple[str, Decimal]]:
 def sale(lines: list[dict], pays: list[tuple[str, Decimal]], customer: str | None = None) -> dict:
     with write():
         cust = catalog.customer_by_code(customer) if customer else walk_in()
-        kind = "invoice" if cust.kind == "company" and cust.code != WALK_IN else "receipt"
+        kind = "invoice" if cust.kind != "person" and cust.code != WALK_IN else "receipt"
         doc = flow.validate(drafts.create(kind, cust.code, clock.today(), lines).id)
         total = doc.due
         given = sum((a for _, a in pays), ZERO)

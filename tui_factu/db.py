@@ -434,10 +434,27 @@ def _point_deductions_at_deposits() -> None:
         db.execute_sql("ALTER TABLE document_line ENABLE TRIGGER document_line_sealed")
 
 
+def _migrate_14(migrator):
+    """v14: electronic addresses (the reform's BT-34, BT-49), the company's VAT case (franchise,
+    exemption article) and a public buyer's service code. Plain ADD COLUMN with a default: the
+    migrator would rebuild the table for NOT NULL, which the foreign keys refuse on SQLite."""
+    false = "FALSE" if is_postgres() else "0"
+    wanted = {"company": {"einvoice_address": "VARCHAR(255) NOT NULL DEFAULT ''",
+                          "vat_franchise": f"BOOLEAN NOT NULL DEFAULT {false}",
+                          "vat_exemption": "VARCHAR(255) NOT NULL DEFAULT ''"},
+              "customer": {"einvoice_address": "VARCHAR(255) NOT NULL DEFAULT ''",
+                           "service_code": "VARCHAR(255) NOT NULL DEFAULT ''"}}
+    for table, columns in wanted.items():
+        have = {c.name for c in db.get_columns(table)}
+        for name, ddl in columns.items():
+            if name not in have:
+                db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {ddl}')
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
               7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
-              12: _migrate_12, 13: _migrate_13}
+              12: _migrate_12, 13: _migrate_13, 14: _migrate_14}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -77,7 +77,8 @@ def load(seed: int = 2026, today: dt.date | None = None) -> dict:
             "line1": "12 rue des Artisans", "postcode": "95310", "city": "Saint-Ouen-l'Aumône",
             "email": "contact@quincaillerie-martin.fr", "phone": "01 34 00 00 00",
             "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP", "payment_terms_days": "30",
-            "late_penalty_rate": "12.15"})
+            "late_penalty_rate": "12.15",
+            "vat_exemption": "Exonération de TVA, art. 261-4-4° du CGI (formation professionnelle continue)"})
         customers = _customers(rng)
         products = _products(rng)
         counts = _documents(rng, customers, products, today)
@@ -226,12 +227,18 @@ def _documents(rng, customers, products, today):
     _building_site(at, companies[0])
     _billing_plan(at, companies[1], products, rng)
     _service_work(at, companies[2], products)
+    _reform_cases(at, companies[4], products)
     at(86, lambda d: _collect(d))
     for d, _, fn in sorted(steps, key=lambda s: (s[0], s[1])):
         fn(d)
     goods = [p.code for p in products if p.kind == "goods"]
     for items in ([f"{goods[0]}:2", "LIVRE-BRICO"], [goods[7]], [f"{goods[11]}:3", goods[20]]):   # walk-in, today
         counter.sale(counter.parse_items(items), counter.parse_payments(["cash:5000"]))
+    # a ticket the customer asks to have as an invoice: already paid when issued (BT-23 B2)
+    person = next(c for c in customers if c.kind == "person" and c.code != "COMPTOIR")
+    ticket = counter.sale(counter.parse_items([goods[3], "LIVRE-BRICO"]), counter.parse_payments(["cash:200"]),
+                          customer=person.code)
+    flow.validate(flow.transform([ticket["document"].id], "invoice").id)
     return Document.select().count()
 
 
@@ -295,6 +302,54 @@ def _service_work(at, cust, products):
                                                    "MO-RENO", "Sophie"))
     at(52, lambda d: flow.validate(interventions.invoice(cust.code, date=d).id, d))
     at(60, lambda d: flow.validate(timesheets.invoice(cust.code, group="project", date=d).id, d))
+
+
+def _reform_cases(at, cust, products):
+    """What the e-invoicing reform asks an invoicing system to get right, on the last day: an
+    intra-EU supply (K), a reverse-charged subcontract (AE), an exempt training day (E), a
+    service outside the scope of French VAT (O), a public buyer, a final invoice after a deposit."""
+    goods = [p.code for p in products if p.kind == "goods"]
+    others = [
+        {"code": "UE-BE01", "name": "Bouwmaterialen Janssens BV", "kind": "company", "vat_number": "BE0403170701",
+         "email": "facturen@janssens.example.be",
+         "address": {"line1": "Kerkstraat 12", "postcode": "2000", "city": "Antwerpen", "country": "BE"}},
+        {"code": "ST-BTP01", "name": "Constructions Bernard", "kind": "company", "siren": "404833048",
+         "vat_number": vat_fr("404833048"), "email": "compta@constructions-bernard.example.fr",
+         "address": {"line1": "3 rue du Chantier", "postcode": "95000", "city": "Cergy", "country": "FR"}},
+        {"code": "CH01", "name": "Alpes Rénovation SA", "kind": "company", "email": "comptabilite@alpes-renovation.example.ch",
+         "address": {"line1": "Rue du Rhône 8", "postcode": "1204", "city": "Genève", "country": "CH"}},
+        {"code": "PUB01", "name": "Mairie de Cergy", "kind": "public", "siren": "219501277",
+         "siret": "21950127700012", "service_code": "SERVICES-TECHNIQUES",
+         "address": {"line1": "3 place de l'Hôtel de Ville", "postcode": "95000", "city": "Cergy", "country": "FR"}}]
+    st = {}
+
+    def invoice(d, customer, lines, reference=""):
+        return flow.validate(drafts.create("invoice", customer, d, lines, reference=reference).id, d)
+
+    def cases(d):
+        for data in others:
+            catalog.save_customer(data)
+        invoice(d, "UE-BE01", [{"product": goods[5], "quantity": "40", "vat_category": "K", "vat_rate": "0"},
+                               {"product": goods[9], "quantity": "12", "vat_category": "K", "vat_rate": "0"}],
+                "PO-JAN-2231")
+        invoice(d, "ST-BTP01", [{"kind": "labour", "description": "Sous-traitance : pose de cloisons (lot 4)",
+                                 "quantity": "36", "unit": "HUR", "unit_price": "48.00",
+                                 "vat_category": "AE", "vat_rate": "0"}], "Contrat ST-2026-08")
+        invoice(d, cust.code, [{"product": goods[2], "quantity": "3"},
+                               {"kind": "service", "description": "Formation à l'utilisation des outils (1 jour)",
+                                "quantity": "1", "unit": "DAY", "unit_price": "450.00",
+                                "vat_category": "E", "vat_rate": "0"}])
+        invoice(d, "CH01", [{"kind": "service", "description": "Conseil technique à distance",
+                             "quantity": "6", "unit": "HUR", "unit_price": "90.00",
+                             "vat_category": "O", "vat_rate": "0"}])
+        invoice(d, "PUB01", [{"product": "MO-ELEC", "quantity": "7"}, {"product": goods[14], "quantity": "4"}],
+                "EJ-2026-000417")
+        order = flow.validate(drafts.create("order", cust.code, d, [{"product": goods[6], "quantity": "10"},
+                                                                     {"product": "LIV", "quantity": "1"}]).id, d)
+        deposit = flow.validate(deposits.request(order.id, percent="30").id, d)
+        payments.pay([deposit.id], str(deposit.due), "transfer", d, "VIR-ACOMPTE-1")
+        st["final"] = flow.validate(flow.transform([order.id], "invoice").id, d)
+    at(89, cases)
 
 
 def _collect(d):

@@ -45,8 +45,13 @@ def import_bundle(bundle) -> list[dict]:
     for key in ("customers", "products", "documents"):
         if not isinstance(bundle.get(key, []), list):
             raise InvalidValue(key, None, "liste attendue")
+    company = bundle.get("company")
+    if company is not None and not isinstance(company, dict):
+        raise InvalidValue("company", None, "objet attendu")
     created = []
     with write():
+        if company:
+            catalog.update_company(_company_fields(company))
         for i, c in enumerate(bundle.get("customers", [])):
             catalog.save_customer(c, f"customers[{i}]")
         for i, p in enumerate(bundle.get("products", [])):
@@ -54,6 +59,20 @@ def import_bundle(bundle) -> list[dict]:
         for i, d in enumerate(bundle.get("documents", [])):
             created.append(_import_document(d, f"documents[{i}]"))
     return created
+
+
+# the seller's identity a bundle carries (its logo and signing choice stay with the base)
+COMPANY_EXPORTED = ("name", "legal_form", "capital", "siren", "siret", "rcs_city", "vat_number", "line1", "line2",
+                    "postcode", "city", "country", "email", "phone", "iban", "bic", "payment_terms_days",
+                    "late_penalty_rate", "recovery_indemnity", "vat_on_debits", "sole_trader",
+                    "einvoice_address", "vat_franchise", "vat_exemption")
+
+
+def _company_fields(company: dict) -> dict:
+    unknown = set(company) - set(COMPANY_EXPORTED)
+    if unknown:
+        raise InvalidValue("company", ", ".join(sorted(unknown)), "champ inconnu")
+    return {k: v for k, v in company.items() if v is not None}
 
 
 def _import_document(d, where: str) -> dict:
@@ -90,7 +109,8 @@ def export_bundle() -> dict:
                           "siret": c.siret, "vat_number": c.vat_number, "email": c.email,
                           "phone": c.phone, "address": snap["address"],
                           "delivery_address": snap["delivery_address"],
-                          "payment_terms_days": c.payment_terms_days, "salesperson": c.salesperson})
+                          "payment_terms_days": c.payment_terms_days, "salesperson": c.salesperson,
+                          "einvoice_address": c.einvoice_address, "service_code": c.service_code})
     products = []
     levels = stock.inventory_levels()
     costs = permissions.allowed("costs.see")          # costs leave only with a role that sees them
@@ -118,4 +138,8 @@ def export_bundle() -> dict:
                      "validate": doc.status != "draft", "number": doc.number,
                      "status": doc.status, "lines": lines, "allowances": view["allowances"],
                      "charges": view["charges"], "totals": view["totals"]})
-    return {"format": FORMAT, "customers": customers, "products": products, "documents": docs}
+    own = catalog.company()
+    company = {k: getattr(own, k) for k in COMPANY_EXPORTED}
+    company["capital"] = None if own.capital is None else str(own.capital)
+    company["late_penalty_rate"] = fmt_plain(own.late_penalty_rate)
+    return {"format": FORMAT, "company": company, "customers": customers, "products": products, "documents": docs}

@@ -52,6 +52,9 @@ class Company(Base):
     always_sign = pw.BooleanField(default=False)
     signing_key_id = pw.CharField(null=True)         # v12: the company's key, pinned at its first seal
     signing_public_key = pw.TextField(null=True)
+    einvoice_address = pw.CharField(default="")      # v14: BT-34 (empty: the SIREN)
+    vat_franchise = pw.BooleanField(default=False)   # v14: franchise en base (art. 293 B du CGI)
+    vat_exemption = pw.CharField(default="")         # v14: the article of its exempt operations (E)
 
 
 class Setting(Base):
@@ -75,7 +78,7 @@ class Customer(Base):
     code = pw.CharField(unique=True)
     name = pw.CharField()
     name_key = pw.CharField(index=True)     # lower case, no accents: prefix search
-    kind = pw.CharField(default="company")  # company | person
+    kind = pw.CharField(default="company")  # company | person | public (B2G, through Chorus Pro)
     siren = pw.CharField(default="")
     siret = pw.CharField(default="")
     vat_number = pw.CharField(default="")
@@ -93,6 +96,8 @@ class Customer(Base):
     delivery_city = pw.CharField(default="")
     delivery_country = pw.CharField(default="")
     payment_terms_days = pw.IntegerField(null=True)
+    einvoice_address = pw.CharField(default="")     # v14: BT-49 (empty: the SIREN)
+    service_code = pw.CharField(default="")         # v14: a public buyer's service code (BT-10)
     salesperson = pw.CharField(default="")
     notes = pw.TextField(default="")
     active = pw.BooleanField(default=True)

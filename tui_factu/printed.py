@@ -5,13 +5,14 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import catalog, fr, payments, schedules, situations
+from . import catalog, einvoicing, fr, payments, schedules, situations
 from .documents import queries
 from .catalog import UNITS
 from .models import Customer, Document, Milestone
 from .documents.kinds import PRICED_LINE_KINDS
+from .ledger import DEDUCTIONS
 from .money import ZERO
-from .totals import EXEMPTIONS, VAT_CATEGORIES
+from .totals import VAT_CATEGORIES, exemption
 
 TITLES = {"quote": "DEVIS", "order": "BON DE COMMANDE", "delivery": "BON DE LIVRAISON",
           "invoice": "FACTURE", "credit_note": "AVOIR", "receipt": "TICKET DE CAISSE"}
@@ -78,6 +79,8 @@ class Printed:
     situation: dict | None = None           # situations: n°, contract, retention (see situations.view)
     schedule: str = ""                      # the invoice's instalments as printed (schedules.terms_text)
     next_due: object = None                 # the first instalment not fully paid (BT-9)
+    payment_notes: dict = field(default_factory=dict)   # AAB, PMD, PMT -> text (payment_notes)
+    supply: set = field(default_factory=set)            # line kinds supplied (supply_kinds)
 
     @property
     def is_invoice(self) -> bool:
@@ -107,7 +110,7 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
     adjs = queries.adjustments_of(doc.id)
     vat = [{"category": v.category, "rate": v.rate, "basis": v.basis, "amount": v.amount,
             "label": VAT_CATEGORIES.get(v.category, v.category),
-            "exemption": EXEMPTIONS.get(v.category)} for v in queries.vat_of(doc.id)]
+            "exemption": exemption(v.category, seller)} for v in queries.vat_of(doc.id)]
     preceding = None
     if doc.preceding_id:
         p = queries.get(doc.preceding_id)
@@ -141,7 +144,9 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"),
         logo=catalog.company().logo_path, payments=_payments(doc), situation=situation,
         schedule=schedules.terms_text(doc.id) if doc.kind == "invoice" and doc.number else "",
-        next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date)
+        next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date,
+        supply=supply_kinds(doc, lines))
+    p.payment_notes = payment_notes(p)
     p.mentions = mentions(p)
     return p
 
@@ -196,13 +201,24 @@ def _barcodes(lines) -> dict:
     return {p.id: p.barcode for p in Product.select(Product.id, Product.barcode).where(Product.id.in_(ids))}
 
 
+def supply_kinds(doc: Document, lines) -> set[str]:
+    """What is supplied, goods or services: a deposit pays for its order's lines; a final
+    invoice's deductions of deposits are not a supply."""
+    if doc.type == "deposit" and doc.preceding_id:
+        lines = queries.lines_of(doc.preceding_id)
+    kinds, deducting = set(), False
+    for ln in lines:
+        if ln.kind == "section":
+            deducting = ln.description == DEDUCTIONS
+        elif ln.kind in PRICED_LINE_KINDS and not deducting:
+            kinds.add(ln.kind)
+    return kinds
+
+
 def nature(p: Printed) -> str:
-    kinds = {ln.kind for ln in p.lines if ln.kind in PRICED_LINE_KINDS}
-    goods = "goods" in kinds
-    services = bool(kinds & {"service", "labour", "equipment"})   # equipment is hired or serviced
-    if goods and services:
-        return "Livraison de biens et prestation de services"
-    return "Livraison de biens" if goods else "Prestation de services"
+    letter = einvoicing.nature_letter(p.supply)
+    return {"M": "Livraison de biens et prestation de services", "B": "Livraison de biens",
+            "S": "Prestation de services"}[letter]
 
 
 def seller_lines(seller: dict) -> list[str]:
@@ -224,6 +240,19 @@ def seller_lines(seller: dict) -> list[str]:
 
 def seller_name(seller: dict) -> str:
     return seller.get("name", "") + (" EI" if seller.get("sole_trader") else "")
+
+
+def payment_notes(p: Printed) -> dict[str, str]:
+    """The three payment mentions every invoice and credit note carries (Code de commerce L441-9;
+    in the e-invoice, notes with these subject codes: XP Z12-012 BR-FR-05)."""
+    rate = Decimal(p.seller.get("late_penalty_rate") or "0")
+    indemnity = p.seller.get("recovery_indemnity") or catalog.DEFAULT_INDEMNITY
+    if p.customer.get("kind") == "person":
+        indemnity = "Pas d'indemnité forfaitaire pour frais de recouvrement : client non professionnel."
+    return {"AAB": "Pas d'escompte pour paiement anticipé.",
+            "PMD": "En cas de retard de paiement, pénalités au taux annuel de "
+                   + (fr.percent(rate) if rate else "trois fois le taux d'intérêt légal") + ", exigibles sans rappel.",
+            "PMT": indemnity}
 
 
 def mentions(p: Printed) -> list[str]:
@@ -252,18 +281,15 @@ def mentions(p: Printed) -> list[str]:
         out.append("Devis gratuit. Bon pour accord : date, signature et cachet du client.")
     if p.is_invoice:
         out.append(f"Nature des opérations : {nature(p)}.")
+        notes = p.payment_notes
         if p.schedule:
-            out.append(p.schedule + " Pas d'escompte pour paiement anticipé.")
+            out.append(p.schedule + " " + notes["AAB"])
         elif p.due_date:
             terms = (f"{p.payment_terms_days} jours" if p.payment_terms_days else "à réception")
-            out.append(f"Paiement {terms}, échéance le {fr.date(p.due_date)}. Pas d'escompte pour "
-                       "paiement anticipé.")
-        rate = Decimal(p.seller.get("late_penalty_rate") or "0")
-        out.append("En cas de retard de paiement, pénalités au taux annuel de "
-                   + (fr.percent(rate) if rate else "trois fois le taux d'intérêt légal")
-                   + ", exigibles sans rappel.")
+            out.append(f"Paiement {terms}, échéance le {fr.date(p.due_date)}. " + notes["AAB"])
+        out.append(notes["PMD"])
         if p.customer.get("kind") != "person":
-            out.append(p.seller.get("recovery_indemnity") or catalog.DEFAULT_INDEMNITY)
+            out.append(notes["PMT"])
         if p.seller.get("vat_on_debits"):
             out.append("Option pour le paiement de la taxe d'après les débits.")
     for v in p.vat:

@@ -34,12 +34,26 @@ VAT_CATEGORIES = {
 }
 # Mention printed (BT-120) and code (BT-121) for the categories that carry no VAT.
 EXEMPTIONS = {
-    "E": ("TVA non applicable, art. 293 B du CGI", "VATEX-FR-FRANCHISE"),
+    "E": ("Exonération de TVA, art. 261 du CGI", ""),      # the company's own article: exemption()
     "AE": ("Autoliquidation", "VATEX-EU-AE"),
     "K": ("Exonération de TVA, article 262 ter I du CGI", "VATEX-EU-IC"),
     "G": ("Exonération de TVA, article 262 I du CGI", "VATEX-EU-G"),
     "O": ("Opération non soumise à la TVA", "VATEX-EU-O"),
 }
+FRANCHISE = ("TVA non applicable, art. 293 B du CGI", "VATEX-FR-FRANCHISE")
+
+
+def exemption(category: str, seller: dict) -> tuple[str, str] | None:
+    """The mention (BT-120) and code (BT-121) of a category without VAT, by the seller's case:
+    art. 293 B only for a company in franchise en base; an exempt operation (E) of a
+    VAT-registered company names its own article (company setting vat_exemption)."""
+    if category != "E":
+        return EXEMPTIONS.get(category)
+    if "vat_franchise" not in seller:          # sealed before v14: what those documents printed
+        return FRANCHISE
+    if seller["vat_franchise"]:
+        return FRANCHISE
+    return (seller.get("vat_exemption") or EXEMPTIONS["E"][0], "")
 
 
 def category_for(rate: Decimal, category: str | None) -> str:
@@ -103,10 +117,6 @@ class VatRow:
     rate: Decimal
     basis: Decimal     # BT-116
     amount: Decimal    # BT-117
-
-    @property
-    def exemption(self) -> tuple[str, str] | None:
-        return EXEMPTIONS.get(self.category)
 
 
 @dataclass(frozen=True)

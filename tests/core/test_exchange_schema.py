@@ -10,6 +10,9 @@ from tui_factu.errors import InvalidValue
 from tui_factu.models import Customer, Document, DocumentLine, JournalRecord, Product, Sequence
 
 BUNDLE = {"format": "tui-factu/1",
+          "company": {"name": "Quincaillerie Martin", "legal_form": "SARL", "siren": "404833048",
+                      "vat_number": "FR83404833048", "line1": "12 rue des Artisans", "postcode": "95310",
+                      "city": "Saint-Ouen-l'Aumône", "email": "contact@quincaillerie-martin.fr"},
           "customers": [{"code": "C001", "name": "Bâtiments Durand", "kind": "company",
                          "siren": "732829320", "vat_number": "FR44732829320",
                          "address": {"line1": "2 rue de la Paix", "postcode": "75002", "city": "Paris"}}],

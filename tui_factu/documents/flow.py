@@ -8,7 +8,7 @@ import json
 
 import peewee as pw
 
-from .. import (catalog, deposits, fr, journal, ledger, margins, numbering, payments, permissions, periods, sealing,
+from .. import (catalog, deposits, einvoicing, fr, journal, ledger, margins, numbering, payments, permissions, periods, sealing,
                situations, stock, totals)
 from ..db import is_postgres, prepared, write
 from ..errors import InvalidValue, StateError
@@ -44,7 +44,7 @@ def validate(doc_id: int, date=None) -> Document:
         _check_chain_limits(doc, lines)
         cust = catalog.customer_by_id(doc.customer_id)
         company = catalog.company()
-        if doc.kind in ("invoice", "credit_note") and cust.kind == "company" and not cust.siren \
+        if doc.kind in ("invoice", "credit_note") and cust.kind != "person" and not cust.siren \
                 and cust.country == "FR":
             raise InvalidValue("client.siren", cust.code,
                                "SIREN obligatoire pour facturer une entreprise française")
@@ -60,10 +60,14 @@ def validate(doc_id: int, date=None) -> Document:
             validity = doc.date + dt.timedelta(days=QUOTE_VALIDITY_DAYS)
         t = _recompute(doc, lines)
         _check_not_negative(doc, t)
+        customer, seller = catalog.customer_snapshot(cust), catalog.company_snapshot(company)
+        einvoicing.check_issuable(doc.kind, label(doc), {row.category for row in t.vat},
+                                  bool(doc.preceding_id) or any(r.get("kind") == "invoice"
+                                                                for r in json.loads(doc.source_refs or "[]")),
+                                  customer, seller)
         _hand_over(doc, lines)
         _freeze(doc.id, number, doc.date, due_date, validity,
-                 journal.canonical(catalog.customer_snapshot(cust)),
-                 journal.canonical(catalog.company_snapshot(company)))
+                 journal.canonical(customer), journal.canonical(seller))
         journal.seal(DOCUMENT_CHAINS[doc.kind], "validate", number,
                      sealing.payload_for(doc.id))
         _move_stock(doc, lines)
