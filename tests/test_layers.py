@@ -1,6 +1,6 @@
 """The arrows of ARCHITECTURE.md, kept by import-linter: the core imports no screen, printer or
-UI library (cli.py excepted, the composition root); printers never import screens; the core's
-floors point down; and no module of the core reaches back to itself."""
+UI library (the cli package excepted, the composition root); printers never import screens;
+the core's floors point down; and no module of the core reaches back to itself."""
 import shutil
 import subprocess
 import sys

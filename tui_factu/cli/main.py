@@ -1,0 +1,81 @@
+"""`tui-factu COMMAND …`: parses the command line, opens the base, knows who acts, runs the
+command, and turns what went wrong into an exit code and one French line on stderr.
+
+Exit codes: 0 success, 1 integrity failure (verify), 2 refused input with a one-line French
+message on stderr, 3 internal error (details in the log file, never a traceback on screen).
+"""
+import os
+import sys
+
+from ..errors import FactuError, IntegrityFailure
+from .identity import act_as
+from .parser import build_parser
+from .system import cmd_bench, cmd_init, cmd_serve, cmd_tui
+
+
+def skip_postgres_driver(argv) -> None:
+    """peewee imports psycopg when it is installed (~0.2 s): on a SQLite base, tell Python it
+    is absent so that the app starts faster. Must run before peewee is imported."""
+    target = os.environ.get("TUI_FACTU_DB", "")
+    args = list(argv)
+    for i, a in enumerate(args):
+        if a == "--db" and i + 1 < len(args):
+            target = args[i + 1]
+        elif a.startswith("--db="):
+            target = a[5:]
+    if not target.startswith(("postgresql://", "postgres://")) and "peewee" not in sys.modules:
+        sys.modules.setdefault("psycopg2", None)
+        sys.modules.setdefault("psycopg", None)
+
+
+def _log_crash() -> str:
+    from .. import logs
+    return logs.crash()
+
+
+def main(argv=None) -> int:
+    skip_postgres_driver(sys.argv[1:] if argv is None else argv)
+    import peewee as pw
+    from .. import db as database
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is cmd_bench:
+            return args.func(args) or 0
+        func = getattr(args, "func", cmd_tui)
+        if func is cmd_tui:                       # the login screen decides who acts
+            return cmd_tui(args) or 0
+        if getattr(args, "offline", False):       # no database at all (verify-archive)
+            return func(args) or 0
+        database.connect(args.db)
+        database.ensure_schema()
+        act_as(args.user, bootstrapping=func is cmd_init)
+        if func is not cmd_serve:                 # a command writes where it was run from, too
+            from .. import files
+            files.allow_folder(os.getcwd())
+        return func(args) or 0
+    except IntegrityFailure as e:
+        print(f"tui-factu : {e}", file=sys.stderr)
+        return 1
+    except FactuError as e:
+        print(f"tui-factu : {e}", file=sys.stderr)
+        return 2
+    except pw.IntegrityError as e:
+        print(f"tui-factu : refusé par la base de données : {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except pw.OperationalError as e:
+        print(f"tui-factu : base de données indisponible : {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:          # `tui-factu doc list | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("tui-factu : interrompu", file=sys.stderr)
+        return 130
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 0
+    except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback on screen
+        where = _log_crash()
+        print(f"tui-factu : erreur interne ({type(e).__name__}: {e}) — détails dans {where}",
+              file=sys.stderr)
+        return 3

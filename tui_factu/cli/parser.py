@@ -1,0 +1,53 @@
+"""The command line's grammar: the root parser, French in its errors, and the commands of
+every group, each defined by its module beside its handlers (`register`)."""
+import argparse
+
+from ..errors import FactuError
+from . import billing, counter, documents, master, payments, printing, records, reports, service, system
+
+GROUPS = (system, documents, payments, counter, billing, records, service, master, printing, reports)
+
+# `tui-factu --help` and the « valeurs possibles » of a mistyped command list the commands in the
+# order they have always had (people and scripts read it), whichever module defines them. A new
+# command takes its place here too.
+COMMANDS = ("init", "import", "export", "doc", "pay", "apply-credit", "refund", "sale", "return", "schedule",
+            "deposit", "situation", "plan", "close", "archive", "verify-archive", "backup", "restore",
+            "export-fec", "targets", "equipment", "intervention", "time", "verify", "signer", "company",
+            "customer", "product", "backorders", "user", "setting", "audit", "pdf", "slip", "printers",
+            "queue", "serve", "report", "bench")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        message = (message.replace("the following arguments are required", "arguments obligatoires")
+                   .replace("unrecognized arguments", "arguments inconnus")
+                   .replace("invalid choice", "choix invalide")
+                   .replace("expected one argument", "une valeur attendue")
+                   .replace("choose from", "valeurs possibles :"))
+        command = " ".join(["tui-factu", *self.prog.split()[1:]])      # prog is "tui-factu doc list"
+        raise FactuError(f"commande invalide : {message} (voir {command} --help)")
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="tui-factu", description="Facturation clients et vente comptoir au clavier.")
+    p.add_argument("--db", help="chemin SQLite ou URL postgresql://… (défaut : TUI_FACTU_DB ou "
+                                "le dossier de données de l'utilisateur)")
+    p.add_argument("--user", help="agir en tant que cet utilisateur de l'application")
+    sub = p.add_subparsers(dest="command", parser_class=Parser, metavar="COMMANDE")
+    for group in GROUPS:
+        group.register(sub)
+    _in_order(sub)
+    return p
+
+
+def _in_order(sub) -> None:
+    """Puts the sub-commands in the order of COMMANDS: in the help (argparse's list of
+    choice actions) and in the choices themselves (the « valeurs possibles » of an error)."""
+    rank = {name: i for i, name in enumerate(COMMANDS)}
+    missing = [name for name in sub.choices if name not in rank]
+    if missing:
+        raise RuntimeError(f"commands missing from tui_factu.cli.parser.COMMANDS: {missing}")
+    sub._choices_actions.sort(key=lambda action: rank[action.dest])
+    parsers = sorted(sub.choices.items(), key=lambda item: rank[item[0]])
+    sub.choices.clear()
+    sub.choices.update(parsers)
