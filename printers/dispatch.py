@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from tui_factu import documents, files, printed, printing
-from tui_factu.errors import FactuError, StateError
+from tui_factu.errors import FactuError, InvalidValue, StateError
 
 from . import escpos
 
@@ -34,12 +34,29 @@ def _always_sign() -> bool:
 
 def write_pdf(ref: str, out: str | None, sign: bool = False) -> Path:
     data, name = document_pdf(ref, sign)
+    return _write(data, name, out)
+
+
+def _write(data: bytes, name: str, out: str | None) -> Path:
     path = Path(out) if out else Path(name)
     if path.is_dir() or (out or "").endswith(os.sep):   # "-o factures/" names a folder
         path = path / name
     with files.writing(path, "fichier", "-o") as f:
         f.write(data)
     return path
+
+
+def write_xml(ref: str, syntax: str, out: str | None) -> Path:
+    """The e-invoice of a validated invoice or credit note, alone: CII or UBL 2.1 (the same
+    mapping as the Factur-X). Not a print: the original stays unused."""
+    from . import facturx
+    doc = documents.resolve(ref)
+    if doc.kind not in printed.INVOICE_KINDS or not doc.number:
+        raise StateError(f"{documents.label(doc)} : seule une facture ou un avoir validé a une facture "
+                         "électronique", "document", documents.label(doc))
+    if syntax not in facturx.SYNTAXES:
+        raise InvalidValue("--syntax", syntax, " ou ".join(facturx.SYNTAXES) + " attendu")
+    return _write(facturx.xml_bytes(printed.view(doc.id), syntax), f"{doc.number}-{syntax}.xml", out)
 
 
 def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool = False) -> int:

@@ -12,9 +12,13 @@ from .pickers import Form
 from .widgets.base import FactuScreen
 from .widgets.field import Field
 
-CUSTOMER_FIELDS = [("code", "Code"), ("name", "Nom ou raison sociale"), ("kind", "Type (company / person)"),
-                   ("siren", "SIREN"), ("vat_number", "N° TVA intracommunautaire"), ("email", "Email"),
-                   ("phone", "Téléphone"), ("line1", "Adresse"), ("postcode", "Code postal"), ("city", "Ville"),
+CUSTOMER_FIELDS = [("code", "Code"), ("name", "Nom ou raison sociale"),
+                   ("kind", "Type (company / person / public : acheteur public)"),
+                   ("siren", "SIREN"), ("siret", "SIRET"), ("vat_number", "N° TVA intracommunautaire"),
+                   ("email", "Email"), ("phone", "Téléphone"), ("line1", "Adresse"), ("postcode", "Code postal"),
+                   ("city", "Ville"), ("country", "Pays (FR, BE…)"),
+                   ("einvoice_address", "Adresse de facturation électronique (vide : le SIREN)"),
+                   ("service_code", "Code service (acheteur public)"),
                    ("payment_terms_days", "Délai de paiement (jours)"), ("salesperson", "Commercial")]
 PRODUCT_FIELDS = [("code", "Code"), ("name", "Désignation"), ("kind", "Type (goods / service / labour / equipment)"),
                   ("unit", "Unité (C62, HUR, KGM…)"), ("price", "Prix de vente HT"), ("cost", "Prix de revient"),
@@ -98,14 +102,15 @@ class CustomersScreen(Browser):
 
     def edit(self, code):
         c = catalog.customer_by_code(code) if code else None
-        fields = [(k, label, getattr(c, k) if c else ("company" if k == "kind" else ""))
-                  for k, label in CUSTOMER_FIELDS]
+        defaults = {"kind": "company", "country": "FR"}
+        fields = [(k, label, getattr(c, k) if c else defaults.get(k, "")) for k, label in CUSTOMER_FIELDS]
         self.app.push_screen(Form("Client", fields), self._saved)
 
     def save(self, v):
-        data = {k: v[k] for k in ("code", "name", "kind", "siren", "vat_number", "email", "phone",
-                                  "payment_terms_days", "salesperson")}
-        data["address"] = {"line1": v["line1"], "postcode": v["postcode"], "city": v["city"], "country": "FR"}
+        data = {k: v[k] for k in ("code", "name", "kind", "siren", "siret", "vat_number", "email", "phone",
+                                  "einvoice_address", "service_code", "payment_terms_days", "salesperson")}
+        data["address"] = {"line1": v["line1"], "postcode": v["postcode"], "city": v["city"],
+                           "country": v["country"] or "FR"}
         catalog.save_customer(data)
 
 

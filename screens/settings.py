@@ -20,7 +20,10 @@ COMPANY_LABELS = {"name": "Raison sociale", "legal_form": "Forme juridique", "ca
                   "late_penalty_rate": "Pénalités de retard (% l'an, 0 = 3 × taux légal)",
                   "recovery_indemnity": "Mention indemnité 40 €", "vat_on_debits": "TVA sur les débits (oui/non)",
                   "sole_trader": "Entrepreneur individuel EI (oui/non)", "logo_path": "Logo (chemin d'une image)",
-                  "always_sign": "Toujours signer les PDF (oui/non)"}
+                  "always_sign": "Toujours signer les PDF (oui/non)",
+                  "einvoice_address": "Adresse de facturation électronique (vide : le SIREN)",
+                  "vat_franchise": "Franchise en base de TVA, art. 293 B (oui/non)",
+                  "vat_exemption": "Article des opérations exonérées (ex. art. 261-4-4° du CGI)"}
 ITEMS = [("company", "Identité de la société"), ("numbering", "Numérotation des pièces"),
          ("printers", "Imprimantes thermiques (ajout, test)"), ("users", "Utilisateurs et rôles"),
          ("business", "Réglages commerciaux (marge plancher, remise maximale, temps)")]

@@ -80,10 +80,11 @@ def billing_mode(line_kinds: set[str], *, paid_at_issue: bool, after_deposits: b
 def check_issuable(kind: str, label: str, categories: set[str], cites_invoice: bool,
                    customer: dict, seller: dict) -> None:
     """What an invoice or a credit note needs to be issued as a conformant e-invoice, checked at
-    validation, when it can still be corrected (EN 16931 and XP Z12-012)."""
+    validation, when it can still be corrected (EN 16931 and XP Z12-012). The company's own
+    identity (its SIREN for BT-34) is asked for when the e-invoice is written: a fresh base can
+    invoice before its identity is typed in (the command-line contract), not transmit."""
     if kind not in ("invoice", "credit_note"):
         return
-    seller_address(seller)
     if "O" in categories and len(categories) > 1:
         raise InvalidValue("TVA", "O", f"{label} : une opération hors champ de la TVA (O) se facture seule, "
                                        "sans autre catégorie de TVA (EN 16931 BR-O-11)")

@@ -242,3 +242,23 @@ def test_an_archive_verifies_on_a_machine_without_the_database(base, tmp_path):
     r = subprocess.run([EXE, "verify-archive", str(broken), "--key", str(key)], capture_output=True, text=True,
                        env=bare)
     assert r.returncode == 1 and f"fichier manquant : {pdf}" in r.stderr
+
+
+def test_the_e_invoice_alone_in_cii_and_ubl(base, tmp_path):
+    from lxml import etree
+    invoices = [d for d in json.loads(run(base, "doc", "list", "--kind", "invoice", "--json").stdout) if d["number"]]
+    number = invoices[-1]["number"]
+    out = run(base, "xml", number, "--syntax", "ubl", "-o", str(tmp_path) + "/").stdout
+    assert f"Facture électronique (UBL) écrite : {tmp_path / (number + '-ubl.xml')}" in out
+    ubl = etree.parse(str(tmp_path / f"{number}-ubl.xml")).getroot()
+    assert ubl.tag == "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
+    ns = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
+    assert ubl.findtext("cbc:ID", namespaces=ns) == number
+    assert ubl.findtext("cbc:ProfileID", namespaces=ns) in {f"{n}{s}" for n in "BSM" for s in "124"}   # BT-23
+    run(base, "xml", number, "-o", str(tmp_path / "a.xml"))
+    assert b"CrossIndustryInvoice" in (tmp_path / "a.xml").read_bytes()[:400]
+    err = run(base, "xml", number, "--syntax", "pdf", expect=2).stderr
+    assert "--syntax : cii ou ubl attendu « pdf »" in err
+    quote = json.loads(run(base, "doc", "list", "--kind", "quote", "--json").stdout)[-1]
+    err = run(base, "xml", quote["number"] or f"#{quote['id']}", expect=2).stderr
+    assert "seule une facture ou un avoir validé a une facture électronique" in err

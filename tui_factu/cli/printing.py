@@ -1,4 +1,4 @@
-"""Paper and PDF: PDF/A-3 and Factur-X files (pdf), thermal slips (slip), the printers
+"""Paper and PDF: PDF/A-3 and Factur-X files (pdf), the e-invoice alone (xml), thermal slips (slip), the printers
 (printers) and the print queue (queue)."""
 from ..errors import FactuError
 
@@ -37,6 +37,12 @@ def _pdf_batch(args):
             dispatch.write_pdf(row["number"], str(out), args.sign)
             count += 1
     print(f"{count} PDF écrit(s) dans {out}")
+
+
+def cmd_xml(args):
+    from printers import dispatch
+    path = dispatch.write_xml(args.ref, args.syntax, args.output)
+    print(f"Facture électronique ({args.syntax.upper()}) écrite : {path}")
 
 
 def cmd_slip(args):
@@ -80,7 +86,7 @@ def cmd_queue(args):
 
 
 def register(sub) -> None:
-    """Adds to the root's sub-commands: pdf, slip, printers, queue."""
+    """Adds to the root's sub-commands: pdf, xml, slip, printers, queue."""
     s = sub.add_parser("pdf", help="PDF/A-3 (Factur-X pour les factures et avoirs)")
     s.add_argument("ref", nargs="?")
     s.add_argument("-o", "--output")
@@ -90,6 +96,11 @@ def register(sub) -> None:
     s.add_argument("--from", dest="date_from")
     s.add_argument("--to", dest="date_to")
     s.set_defaults(func=cmd_pdf)
+    s = sub.add_parser("xml", help="facture électronique seule (CII ou UBL 2.1) d'une facture ou d'un avoir validé")
+    s.add_argument("ref")
+    s.add_argument("--syntax", default="cii", help="cii (défaut) ou ubl")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_xml)
     s = sub.add_parser("slip", help="bon de livraison (ou --receipt : ticket) sur imprimante thermique")
     s.add_argument("ref")
     s.add_argument("--printer", help="nom configuré ou URL (tcp://, usb://, serial://, file://, cups://)")
