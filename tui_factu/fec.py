@@ -9,11 +9,11 @@ from pathlib import Path
 
 from peewee import fn
 
-from . import catalog, files, journal, permissions
+from . import catalog, files, journal, permissions, settings
 from .documents.queries import sold
 from .errors import InvalidValue
 from .models import (PAYMENT_METHODS, Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Payment,
-                     PaymentAllocation, Progress, Setting)
+                     PaymentAllocation, Progress)
 from .money import ZERO, sum_of
 
 FIELDS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
@@ -21,34 +21,34 @@ FIELDS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum
           "ValidDate", "Montantdevise", "Idevise")
 # role -> (setting key, default account, label)
 ACCOUNTS = {
-    "customer": ("fec.account.customer", "411000", "Clients"),
-    "goods": ("fec.account.goods", "707000", "Ventes de marchandises"),
-    "services": ("fec.account.services", "706000", "Prestations de services"),
-    "deposit": ("fec.account.deposit", "419100", "Clients - avances et acomptes reçus"),
-    "retention": ("fec.account.retention", "411700", "Clients - retenues de garantie"),
-    "allowance": ("fec.account.allowance", "709000", "Rabais, remises et ristournes accordés"),
-    "charge": ("fec.account.charge", "708500", "Ports et frais accessoires facturés"),
-    "rounding_gain": ("fec.account.rounding_gain", "758000", "Produits divers de gestion courante"),
-    "rounding_loss": ("fec.account.rounding_loss", "658000", "Charges diverses de gestion courante"),
-    "vat": ("fec.account.vat", "445710", "TVA collectée"),
-    "bank": ("fec.account.bank", "512000", "Banque"),
-    "cash": ("fec.account.cash", "530000", "Caisse"),
+    "customer": ("fec.account.customer", "Clients"),
+    "goods": ("fec.account.goods", "Ventes de marchandises"),
+    "services": ("fec.account.services", "Prestations de services"),
+    "deposit": ("fec.account.deposit", "Clients - avances et acomptes reçus"),
+    "retention": ("fec.account.retention", "Clients - retenues de garantie"),
+    "allowance": ("fec.account.allowance", "Rabais, remises et ristournes accordés"),
+    "charge": ("fec.account.charge", "Ports et frais accessoires facturés"),
+    "rounding_gain": ("fec.account.rounding_gain", "Produits divers de gestion courante"),
+    "rounding_loss": ("fec.account.rounding_loss", "Charges diverses de gestion courante"),
+    "vat": ("fec.account.vat", "TVA collectée"),
+    "bank": ("fec.account.bank", "Banque"),
+    "cash": ("fec.account.cash", "Caisse"),
 }
 JOURNALS = {"sales": ("VT", "Ventes"), "receipts": ("BQ", "Encaissements")}
 
 
 def account(role: str) -> tuple[str, str]:
-    key, default, label = ACCOUNTS[role]
-    row = Setting.get_or_none(Setting.key == key)
-    return (row.value if row and row.value else default), label
+    key, label = ACCOUNTS[role]
+    return settings.get(key) or settings.KNOWN[key][2], label
 
 
 def vat_account(rate: Decimal) -> str:
     """The collected-VAT account of a rate: the setting fec.account.vat.<rate> if any, else the
     VAT account with the rate appended (4457120 for 20 %, 44571055 for 5.5 %)."""
     tag = format(rate.normalize(), "f").replace(".", "")
-    row = Setting.get_or_none(Setting.key == f"fec.account.vat.{tag}")
-    return row.value if row and row.value else account("vat")[0] + tag
+    key = f"fec.account.vat.{tag}"
+    own = settings.get(key) if key in settings.KNOWN else ""
+    return own or account("vat")[0] + tag
 
 
 def _field(text) -> str:

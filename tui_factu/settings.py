@@ -49,6 +49,14 @@ def _days(value: str) -> str:
     return str(int(value))
 
 
+def _account(value: str) -> str:
+    """A general-ledger account number (FEC CompteNum): digits, 3 to 20 (empty: the default)."""
+    text = str(value).strip()
+    if text and not (text.isdigit() and 3 <= len(text) <= 20):
+        raise InvalidValue("compte", text, "numéro de compte de 3 à 20 chiffres (ex. 411000)")
+    return text
+
+
 # key -> (label, checker, default shown)
 KNOWN = {
     "margin.floor_percent": ("Marge plancher (%) : en dessous, la vente demande un responsable", _percent, "0"),
@@ -59,6 +67,21 @@ KNOWN = {
                           "et le dossier temporaire)", _folders, ""),
     "date.max_future_days": ("Jours d'avance permis sur la date d'une facture, d'un avoir ou d'un ticket "
                              "(au-delà : un responsable)", _days, "0"),
+    "fec.account.customer": ("Compte FEC : Clients", _account, "411000"),
+    "fec.account.goods": ("Compte FEC : Ventes de marchandises", _account, "707000"),
+    "fec.account.services": ("Compte FEC : Prestations de services", _account, "706000"),
+    "fec.account.deposit": ("Compte FEC : Clients - avances et acomptes reçus", _account, "419100"),
+    "fec.account.retention": ("Compte FEC : Clients - retenues de garantie", _account, "411700"),
+    "fec.account.allowance": ("Compte FEC : Rabais, remises et ristournes accordés", _account, "709000"),
+    "fec.account.charge": ("Compte FEC : Ports et frais accessoires facturés", _account, "708500"),
+    "fec.account.rounding_gain": ("Compte FEC : Produits divers de gestion courante", _account, "758000"),
+    "fec.account.rounding_loss": ("Compte FEC : Charges diverses de gestion courante", _account, "658000"),
+    "fec.account.vat": ("Compte FEC : TVA collectée", _account, "445710"),
+    "fec.account.bank": ("Compte FEC : Banque", _account, "512000"),
+    "fec.account.cash": ("Compte FEC : Caisse", _account, "530000"),
+    # the collected VAT per rate: empty, the VAT account followed by the rate (4457120 for 20 %)
+    **{f"fec.account.vat.{tag}": (f"Compte FEC : TVA collectée à {rate} %", _account, "")
+       for rate, tag in (("20", "20"), ("10", "10"), ("5,5", "55"), ("2,1", "21"))},
 }
 
 

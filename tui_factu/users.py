@@ -1,5 +1,6 @@
 """App users: argon2 password hashes, the peer-style link to an OS account, and a lock after
 repeated failed logins (counted atomically: parallel tries lock as sequential ones do)."""
+import logging
 import datetime as dt
 
 from argon2 import PasswordHasher
@@ -11,6 +12,8 @@ from .db import is_postgres, write
 from .errors import FactuError, InvalidValue, NotFound
 from .models import User
 from .permissions import ROLES
+
+log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -86,6 +89,7 @@ def authenticate(name: str, password: str, act: bool = True) -> User:
             if user:
                 _count_failure(user)
             journal.event("login_failed", {"user": name})
+            log.warning("connexion refusée pour « %s »", name)
             raise FactuError(_REFUSED, "utilisateur", name)
         with write():
             current = User.get_by_id(user.id)            # a lock set meanwhile by a parallel try
@@ -93,6 +97,7 @@ def authenticate(name: str, password: str, act: bool = True) -> User:
                 _locked(current)
             if current.failed_logins or current.locked_until:
                 User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
+    log.info("connexion de « %s »%s", user.name, "" if act else " (web)")
     if not act:
         with session.unauthenticated():
             journal.event("login", {"user": user.name, "channel": "web"})

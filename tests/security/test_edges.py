@@ -148,3 +148,23 @@ def test_a_crash_at_login_shows_no_password_and_logs_none(shop, monkeypatch, tmp
         asyncio.run(go())
     log = logs.path().read_text()
     assert "base injoignable" in log and "clerc123" not in log
+
+
+def test_the_log_says_who_did_what_and_never_a_password(shared, tmp_path):
+    """One rotated log per OS account: the commands, the logins, the refusals — and no secret,
+    whatever carried it (a password, a bearer token, a PEM key in an error message)."""
+    import os
+    from tui_factu import logs
+    cli(shared, "user", "add", "clerc", "--role", "sales", env={"TUI_FACTU_NEW_PASSWORD": "Sesame-42!"}, expect=0)
+    cli(shared, "--user", "clerc", "doc", "list", env={"TUI_FACTU_PASSWORD": "Sesame-42!"}, expect=0)
+    cli(shared, "--user", "clerc", "doc", "list", env={"TUI_FACTU_PASSWORD": "wrong-Sesame"}, expect=2)
+    text = logs.path().read_text()
+    assert "connexion de « clerc »" in text and "connexion refusée pour « clerc »" in text
+    assert "clerc : doc list" in text
+    assert "Sesame-42!" not in text and "wrong-Sesame" not in text
+    assert oct(logs.path().stat().st_mode & 0o777) == "0o600"
+    assert logs.mask("password=hunter2 token: abc.def Authorization: Bearer eyJhbGciOi.x") \
+        == "password=*** token: *** Authorization: Bearer ***"
+    assert logs.mask("clé : -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----") \
+        == "clé : [clé privée masquée]"
+    assert os.path.basename(str(logs.path())) == "tui-factu.log"

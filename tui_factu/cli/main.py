@@ -36,7 +36,8 @@ def _log_crash() -> str:
 def main(argv=None) -> int:
     skip_postgres_driver(sys.argv[1:] if argv is None else argv)
     import peewee as pw
-    from .. import db as database
+    from .. import db as database, logs
+    log = logs.setup()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -50,6 +51,8 @@ def main(argv=None) -> int:
         database.connect(args.db)
         database.ensure_schema()
         act_as(args.user, bootstrapping=func is cmd_init)
+        from .. import session
+        log.info("%s : %s", session.current_user() or "?", func.__name__.removeprefix("cmd_").replace("_", " "))
         if func is not cmd_serve:                 # a command writes where it was run from, too
             from .. import files
             files.allow_folder(os.getcwd())
@@ -58,6 +61,7 @@ def main(argv=None) -> int:
         print(f"tui-factu : {e}", file=sys.stderr)
         return 1
     except FactuError as e:
+        log.info("refusé : %s", e)
         print(f"tui-factu : {e}", file=sys.stderr)
         return 2
     except pw.IntegrityError as e:
