@@ -13,6 +13,7 @@ import textwrap
 import urllib.parse
 
 from tui_factu import fr, printed
+from tui_factu.charset import printable
 from tui_factu.printed import Printed
 
 # Profiles whose code page table lacks WPC1252 get CP858 (PC850 + €).
@@ -23,9 +24,25 @@ class PrinterError(Exception):
     """A French message: what failed, on which printer."""
 
 
+_JOB = []
+
+
+def _job_class():
+    """A Dummy printer whose every text goes through the one character rule on its way to the
+    paper: a stored string holding ESC p (the cash-drawer pulse) prints as the letters \\x1bp.
+    The second line of defence: such strings are refused at input already (charset.py)."""
+    if not _JOB:
+        from escpos.printer import Dummy
+
+        class Job(Dummy):
+            def text(self, txt) -> None:
+                super().text("\n".join(printable(part, multiline=False) for part in str(txt).split("\n")))
+        _JOB.append(Job)
+    return _JOB[0]
+
+
 def _new_job(profile: str, codepage: str):
-    from escpos.printer import Dummy
-    p = Dummy(profile=profile if profile != "default" else None)
+    p = _job_class()(profile=profile if profile != "default" else None)
     p.hw("INIT")
     p.charcode(codepage)       # ESC t n at once; pins the encoder (no "magic" page switching)
     return p

@@ -14,6 +14,7 @@ from reportlab.platypus import (Image, KeepTogether, Paragraph, SimpleDocTemplat
                                 TableStyle)
 
 from tui_factu import fr, printed
+from tui_factu.charset import printable
 from tui_factu.printed import Printed
 
 from . import fonts, pdfa
@@ -44,7 +45,9 @@ def _styles():
 
 
 def _p(text, style) -> Paragraph:
-    return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
+    """A paragraph of stored text: escaped for reportlab's markup, and any control or invisible
+    character written as its code (the second line of defence after the input rule)."""
+    return Paragraph(escape(printable(text or "")).replace("\n", "<br/>"), style)
 
 
 def _address(block: dict | None) -> list[str]:
@@ -59,6 +62,7 @@ def _address(block: dict | None) -> list[str]:
 
 def _table(rows, widths, style, **kwargs) -> Table:
     """Every table starts in the embedded font (a cell's default is Helvetica, never embedded)."""
+    rows = [[printable(c, multiline=False) if isinstance(c, str) else c for c in row] for row in rows]
     t = Table(rows, colWidths=widths, **kwargs)
     t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)] + list(style)))
     return t
@@ -92,6 +96,7 @@ class _Canvas(Canvas):
         if not info:
             return
         legal, mark = info
+        legal = printable(legal, multiline=False)
         self.saveState()
         if mark:
             self.setFont(fonts.BOLD, 64)

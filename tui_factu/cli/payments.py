@@ -6,6 +6,7 @@ from ..errors import FactuError
 def cmd_pay(args):
     """tui-factu pay REF... AMOUNT --method M | pay --list REF | pay --cancel N"""
     from .. import documents, fr, payments
+    from ..charset import printable
     if args.receipt is not None:
         from .. import printed, printing
         view = printed.payment_view(args.receipt)
@@ -32,7 +33,7 @@ def cmd_pay(args):
         doc = documents.resolve(args.list)
         for row in payments.of_invoice(doc.id):
             print(f"n° {row['payment']:<5} {fr.date(row['date'])} {row['method']:<9} "
-                  f"{fr.amount(documents.to_decimal(row['amount']), True):>14} {row['reference']}")
+                  f"{fr.amount(documents.to_decimal(row['amount']), True):>14} {printable(row['reference'], False)}")
         print(f"Reste dû : {fr.amount(payments.balance(doc), True)}")
         return
     if len(args.items) < 2 or not args.method:
