@@ -5,12 +5,12 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import closings, counter, documents, journal, models, payments, users, verify
+from tui_factu import clock, closings, counter, documents, journal, models, payments, users, verify
 from tui_factu.errors import StateError
 from tui_factu.models import Closing
 from tui_factu.permissions import PermissionDenied
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _day():

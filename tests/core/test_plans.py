@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import deposits, documents, plans
+from tui_factu import clock, deposits, documents, plans
 from tui_factu.errors import InvalidValue, StateError
 
 
@@ -17,7 +17,7 @@ def _order():
 
 def test_milestones_fall_due_and_close_exactly_on_the_order(shop):
     order = _order()
-    today = dt.date.today()
+    today = clock.today()
     rows = plans.set_plan(order.id, "33.33%@0:Commande,33.33%@+30,33.34%@+60:Réception")
     assert [(r["percent"], r["cumulative"], r["label"]) for r in rows] == \
         [("33.33", "33.33", "Commande"), ("33.33", "66.66", ""), ("33.34", "100", "Réception")]

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_factu import documents, margins, payments, reports
+from tui_factu import clock, documents, margins, payments, reports
 from tui_factu.errors import InvalidValue
 
 
@@ -15,7 +15,7 @@ def sales(shop):
     a = documents.validate(documents.create("invoice", "C1", "2026-10-05", [{"product": "VIS", "quantity": "4"}],
                                             due_date="2026-10-20").id)
     b = documents.validate(documents.create("invoice", "C1", "2026-10-06", [{"product": "VIS", "quantity": "2"}],
-                                            due_date=(dt.date.today() + dt.timedelta(days=10)).isoformat()).id)
+                                            due_date=(clock.today() + dt.timedelta(days=10)).isoformat()).id)
     cn = documents.validate(documents.credit(a.id, {1: D("1")}).id, "2026-10-07")
     p = documents.validate(documents.create("invoice", "P1", "2026-10-08", [{"product": "LIVRE", "quantity": "1"}]).id)
     payments.pay([a.id], "40.00", "cheque", "2026-10-10")
@@ -72,14 +72,14 @@ def test_margin_ranking_follows_the_documents_margin_rule(shop):
 def test_follow_up_lists(sales):
     overdue = reports.follow_up("overdue")
     assert [r["number"] for r in overdue] == [sales[0].number, sales[3].number]   # P1's fell due on 7/11
-    assert overdue[0]["days_late"] == (dt.date.today() - dt.date(2026, 10, 20)).days
+    assert overdue[0]["days_late"] == (clock.today() - dt.date(2026, 10, 20)).days
 
 
 def test_counter_tickets_count_as_sales_once_even_when_invoiced_later(shop):
     from tui_factu import counter
     t = counter.sale(counter.parse_items(["VIS:2"]), counter.parse_payments(["cash:30"]))["document"]   # 25.00 HT
     documents.validate(documents.transform([t.id], "invoice").id)          # the invoice asked for afterwards
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     assert [r["number"] for r in reports.sales_journal(today, today)] == [t.number]
     assert reports.vat_summary(today, today) == [{"category": "S", "rate": "20", "basis": "25.00", "vat": "5.00"}]
 

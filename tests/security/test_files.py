@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tui_factu import catalog, csvout, documents, exchange, fec, files, reports, settings
+from tui_factu import catalog, clock, csvout, documents, exchange, fec, files, reports, settings
 from tui_factu.errors import FactuError, InvalidValue
 
 from .conftest import cli
@@ -88,7 +88,7 @@ def test_a_tab_or_a_newline_never_breaks_a_fec_record(home, shop):
     documents.validate(documents.create("invoice", "C1", None, [{"product": "VIS"}]).id)
     import datetime as dt
     for sep in ("\t", "|"):
-        done = fec.export(dt.date.today().year, str(home), sep)
+        done = fec.export(clock.today().year, str(home), sep)
         with open(done["path"], encoding="utf-8") as f:
             lines = f.read().splitlines()
         assert all(len(line.split(sep)) == 18 for line in lines), lines[:3]

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from tui_factu import audit, catalog, documents, exchange, printing, session, users
+from tui_factu import audit, catalog, clock, documents, exchange, printing, session, users
 from tui_factu.permissions import PermissionDenied
 
 
@@ -45,7 +45,7 @@ def test_a_price_typed_past_the_discount_ceiling_needs_a_manager(clerk):
 
 
 def test_a_date_ahead_needs_a_manager(clerk):
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     doc = documents.create("invoice", "C1", tomorrow, [{"product": "VIS"}])
     with pytest.raises(PermissionDenied, match="à faire valider par un responsable"):
         documents.validate(doc.id)

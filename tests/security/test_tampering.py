@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from support import erase_last_invoice, raw_base
 
-from tui_factu import closings, db as database, documents, journal, payments, verify
+from tui_factu import clock, closings, db as database, documents, journal, payments, verify
 from tui_factu.models import Document
 
 
@@ -154,7 +154,7 @@ def test_a_validation_racing_a_closing_is_either_counted_or_refused(shop, db):
     assert verify.run().ok                      # verify recounts every closing against its period
     counted = closings.listing()[0]["documents"].get("invoice", 0)
     dated_today = Document.select().where((Document.kind == "invoice") & Document.sealed
-                                          & (Document.date == dt.date.today())).count()
+                                          & (Document.date == clock.today())).count()
     assert counted == dated_today               # none landed in the closed day after the Z
 
 
