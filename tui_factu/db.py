@@ -451,10 +451,15 @@ def _migrate_14(migrator):
                 db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {ddl}')
 
 
+def _migrate_15(migrator):
+    """v15: the e-invoices' lifecycle statuses and the Plateforme Agréée outbox."""
+    db.create_tables([models.EinvoiceStatus, models.PaFlow], safe=True)
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
               7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
-              12: _migrate_12, 13: _migrate_13, 14: _migrate_14}
+              12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

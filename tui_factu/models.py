@@ -469,6 +469,46 @@ class Target(Base):
         indexes = ((("year", "scope", "key", "period"), True),)
 
 
+class EinvoiceStatus(Base):
+    """One lifecycle status of an issued invoice or credit note (v15; XP Z12-012, CDAR): from
+    the platform, from a file, or set by us (212 « encaissée »). Each is also sealed in the
+    events chain."""
+    document = pw.ForeignKeyField(Document, backref="einvoice_statuses", on_delete="RESTRICT")
+    code = pw.IntegerField()                      # 200 déposée … 212 encaissée, 213 rejetée, 220 annulée
+    at = pw.CharField()                           # when the status was set (ISO, UTC)
+    reason_code = pw.CharField(default="")
+    reason = pw.TextField(default="")
+    action = pw.TextField(default="")             # what the buyer asks (« Créer une facture rectificative »)
+    amounts = pw.TextField(default="{}")          # JSON {MEN: "1200.00", …}
+    source = pw.CharField()                       # pa | file | self
+    message_id = pw.CharField(index=True)         # the CDAR's own id (MDT-4): a message applies once
+    flow_id = pw.CharField(default="")
+    recorded_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+
+class PaFlow(Base):
+    """The Plateforme Agréée outbox (v15): what is to be sent, with the exact bytes, so a PA
+    that is down loses nothing and a retry never sends something else; trackingId is unique,
+    so a flow is never deposited twice."""
+    document = pw.ForeignKeyField(Document, backref="pa_flows", on_delete="RESTRICT")
+    what = pw.CharField()                         # invoice | status
+    status_code = pw.IntegerField(null=True)      # for a status message (212)
+    syntax = pw.CharField()                       # Factur-X | CII | UBL | CDAR
+    tracking_id = pw.CharField(unique=True)
+    file_name = pw.CharField()
+    data = pw.BlobField()
+    sha256 = pw.CharField()
+    state = pw.CharField(default="pending", index=True)   # pending | sent | refused
+    flow_id = pw.CharField(default="")
+    attempts = pw.IntegerField(default=0)
+    error = pw.TextField(default="")
+    created_at = pw.CharField(default=utcnow)
+    sent_at = pw.CharField(null=True)
+    user = pw.CharField(default="")
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
-          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target]
+          Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target,
+          EinvoiceStatus, PaFlow]

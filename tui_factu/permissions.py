@@ -32,6 +32,7 @@ TABLE = {
     "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),
     "targets.edit": ({"admin", "manager"}, "fixer les objectifs de vente"),
     "date.future": ({"admin", "manager"}, "dater une pièce dans les jours à venir"),
+    "einvoice.send": ({"admin", "manager", "accountant"}, "transmettre les factures à la plateforme agréée"),
     "backup": ({"admin"}, "sauvegarder et restaurer la base"),
     "settings.change": ({"admin"}, "modifier les paramètres"),
     "users.manage": ({"admin"}, "gérer les utilisateurs"),

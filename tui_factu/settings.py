@@ -57,6 +57,26 @@ def _account(value: str) -> str:
     return text
 
 
+def _url(value: str) -> str:
+    """An https address (http only on this machine: a simulator, a local proxy)."""
+    from urllib.parse import urlsplit
+    text = str(value).strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
+        raise InvalidValue("adresse", text, "https://… attendu (http seulement sur 127.0.0.1)")
+    return text.rstrip("/")
+
+
+def _identifier(value: str) -> str:
+    text = str(value).strip()
+    if len(text) > 200 or any(not c.isprintable() or c.isspace() for c in text):
+        raise InvalidValue("identifiant", text[:40], "200 caractères visibles au plus, sans espace")
+    return text
+
+
 # key -> (label, checker, default shown)
 KNOWN = {
     "margin.floor_percent": ("Marge plancher (%) : en dessous, la vente demande un responsable", _percent, "0"),
@@ -79,6 +99,11 @@ KNOWN = {
     "fec.account.vat": ("Compte FEC : TVA collectée", _account, "445710"),
     "fec.account.bank": ("Compte FEC : Banque", _account, "512000"),
     "fec.account.cash": ("Compte FEC : Caisse", _account, "530000"),
+    "pa.url": ("Plateforme agréée : adresse de l'API Flow (XP Z12-013)", _url, ""),
+    "pa.directory_url": ("Plateforme agréée : adresse de l'API Annuaire (vide : celle de Flow)", _url, ""),
+    "pa.token_url": ("Plateforme agréée : adresse des jetons OAuth2", _url, ""),
+    "pa.client_id": ("Plateforme agréée : identifiant client OAuth2", _identifier, ""),
+    "pa.last_sync": ("Plateforme agréée : dernière synchronisation (date-heure de la plateforme)", _identifier, ""),
     # the collected VAT per rate: empty, the VAT account followed by the rate (4457120 for 20 %)
     **{f"fec.account.vat.{tag}": (f"Compte FEC : TVA collectée à {rate} %", _account, "")
        for rate, tag in (("20", "20"), ("10", "10"), ("5,5", "55"), ("2,1", "21"))},

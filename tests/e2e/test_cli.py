@@ -262,3 +262,37 @@ def test_the_e_invoice_alone_in_cii_and_ubl(base, tmp_path):
     quote = json.loads(run(base, "doc", "list", "--kind", "quote", "--json").stdout)[-1]
     err = run(base, "xml", quote["number"] or f"#{quote['id']}", expect=2).stderr
     assert "seule une facture ou un avoir validé a une facture électronique" in err
+
+
+def test_a_plateforme_agreee_from_the_command_line(base, tmp_path):
+    """pa config / send / status / sync / status-message against the simulator (XP Z12-013)."""
+    simulator = pytest.importorskip("pa_simulator", reason="openapi-core (test extra) missing")
+    from support import need
+    need(simulator.FLOW_SPEC.exists(), "../shared/reference/afnor absent (the AFNOR OpenAPI files)")
+    platform = simulator.Platform().start()
+    try:
+        urls = platform.urls()
+        env_secret = dict(os.environ, TUI_FACTU_DB=str(base), TUI_FACTU_PA_SECRET=platform.secret)
+        r = subprocess.run([EXE, "pa", "config", "--url", urls["url"], "--token-url", urls["token_url"],
+                            "--client-id", platform.client_id], capture_output=True, text=True, env=env_secret)
+        assert r.returncode == 0 and platform.secret not in r.stdout + r.stderr, r.stderr
+        paid = [d for d in json.loads(run(base, "doc", "list", "--kind", "invoice", "--status", "paid", "--json").stdout)]
+        number = paid[0]["number"]
+        out = run(base, "pa", "send", number).stdout
+        assert number in out and "transmise" in out
+        shown = json.loads(run(base, "doc", "show", number, "--json").stdout)["einvoice"]
+        assert shown["syntax"] == "Factur-X" and shown["flow_id"] == platform.outgoing()[0]["flowId"]
+        run(base, "pa", "status-message", number, "--status", "212", "-o", str(tmp_path) + "/", "--send")
+        assert (tmp_path / f"{number}-212.xml").exists()
+        status = json.loads(run(base, "pa", "status", number, "--json").stdout)["einvoice"]
+        assert status["status_code"] == 212 and status["history"][-1]["label"] == "Encaissée"
+        assert [f["flowSyntax"] for f in platform.outgoing()] == ["Factur-X", "CDAR"]
+        assert "0 statut(s) nouveau(x)" in run(base, "pa", "sync").stdout
+        err = run(base, "pa", "import-status", str(tmp_path / f"{number}-212.xml")).stdout
+        assert "(déjà connu)" in err
+        bad = tmp_path / "bad.xml"
+        bad.write_text("<pas-un-cdar/>")
+        assert "message de cycle de vie CDAR attendu" in run(base, "pa", "import-status", str(bad), expect=2).stderr
+        assert platform.errors == []
+    finally:
+        platform.stop()

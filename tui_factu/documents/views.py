@@ -2,7 +2,7 @@
 here) and the chain around it (`doc links`)."""
 import json
 
-from .. import deposits, margins, payments, schedules, situations, totals
+from .. import deposits, lifecycle, margins, payments, schedules, situations, totals
 from ..models import Customer, Document, DocumentLine
 from ..money import ZERO, fmt2, fmt_plain, fmt_price
 from .kinds import PRICED_LINE_KINDS
@@ -57,8 +57,15 @@ def show(doc: Document) -> dict:
         "vat_breakdown": [{"category": v.category, "rate": fmt_plain(v.rate), "basis": fmt2(v.basis),
                            "amount": fmt2(v.amount)} for v in vat_of(doc.id)],
         "sealed": doc.sealed, "version": doc.version,
-        **_settlement(doc), **_margin(doc, lines), **_situation(doc),
+        **_settlement(doc), **_margin(doc, lines), **_situation(doc), **_einvoice(doc),
     }
+
+
+def _einvoice(doc: Document) -> dict:
+    """What became of an issued invoice or credit note as an e-invoice (lifecycle.state)."""
+    if doc.kind not in ("invoice", "credit_note") or not doc.number:
+        return {}
+    return {"einvoice": lifecycle.state(doc.id)}
 
 
 def _situation(doc: Document) -> dict:
