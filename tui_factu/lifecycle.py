@@ -209,6 +209,22 @@ def state(doc_id: int) -> dict:
                         for r in rows]}
 
 
+def needing_action(limit: int = 20) -> list[dict]:
+    """Issued invoices whose last status asks the seller to act (refused, rejected, disputed,
+    suspended): the dashboard's list, with what to do next."""
+    from .documents.queries import last_einvoice_statuses
+    rows = (EinvoiceStatus.select(EinvoiceStatus.document).where(EinvoiceStatus.code.in_(list(NEXT_STEP)))
+            .distinct().tuples())
+    ids = [r[0] for r in rows]
+    last = last_einvoice_statuses(ids)
+    out = []
+    for doc in Document.select().where(Document.id.in_([i for i, c in last.items() if c in NEXT_STEP])) \
+            .order_by(Document.date.desc(), Document.id.desc()).limit(limit):
+        code = last[doc.id]
+        out.append({"number": doc.number, "code": code, "status": label(code), "next_step": NEXT_STEP[code]})
+    return out
+
+
 # ---- the statuses we send -------------------------------------------------------------------
 
 def paid_message(doc: Document, at: dt.datetime | None = None) -> bytes:

@@ -298,7 +298,21 @@ def sync() -> dict:
         since = latest
     with write():
         settings.store("pa.last_sync", latest)
-    return {"statuses": applied, "refused": refused, "errors": errors, "since": latest}
+    said = send_pending([queue_status(doc, 212, lifecycle.paid_message(doc)) for doc in _paid_to_say()])
+    return {"statuses": applied, "refused": refused, "errors": errors, "since": latest, "paid_sent": said}
+
+
+def _paid_to_say() -> list[Document]:
+    """Invoices of services (VAT due on receipts) sent to the platform and now fully paid,
+    whose « encaissée » (212) is ours to send and not yet sent."""
+    from .models import DocumentLine, EinvoiceStatus
+    sent = PaFlow.select(PaFlow.document).where((PaFlow.what == "invoice") & (PaFlow.state == "sent"))
+    said = EinvoiceStatus.select(EinvoiceStatus.document).where(EinvoiceStatus.code == 212)
+    services = DocumentLine.select(DocumentLine.document).where(DocumentLine.kind.in_(("service", "labour",
+                                                                                      "equipment")))
+    return list(Document.select().where(Document.id.in_(sent) & Document.id.not_in(said)
+                                        & Document.id.in_(services) & (Document.kind == "invoice")
+                                        & (Document.status == "paid")).order_by(Document.id))
 
 
 def _ack_error(flow: dict) -> list[str]:

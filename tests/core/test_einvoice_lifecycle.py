@@ -92,6 +92,11 @@ def test_sync_brings_the_statuses_back_and_a_later_rejection(platform):
     assert state["history"][-1]["reason"] == "TX_TVA_ERR — Taux de TVA erroné"
     assert "litige" in state["next_step"]
     assert pa.sync()["statuses"] == []                           # nothing new: nothing twice
+    payments.pay([inv.id], str(inv.due), "transfer", "2026-11-28", "VIR-9")      # services: VAT on receipts
+    said = pa.sync()["paid_sent"]
+    assert [(r["ref"], r["state"]) for r in said] == [(f"{inv.number}-212", "sent")]
+    assert documents.show(documents.get(inv.id))["einvoice"]["status_code"] == 212
+    assert pa.sync()["paid_sent"] == []                          # said once
     platform.reject(inv.number, "REJ_SEMAN", "SIREN de l'acheteur inconnu de l'annuaire")
     assert pa.sync()["refused"] == [inv.number]
     assert "SIREN de l'acheteur inconnu" in PaFlow.get(PaFlow.tracking_id == inv.number).error
@@ -158,6 +163,10 @@ def test_a_dispute_with_its_reason(shop):
     assert [(d["code"], d["status"]) for d in done] == [(207, "En litige")]
     row = lifecycle.history(inv.id)[0]
     assert (row.reason_code, row.action) == ("TX_TVA_ERR", "Créer une Facture Rectificative")
+    todo = lifecycle.needing_action()
+    assert [(t["number"], t["code"]) for t in todo] == [("F202500006", 207)] and "litige" in todo[0]["next_step"]
+    assert [r["number"] for r in documents.listing("invoice", einvoice=207)] == ["F202500006"]
+    assert "F202500006" not in [r["number"] for r in documents.listing("invoice", einvoice=0)]
 
 
 @pytest.mark.parametrize("mutate,message", [

@@ -5,25 +5,41 @@ import sys
 from .output import print_json
 
 
+def _einvoice_code(args):
+    """--einvoice 210 (the last lifecycle status), or none (not a single status yet)."""
+    from ..errors import InvalidValue
+    from ..lifecycle import STATUSES
+    value = getattr(args, "einvoice", None)
+    if value is None:
+        return None
+    if value == "none":
+        return 0
+    if not value.isdigit() or int(value) not in STATUSES:
+        raise InvalidValue("--einvoice", value, "code de statut (200 à 213, 220) ou none")
+    return int(value)
+
+
 def cmd_doc_list(args):
-    from .. import catalog, documents, fr
+    from .. import catalog, documents, fr, lifecycle
     from ..documents.kinds import KIND_LABELS, STATUS_LABELS
     customer_id = catalog.customer_by_code(args.customer).id if args.customer else None
     after, shown, rows_out = None, 0, []
     while args.limit is None or shown < args.limit:
         page = documents.listing(args.kind, args.status, customer_id, after,
-                                 limit=min(500, (args.limit or 10**9) - shown))
+                                 limit=min(500, (args.limit or 10**9) - shown), einvoice=_einvoice_code(args))
         if not page:
             break
         for r in page:
             if args.json:
                 rows_out.append({k: r[k] for k in ("id", "kind", "number", "status", "date",
-                                                    "customer", "grand_total")})
+                                                    "customer", "grand_total", "einvoice_status") if k in r})
             else:
+                code = r.get("einvoice_status")
                 print(f"#{r['id']:<6} {KIND_LABELS[r['kind']][:12]:<12} {r['number'] or '(brouillon)':<14} "
                       f"{STATUS_LABELS.get(r['status'], r['status'])[:16]:<16} {fr.date(r['date'])} "
                       f"{r['customer']:<8} {r['customer_name'][:22]:<22} "
-                      f"{fr.amount(documents.to_decimal(r['grand_total'])):>12}")
+                      f"{fr.amount(documents.to_decimal(r['grand_total'])):>12}"
+                      + (f"  {code} {lifecycle.label(code)}" if code else ""))
         shown += len(page)
         after = page[-1]["id"]
     if args.json:
@@ -149,6 +165,7 @@ def register(sub) -> None:
     s.add_argument("--status")
     s.add_argument("--customer")
     s.add_argument("--limit", type=int)
+    s.add_argument("--einvoice", help="dernier statut de la facture électronique (210, 213…) ou none")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_doc_list)
     s = dsub.add_parser("show")

@@ -41,6 +41,8 @@ def cmd_pa(args):
                 print(f"{s['number']:<14} {s['code']} {s['status']}")
         for ref in result["refused"]:
             print(f"{ref:<14} refusée par la plateforme (tui-factu pa status {ref})")
+        for r in result["paid_sent"]:
+            print(f"{r['ref']:<14} statut 212 « encaissée » : {r['message']}")
         for e in result["errors"]:
             print(f"ignoré : {e}", file=sys.stderr)
         print(f"{sum(1 for s in result['statuses'] if s['new'])} statut(s) nouveau(x) ; synchronisé jusqu'au "

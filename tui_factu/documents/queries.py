@@ -221,9 +221,11 @@ def sold(start=None, end=None):
 def listing(kind: str | None = None, status: str | None = None, customer_id: int | None = None,
             after_id: int | None = None, limit: int = 50, descending: bool = False,
             statuses: tuple = (), due_before=None, valid_until=None, number_prefix: str = "",
-            date_from=None, date_to=None, by_date: bool = False, after_date=None) -> list[dict]:
+            date_from=None, date_to=None, by_date: bool = False, after_date=None,
+            einvoice: int | None = None) -> list[dict]:
     """One keyset page of the document list (never OFFSET): by id, or by date then id (then the
-    key of the last row is its (date, id))."""
+    key of the last row is its (date, id)). `einvoice`: only invoices and credit notes whose
+    last lifecycle status is that code (0: none yet)."""
     q = (Document.select(Document.id, Document.kind, Document.number, Document.status, Document.date,
                          Customer.code, Customer.name, Document.grand_total, Document.validity_date)
          .join(Customer, on=(Document.customer == Customer.id)))
@@ -246,6 +248,8 @@ def listing(kind: str | None = None, status: str | None = None, customer_id: int
         q = q.where(Document.date >= date_from)
     if date_to:
         q = q.where(Document.date <= date_to)
+    if einvoice is not None:
+        q = q.where(_last_status_is(einvoice))
     if by_date:
         if after_id is not None:
             q = q.where((Document.date < after_date) | ((Document.date == after_date) & (Document.id < after_id))
@@ -258,9 +262,41 @@ def listing(kind: str | None = None, status: str | None = None, customer_id: int
         q = q.order_by(Document.id.desc() if descending else Document.id)
     q = q.limit(limit)
     today = clock.today()
-    return [{"id": i, "kind": k, "number": n, "status": "expired" if _past(k, s, v, today) else s,
+    rows = [{"id": i, "kind": k, "number": n, "status": "expired" if _past(k, s, v, today) else s,
              "date": d.isoformat(), "customer": c, "customer_name": cn, "grand_total": fmt2(g)}
             for i, k, n, s, d, c, cn, g, v in q.tuples()]
+    last = last_einvoice_statuses([r["id"] for r in rows if r["kind"] in ("invoice", "credit_note")])
+    for r in rows:
+        if r["kind"] in ("invoice", "credit_note") and r["number"]:
+            r["einvoice_status"] = last.get(r["id"])
+    return rows
+
+
+def last_einvoice_statuses(doc_ids: list[int]) -> dict[int, int]:
+    """document id -> the code of its last lifecycle status (one query for a page)."""
+    from ..models import EinvoiceStatus
+    if not doc_ids:
+        return {}
+    out = {}
+    for doc_id, code in (EinvoiceStatus.select(EinvoiceStatus.document, EinvoiceStatus.code)
+                         .where(EinvoiceStatus.document.in_(doc_ids))
+                         .order_by(EinvoiceStatus.at, EinvoiceStatus.id).tuples()):
+        out[doc_id] = code
+    return out
+
+
+def _last_status_is(code: int):
+    from ..models import EinvoiceStatus
+    later = EinvoiceStatus.alias()
+    latest = (EinvoiceStatus.select(EinvoiceStatus.document)
+              .where(~pw.fn.EXISTS(later.select(later.id).where(
+                  (later.document == EinvoiceStatus.document)
+                  & ((later.at > EinvoiceStatus.at) | ((later.at == EinvoiceStatus.at) & (later.id > EinvoiceStatus.id)))))))
+    if code == 0:
+        has_any = EinvoiceStatus.select(EinvoiceStatus.document)
+        return Document.kind.in_(("invoice", "credit_note")) & Document.number.is_null(False) & \
+            Document.id.not_in(has_any)
+    return Document.id.in_(latest.where(EinvoiceStatus.code == code))
 
 
 def _past(kind, status, validity, today) -> bool:
