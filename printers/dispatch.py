@@ -61,7 +61,8 @@ def write_xml(ref: str, syntax: str, out: str | None) -> Path:
 
 def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool = False) -> int:
     """Queues and sends a delivery slip (or a counter receipt). Returns the job id; raises a
-    FactuError naming the printer and the job to retry when the printer fails."""
+    FactuError naming the printer and the job to retry when the printer fails. The print is
+    logged once the printer took it (send): a failed job leaves the original unused."""
     doc = documents.resolve(ref)
     if doc.status == "draft":
         raise StateError(f"{documents.label(doc)} est un brouillon : validez-le avant d'imprimer",
@@ -70,7 +71,7 @@ def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool =
         raise StateError(f"{doc.number} n'est pas un bon de livraison (--receipt pour un ticket)",
                          "document", doc.number)
     target = printing.resolve(printer)
-    duplicate = printing.log_print(doc.number, "ticket" if receipt else "bon")
+    duplicate = printing.already_printed(doc.number) > 0
     view = printed.view(doc.id, duplicate=duplicate)
     columns, profile = int(target.get("columns", 42)), target.get("profile", "default")
     data = (escpos.receipt(view, columns, profile) if receipt
@@ -80,14 +81,15 @@ def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool =
 
 
 def closing(seq: int, printer: str | None = None) -> int:
-    """A closing's Z ticket; a reprint says DUPLICATA (and is logged)."""
+    """A closing's Z ticket; a reprint says DUPLICATA (and is logged once printed)."""
     from tui_factu import catalog, closings
     c = closings.get(seq)
     target = printing.resolve(printer)
-    duplicate = printing.log_print(f"Z {c.kind} {c.label}", "ticket")
+    ref = f"Z {c.kind} {c.label}"
+    duplicate = printing.already_printed(ref) > 0
     data = escpos.closing(closings.view(c), catalog.company_snapshot(), int(target.get("columns", 42)),
                           target.get("profile", "default"), duplicate)
-    return send_bytes("closing", f"Z {c.label}", target, data)
+    return send_bytes("closing", ref, target, data)
 
 
 def send_bytes(what: str, ref: str, target: dict, data: bytes) -> int:
@@ -103,7 +105,12 @@ def test(printer: str | None) -> int:
     return send(job.id)
 
 
+# Jobs that issue a document once printed, and the channel their print is logged under
+ISSUING = {"slip": "bon", "receipt": "ticket", "closing": "ticket"}
+
+
 def send(job_id: int) -> int:
+    """Sends a queued job (first time or retry); a document's print is logged once it went."""
     job = printing.job(job_id)
     try:
         escpos.send(job.printer, bytes(job.data))
@@ -111,5 +118,5 @@ def send(job_id: int) -> int:
         printing.mark(job.id, False, str(e))
         raise FactuError(f"{e} — le travail n° {job.id} reste en file "
                          f"(tui-factu queue retry {job.id})", "imprimante", job.printer) from None
-    printing.mark(job.id, True)
+    printing.mark(job.id, True, issues=ISSUING.get(job.what) if job.ref else None)
     return job.id

@@ -87,10 +87,15 @@ def enqueue(what: str, ref: str, printer: str, data: bytes) -> PrintJob:
         return PrintJob.create(what=what, ref=ref, printer=printer, data=data, user=current_user())
 
 
-def mark(job_id: int, ok: bool, error: str = "") -> None:
+def mark(job_id: int, ok: bool, error: str = "", issues: str | None = None) -> None:
+    """A job's outcome. `issues`: the channel of a document the job printed ("bon", "ticket"):
+    once it is on paper, and only then, its print is logged (log_print), in the same
+    transaction; a job that failed issued nothing, so the next print is still the original."""
     with write():
         PrintJob.update(state="printed" if ok else "failed", error=error, attempts=PrintJob.attempts + 1,
                         printed_at=utcnow() if ok else None).where(PrintJob.id == job_id).execute()
+        if ok and issues:
+            log_print(job(job_id).ref, issues)
 
 
 def job(job_id: int) -> PrintJob:

@@ -13,7 +13,7 @@ def cmd_pay(args):
         if args.printer:
             from printers import dispatch, escpos
             target = printing.resolve(args.printer)
-            job = dispatch.send_bytes("receipt", view["number"], target,
+            job = dispatch.send_bytes("payment", view["number"], target,
                                       escpos.payment_receipt(view, int(target.get("columns", 42)),
                                                              target.get("profile", "default")))
             print(f"Reçu imprimé (travail n° {job}).")
