@@ -144,7 +144,7 @@ def _header(p: Printed, st) -> list:
     if p.situation and p.situation.get("situation"):
         what = "Échéance" if p.situation.get("milestone") else "Situation"
         doc_block.append(_p(f"{what} n° {p.situation['situation']}", st["right"]))
-    if p.is_invoice and p.due_date:
+    if p.kind == "invoice" and p.due_date:          # a credit note falls due to nobody
         doc_block.append(_p(f"Échéance : {fr.date(p.due_date)}", st["right"]))
     if p.kind == "quote" and p.validity_date:
         doc_block.append(_p(f"Valable jusqu'au : {fr.date(p.validity_date)}", st["right"]))
@@ -277,7 +277,7 @@ def _totals(p: Printed, st) -> list:
         rows.append(["Déjà versé", "−" + fr.amount(t["prepaid"], True)])
     if t["rounding"]:
         rows.append(["Arrondi", fr.amount(t["rounding"], True)])
-    label = "Net à payer" if p.kind != "credit_note" else "Montant de l'avoir"
+    label = "Net à payer" if p.kind != "credit_note" else "Montant à rembourser ou à imputer"
     if p.kind in ("quote", "order"):
         label = "Total TTC"
         rows.pop()

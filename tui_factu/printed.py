@@ -255,10 +255,18 @@ def payment_notes(p: Printed) -> dict[str, str]:
             "PMT": indemnity}
 
 
+CREDITED = {"invoice": "facture", "receipt": "ticket de caisse"}
+
+
 def mentions(p: Printed) -> list[str]:
+    """What the printed document says besides its lines and totals. A credit note owes the
+    customer: it cites what it credits (CGI 289 I-5) and carries none of the payment-term
+    mentions (due date, penalties, recovery indemnity) — those stay in its e-invoice only,
+    where BR-FR-05 asks for them (payment_notes, printers/facturx.py)."""
     out = []
     if p.kind == "credit_note" and p.preceding:
-        out.append(f"Avoir sur facture n° {p.preceding['number']} du {fr.date(p.preceding['date'])}")
+        what = CREDITED.get(p.preceding.get("kind"), "facture")
+        out.append(f"Avoir sur {what} n° {p.preceding['number']} du {fr.date(p.preceding['date'])}")
     for ref in p.source_refs:
         if ref.get("kind") == "invoice" and p.kind == "invoice" and ref.get("replaces"):
             out.append(f"Annule et remplace la facture n° {ref['number']} du {fr.date(ref['date'])}")
@@ -281,6 +289,7 @@ def mentions(p: Printed) -> list[str]:
         out.append("Devis gratuit. Bon pour accord : date, signature et cachet du client.")
     if p.is_invoice:
         out.append(f"Nature des opérations : {nature(p)}.")
+    if p.kind == "invoice":
         notes = p.payment_notes
         if p.schedule:
             out.append(p.schedule + " " + notes["AAB"])
@@ -290,8 +299,8 @@ def mentions(p: Printed) -> list[str]:
         out.append(notes["PMD"])
         if p.customer.get("kind") != "person":
             out.append(notes["PMT"])
-        if p.seller.get("vat_on_debits"):
-            out.append("Option pour le paiement de la taxe d'après les débits.")
+    if p.is_invoice and p.seller.get("vat_on_debits"):
+        out.append("Option pour le paiement de la taxe d'après les débits.")
     for v in p.vat:
         if v["exemption"]:
             text = v["exemption"][0]
