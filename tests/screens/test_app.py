@@ -662,8 +662,8 @@ def test_screens_hide_and_refuse_what_the_role_may_not_do(shop):
 def test_closing_the_day_from_its_screen_after_the_reminder(shop):
     import datetime as dt
     from screens.app import FactuApp
-    from tui_factu import closings
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    from tui_factu import clock, closings
+    yesterday = clock.today() - dt.timedelta(days=1)          # the frozen today, not the calendar's
     documents.validate(documents.create("invoice", "C1", yesterday, [{"product": "VIS"}]).id)
     users.create("compta", "accountant", "secret")
     app = FactuApp("compta")                     # a clerk may not close: the accountant does
@@ -676,7 +676,7 @@ def test_closing_the_day_from_its_screen_after_the_reminder(shop):
             await _settle(pilot, app)
             await pilot.press("j", "enter")                              # today, confirmed
             await _settle(pilot, app)
-            assert closings.closed_until() == dt.date.today()
+            assert closings.closed_until() == clock.today()
             assert "Clôture journalière" in _notes(app) and "journalière" in _text(app)
             await pilot.press("enter")
             await _settle(pilot, app)
