@@ -1,9 +1,10 @@
 """Statistics and follow-up from the keyboard: a menu of every report, and one view for each —
 a table from the core's SQL aggregates, a chart where a person would rather look than read
 (ranking, aging, conversion, targets), the period (p), the grouping (b), the measure (m), a CSV
-export (x), and Entrée on a row opens its document."""
+export (x), and Entrée on a row opens its document. The reports, their titles, options and
+columns are the core's registry (`tui_factu/report_registry.py`), as on the command line."""
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rich.text import Text
@@ -15,27 +16,15 @@ from textual.widgets.option_list import Option
 
 from tui_factu import clock, documents, fr, reports, targets
 from tui_factu.errors import FactuError
+from tui_factu.report_registry import MENU, OPTIONS, PERIOD, REPORTS, Params, run
 
-from .pickers import Form
+from .pickers import CustomerPicker, Form, ProductPicker
 from .widgets.bars import Bars
 from .widgets.base import FactuScreen
 
 
 def _d(value) -> Decimal:
     return documents.to_decimal(value or "0")
-
-
-@dataclass
-class Spec:
-    title: str
-    fetch: object                  # (view) -> rows
-    columns: list                  # (key, title, width, right)
-    chart: object = None           # (rows) -> (bars rows, max) or None
-    by: tuple = ()                 # groupings offered by b
-    measures: tuple = ()           # measures offered by m
-    period: bool = True
-    opens: str = "number"          # the row key holding a document number
-    extra: dict = field(default_factory=dict)
 
 
 def _ranking_chart(rows):
@@ -64,81 +53,9 @@ def _targets_chart(rows):
     return out, Decimal(100)
 
 
-SPECS = {
-    "sales-journal": Spec("Journal des ventes", lambda v: reports.sales_journal(*v.period),
-                          [("date", "Date", 10, False), ("number", "N°", 13, False), ("name", "Client", 20, False),
-                           ("net", "HT", 10, True), ("vat", "TVA", 9, True), ("total", "TTC", 10, True)]),
-    "vat": Spec("TVA collectée", lambda v: (reports.vat_on_receipts(*v.period) if v.measure == "encaissements"
-                                            else reports.vat_summary(*v.period)),
-                [("category", "Cat.", 4, False), ("rate", "Taux", 6, True), ("basis", "Base HT", 14, True),
-                 ("vat", "TVA", 12, True)], measures=("factures", "encaissements"), opens=""),
-    "payments": Spec("Règlements par mode", lambda v: reports.payments_journal(*v.period),
-                     [("method", "Mode", 14, False), ("count", "Nombre", 8, True), ("amount", "Montant", 14, True)],
-                     opens=""),
-    "aging": Spec("Balance âgée", lambda v: reports.aging(),
-                  [("customer", "Client", 9, False), ("not_due", "Pas échu", 10, True), ("1-30", "1–30 j", 9, True),
-                   ("31-60", "31–60 j", 9, True), ("61-90", "61–90 j", 9, True), ("90+", "> 90 j", 9, True),
-                   ("total", "Total", 10, True)], chart=_aging_chart, period=False, opens=""),
-    "ranking": Spec("Palmarès", lambda v: reports.ranking(v.by or "customer", v.measure or "revenue", *v.period, top=50),
-                    [("key", "Code", 10, False), ("label", "Nom", 18, False), ("value", "Période", 11, True),
-                     ("previous", "Précédente", 11, True), ("change", "Écart", 10, True), ("share", "Part %", 6, True)],
-                    chart=_ranking_chart, by=("customer", "product", "family"), measures=("revenue", "margin", "quantity"),
-                    opens=""),
-    "conversion": Spec("Transformation des devis", lambda v: reports.conversion(*v.period, by=v.by or "month"),
-                       [("key", "Clé", 12, False), ("quotes", "Devis", 6, True), ("order_rate", "% cdé", 6, True),
-                        ("invoice_rate", "% fact.", 7, True), ("days_to_order", "j → cde", 8, True),
-                        ("days_delivery_to_invoice", "j BL → fact.", 12, True)],
-                       chart=_conversion_chart, by=("month", "salesperson", "customer"), opens=""),
-    "targets": Spec("Objectifs de vente", lambda v: targets.achievement(v.year),
-                    [("scope", "Portée", 11, False), ("key", "Clé", 10, False), ("period", "Pér.", 4, False),
-                     ("target", "Objectif", 11, True), ("achieved", "Réalisé", 11, True),
-                     ("projection", "Projeté", 11, True), ("status", "État", 6, False)],
-                    chart=_targets_chart, period=False, opens=""),
-    "deposits": Spec("Acomptes non réglés", lambda v: reports.deposits_unpaid(),
-                     [("number", "N°", 13, False), ("date", "Date", 10, False), ("name", "Client", 18, False),
-                      ("for", "Pour", 13, False), ("balance", "Reste dû", 11, True)], period=False),
-    "due": Spec("Factures à échoir (15 jours)", lambda v: reports.due_soon(15),
-                [("number", "N°", 13, False), ("due_date", "Échéance", 10, False), ("days_left", "J", 4, True),
-                 ("name", "Client", 22, False), ("due", "Montant", 11, True)], period=False),
-    "overdue": Spec("Factures échues", lambda v: reports.follow_up("overdue", v.SHOWN + 1),
-                    [("number", "N°", 13, False), ("date", "Date", 10, False), ("days_late", "Retard", 6, True),
-                     ("name", "Client", 22, False), ("grand_total", "TTC", 11, True)], period=False),
-    "quotes-followup": Spec("Devis à relancer", lambda v: reports.follow_up("quotes-followup", v.SHOWN + 1),
-                            [("number", "N°", 13, False), ("date", "Date", 10, False), ("state", "État", 18, False),
-                             ("name", "Client", 18, False), ("grand_total", "TTC", 10, True)], period=False),
-    "to-deliver": Spec("Commandes à livrer", lambda v: reports.follow_up("to-deliver", v.SHOWN + 1),
-                       [("number", "N°", 13, False), ("date", "Date", 10, False), ("name", "Client", 24, False),
-                        ("status", "Statut", 10, False), ("grand_total", "TTC", 11, True)], period=False),
-    "to-invoice": Spec("Livraisons non facturées", lambda v: reports.follow_up("to-invoice", v.SHOWN + 1),
-                       [("number", "N°", 13, False), ("date", "Date", 10, False), ("name", "Client", 24, False),
-                        ("grand_total", "TTC", 11, True)], period=False),
-    "statement": Spec("Relevé de compte client", lambda v: reports.statement(v.subject, *v.period),
-                      [("date", "Date", 10, False), ("ref", "Pièce", 13, False), ("label", "Libellé", 16, False),
-                       ("debit", "Débit", 10, True), ("credit", "Crédit", 10, True), ("balance", "Solde", 10, True)],
-                      opens="ref"),
-    "moves": Spec("Mouvements de stock", lambda v: reports.moves(v.subject, *v.period),
-                  [("date", "Date", 10, False), ("quantity", "Qté", 8, True), ("reason", "Motif", 16, False),
-                   ("document", "Document", 14, False), ("level", "Stock", 8, True)], opens="document"),
-    "backorders": Spec("Reliquats", lambda v: reports.backorders_by(v.by or "product"),
-                       [("key", "Produit / client", 18, False), ("orders", "Commandes", 9, True),
-                        ("lines", "Lignes", 6, True), ("remaining", "Reste à livrer", 14, True)],
-                       by=("product", "customer"), period=False, opens=""),
-    "stock": Spec("Stock", lambda v: reports.stock_levels(),
-                  [("product", "Produit", 10, False), ("name", "Désignation", 22, False), ("on_hand", "Stock", 7, True),
-                   ("reserved", "Réservé", 7, True), ("available", "Dispo", 7, True), ("reorder_level", "Seuil", 6, True)],
-                  period=False, opens=""),
-}
-LABELS = {"customer": "client", "product": "produit", "family": "famille", "month": "mois",
-          "salesperson": "commercial", "revenue": "chiffre d'affaires", "margin": "marge", "quantity": "quantités",
-          "factures": "sur les factures", "encaissements": "sur les encaissements"}
-MENU = [("sales-journal", "Journal des ventes (factures, tickets, avoirs)"), ("vat", "TVA collectée par taux"),
-        ("payments", "Règlements par mode"), ("statement", "Relevé de compte d'un client"),
-        ("aging", "Balance âgée des clients"),
-        ("ranking", "Palmarès clients, produits, familles"), ("conversion", "Transformation des devis"),
-        ("targets", "Objectifs de vente"), ("quotes-followup", "Devis à relancer"), ("overdue", "Factures échues"),
-        ("due", "Factures à échoir"), ("deposits", "Acomptes non réglés"), ("to-deliver", "Commandes à livrer"),
-        ("to-invoice", "Livraisons non facturées"), ("backorders", "Reliquats"),
-        ("stock", "Stock et réapprovisionnement (Entrée : mouvements)")]
+CHARTS = {"ranking": _ranking_chart, "aging": _aging_chart, "conversion": _conversion_chart,
+          "targets": _targets_chart}
+PICKERS = {"customer": CustomerPicker, "product": ProductPicker}     # a report's subject, asked first
 
 
 class ReportsScreen(FactuScreen):
@@ -146,7 +63,7 @@ class ReportsScreen(FactuScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("[b]États et statistiques[/b] — Entrée pour ouvrir", id="title")
-        yield OptionList(*[Option(label, id=key) for key, label in MENU], id="menu")
+        yield OptionList(*[Option(REPORTS[key].menu, id=key) for key in MENU], id="menu")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -154,10 +71,10 @@ class ReportsScreen(FactuScreen):
 
     @on(OptionList.OptionSelected)
     def _open(self, event) -> None:
-        if event.option.id == "statement":             # whose account: the customer picker first
-            from .pickers import CustomerPicker
-            self.app.push_screen(CustomerPicker(""), lambda code: code and self.app.push_screen(
-                ReportView("statement", code)))
+        subject = REPORTS[event.option.id].subject
+        if subject:                                     # whose account: the picker first
+            self.app.push_screen(PICKERS[subject](""), lambda code: code and self.app.push_screen(
+                ReportView(event.option.id, code)))
             return
         self.app.push_screen(ReportView(event.option.id))
 
@@ -170,25 +87,40 @@ class ReportView(FactuScreen):
                 Binding("n", "new_target", "Objectif", id="report.target"),
                 Binding("i", "import_targets", "Importer CSV", id="report.import"),
                 Binding("escape", "app.pop_screen", "Retour", id="report.back")]
+    MEASURES = ("measure", "on")          # what m cycles: the measure, or the VAT's invoices/receipts
 
     def __init__(self, name: str, subject: str | None = None):
         """subject: the product of `moves`, the customer of `statement`."""
         super().__init__()
-        self.spec = SPECS[name]
+        self.spec = spec = REPORTS[name]
         self.subject = subject
         self.report = name
         today = clock.today()
-        self.period = (dt.date(today.year, 1, 1).isoformat(), today.isoformat())
-        self.by = self.spec.by[0] if self.spec.by else None
-        self.measure = self.spec.measures[0] if self.spec.measures else None
-        self.year = today.year
+        values = {"date_from": dt.date(today.year, 1, 1).isoformat(), "date_to": today.isoformat(),
+                  "year": today.year, "limit": self.SHOWN + 1}
+        values.update(spec.first())
+        if spec.subject:
+            values[spec.subject] = subject
+        self.params = Params(**values)
         self.rows: list[dict] = []
+
+    @property
+    def period(self) -> tuple[str, str]:
+        return self.params.date_from, self.params.date_to
+
+    @property
+    def year(self) -> int:
+        return self.params.year
+
+    def _cycled(self, names) -> str | None:
+        """The option a key cycles through for this report, if it reads one with choices."""
+        return next((n for n in names if n in self.spec.reads and OPTIONS[n].choices), None)
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "cycle_by":
-            return bool(self.spec.by)
+            return self._cycled(("by",)) is not None
         if action == "cycle_measure":
-            return bool(self.spec.measures)
+            return self._cycled(self.MEASURES) is not None
         if action == "period":
             return self.spec.period
         if action in ("new_target", "import_targets"):
@@ -197,15 +129,15 @@ class ReportView(FactuScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
-        if self.spec.chart:
+        if self.report in CHARTS:
             yield Bars(id="chart")
         yield DataTable(id="report", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for _, title, width, _ in self.spec.columns:
-            table.add_column(title, width=width)
+        for column in self.spec.columns:
+            table.add_column(column.title, width=column.width)
         table.focus()
         self.reload()
 
@@ -215,7 +147,7 @@ class ReportView(FactuScreen):
     def reload(self) -> None:
         import itertools
         try:
-            rows = list(itertools.islice(self.spec.fetch(self), self.SHOWN + 1))
+            rows = list(itertools.islice(run(self.report, self.params), self.SHOWN + 1))
         except FactuError as e:
             self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
             return
@@ -224,24 +156,23 @@ class ReportView(FactuScreen):
     def _show(self, rows) -> None:
         self.truncated = len(rows) > self.SHOWN
         self.rows = rows = rows[:self.SHOWN]
-        parts = [self.spec.title]
+        parts = [self.spec.heading(self.params)]
         if self.spec.period:
             parts.append(f"du {fr.date(self.period[0])} au {fr.date(self.period[1])}")
-        if self.report == "targets":
-            parts.append(str(self.year))
         if self.subject:
             parts.append(self.subject)
-        if self.by:
-            parts.append(f"par {LABELS.get(self.by, self.by)}")
-        if self.measure:
-            parts.append(LABELS.get(self.measure, self.measure))
+        for name in self.spec.reads:                # « par client », « chiffre d'affaires », the year
+            option, value = OPTIONS[name], getattr(self.params, name)
+            if option.shown and value is not None:
+                choice = option.choice(value)
+                parts.append(option.shown.format(choice.label if choice else value))
         count = f"{self.SHOWN} premières lignes (x : tout exporter)" if self.truncated else f"{len(rows)} ligne(s)"
         self.query_one("#title", Static).update(f"[b]{parts[0]}[/b] — " + " · ".join(parts[1:] + [count]))
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
             cells = []
-            for key, _, width, right in self.spec.columns:
+            for key, _, width, right in (dataclasses.astuple(c) for c in self.spec.columns):
                 value = r.get(key, "")
                 text = str(value if value is not None else "")
                 if right and text and text.replace(".", "", 1).lstrip("-").isdigit() and "." in text:
@@ -252,20 +183,22 @@ class ReportView(FactuScreen):
                     text = targets.SCOPES.get(text, text)
                 cells.append(Text(text[:width], justify="right" if right else "left"))
             table.add_row(*cells)
-        if self.spec.chart:
-            bars, top = self.spec.chart(rows)
+        if self.report in CHARTS:
+            bars, top = CHARTS[self.report](rows)
             self.query_one(Bars).show(bars, top, width=34)
 
     @on(DataTable.RowSelected)
     def _open(self, event) -> None:
         if not 0 <= event.cursor_row < len(self.rows):
             return
-        if self.report == "stock":                 # a product's movements, each opening its document
-            self.app.push_screen(ReportView("moves", self.rows[event.cursor_row]["product"]))
+        row = self.rows[event.cursor_row]
+        if self.spec.drills:                      # a product's movements, each opening its document
+            report, key = self.spec.drills
+            self.app.push_screen(ReportView(report, row[key]))
             return
         if not self.spec.opens:
             return
-        number = self.rows[event.cursor_row].get(self.spec.opens)
+        number = row.get(self.spec.opens)
         if number:
             from .editor import EditorScreen
             try:
@@ -276,23 +209,25 @@ class ReportView(FactuScreen):
             self.app.push_screen(EditorScreen(doc.id))
 
     def action_period(self) -> None:
-        self.app.push_screen(Form("Période", [("from", "Du (AAAA-MM-JJ)", self.period[0]),
-                                              ("to", "Au (AAAA-MM-JJ)", self.period[1])]), self._period)
+        self.app.push_screen(Form("Période", [(name, OPTIONS[name].label, getattr(self.params, name))
+                                              for name in PERIOD]), self._period)
 
     def _period(self, values) -> None:
         if values:
-            self.period = (values["from"].strip(), values["to"].strip())
+            self.params = dataclasses.replace(self.params, **{name: values[name].strip() for name in PERIOD})
             self.reload()
 
-    def action_cycle_by(self) -> None:
-        options = self.spec.by
-        self.by = options[(options.index(self.by) + 1) % len(options)]
+    def _cycle(self, name) -> None:
+        options = self.spec.values(name)
+        value = options[(options.index(getattr(self.params, name)) + 1) % len(options)]
+        self.params = dataclasses.replace(self.params, **{name: value})
         self.reload()
 
+    def action_cycle_by(self) -> None:
+        self._cycle(self._cycled(("by",)))
+
     def action_cycle_measure(self) -> None:
-        options = self.spec.measures
-        self.measure = options[(options.index(self.measure) + 1) % len(options)]
-        self.reload()
+        self._cycle(self._cycled(self.MEASURES))
 
     def action_export(self) -> None:
         default = str(self.app.pdf_dir() / f"{self.report}.csv")
@@ -305,7 +240,8 @@ class ReportView(FactuScreen):
             return
         from tui_factu import csvout
         try:
-            n = csvout.write(self.spec.fetch(self), values["path"].strip(), values["fr"].strip().lower().startswith("o"))
+            n = csvout.write(run(self.report, dataclasses.replace(self.params, limit=None)), values["path"].strip(),
+                             values["fr"].strip().lower().startswith("o"))
         except FactuError as e:
             self.notify(str(e), severity="error", timeout=8)
             return

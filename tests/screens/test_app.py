@@ -881,3 +881,45 @@ def test_an_expired_quote_is_transformed_only_when_confirmed_and_an_order_closed
             assert documents.get(order.id).status == "closed"
             assert documents.backorders() == []
     run(go())
+
+
+def test_vat_on_receipts_reads_the_same_on_screen_and_on_the_command_line(app):
+    """One registry: the screen's « sur les encaissements » is `report vat --on receipts`."""
+    from tui_factu import payments
+    from tui_factu.report_registry import Params, run as report
+    inv = documents.validate(documents.create("invoice", "P1", None, [{"product": "DEPL", "quantity": "2"}]).id)
+    payments.pay([inv.id], "42.00", "cheque")                   # half of a service: half its VAT is due
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("e", "down", "enter")
+            await _settle(pilot, app)
+            assert "TVA collectée" in _text(app) and "sur les factures" in _text(app) and "14,00" in _text(app)
+            await pilot.press("m")
+            await _settle(pilot, app)
+            assert "sur les encaissements" in _text(app) and "7,00" in _text(app)
+            assert app.screen.rows == report("vat", Params(on="receipts", date_from="2026-01-01",
+                                                           date_to="2026-12-01")) != []
+    run(go())
+
+
+def test_x_exports_every_row_of_a_follow_up_list_not_only_the_page_shown(app, tmp_path, monkeypatch):
+    from screens.reports import ReportView
+    monkeypatch.setattr(ReportView, "SHOWN", 1)
+    made = [documents.validate(documents.create("invoice", "C1", "2026-10-0" + str(day), [{"product": "VIS"}],
+                                                due_date="2026-10-20").id) for day in (1, 2, 3)]
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            app.push_screen(ReportView("overdue"))
+            await _settle(pilot, app)
+            assert "1 premières lignes (x : tout exporter)" in _text(app)
+            assert made[-1].number in _text(app)                    # the newest first on screen
+            await pilot.press("x", "ctrl+u", *str(tmp_path / "o.csv"), "enter", "enter")
+            await _settle(pilot, app)
+            assert "3 ligne(s) écrite(s)" in _notes(app)
+    run(go())
+    lines = (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(";")[2] for line in lines[1:]] == [d.number for d in made]    # as `report overdue --csv`
