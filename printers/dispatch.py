@@ -13,18 +13,26 @@ from tui_factu.errors import FactuError, InvalidValue, StateError
 from . import escpos
 
 
-def document_pdf(ref: str, sign: bool = False) -> tuple[bytes, str]:
-    """(PDF bytes, file name). A validated document's second print says DUPLICATA."""
+def document_pdf(ref: str, sign: bool = False, issue: bool = True) -> tuple[bytes, str]:
+    """(PDF bytes, file name). issue=True: the document is issued — the first PDF is the
+    original, later ones say DUPLICATA, and the print is logged once the PDF is made (a crash
+    uses nothing up). issue=False: an export (archive run): nothing is logged, and a document
+    already issued says DUPLICATA (an export never passes for a second original)."""
+    data, name, number = _render_pdf(ref, sign)
+    if issue and number:
+        printing.log_print(number, "pdf")
+    return data, name
+
+
+def _render_pdf(ref: str, sign: bool) -> tuple[bytes, str, str | None]:
     from . import documents as pdf_documents
     doc = documents.resolve(ref)
-    duplicate = False
-    if doc.number:
-        duplicate = printing.log_print(doc.number, "pdf")
+    duplicate = bool(doc.number) and printing.already_printed(doc.number, "pdf") > 0
     data = pdf_documents.pdf_bytes(doc.id, duplicate=duplicate)
     if sign or _always_sign():
         from . import signing
         data = signing.sign_with_company_certificate(data)
-    return data, f"{doc.number or f'brouillon-{doc.id}'}.pdf"
+    return data, f"{doc.number or f'brouillon-{doc.id}'}.pdf", doc.number
 
 
 def _always_sign() -> bool:
@@ -32,9 +40,13 @@ def _always_sign() -> bool:
     return catalog.company().always_sign
 
 
-def write_pdf(ref: str, out: str | None, sign: bool = False) -> Path:
-    data, name = document_pdf(ref, sign)
-    return _write(data, name, out)
+def write_pdf(ref: str, out: str | None, sign: bool = False, issue: bool = True) -> Path:
+    """Writes the PDF; with issue, the print is logged once the file is whole on disk."""
+    data, name, number = _render_pdf(ref, sign)
+    path = _write(data, name, out)
+    if issue and number:
+        printing.log_print(number, "pdf")
+    return path
 
 
 def _write(data: bytes, name: str, out: str | None) -> Path:
@@ -71,7 +83,7 @@ def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool =
         raise StateError(f"{doc.number} n'est pas un bon de livraison (--receipt pour un ticket)",
                          "document", doc.number)
     target = printing.resolve(printer)
-    duplicate = printing.already_printed(doc.number) > 0
+    duplicate = printing.already_printed(doc.number, "ticket" if receipt else "bon") > 0
     view = printed.view(doc.id, duplicate=duplicate)
     columns, profile = int(target.get("columns", 42)), target.get("profile", "default")
     data = (escpos.receipt(view, columns, profile) if receipt
@@ -86,7 +98,7 @@ def closing(seq: int, printer: str | None = None) -> int:
     c = closings.get(seq)
     target = printing.resolve(printer)
     ref = f"Z {c.kind} {c.label}"
-    duplicate = printing.already_printed(ref) > 0
+    duplicate = printing.already_printed(ref, "ticket") > 0
     data = escpos.closing(closings.view(c), catalog.company_snapshot(), int(target.get("columns", 42)),
                           target.get("profile", "default"), duplicate)
     return send_bytes("closing", ref, target, data)

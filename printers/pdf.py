@@ -97,20 +97,26 @@ class _Canvas(Canvas):
             return
         legal, mark = info
         legal = printable(legal, multiline=False)
-        self.saveState()
         if mark:
-            self.setFont(fonts.BOLD, 64)
-            self.setFillColor(WATERMARK)
-            self.translate(A4[0] / 2, A4[1] / 2)
-            self.rotate(35)
-            self.drawCentredString(0, 0, mark)
-            self.rotate(-35)
-            self.translate(-A4[0] / 2, -A4[1] / 2)
+            _watermark(self, mark)
+        self.saveState()
         self.setFont(fonts.REGULAR, 6.5)
         self.setFillColor(INK)
         self.drawCentredString(A4[0] / 2, 10 * mm, legal)
         self.drawRightString(A4[0] - 15 * mm, 6 * mm, f"page {self._pageNumber}/{total}")
         self.restoreState()
+
+
+def _watermark(canvas, mark: str) -> None:
+    """DUPLICATA or BROUILLON up the left margin (15 mm, outside the frame of the content),
+    never over a figure: glyphs rotated a quarter turn, from 5 to 12 mm off the edge."""
+    canvas.saveState()
+    canvas.setFont(fonts.BOLD, 26)
+    canvas.setFillColor(WATERMARK)
+    canvas.translate(12 * mm, A4[1] / 2)
+    canvas.rotate(90)
+    canvas.drawCentredString(0, 0, mark)
+    canvas.restoreState()
 
 
 def _logo(path: str):

@@ -1,12 +1,21 @@
 """Printing as the core sees it: printers configured by URL, a print queue in the database,
-and the first print / reprint distinction (a reprint says DUPLICATA and is logged)."""
+and the first print / reprint distinction (a reprint says DUPLICATA and is logged).
+
+The original is what was issued to the customer: a PDF written for one document (`pdf REF`,
+F5), or a thermal job the printer took. Exports (`pdf --all`, archives, `xml`) and failed
+prints issue nothing. A document has one original per medium — the A4 PDF (sent, or printed
+on a laser printer) and the thermal paper (the slip signed at delivery, the ticket handed over
+at the counter) — except what is an invoice in law (invoices and credit notes, CGI 289): one
+original whatever the medium, so a thermal ticket of an invoice already issued as a PDF says
+DUPLICATA. Every issuance and reprint is a record of the events chain (channel pdf, bon, ticket)."""
+import json
 import re
 
 from . import journal, permissions, settings
 from .db import write
 from .session import current_user
 from .errors import InvalidValue, NotFound
-from .models import JournalRecord, PrintJob, Setting, utcnow
+from .models import Document, JournalRecord, PrintJob, Setting, utcnow
 
 SCHEMES = ("tcp", "usb", "serial", "file", "cups")
 PROFILES = ("default", "TM-T88V", "TM-T20II", "POS-5890", "NT-5890K", "ZJ-5870", "simple")
@@ -66,16 +75,35 @@ def resolve(name_or_url: str | None) -> dict:
     return configured[name]
 
 
-def already_printed(ref: str) -> int:
-    """How many times this document was printed before (from the events chain)."""
-    return (JournalRecord.select().where((JournalRecord.chain == "event") & (JournalRecord.ref == ref)
-                                          & JournalRecord.action.in_(("print", "reprint"))).count())
+MEDIA = {"pdf": ("pdf",), "bon": ("bon", "ticket"), "ticket": ("bon", "ticket")}
+ONE_ORIGINAL = ("invoice", "credit_note")
+
+
+def _same_medium(ref: str, channel: str | None) -> tuple | None:
+    """The channels whose prints use up the original of `ref` printed on `channel` (None: all)."""
+    if channel is None:
+        return None
+    kind = Document.select(Document.kind).where(Document.number == ref).scalar()
+    return None if kind in ONE_ORIGINAL else MEDIA.get(channel, (channel,))
+
+
+def already_printed(ref: str, channel: str | None = None) -> int:
+    """How many times this document was issued before (from the events chain): on any medium,
+    or on the medium of `channel` for what has one original per medium."""
+    rows = (JournalRecord.select(JournalRecord.payload)
+            .where((JournalRecord.chain == "event") & (JournalRecord.ref == ref)
+                   & JournalRecord.action.in_(("print", "reprint"))))
+    media = _same_medium(ref, channel)
+    if media is None:
+        return rows.count()
+    return sum(1 for (payload,) in rows.tuples() if json.loads(payload).get("channel") in media)
 
 
 def log_print(ref: str, channel: str) -> bool:
-    """Records a print of a validated document; returns True when it is a reprint (DUPLICATA)."""
+    """Records an issuance of a validated document; returns True when it is a reprint
+    (DUPLICATA) on that medium."""
     with write():
-        copies = already_printed(ref)
+        copies = already_printed(ref, channel)
         journal.seal("event", "reprint" if copies else "print", ref,
                      {"action": "reprint" if copies else "print", "at": utcnow(), "ref": ref,
                       "channel": channel, "copy": copies + 1, "user": current_user()})

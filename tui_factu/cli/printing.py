@@ -16,7 +16,8 @@ def cmd_pdf(args):
 
 
 def _pdf_batch(args):
-    """Streams every matching document to DIR, one at a time (constant memory)."""
+    """Streams every matching document to DIR, one at a time (constant memory). An export, not
+    an issuance: no print is logged, the originals stay unused."""
     from pathlib import Path
     from printers import dispatch
     from .. import documents, files
@@ -34,7 +35,7 @@ def _pdf_batch(args):
                 continue
             if (start and row["date"] < start.isoformat()) or (end and row["date"] > end.isoformat()):
                 continue
-            dispatch.write_pdf(row["number"], str(out), args.sign)
+            dispatch.write_pdf(row["number"], str(out), args.sign, issue=False)   # an export: no original used
             count += 1
     print(f"{count} PDF écrit(s) dans {out}")
 
