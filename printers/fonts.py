@@ -24,3 +24,26 @@ def register() -> str:
         addMapping(REGULAR, 1, 1, BOLD)
         _done.append(True)
     return REGULAR
+
+
+_glyphs: list[frozenset] = []
+
+
+def glyphs() -> frozenset:
+    """The code points both embedded fonts can draw."""
+    if not _glyphs:
+        register()
+        regular, bold = (set(pdfmetrics.getFont(name).face.charToGlyph) for name in (REGULAR, BOLD))
+        _glyphs.append(frozenset(regular & bold))
+    return _glyphs[0]
+
+
+def drawable(text: str) -> str:
+    """Text the embedded font can draw: a character it has no glyph for (stored before the
+    input rule refused it, tui_factu.charset.unprintable) is written as its code (\\u682a),
+    never drawn as the empty box of .notdef."""
+    if text.isascii():
+        return text
+    have = glyphs()
+    return "".join(ch if ord(ch) in have or ch in "\t\n" else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)

@@ -46,8 +46,9 @@ def _styles():
 
 def _p(text, style) -> Paragraph:
     """A paragraph of stored text: escaped for reportlab's markup, and any control or invisible
-    character written as its code (the second line of defence after the input rule)."""
-    return Paragraph(escape(printable(text or "")).replace("\n", "<br/>"), style)
+    character, or one the font cannot draw, written as its code (the second line of defence
+    after the input rule)."""
+    return Paragraph(escape(fonts.drawable(printable(text or ""))).replace("\n", "<br/>"), style)
 
 
 def _address(block: dict | None) -> list[str]:
@@ -62,7 +63,7 @@ def _address(block: dict | None) -> list[str]:
 
 def _table(rows, widths, style, **kwargs) -> Table:
     """Every table starts in the embedded font (a cell's default is Helvetica, never embedded)."""
-    rows = [[printable(c, multiline=False) if isinstance(c, str) else c for c in row] for row in rows]
+    rows = [[fonts.drawable(printable(c, multiline=False)) if isinstance(c, str) else c for c in row] for row in rows]
     t = Table(rows, colWidths=widths, **kwargs)
     t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)] + list(style)))
     return t
@@ -96,7 +97,7 @@ class _Canvas(Canvas):
         if not info:
             return
         legal, mark = info
-        legal = printable(legal, multiline=False)
+        legal = fonts.drawable(printable(legal, multiline=False))
         if mark:
             _watermark(self, mark)
         self.saveState()
@@ -336,7 +337,7 @@ def render(p: Printed) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
                             topMargin=14 * mm, bottomMargin=18 * mm,
-                            title=f"{p.title} {p.reference_label}", author=p.seller.get("name", ""),
+                            title=f"{p.title} {p.reference_label}", author=printable(p.seller.get("name", ""), False),
                             subject=f"{p.title} {p.reference_label}", creator="tui-factu")
     story = _header(p, st) + _parties(p, st) + [_lines_table(p, st)]
     if p.kind != "delivery":
@@ -358,7 +359,8 @@ def payment_receipt(view: dict) -> bytes:
     st = _styles()
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
-                            bottomMargin=18 * mm, title=f"Reçu {view['number']}", author=view["seller"].get("name", ""),
+                            bottomMargin=18 * mm, title=f"Reçu {view['number']}",
+                            author=printable(view["seller"].get("name", ""), False),
                             subject=f"Reçu de paiement {view['number']}", creator="tui-factu")
     s, c = view["seller"], view["customer"]
     head = _table([[[_p(printed.seller_name(s), st["seller"])] + [_p(x, st["base"]) for x in _address(s.get("address"))],

@@ -8,6 +8,26 @@ from reportlab.pdfbase import pdfdoc
 _icc: list[bytes] = []
 
 
+def _eol_before_endstream() -> None:
+    """reportlab writes a stream's data and then `endstream` with nothing between them when
+    the data does not end with a line feed (every binary, compressed stream): ISO 19005-1
+    6.1.7 (veraPDF rule 6.1.7.1-2) wants an end-of-line before `endstream`, outside /Length.
+    Factur-X PDFs passed only because pypdf rewrites them; quotes, orders, delivery notes,
+    tickets and drafts did not."""
+    original = pdfdoc.PDFStream.format
+    if getattr(original, "tf_eol", False):
+        return
+
+    def format(self, document):
+        out = original(self, document)
+        return out[:-len(b"endstream\n")] + b"\nendstream\n"
+    format.tf_eol, format.__wrapped__ = True, original
+    pdfdoc.PDFStream.format = format
+
+
+_eol_before_endstream()
+
+
 def srgb_profile() -> bytes:
     if not _icc:
         from PIL import ImageCms

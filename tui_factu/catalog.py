@@ -41,6 +41,10 @@ def clean_text(field: str, value, max_len: int = 200, required: bool = False,
     if bad:
         raise InvalidValue(field, inputs.printable(text[:40]),
                            f"caractère de contrôle ou invisible interdit ({inputs.printable(bad)})")
+    bad = inputs.unprintable(text)
+    if bad:
+        raise InvalidValue(field, text[:40], f"caractère que les documents imprimés ne savent pas afficher "
+                                             f"(« {bad} », U+{ord(bad):04X}) : écrivez-le en lettres latines")
     if required and not text:
         raise InvalidValue(field, None, "obligatoire")
     if len(text) > max_len:

@@ -4,7 +4,7 @@ message naming the field."""
 import datetime as dt
 from decimal import Decimal
 
-from .charset import FORBIDDEN, FORBIDDEN_LINE, bad_character, printable  # noqa: F401 - the rule, here too
+from .charset import FORBIDDEN, FORBIDDEN_LINE, bad_character, printable, unprintable  # noqa: F401 - the rule, here too
 from .errors import InvalidValue
 from .money import QUANTITY_SCALE, check_scale, to_decimal
 
