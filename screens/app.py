@@ -122,9 +122,27 @@ class FactuApp(App):
     def action_open_list(self, kind: str) -> None:
         self.open_list(kind)
 
+    # Screens never import one another: they ask the app, the one module that knows them all
+    # (an import-linter independence contract in pyproject.toml keeps it so).
+    def open_document(self, doc_id: int, kind: str = "quote", replace: bool = False) -> None:
+        """The editor on a document (read-only once validated); replace: instead of the
+        current screen, which Escape will not come back to."""
+        from .editor import EditorScreen
+        (self.switch_screen if replace else self.push_screen)(EditorScreen(doc_id, kind))
+
     def new_document(self, kind: str = "quote") -> None:
         from .editor import EditorScreen
         self.push_screen(EditorScreen(None, kind))
+
+    def open_situation(self, order_id: int) -> None:
+        """Progress billing on a validated order (the contract)."""
+        from .situation import SituationScreen
+        self.push_screen(SituationScreen(order_id))
+
+    def open_links(self, doc_id: int) -> None:
+        """Where a document came from and what came of it; Entrée opens another of the chain."""
+        from .links import LinksScreen
+        self.push_screen(LinksScreen(doc_id), lambda chosen: chosen and chosen != doc_id and self.open_document(chosen))
 
     def action_new_document(self) -> None:
         from tui_factu.documents.kinds import KIND_LABELS

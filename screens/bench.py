@@ -29,8 +29,7 @@ def _launch(code: str, env) -> float:
 
 
 def run(tmp: Path) -> None:
-    from tui_factu import bench, db as database, users
-    from tui_factu.models import Document
+    from tui_factu import bench, db as database, reports, users
     big = tmp / "list.db"                      # the 1,000,000-document base built by the core bench
     bench.open_base(big)
     if not users.get("bench").password_hash:
@@ -44,7 +43,7 @@ def run(tmp: Path) -> None:
                 "class Bare(App):\n    def compose(self):\n        yield Static('x')",
         app="Bare()", ready="app.screen.query('Static')"), env)
     bench.report("TUI : lancement → 1er écran (s)", ours, floor, "s", "<= 1.5 × Textual nu", ours <= 1.5 * floor)
-    n = Document.select().count()
+    n = reports.document_count()
     database.db.close()
     out = subprocess.run([sys.executable, "-c", INSIDE], env=env, check=True, capture_output=True,
                          text=True).stdout.split()

@@ -126,11 +126,10 @@ class BillableList(FactuScreen):
         self.app.call_from_thread(self._invoiced, doc)
 
     def _invoiced(self, doc) -> None:
-        from .editor import EditorScreen
         self.chosen = set()
         self.notify(f"Facture {documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC.")
         self.reload()
-        self.app.push_screen(EditorScreen(doc.id))
+        self.app.open_document(doc.id)
 
     def action_delete(self) -> None:
         r = self.current()

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tui_factu import clock, closings, fr
 from tui_factu.errors import FactuError
-from tui_factu.models import PAYMENT_METHODS
+from tui_factu.payments import PAYMENT_METHODS
 
 from .pickers import Confirm
 from .widgets.base import FactuScreen

@@ -500,7 +500,7 @@ class EditorScreen(FactuScreen):
             self.notify(str(e), severity="error", timeout=8)
             return
         self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} créé.")
-        self.app.push_screen(EditorScreen(doc.id, target))
+        self.app.open_document(doc.id, target)
 
     def action_pay(self) -> None:
         if self.kind == "credit_note" and self.status == "validated":
@@ -556,9 +556,7 @@ class EditorScreen(FactuScreen):
     def action_links(self) -> None:
         if not self.doc_id:
             return
-        from .links import LinksScreen
-        self.app.push_screen(LinksScreen(self.doc_id),
-                             lambda doc_id: doc_id and doc_id != self.doc_id and self.app.push_screen(EditorScreen(doc_id)))
+        self.app.open_links(self.doc_id)
 
     def action_schedule(self) -> None:
         """An invoice's payment schedule, or an order's billing plan (and its due milestones)."""
@@ -593,7 +591,7 @@ class EditorScreen(FactuScreen):
                 self.notify(str(e), severity="error", timeout=8)
                 return
             self.notify(f"Facture d'échéance {documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC.")
-            self.app.push_screen(EditorScreen(doc.id))
+            self.app.open_document(doc.id)
 
     def _scheduled(self, make, date_key: str) -> None:
         try:
@@ -610,8 +608,7 @@ class EditorScreen(FactuScreen):
             self.notify("La facturation à l'avancement se fait sur une commande validée (le marché).",
                         severity="warning")
             return
-        from .situation import SituationScreen
-        self.app.push_screen(SituationScreen(self.doc_id))
+        self.app.open_situation(self.doc_id)
 
     def action_deposit(self) -> None:
         if self.kind not in ("quote", "order") or self.status == "draft":
@@ -631,7 +628,7 @@ class EditorScreen(FactuScreen):
             self.notify(str(e), severity="error", timeout=8)
             return
         self.notify(f"Facture d'acompte brouillon #{doc.id} : {fr.amount(doc.due, True)} TTC.")
-        self.app.push_screen(EditorScreen(doc.id))
+        self.app.open_document(doc.id)
 
     def action_replace(self) -> None:
         if self.kind != "invoice" or self.status == "draft":
@@ -647,7 +644,7 @@ class EditorScreen(FactuScreen):
             self.notify(str(e), severity="error", timeout=8)
             return
         self.notify(f"{self.number} annulée par l'avoir {cn.number} ; corrigez la facture de remplacement.", timeout=10)
-        self.app.switch_screen(EditorScreen(doc.id))
+        self.app.open_document(doc.id, replace=True)
 
     def action_duplicate(self) -> None:
         """A new draft with the same customer and lines, unlinked from any source."""

@@ -98,12 +98,10 @@ class DocumentList(FactuScreen):
 
     @on(VirtualTable.Chosen)
     def _open(self, event) -> None:
-        from .editor import EditorScreen
-        self.app.push_screen(EditorScreen(event.key[0]))
+        self.app.open_document(event.key[0])
 
     def action_new(self) -> None:
-        from .editor import EditorScreen
-        self.app.push_screen(EditorScreen(None, self.kind or "quote"))
+        self.app.new_document(self.kind or "quote")
 
     def action_search(self) -> None:
         box = self.query_one("#search", Field)

@@ -200,13 +200,12 @@ class ReportView(FactuScreen):
             return
         number = row.get(self.spec.opens)
         if number:
-            from .editor import EditorScreen
             try:
                 doc = documents.resolve(number)
             except FactuError:
                 self.notify(f"{number} n'est pas un document à ouvrir (un règlement, par exemple).", severity="warning")
                 return
-            self.app.push_screen(EditorScreen(doc.id))
+            self.app.open_document(doc.id)
 
     def action_period(self) -> None:
         self.app.push_screen(Form("Période", [(name, OPTIONS[name].label, getattr(self.params, name))

@@ -190,9 +190,8 @@ class SituationScreen(FactuScreen):
                                                    f"{fr.amount(doc.grand_total, True)} TTC.")
 
     def _open(self, doc, message: str) -> None:
-        from .editor import EditorScreen
         self.notify(message)
-        self.app.switch_screen(EditorScreen(doc.id))
+        self.app.open_document(doc.id, replace=True)
 
     @work(thread=True, exclusive=True, group="situation-write")
     def action_release(self) -> None:
@@ -205,9 +204,7 @@ class SituationScreen(FactuScreen):
                                                f"encaisser ({', '.join(done['situations'])}).", timeout=8)
 
     def action_statement(self) -> None:
-        from .editor import EditorScreen
-        self.app.push_screen(StatementScreen(self.order_id),
-                             lambda doc_id: doc_id and self.app.push_screen(EditorScreen(doc_id)))
+        self.app.push_screen(StatementScreen(self.order_id), lambda doc_id: doc_id and self.app.open_document(doc_id))
 
 
 class StatementScreen(ModalScreen):
