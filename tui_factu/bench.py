@@ -59,9 +59,9 @@ def _bulk_base(n_docs: int, n_catalog: int = 100_000):
         conn.executemany(
             "INSERT INTO customer (code, name, name_key, kind, siren, siret, vat_number, email, phone,"
             " line1, line2, postcode, city, country, delivery_name, delivery_line1, delivery_line2,"
-            " delivery_postcode, delivery_city, delivery_country, salesperson, notes, active)"
+            " delivery_postcode, delivery_city, delivery_country, salesperson, notes, active, einvoice_address, service_code)"
             " VALUES (?, ?, ?, 'company', '', '', '', '', '', '1 rue', '', '75001', 'Paris', 'FR',"
-            " '', '', '', '', '', '', '', '', 1)",
+            " '', '', '', '', '', '', '', '', 1, '', '')",
             ((f"B{i:06d}", f"Client {i}", f"client {i}") for i in range(1, n_catalog + 1)))
         conn.executemany(
             "INSERT INTO product (code, name, name_key, barcode, family, kind, unit, price, cost, vat_rate,"
@@ -221,9 +221,9 @@ def bench_list(tmp: Path, n: int):
     with db.atomic():
         conn.execute("INSERT INTO customer (code, name, name_key, kind, siren, siret, vat_number, email, phone,"
                      " line1, line2, postcode, city, country, delivery_name, delivery_line1, delivery_line2,"
-                     " delivery_postcode, delivery_city, delivery_country, salesperson, notes, active)"
+                     " delivery_postcode, delivery_city, delivery_country, salesperson, notes, active, einvoice_address, service_code)"
                      " VALUES ('L1', 'Liste', 'liste', 'company', '', '', '', '', '', '', '', '', '', 'FR',"
-                     " '', '', '', '', '', '', '', '', 1)")
+                     " '', '', '', '', '', '', '', '', 1, '', '')")
         conn.executemany(
             "INSERT INTO document (kind, type, status, number, date, customer_id, reference, notes, currency,"
             " source_refs, returns_goods, version, line_total, allowance_total, charge_total, tax_basis_total,"
@@ -335,8 +335,8 @@ def _report_base(path: Path, n_docs: int, lines_per_doc: int = 5):
         conn.executemany(
             "INSERT INTO customer (code, name, name_key, kind, siren, siret, vat_number, email, phone, line1, line2,"
             " postcode, city, country, delivery_name, delivery_line1, delivery_line2, delivery_postcode,"
-            " delivery_city, delivery_country, salesperson, notes, active) VALUES (?, ?, ?, 'company', '', '', '',"
-            " '', '', '', '', '', '', 'FR', '', '', '', '', '', '', ?, '', 1)",
+            " delivery_city, delivery_country, salesperson, notes, active, einvoice_address, service_code) VALUES (?, ?, ?, 'company', '', '', '',"
+            " '', '', '', '', '', '', 'FR', '', '', '', '', '', '', ?, '', 1, '', '')",
             ((f"R{i:05d}", f"Client {i}", f"client {i}", f"vendeur{i % 10}") for i in range(1, 1001)))
         conn.executemany(
             "INSERT INTO product (code, name, name_key, barcode, family, kind, unit, price, cost, vat_rate,"
