@@ -13,6 +13,9 @@ from tui_factu.money import fmt_plain, round_cents, round_to
 from tui_factu.printed import Printed
 
 LEVEL = "en16931"
+# payment methods -> UNTDID 4461 payment means (BT-81): cash, cheque, credit transfer, bank card,
+# clearing between partners (customer credit, a credit note set off)
+MEANS = {"cash": "10", "cheque": "20", "transfer": "30", "card": "48", "credit": "97", "credit_note": "97"}
 
 
 def _m(value: Decimal) -> str:
@@ -90,12 +93,17 @@ def data_dict(p: Printed) -> dict:
         # BR-IC-12: an intra-EU supply names the country it is delivered to
         d["BG-13"] = {"name": p.customer.get("name"),
                       "country_code": (p.customer.get("address") or {}).get("country") or "FR"}
-    if p.seller.get("iban") and p.kind == "invoice":
+    means = [s["method"] for s in p.settled] if paid_at_issue else []
+    if means:                         # how it was paid, not how it could be (UNTDID 4461)
+        d["BT-81"] = MEANS.get(means[0], "97")
+    if p.seller.get("iban") and p.kind == "invoice" and (not means or means[0] == "transfer"):
         d["BT-81"] = "58"             # SEPA credit transfer
         d["BT-84"] = p.seller["iban"]
         if p.seller.get("bic"):
             d["BT-86"] = p.seller["bic"]
-    if p.schedule:
+    if paid_at_issue:
+        d["BT-20"] = "; ".join(printed.paid_text(p)) or "Payée à l'émission"
+    elif p.schedule:
         d["BT-20"] = p.schedule
     elif p.payment_terms_days is not None and p.due_date:
         d["BT-20"] = f"Paiement à {p.payment_terms_days} jours" if p.payment_terms_days else "Paiement à réception"

@@ -151,7 +151,7 @@ def _header(p: Printed, st) -> list:
     if p.situation and p.situation.get("situation"):
         what = "Échéance" if p.situation.get("milestone") else "Situation"
         doc_block.append(_p(f"{what} n° {p.situation['situation']}", st["right"]))
-    if p.kind == "invoice" and p.due_date:          # a credit note falls due to nobody
+    if p.kind == "invoice" and p.due_date and not p.paid_at_issue:   # a credit note falls due to nobody
         doc_block.append(_p(f"Échéance : {fr.date(p.due_date)}", st["right"]))
     if p.kind == "quote" and p.validity_date:
         doc_block.append(_p(f"Valable jusqu'au : {fr.date(p.validity_date)}", st["right"]))
@@ -182,7 +182,8 @@ def _parties(p: Printed, st) -> list:
     refs = []
     if p.reference:
         refs.append(f"Votre référence (bon de commande) : {p.reference}")
-    names = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison", "invoice": "Facture"}
+    names = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison", "invoice": "Facture",
+             "receipt": "Ticket de caisse"}
     for r in p.source_refs:
         refs.append(f"{names.get(r['kind'], r['kind'])} n° {r['number']} du {fr.date(r['date'])}")
     left += [_p(x, st["small"]) for x in refs]
@@ -280,7 +281,7 @@ def _totals(p: Printed, st) -> list:
         rows.append(["Total HT", fr.amount(t["tax_basis_total"], True)])
     rows.append(["Total TVA", fr.amount(t["tax_total"], True)])
     rows.append(["Total TTC", fr.amount(t["grand_total"], True)])
-    if t["prepaid"]:
+    if t["prepaid"] and not p.paid_at_issue:
         rows.append(["Déjà versé", "−" + fr.amount(t["prepaid"], True)])
     if t["rounding"]:
         rows.append(["Arrondi", fr.amount(t["rounding"], True)])
@@ -289,13 +290,21 @@ def _totals(p: Printed, st) -> list:
         label = "Total TTC"
         rows.pop()
     retention = (p.situation or {}).get("retention") or {}
-    if retention.get("percent") and retention.get("to_pay_now"):     # held below the TTC, not off its base
+    if p.paid_at_issue:                                               # BT-113 = BT-112, BT-115 = 0
+        rows.append(["Payé", fr.amount(t["prepaid"], True)])
+    elif retention.get("percent") and retention.get("to_pay_now"):   # held below the TTC, not off its base
         rows.append(["Montant dû", fr.amount(t["due"], True)])
         rows.append([f"Retenue de garantie {retention['percent']} % (exigible le {fr.date(retention['release_date'])})",
                      "−" + fr.amount(Decimal(retention["amount"]), True)])
         rows.append([label, fr.amount(Decimal(retention["to_pay_now"]), True)])
     else:
         rows.append([label, fr.amount(t["due"], True)])
+    received = sum((s["amount"] for s in p.settled if not s["ticket"]), Decimal(0))
+    if received and p.left is not None and not p.paid_at_issue:     # paid since it was issued (BT-115 stands)
+        if p.left <= 0:
+            rows.append(["Payé", fr.amount(received, True)])
+        else:
+            rows += [["Déjà réglé", "−" + fr.amount(received, True)], ["Reste à payer", fr.amount(p.left, True)]]
     totals = _table(rows, [62 * mm, 28 * mm], [("FONTSIZE", (0, 0), (-1, -1), 8.5),
                                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                                 ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),
@@ -316,7 +325,9 @@ def _totals(p: Printed, st) -> list:
 def _footer_blocks(p: Printed, st) -> list:
     out = [Spacer(1, 5 * mm)]
     s = p.seller
-    if p.is_invoice and p.kind == "invoice" and s.get("iban"):
+    for line in printed.paid_text(p):
+        out.append(_p(line, st["bold"]))
+    if p.kind == "invoice" and s.get("iban") and not p.paid_in_full:     # nothing to transfer once paid
         out.append(_p(f"Règlement par virement — IBAN {s['iban']}" + (f" — BIC {s['bic']}" if s.get("bic") else ""),
                       st["bold"]))
     for m in p.mentions:

@@ -81,6 +81,8 @@ class Printed:
     next_due: object = None                 # the first instalment not fully paid (BT-9)
     payment_notes: dict = field(default_factory=dict)   # AAB, PMD, PMT -> text (payment_notes)
     supply: set = field(default_factory=set)            # line kinds supplied (supply_kinds)
+    settled: list = field(default_factory=list)         # payments received: date, method, label, amount, ticket
+    left: Decimal | None = None                          # what the customer still owes (payments.balance)
 
     @property
     def is_invoice(self) -> bool:
@@ -89,6 +91,17 @@ class Printed:
     @property
     def reference_label(self) -> str:
         return self.number or f"brouillon #{self.id}"
+
+    @property
+    def paid_at_issue(self) -> bool:
+        """Paid before it was issued: an invoice of counter tickets (BT-113 = BT-112)."""
+        t = self.totals
+        return self.kind == "invoice" and t["grand_total"] > 0 and t["prepaid"] >= t["grand_total"]
+
+    @property
+    def paid_in_full(self) -> bool:
+        return (self.left is not None and self.left <= 0 and self.totals["grand_total"] > 0
+                and (bool(self.settled) or self.paid_at_issue))
 
 
 def view(doc: Document | int, duplicate: bool = False) -> Printed:
@@ -146,6 +159,8 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         schedule=schedules.terms_text(doc.id) if doc.kind == "invoice" and doc.number else "",
         next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date,
         supply=supply_kinds(doc, lines))
+    if doc.kind in ("invoice", "receipt") and doc.status != "draft":
+        p.settled, p.left = settlement(doc, p.source_refs), payments.balance(doc)
     p.payment_notes = payment_notes(p)
     p.mentions = mentions(p)
     return p
@@ -158,6 +173,32 @@ def _payments(doc) -> list:
     rows = (PaymentAllocation.select(PaymentAllocation.amount, Payment.method, Payment.tendered).join(Payment)
             .where(PaymentAllocation.document == doc.id).order_by(Payment.seq).tuples())
     return [(PAYMENT_METHODS.get(m, m), a, t) for a, m, t in rows]
+
+
+def settlement(doc, source_refs) -> list[dict]:
+    """The payments a document received, in order: its own, and for an invoice of counter
+    tickets those of its tickets (what its BT-113 says was paid). A cancelled payment and its
+    counter-entry are left out: together they paid nothing."""
+    from .models import PAYMENT_METHODS, Payment, PaymentAllocation
+    ids = {doc.id: None}
+    tickets = [r["number"] for r in source_refs if r.get("kind") == "receipt"]
+    if tickets and doc.prepaid:
+        ids.update({i: n for i, n in Document.select(Document.id, Document.number)
+                    .where(Document.number.in_(tickets)).tuples()})
+    rows = list(PaymentAllocation.select(PaymentAllocation.document, PaymentAllocation.amount, Payment.id,
+                                         Payment.date, Payment.method, Payment.cancels)
+                .join(Payment).where(PaymentAllocation.document.in_(list(ids))).order_by(Payment.seq).tuples())
+    cancelled = {c for *_, c in rows if c}
+    return [{"date": day, "method": method, "label": PAYMENT_METHODS.get(method, method), "amount": amount,
+             "ticket": ids[document]}
+            for document, amount, pid, day, method, cancels in rows if not cancels and pid not in cancelled]
+
+
+def paid_text(p: Printed) -> list[str]:
+    """One line per payment received: « Payé le 01/12/2026 (Carte) : 30,00 € »."""
+    return [f"Payé le {fr.date(s['date'])} ({s['label']}"
+            + (f", ticket {s['ticket']}" if s["ticket"] else "") + f") : {fr.amount(s['amount'], True)}"
+            for s in p.settled]
 
 
 def _subtotals(lines) -> dict:
@@ -289,7 +330,9 @@ def mentions(p: Printed) -> list[str]:
         out.append("Devis gratuit. Bon pour accord : date, signature et cachet du client.")
     if p.is_invoice:
         out.append(f"Nature des opérations : {nature(p)}.")
-    if p.kind == "invoice":
+    if p.kind == "invoice" and not p.paid_at_issue:
+        # paid when issued, nothing was ever owed: no terms, penalties or indemnity on the paper
+        # (paid_text says how it was paid; the e-invoice keeps its notes, BR-FR-05)
         notes = p.payment_notes
         if p.schedule:
             out.append(p.schedule + " " + notes["AAB"])

@@ -1,13 +1,18 @@
 """What a printed document says, read from the PDF as the customer reads it, and its e-invoice
 read as a platform would: wording chosen by case (a credit note owes, a paid invoice is paid)."""
 import io
+import subprocess
+import sys
 from decimal import Decimal as D
+from pathlib import Path
 
 from lxml import etree
 from pypdf import PdfReader
 
 from printers import dispatch, facturx
-from tui_factu import counter, documents
+from tui_factu import counter, documents, payments
+
+CHECK = Path(__file__).resolve().parents[2].parent / "shared" / "facturx" / "fr-ctc" / "check.py"
 
 NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
       "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
@@ -52,3 +57,64 @@ def test_a_return_at_the_counter_credits_the_ticket_by_name(shop):
     assert f"Avoir sur ticket de caisse n° {ticket.number} du 01/12/2026" in text
     for absent in PAYMENT_TERMS:
         assert absent not in text, absent
+
+
+def _amounts(root):
+    def one(name):
+        return root.xpath(f"//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:{name}/text()", namespaces=NS)[0]
+    return one("GrandTotalAmount"), one("TotalPrepaidAmount"), one("DuePayableAmount")
+
+
+def test_an_invoice_of_a_paid_ticket_says_paid_how_and_when_and_its_xml_agrees(shop, tmp_path):
+    ticket = counter.sale([{"product": "VIS", "quantity": "2"}], [("card", D("30"))])["document"]
+    inv = documents.validate(documents.transform([ticket.id], "invoice").id)
+    data, _ = dispatch.document_pdf(inv.number)
+    text = _text(data)
+    assert "Payé\n30,00 €" in text
+    assert f"Payé le 01/12/2026 (Carte, ticket {ticket.number}) : 30,00 €" in text
+    assert f"Ticket de caisse n° {ticket.number} du 01/12/2026" in text
+    for absent in PAYMENT_TERMS + ["Déjà versé", "Reste à payer"]:
+        assert absent not in text, absent
+    root = _xml(data)
+    assert _amounts(root) == ("30.00", "30.00", "0.00")                  # BT-112, BT-113, BT-115
+    settlement = "//ram:ApplicableHeaderTradeSettlement"
+    assert root.xpath(f"{settlement}/ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode/text()",
+                      namespaces=NS) == ["48"]                           # bank card, not a transfer
+    assert not root.xpath("//ram:IBANID", namespaces=NS)
+    assert root.xpath(f"{settlement}/ram:SpecifiedTradePaymentTerms/ram:Description/text()", namespaces=NS) == \
+        [f"Payé le 01/12/2026 (Carte, ticket {ticket.number}) : 30,00 €"]
+    codes = root.xpath("//rsm:ExchangedDocument/ram:IncludedNote/ram:SubjectCode/text()", namespaces=NS)
+    assert {"PMD", "PMT", "AAB"} <= set(codes)                            # BR-FR-05 still met
+    if CHECK.exists():                                                    # the official French rules, when beside
+        (tmp_path / "fa.pdf").write_bytes(data)
+        done = subprocess.run([sys.executable, str(CHECK), str(tmp_path / "fa.pdf")], capture_output=True, text=True)
+        assert done.stdout.strip().splitlines()[-1].startswith("1 files, 0 with errors"), done.stdout[-2000:]
+
+
+def test_an_invoice_paid_in_part_then_in_full_shows_what_is_left(shop):
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS", "quantity": "4"}]).id)
+    assert inv.grand_total == D("60.00")
+    payments.pay([inv.id], "25", "cheque", date="2026-11-25")
+    data, _ = dispatch.document_pdf(inv.number)
+    text = _text(data)
+    for expected in ("Net à payer\n60,00 €", "Déjà réglé\n−25,00 €", "Reste à payer\n35,00 €",
+                     "Payé le 25/11/2026 (Chèque) : 25,00 €", "IBAN FR7630006000011234567890189",
+                     "Échéance : 20/12/2026", "pénalités", "40 €"):
+        assert expected in text, expected
+    # the e-invoice is the invoice as issued: what was due then, by transfer
+    root = _xml(data)
+    assert _amounts(root) == ("60.00", "0.00", "60.00")
+    assert root.xpath("//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode/text()", namespaces=NS) == ["58"]
+    payments.pay([inv.id], "35", "transfer", date="2026-11-30")
+    text = _text(dispatch.document_pdf(inv.number)[0])
+    assert "Payé\n60,00 €" in text and "Payé le 30/11/2026 (Virement) : 35,00 €" in text
+    assert "Reste à payer" not in text and "IBAN" not in text                 # nothing left to transfer
+    assert _amounts(_xml(dispatch.document_pdf(inv.number)[0])) == ("60.00", "0.00", "60.00")
+
+
+def test_a_cancelled_payment_is_not_shown_as_paid(shop):
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS", "quantity": "4"}]).id)
+    seq = payments.pay([inv.id], "60", "cheque", date="2026-11-25")["payment"]
+    payments.cancel(seq, "chèque sans provision")
+    text = _text(dispatch.document_pdf(inv.number)[0])
+    assert "Payé" not in text and "Déjà réglé" not in text and "Net à payer\n60,00 €" in text
