@@ -28,7 +28,7 @@ def _render_pdf(ref: str, sign: bool) -> tuple[bytes, str, str | None]:
     from . import documents as pdf_documents
     doc = documents.resolve(ref)
     duplicate = bool(doc.number) and printing.already_printed(doc.number, "pdf") > 0
-    data = pdf_documents.pdf_bytes(doc.id, duplicate=duplicate)
+    data = pdf_documents.pdf_bytes(doc.id, duplicate=duplicate, issuing=True)
     if sign or _always_sign():
         from . import signing
         data = signing.sign_with_company_certificate(data)
@@ -68,7 +68,9 @@ def write_xml(ref: str, syntax: str, out: str | None) -> Path:
                          "électronique", "document", documents.label(doc))
     if syntax not in facturx.SYNTAXES:
         raise InvalidValue("--syntax", syntax, " ou ".join(facturx.SYNTAXES) + " attendu")
-    return _write(facturx.xml_bytes(printed.view(doc.id), syntax), f"{doc.number}-{syntax}.xml", out)
+    view = printed.view(doc.id)
+    printed.check_identity(view)
+    return _write(facturx.xml_bytes(view, syntax), f"{doc.number}-{syntax}.xml", out)
 
 
 def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool = False) -> int:
@@ -85,6 +87,7 @@ def slip(ref: str, printer: str | None = None, receipt: bool = False, qr: bool =
     target = printing.resolve(printer)
     duplicate = printing.already_printed(doc.number, "ticket" if receipt else "bon") > 0
     view = printed.view(doc.id, duplicate=duplicate)
+    printed.check_identity(view)
     columns, profile = int(target.get("columns", 42)), target.get("profile", "default")
     data = (escpos.receipt(view, columns, profile) if receipt
             else escpos.slip(view, columns, profile, qr=qr))

@@ -112,7 +112,7 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         customer = json.loads(doc.customer_snapshot)
     else:
         customer = catalog.customer_snapshot(Customer.get_by_id(doc.customer_id))
-    seller = json.loads(doc.seller_snapshot) if doc.seller_snapshot else catalog.company_snapshot()
+    seller = _completed(json.loads(doc.seller_snapshot), doc.kind) if doc.seller_snapshot else catalog.company_snapshot()
     subtotals = _subtotals(lines)
     remaining = _order_remaining(lines) if doc.kind == "delivery" else {}
     barcodes = _barcodes(lines)
@@ -277,6 +277,70 @@ def seller_lines(seller: dict) -> list[str]:
     if seller.get("vat_number"):
         out.append(f"N° TVA intracommunautaire {seller['vat_number']}")
     return out
+
+
+# The seller's legal identity a document cannot be issued without (legal-fr.md §1.2 n° 4-6,
+# Code de commerce R123-237/238, CGI 242 nonies A): (label, `company set` key, kinds).
+IDENTITY_KINDS = ("invoice", "credit_note", "receipt")
+IDENTITY = (("raison sociale", "name", None), ("adresse", "line1", None), ("code postal", "postcode", None),
+            ("ville", "city", None), ("SIREN", "siren", IDENTITY_KINDS),
+            ("forme juridique", "legal_form", IDENTITY_KINDS), ("capital social", "capital", IDENTITY_KINDS),
+            ("numéro de TVA intracommunautaire", "vat_number", IDENTITY_KINDS))
+CAPITAL_FORMS = ("SARL", "EURL", "SAS", "SASU", "SA", "SCA", "SELARL", "SELAS", "SELAFA", "SCOP")
+
+
+def _identity_value(seller: dict, key: str):
+    return (seller.get("address") or {}).get(key) if key in ("line1", "postcode", "city") else seller.get(key)
+
+
+def missing_identity(seller: dict, kind: str) -> list[tuple[str, str]]:
+    """(label, company-set key) of each part of the seller's identity this kind of document
+    needs and the seller lacks: name and address on every document; SIREN, legal form, share
+    capital (of a company with one) and VAT number on invoices, credit notes and tickets (an
+    EI has no legal form or capital, a company under the VAT franchise no VAT number)."""
+    out = []
+    for label, key, kinds in IDENTITY:
+        if kinds and kind not in kinds:
+            continue
+        if key == "legal_form" and seller.get("sole_trader"):
+            continue
+        if key == "capital" and (seller.get("sole_trader")
+                                 or (seller.get("legal_form") or "").upper().split(" ")[0] not in CAPITAL_FORMS):
+            continue
+        if key == "vat_number" and seller.get("vat_franchise"):
+            continue
+        if not str(_identity_value(seller, key) or "").strip():
+            out.append((label, key))
+    return out
+
+
+def _completed(frozen: dict, kind: str) -> dict:
+    """A seller frozen with an incomplete identity (validated right after `init`, before
+    `company set`: such a document could not be issued) takes the parts it lacks from the
+    company as it is now, at its first issuance; nothing it has is replaced."""
+    if not missing_identity(frozen, kind):
+        return frozen
+    now = catalog.company_snapshot()
+    seller = dict(frozen, address=dict(frozen.get("address") or {}))
+    for key in ("name", "legal_form", "capital", "siren", "siret", "rcs_city", "vat_number", "sole_trader"):
+        if not seller.get(key):
+            seller[key] = now.get(key)
+    for key, value in now["address"].items():
+        if not seller["address"].get(key):
+            seller["address"][key] = value
+    return seller
+
+
+def check_identity(p: Printed) -> None:
+    """Refuses to issue (PDF, print, e-invoice) a document that would lack part of its
+    seller's legal identity, naming the missing fields and the command that sets them."""
+    missing = missing_identity(p.seller, p.kind)
+    if missing:
+        from .errors import StateError
+        raise StateError(f"identité de la société incomplète pour émettre {p.reference_label} : "
+                         + ", ".join(label for label, _ in missing) + " manquant(s) — "
+                         + "tui-factu company set " + " ".join(f"{key}=…" for _, key in missing),
+                         "société", ", ".join(key for _, key in missing))
 
 
 def seller_name(seller: dict) -> str:
