@@ -96,11 +96,21 @@ class _Canvas(Canvas):
         info = getattr(self, "tf_footer", None)
         if not info:
             return
-        legal, mark = info
+        legal, mark, head = (tuple(info) + ("",))[:3]
         legal = fonts.drawable(printable(legal, multiline=False))
         if mark:
             _watermark(self, mark)
         self.saveState()
+        if head and self._pageNumber > 1:
+            # a continuation page says whose document it is, in the top margin (above the frame)
+            self.setFont(fonts.BOLD, 7.5)
+            self.setFillColor(ACCENT)
+            self.drawString(15 * mm, A4[1] - 9 * mm, fonts.drawable(printable(head, multiline=False))[:110])
+            self.setFont(fonts.REGULAR, 7.5)
+            self.drawRightString(A4[0] - 15 * mm, A4[1] - 9 * mm, f"page {self._pageNumber} sur {total}")
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.5)
+            self.line(15 * mm, A4[1] - 10.5 * mm, A4[0] - 15 * mm, A4[1] - 10.5 * mm)
         self.setFont(fonts.REGULAR, 6.5)
         self.setFillColor(INK)
         self.drawCentredString(A4[0] / 2, 10 * mm, legal)
@@ -356,10 +366,12 @@ def render(p: Printed) -> bytes:
     story += _footer_blocks(p, st)
     legal = " · ".join([printed.seller_name(p.seller)] + printed.seller_lines(p.seller))
     mark = "BROUILLON" if p.draft else ("DUPLICATA" if p.duplicate else "")
+    head = " · ".join(x for x in (f"{p.title} {p.number or '(brouillon)'}" + (" — DUPLICATA" if p.duplicate else ""),
+                                  p.customer.get("name", ""), p.customer.get("code", "")) if x)
 
     def canvas(*args, **kwargs):
         c = _Canvas(*args, **kwargs)
-        c.tf_footer = (legal, mark)
+        c.tf_footer = (legal, mark, head)
         return c
     doc.build(story, canvasmaker=canvas)
     return buf.getvalue()

@@ -118,3 +118,17 @@ def test_a_cancelled_payment_is_not_shown_as_paid(shop):
     payments.cancel(seq, "chèque sans provision")
     text = _text(dispatch.document_pdf(inv.number)[0])
     assert "Payé" not in text and "Déjà réglé" not in text and "Net à payer\n60,00 €" in text
+
+
+def test_continuation_pages_say_whose_document_they_are(shop):
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [
+        {"product": "VIS", "quantity": str(i % 7 + 1)} for i in range(120)]).id)
+    data, _ = dispatch.document_pdf(inv.number)
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+    assert len(pages) >= 3
+    assert "FACTURE FA2026-00001 · Client Un SARL · C1" not in pages[0]       # page 1 has the full header
+    for n, text in enumerate(pages[1:], 2):
+        assert "FACTURE FA2026-00001 · Client Un SARL · C1" in text, n
+        assert f"page {n} sur {len(pages)}" in text and f"page {n}/{len(pages)}" in text
+    again, _ = dispatch.document_pdf(inv.number)
+    assert "FACTURE FA2026-00001 — DUPLICATA · Client Un SARL" in _text(again)
