@@ -221,8 +221,9 @@ def slip(view: Printed, columns: int = 42, profile: str = "default", qr: bool = 
         p.textln(part)
     dest = view.delivery_address or c.get("address") or {}
     p.textln("Livraison :")
+    country = fr.country(dest.get("country")).upper() if dest.get("country") not in (None, "", "FR") else ""
     for ln in filter(None, [dest.get("name"), dest.get("line1"), dest.get("line2"),
-                            " ".join(filter(None, (dest.get("postcode"), dest.get("city"))))]):
+                            " ".join(filter(None, (dest.get("postcode"), dest.get("city")))), country]):
         for part in _fit(p, ln, width - 2):
             p.textln("  " + part)
     p.textln(rule)

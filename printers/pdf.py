@@ -57,7 +57,7 @@ def _address(block: dict | None) -> list[str]:
     lines = [block.get("line1"), block.get("line2"),
              " ".join(x for x in (block.get("postcode"), block.get("city")) if x)]
     if block.get("country") and block.get("country") != "FR":
-        lines.append(block["country"])
+        lines.append(fr.country(block["country"]).upper())      # the last line of an address abroad
     return [x for x in lines if x]
 
 

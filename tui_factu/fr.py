@@ -41,3 +41,11 @@ def date(value: dt.date | str | None) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     return value.strftime("%d/%m/%Y")
+
+
+def country(code: str | None) -> str:
+    """A country's French name from its ISO 3166 code (BE → Belgique); the code when unknown."""
+    if not code:
+        return ""
+    from babel import Locale
+    return Locale("fr").territories.get(code.upper(), code)

@@ -132,3 +132,18 @@ def test_continuation_pages_say_whose_document_they_are(shop):
         assert f"page {n} sur {len(pages)}" in text and f"page {n}/{len(pages)}" in text
     again, _ = dispatch.document_pdf(inv.number)
     assert "FACTURE FA2026-00001 — DUPLICATA · Client Un SARL" in _text(again)
+
+
+def test_countries_are_written_in_full(shop, tmp_path):
+    from printers import escpos
+    from support import escpos_paper
+    from tui_factu import catalog, printed
+    catalog.save_customer({"code": "BE1", "name": "Janssens BV", "kind": "company", "vat_number": "BE0403170701",
+                           "address": {"line1": "Kerkstraat 12", "postcode": "2000", "city": "Antwerpen",
+                                       "country": "BE"}})
+    order = documents.validate(documents.create("order", "BE1", "2026-11-20", [{"product": "VIS", "quantity": "2"}]).id)
+    bl = documents.validate(documents.transform([order.id], "delivery").id)
+    text = _text(dispatch.document_pdf(bl.number)[0])
+    assert "2000 Antwerpen\nBELGIQUE" in text and "\nBE\n" not in text
+    paper = [t.strip() for t, _ in escpos_paper(escpos.slip(printed.view(bl.id)))]
+    assert paper[paper.index("2000 Antwerpen") + 1] == "BELGIQUE"
