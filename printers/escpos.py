@@ -247,6 +247,15 @@ def slip(view: Printed, columns: int = 42, profile: str = "default", qr: bool = 
             right += f" · reste {fr.number(ln.remaining)}"
         for part in _lr(p, f"  {ln.code}", right, width):
             p.textln(part)
+    if view.backorder:                              # order lines not on this note, still to deliver
+        p.textln(rule)
+        p.set(bold=True)
+        _line(p, "Non livré, reste à livrer :", width)
+        p.set(bold=False)
+        for ln in view.backorder:
+            _line(p, ln.description, width)
+            for part in _lr(p, f"  {ln.code}", f"livré 0 · reste {fr.number(ln.remaining)} {ln.unit_label}", width):
+                p.textln(part)
     p.textln(rule)
     p.textln(f"{count} article(s)")
     p.ln()

@@ -277,6 +277,14 @@ def _lines_table(p: Printed, st) -> Table:
             rows.append([ln.code, desc, fr.number(ln.quantity), ln.unit_label,
                          fr.number(ln.remaining) if ln.remaining is not None else ""])
         style.append(("LINEBELOW", (0, r), (-1, r), 0.25, RULE))
+    if not priced and p.backorder:                 # what the order still owes, not on this note
+        r = len(rows)
+        rows.append([_p("Non livré sur ce bon — reste à livrer sur la commande", st["section"])] + [""] * 4)
+        style += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), SHADE)]
+        for ln in p.backorder:
+            style.append(("LINEBELOW", (0, len(rows)), (-1, len(rows)), 0.25, RULE))
+            rows.append([ln.code, _p(ln.description, st["cell"]), fr.number(ln.quantity), ln.unit_label,
+                         fr.number(ln.remaining)])
     return _table(rows, widths, style, repeatRows=1)
 
 

@@ -82,6 +82,7 @@ class Printed:
     payment_notes: dict = field(default_factory=dict)   # AAB, PMD, PMT -> text (payment_notes)
     supply: set = field(default_factory=set)            # line kinds supplied (supply_kinds)
     settled: list = field(default_factory=list)         # payments received: date, method, label, amount, ticket
+    backorder: list = field(default_factory=list)       # delivery notes: order lines not on it, still to deliver
     left: Decimal | None = None                          # what the customer still owes (payments.balance)
 
     @property
@@ -114,7 +115,7 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         customer = catalog.customer_snapshot(Customer.get_by_id(doc.customer_id))
     seller = _completed(json.loads(doc.seller_snapshot), doc.kind) if doc.seller_snapshot else catalog.company_snapshot()
     subtotals = _subtotals(lines)
-    remaining = _order_remaining(lines) if doc.kind == "delivery" else {}
+    remaining, backorder = _order_remaining(lines) if doc.kind == "delivery" else ({}, [])
     barcodes = _barcodes(lines)
     out_lines = [Line(ln.position, ln.kind, ln.description, ln.code, ln.quantity, ln.unit,
                       ln.unit_price, ln.discount_percent or ZERO, ln.vat_rate, ln.vat_category,
@@ -158,7 +159,7 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         logo=catalog.company().logo_path, payments=_payments(doc), situation=situation,
         schedule=schedules.terms_text(doc.id) if doc.kind == "invoice" and doc.number else "",
         next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date,
-        supply=supply_kinds(doc, lines))
+        supply=supply_kinds(doc, lines), backorder=backorder)
     if doc.kind in ("invoice", "receipt") and doc.status != "draft":
         p.settled, p.left = settlement(doc, p.source_refs), payments.balance(doc)
     p.payment_notes = payment_notes(p)
@@ -214,11 +215,12 @@ def _subtotals(lines) -> dict:
     return out
 
 
-def _order_remaining(lines) -> dict:
-    """For each delivery line from an order: what is still to deliver on that order line."""
+def _order_remaining(lines) -> tuple[dict, list]:
+    """For each delivery line from an order: what is still to deliver on that order line; and
+    the order lines this note does not carry at all that are still to deliver (backorder)."""
     origins = [ln.origin_id for ln in lines if ln.origin_id]
     if not origins:
-        return {}
+        return {}, []
     from .models import DocumentLine
     out = {}
     src = {s.id: s for s in DocumentLine.select().where(DocumentLine.id.in_(origins))}
@@ -231,7 +233,13 @@ def _order_remaining(lines) -> dict:
             orders[s.document_id] = queries.remaining(queries.get(s.document_id), "delivery",
                                                         validated_only=True)
         out[ln.id] = max(ZERO, orders[s.document_id].get(s.position, ZERO))
-    return out
+    backorder = []
+    for order_id, rest in orders.items():
+        for ol in queries.lines_of(order_id):
+            if ol.kind in PRICED_LINE_KINDS and ol.id not in src and rest.get(ol.position, ZERO) > 0:
+                backorder.append(Line(ol.position, ol.kind, ol.description, ol.code, ZERO, ol.unit,
+                                      remaining=rest[ol.position]))
+    return out, backorder
 
 
 def _barcodes(lines) -> dict:

@@ -147,3 +147,22 @@ def test_countries_are_written_in_full(shop, tmp_path):
     assert "2000 Antwerpen\nBELGIQUE" in text and "\nBE\n" not in text
     paper = [t.strip() for t, _ in escpos_paper(escpos.slip(printed.view(bl.id)))]
     assert paper[paper.index("2000 Antwerpen") + 1] == "BELGIQUE"
+
+
+def test_a_delivery_note_lists_the_order_lines_it_does_not_deliver(shop):
+    from printers import escpos
+    from support import escpos_paper
+    from tui_factu import printed
+    order = documents.validate(documents.create("order", "C1", "2026-11-20", [
+        {"product": "VIS", "quantity": "10"}, {"product": "LIVRE", "quantity": "3"}]).id)
+    bl = documents.validate(documents.transform([order.id], "delivery", {1: D("6"), 2: D("0")}).id)
+    text = _text(dispatch.document_pdf(bl.number)[0])
+    assert "Non livré sur ce bon — reste à livrer sur la commande" in text
+    assert "LIVRE\nLivre\n0\nunité\n3" in text                          # nothing delivered, 3 to come
+    assert "VIS\nVis 4×40 (boîte)\n6\nunité\n4" in text
+    paper = " ".join(" ".join(t.split()) for t, _ in escpos_paper(escpos.slip(printed.view(bl.id))))
+    assert "Non livré, reste à livrer : Livre LIVRE livré 0 · reste 3 unité" in paper
+    assert "1 article(s)" in paper
+    rest = documents.validate(documents.transform([order.id], "delivery").id)        # the rest delivered
+    assert "Non livré" not in _text(dispatch.document_pdf(rest.number)[0])
+    assert "Non livré" not in _text(dispatch.document_pdf(bl.number)[0])          # nothing left to deliver
