@@ -11,7 +11,7 @@ from stdnum.eu import vat as std_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as std_siren, siret as std_siret
 
-from . import clock, audit, einvoicing, inputs, journal, stock
+from . import clock, audit, einvoicing, inputs, journal, stock, terms
 from .db import prepared_models, write
 from .errors import InvalidValue, NotFound
 from .models import PRODUCT_KINDS, Company, Customer, Product, utcnow
@@ -189,6 +189,7 @@ COMPANY_FIELDS = {
     "einvoice_address": lambda v: einvoicing.clean_address(v, "adresse électronique (BT-34)"),
     "vat_franchise": lambda v: _bool(v, "franchise en base de TVA (art. 293 B du CGI)"),
     "vat_exemption": lambda v: clean_text("article d'exonération de TVA", v, 200),
+    "payment_terms": terms.clean,
 }
 CUSTOMER_KINDS = ("company", "person", "public")
 DEFAULT_INDEMNITY = ("Indemnité forfaitaire pour frais de recouvrement en cas de retard de "
@@ -233,7 +234,21 @@ def company_snapshot(c: Company | None = None) -> dict:
             "recovery_indemnity": c.recovery_indemnity or DEFAULT_INDEMNITY,
             "vat_on_debits": c.vat_on_debits, "sole_trader": c.sole_trader,
             "einvoice_address": c.einvoice_address, "vat_franchise": c.vat_franchise,
-            "vat_exemption": c.vat_exemption}
+            "vat_exemption": c.vat_exemption, "payment_terms": c.payment_terms,
+            "payment_terms_days": c.payment_terms_days}
+
+
+def term_for(customer: Customer, own: Company | None = None):
+    """The payment terms a customer's invoice gets: its own code, else its number of days, else
+    the company's code, else the company's days."""
+    own = own or company()
+    if customer.payment_terms:
+        return terms.parse(customer.payment_terms)
+    if customer.payment_terms_days is not None:
+        return terms.of_days(customer.payment_terms_days)
+    if own.payment_terms:
+        return terms.parse(own.payment_terms)
+    return terms.of_days(own.payment_terms_days)
 
 
 # ---- customers -----------------------------------------------------------------------------
@@ -272,7 +287,8 @@ def clean_customer(data: dict, where: str = "client") -> dict:
            "notes": clean_text(f"{where}.notes", data.get("notes"), 2000, multiline=True),
            "einvoice_address": einvoicing.clean_address(data.get("einvoice_address"),
                                                         f"{where}.einvoice_address"),
-           "service_code": clean_text(f"{where}.service_code", data.get("service_code"), 100)}
+           "service_code": clean_text(f"{where}.service_code", data.get("service_code"), 100),
+           "payment_terms": terms.clean(data.get("payment_terms"))}
     out.update(_address("", data.get("address") or {}, f"{where}.address"))
     out.update(_address("delivery_", data.get("delivery_address"), f"{where}.delivery_address"))
     if out["siret"] and not out["siren"]:
@@ -354,6 +370,7 @@ def customer_snapshot(c: Customer) -> dict:
     return {"code": c.code, "name": c.name, "kind": c.kind, "siren": c.siren, "siret": c.siret,
             "vat_number": c.vat_number, "email": c.email,
             "einvoice_address": c.einvoice_address, "service_code": c.service_code,
+            "payment_terms": c.payment_terms, "payment_terms_days": c.payment_terms_days,
             "address": {"line1": c.line1, "line2": c.line2, "postcode": c.postcode,
                         "city": c.city, "country": c.country},
             "delivery_address": delivery}

@@ -55,6 +55,7 @@ class Company(Base):
     einvoice_address = pw.CharField(default="")      # v14: BT-34 (empty: the SIREN)
     vat_franchise = pw.BooleanField(default=False)   # v14: franchise en base (art. 293 B du CGI)
     vat_exemption = pw.CharField(default="")         # v14: the article of its exempt operations (E)
+    payment_terms = pw.CharField(default="")         # v16: a terms code (terms.py); empty: payment_terms_days
 
 
 class Setting(Base):
@@ -98,6 +99,7 @@ class Customer(Base):
     payment_terms_days = pw.IntegerField(null=True)
     einvoice_address = pw.CharField(default="")     # v14: BT-49 (empty: the SIREN)
     service_code = pw.CharField(default="")         # v14: a public buyer's service code (BT-10)
+    payment_terms = pw.CharField(default="")        # v16: a terms code (terms.py); empty: the days, else the company's
     salesperson = pw.CharField(default="")
     notes = pw.TextField(default="")
     active = pw.BooleanField(default=True)

@@ -115,6 +115,24 @@ def cmd_setting(args):
             print(f"{key:<28} {value:<10} {settings.KNOWN[key][0]}")
 
 
+def cmd_terms(args):
+    from .. import clock, fr, inputs, terms
+    from ..errors import InvalidValue
+    issued = inputs.parse_date(args.date, "--date") if args.date else clock.today()
+    for code in ([args.code] if args.code else terms.COMMON):
+        t = terms.parse(code)
+        dates = ", ".join(f"{fr.date(day)} ({str(share).replace('.', ',')} %)" if len(t.steps) > 1 else fr.date(day)
+                          for share, day in t.due_dates(issued))
+        try:
+            t.check_legal(issued)
+            legal = ""
+        except InvalidValue as e:          # shown, not raised: the list says which terms the law refuses
+            legal = f"  ⚠ {e}"
+        print(f"{t.code:<14} {t.label():<52} → {dates}{legal}")
+        if t.discount:
+            print(f"{'':<14} {t.discount_text()}")
+
+
 def register(sub) -> None:
     """Adds to the root's sub-commands: targets, company, customer, product, backorders, user, setting."""
     s = sub.add_parser("targets", help="objectifs de vente : set ANNÉE overall|salesperson|family CLÉ Y|Q1|M03 MONTANT "
@@ -147,6 +165,11 @@ def register(sub) -> None:
     s.add_argument("--link", metavar="COMPTE_SYSTÈME", help="lie le compte système (authentification par le système)")
     s.add_argument("--unlock", action="store_true", help="lève le verrouillage après des échecs de connexion")
     s.set_defaults(func=cmd_user)
+    s = sub.add_parser("terms", help="délais de paiement : [CODE] [--date D] (reception, 30j, 45jfm, 30jfm10, "
+                                     "fm45, 0/30/60, +esc2@10) et leurs échéances")
+    s.add_argument("code", nargs="?")
+    s.add_argument("--date")
+    s.set_defaults(func=cmd_terms)
     s = sub.add_parser("setting", help="réglages : [CLÉ [VALEUR]] (marge plancher, remise maximale…)")
     s.add_argument("key", nargs="?")
     s.add_argument("value", nargs="?")

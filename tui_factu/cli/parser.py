@@ -13,7 +13,7 @@ GROUPS = (system, documents, payments, counter, billing, records, service, maste
 COMMANDS = ("init", "import", "export", "doc", "pay", "apply-credit", "refund", "sale", "return", "schedule",
             "deposit", "situation", "plan", "close", "archive", "verify-archive", "backup", "restore",
             "export-fec", "targets", "equipment", "intervention", "time", "verify", "signer", "company",
-            "customer", "product", "backorders", "user", "setting", "audit", "pdf", "xml", "pa", "slip", "printers",
+            "customer", "product", "backorders", "user", "terms", "setting", "audit", "pdf", "xml", "pa", "slip", "printers",
             "queue", "serve", "report", "bench")
 
 

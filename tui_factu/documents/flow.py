@@ -9,7 +9,7 @@ import json
 import peewee as pw
 
 from .. import (catalog, deposits, einvoicing, fr, journal, ledger, margins, numbering, payments, permissions, periods, sealing,
-               situations, stock, totals)
+               schedules, situations, stock, totals)
 from ..db import is_postgres, prepared, write
 from ..errors import InvalidValue, StateError
 from ..models import Billing, Document, DocumentLine, Product, utcnow
@@ -49,12 +49,12 @@ def validate(doc_id: int, date=None) -> Document:
             raise InvalidValue("client.siren", cust.code,
                                "SIREN obligatoire pour facturer une entreprise française")
         number = numbering.take(numbering.SERIES[doc.kind], doc.date)
-        due_date = doc.due_date
+        due_date, term = doc.due_date, None
         if doc.kind in ("invoice", "credit_note") and due_date is None:
-            terms = cust.payment_terms_days
-            if terms is None:
-                terms = company.payment_terms_days
-            due_date = doc.date + dt.timedelta(days=terms)
+            term = catalog.term_for(cust, company)
+            if doc.kind == "invoice" and cust.kind != "person":
+                term.check_legal(doc.date)              # L441-10: between professionals
+            due_date = term.due_date(doc.date)
         validity = doc.validity_date
         if doc.kind == "quote" and validity is None:
             validity = doc.date + dt.timedelta(days=QUOTE_VALIDITY_DAYS)
@@ -73,6 +73,9 @@ def validate(doc_id: int, date=None) -> Document:
         _move_stock(doc, lines)
         _advance_sources(doc, lines)
         AFTER.get((doc.kind, doc.type), _nothing)(get(doc_id))
+        if term and len(term.steps) > 1 and doc.kind == "invoice" and doc.type == "standard":
+            schedules.set_schedule(doc_id, ",".join(f"{share}%@{(day - doc.date).days}"
+                                                    for share, day in term.due_dates(doc.date)))
     return get(doc_id)
 
 
