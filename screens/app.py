@@ -11,6 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from .commands import ScreensProvider
+from .widgets.busy import Busy
 
 class FactuApp(App):
     CSS_PATH = "app.tcss"
@@ -79,7 +80,10 @@ class FactuApp(App):
     GUARDS = {"settings": "settings.change", "counter": "payment.collect"}
 
     def check_action(self, action: str, parameters) -> bool | None:
-        """App-wide keys the user's role may not use are hidden from the footer."""
+        """App-wide keys the user's role may not use are hidden from the footer. While a write
+        runs (widgets/busy.py), none runs: even Ctrl+Q and Ctrl+P wait with the other keys."""
+        if isinstance(self.screen, Busy):
+            return False
         if not self.user_name:
             return action in self.BEFORE_LOGIN
         permission = self.GUARDS.get(action)

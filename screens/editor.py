@@ -1,5 +1,9 @@
 """One editor for every document kind: customer, lines by code or barcode, live totals, save,
-validate, transform, print. A validated document opens read-only with its seal state."""
+validate, transform, print. A validated document opens read-only with its seal state.
+
+Every write (save, validate, status, transform, credit, payment, schedule, deposit…) runs in a
+worker thread through `_write` and reports back by message (`Written`, `Refused`); meanwhile a
+line says what is being done and the keys typed wait for it (`widgets/busy.py`)."""
 from decimal import Decimal
 
 from rich.text import Text
@@ -7,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
 from tui_factu import clock, catalog, documents, fr, totals
@@ -15,6 +20,7 @@ from tui_factu.documents.kinds import KIND_LABELS, MANUAL, PRICED_LINE_KINDS, ST
 
 from .pickers import Choice, Confirm, CustomerPicker, Form, ProductPicker
 from .widgets.base import FactuScreen
+from .widgets.busy import Busy
 from .widgets.field import Field
 
 
@@ -103,13 +109,17 @@ class EditorScreen(FactuScreen):
     @work(thread=True, exclusive=True, group="editor-load")
     def load(self) -> None:
         try:
-            doc = documents.get(self.doc_id)
-            lines = documents.lines_of(doc.id)
-            cust = catalog.customer_by_id(doc.customer_id)
+            read = self._read(self.doc_id)
         except FactuError as e:
             self.app.call_from_thread(self.notify, str(e), severity="error")
             return
-        self.app.call_from_thread(self._loaded, doc, lines, cust)
+        self.app.call_from_thread(self._loaded, *read)
+
+    @staticmethod
+    def _read(doc_id: int) -> tuple:
+        """(document, its lines, its customer) as stored (in a worker thread)."""
+        doc = documents.get(doc_id)
+        return doc, documents.lines_of(doc.id), catalog.customer_by_id(doc.customer_id)
 
     def _loaded(self, doc, lines, cust) -> None:
         self.kind, self.version, self.status, self.doc_type = doc.kind, doc.version, documents.shown(doc), doc.type
@@ -365,6 +375,50 @@ class EditorScreen(FactuScreen):
             self.dirty = True
             self.refresh_view()
 
+    # ---- writes: in a worker thread, reported back by message ---------------------------
+    class Written(Message, bubble=False):
+        """A write done: what the core returned, what the screen does with it, and the document
+        as stored after it (when the editor shows it again)."""
+        def __init__(self, busy: Busy, done, result, read) -> None:
+            super().__init__()
+            self.busy, self.done, self.result, self.read = busy, done, result, read
+
+    class Refused(Message, bubble=False):
+        """A write the core refused: nothing was written; its French message."""
+        def __init__(self, busy: Busy, error: FactuError) -> None:
+            super().__init__()
+            self.busy, self.error = busy, error
+
+    def _write(self, what: str, do, done, reload=None) -> None:
+        """Runs `do()` (core services that write) in a worker thread while « what… » shows and
+        the keys typed wait; then `done(result)` here, or the refusal as an error. reload:
+        result -> the id of the document to show again, read in the same thread, so that the
+        keys typed meanwhile act on the document as it now is."""
+        busy = Busy(what)
+        self.app.push_screen(busy)
+        self._in_thread(busy, do, done, reload)
+
+    @work(thread=True, group="editor-write")
+    def _in_thread(self, busy: Busy, do, done, reload) -> None:
+        try:
+            result = do()
+        except FactuError as e:
+            self.post_message(self.Refused(busy, e))
+            return
+        self.post_message(self.Written(busy, done, result, self._read(reload(result)) if reload else None))
+
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        def outcome() -> None:
+            message.done(message.result)
+            if message.read:
+                self._loaded(*message.read)
+        message.busy.release(outcome)
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        message.busy.release(lambda: self.notify(str(message.error), severity="error", timeout=8))
+
     # ---- saving and the chain ----------------------------------------------------------
     def _payload(self) -> list[dict]:
         out = []
@@ -394,29 +448,24 @@ class EditorScreen(FactuScreen):
             return
         self._save(then)
 
-    @work(thread=True, exclusive=True, group="editor-save")
     def _save(self, then=None) -> None:
         header = {"date": self.query_one("#date", Field).value,
                   "reference": self.query_one("#reference", Field).value}
-        try:
-            if self.doc_id is None:
-                doc = documents.create(self.kind, self.customer_code, header["date"], self._payload(),
-                                       reference=header["reference"])
+        doc_id, version, kind, customer = self.doc_id, self.version, self.kind, self.customer_code
+        lines = None if self.doc_type in ("progress", "retention") else self._payload()
+
+        def do():
+            if doc_id is None:
+                doc = documents.create(kind, customer, header["date"], lines, reference=header["reference"])
             else:
-                header["customer"] = self.customer_code
-                lines = None if self.doc_type in ("progress", "retention") else self._payload()
-                doc = documents.update_draft(self.doc_id, self.version, header, lines)
-            if then == "validate":
-                doc = documents.validate(doc.id)
-        except FactuError as e:
-            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
-            return
-        self.app.call_from_thread(self._saved, doc, then)
+                doc = documents.update_draft(doc_id, version, dict(header, customer=customer), lines)
+            return documents.validate(doc.id) if then == "validate" else doc
+        self._write("Validation en cours" if then == "validate" else "Enregistrement en cours", do,
+                    lambda doc: self._saved(doc, then), reload=lambda doc: doc.id)
 
     def _saved(self, doc, then) -> None:
         self.doc_id = doc.id
         self.notify(f"{documents.label(doc)} {'validé et scellé' if then == 'validate' else 'enregistré'}.")
-        self.load()
 
     def action_validate(self) -> None:
         if self.readonly:
@@ -456,15 +505,13 @@ class EditorScreen(FactuScreen):
             return
 
         def apply(ok) -> None:
-            if not ok:
-                return
-            try:
-                doc = documents.set_status(self.doc_id, new)
-            except FactuError as e:
-                self.notify(str(e), severity="error", timeout=8)
-                return
+            if ok:
+                self._write("Changement de statut en cours", lambda: documents.set_status(doc_id, new), status_set,
+                            reload=lambda doc: doc.id)
+
+        def status_set(doc) -> None:
             self.notify(f"{documents.label(doc)} : {STATUS_LABELS[doc.status].lower()}.")
-            self.load()
+        doc_id = self.doc_id
         self.app.push_screen(Confirm(f"Passer ce document à « {STATUS_LABELS[new]} » ? Ce changement est "
                                      "scellé et ne se défait pas."), apply)
 
@@ -487,20 +534,22 @@ class EditorScreen(FactuScreen):
                              lambda v: v is not None and self._do_transform(target, v, force))
 
     def _do_transform(self, target, values, force: bool = False) -> None:
-        try:
+        doc_id = self.doc_id
+
+        def do():
             quantities = None
             if values:
                 quantities = {int(k): documents.to_decimal(v or "0", f"ligne {k}") for k, v in values.items()}
                 quantities = {k: q for k, q in quantities.items() if q > 0}
                 if not quantities:
                     raise FactuError("aucune quantité à reprendre")
-            doc = (documents.credit(self.doc_id, quantities) if target == "credit_note"
-                   else documents.transform([self.doc_id], target, quantities, force))
-        except FactuError as e:
-            self.notify(str(e), severity="error", timeout=8)
-            return
-        self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} créé.")
-        self.app.open_document(doc.id, target)
+            return (documents.credit(doc_id, quantities) if target == "credit_note"
+                    else documents.transform([doc_id], target, quantities, force))
+
+        def made(doc) -> None:
+            self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} créé.")
+            self.app.open_document(doc.id, target)
+        self._write(f"{KIND_LABELS[target]} en préparation", do, made)
 
     def action_pay(self) -> None:
         if self.kind == "credit_note" and self.status == "validated":
@@ -522,32 +571,34 @@ class EditorScreen(FactuScreen):
         if not values:
             return
         from tui_factu import payments
-        try:
-            target = documents.resolve(values["invoice"].strip())
-            done = payments.apply_credit(self.doc_id, target.id, values["amount"].strip() or None)
-        except FactuError as e:
-            self.notify(str(e), severity="error", timeout=8)
-            return
-        self.notify(f"Avoir imputé : {fr.amount(done['amount'], True)} sur {target.number} ; reste de l'avoir "
-                    f"{fr.amount(done['left'], True)}, reste dû {fr.amount(done['balance'], True)}.", timeout=10)
+        doc_id, invoice, amount = self.doc_id, values["invoice"].strip(), values["amount"].strip() or None
+
+        def do():
+            target = documents.resolve(invoice)
+            return target, payments.apply_credit(doc_id, target.id, amount)
+
+        def applied(result) -> None:
+            target, done = result
+            self.notify(f"Avoir imputé : {fr.amount(done['amount'], True)} sur {target.number} ; reste de l'avoir "
+                        f"{fr.amount(done['left'], True)}, reste dû {fr.amount(done['balance'], True)}.", timeout=10)
+        self._write("Imputation de l'avoir en cours", do, applied)
 
     def _paid(self, values) -> None:
         if not values:
             return
         from tui_factu import payments
-        try:
-            done = payments.pay([self.doc_id], values["amount"], values["method"].strip(),
-                                reference=values["reference"])
-        except FactuError as e:
-            self.notify(str(e), severity="error", timeout=8)
-            return
+        doc_id = self.doc_id
+        self._write("Encaissement en cours", lambda: payments.pay([doc_id], values["amount"], values["method"].strip(),
+                                                                   reference=values["reference"]), self._payment_done,
+                    reload=lambda _: doc_id)
+
+    def _payment_done(self, done) -> None:
         message = f"Règlement n° {done['payment']} : {fr.amount(done['amount'], True)}."
         if done["change"]:
             message += f" Monnaie à rendre : {fr.amount(done['change'], True)}."
         if done["credit"]:
             message += f" Crédit client : {fr.amount(done['credit'], True)}."
         self.notify(message, timeout=10)
-        self.load()
 
     def action_history(self) -> None:
         if self.doc_id:
@@ -561,12 +612,13 @@ class EditorScreen(FactuScreen):
     def action_schedule(self) -> None:
         """An invoice's payment schedule, or an order's billing plan (and its due milestones)."""
         from tui_factu import plans, schedules
+        doc_id = self.doc_id
         if self.kind == "invoice" and self.status in ("validated", "partly_paid"):
             rows = schedules.of_invoice(self.doc_id)
             now = " ; ".join(f"{fr.date(r['due_date'])} {fr.amount(documents.to_decimal(r['amount']))}" for r in rows)
             self.app.push_screen(Form(f"Échéancier de {self.number}" + (f" — {now}" if now else ""), [
                 ("split", "Parts : %@jours, séparées par des virgules (ex. 30%@0,40%@30,30%@60)", "30%@0,40%@30,30%@60")]),
-                lambda v: v and self._scheduled(lambda: schedules.set_schedule(self.doc_id, v["split"]), "due_date"))
+                lambda v: v and self._scheduled(lambda: schedules.set_schedule(doc_id, v["split"]), "due_date"))
         elif self.kind == "order" and self.status not in ("draft", "cancelled"):
             rows = plans.of_order(self.doc_id)
             choices = [("set", "Définir le plan de facturation" + (f" ({len(rows)} échéances)" if rows else ""))]
@@ -579,29 +631,27 @@ class EditorScreen(FactuScreen):
 
     def _plan(self, what) -> None:
         from tui_factu import plans
+        doc_id = self.doc_id
         if what == "set":
             self.app.push_screen(Form("Plan de facturation (% du marché)", [
                 ("split", "Échéances : %@date ou %@+jours[:libellé] (ex. 30%@0:Commande,70%@+60:Réception)",
                  "30%@0,40%@+30,30%@+60")]),
-                lambda v: v and self._scheduled(lambda: plans.set_plan(self.doc_id, v["split"]), "due_date"))
+                lambda v: v and self._scheduled(lambda: plans.set_plan(doc_id, v["split"]), "due_date"))
         elif what == "run":
-            try:
-                doc = plans.invoice(plans.due(order_id=self.doc_id)[0])
-            except FactuError as e:
-                self.notify(str(e), severity="error", timeout=8)
-                return
-            self.notify(f"Facture d'échéance {documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC.")
-            self.app.open_document(doc.id)
+            self._write("Facture d'échéance en préparation", lambda: plans.invoice(plans.due(order_id=doc_id)[0]),
+                        self._milestone_invoiced)
+
+    def _milestone_invoiced(self, doc) -> None:
+        self.notify(f"Facture d'échéance {documents.label(doc)} : {fr.amount(doc.grand_total, True)} TTC.")
+        self.app.open_document(doc.id)
 
     def _scheduled(self, make, date_key: str) -> None:
-        try:
-            rows = make()
-        except FactuError as e:
-            self.notify(str(e), severity="error", timeout=8)
-            return
-        self.notify("Échéances : " + " ; ".join(
-            f"{fr.date(r[date_key])} {r.get('percent', '') and r['percent'] + ' %'}"
-            f"{fr.amount(documents.to_decimal(r['amount'])) if 'amount' in r else ''}" for r in rows), timeout=10)
+        """`make()` writes the schedule or the plan and returns its rows."""
+        def show(rows) -> None:
+            self.notify("Échéances : " + " ; ".join(
+                f"{fr.date(r[date_key])} {r.get('percent', '') and r['percent'] + ' %'}"
+                f"{fr.amount(documents.to_decimal(r['amount'])) if 'amount' in r else ''}" for r in rows), timeout=10)
+        self._write("Échéances en cours d'enregistrement", make, show)
 
     def action_situation(self) -> None:
         if self.kind != "order" or self.status in ("draft", "cancelled"):
@@ -622,11 +672,11 @@ class EditorScreen(FactuScreen):
         if not values:
             return
         from tui_factu import deposits
-        try:
-            doc = deposits.request(self.doc_id, values["percent"].strip() or None, values["amount"].strip() or None)
-        except FactuError as e:
-            self.notify(str(e), severity="error", timeout=8)
-            return
+        doc_id, percent, amount = self.doc_id, values["percent"].strip() or None, values["amount"].strip() or None
+        self._write("Facture d'acompte en préparation", lambda: deposits.request(doc_id, percent, amount),
+                    self._deposit_made)
+
+    def _deposit_made(self, doc) -> None:
         self.notify(f"Facture d'acompte brouillon #{doc.id} : {fr.amount(doc.due, True)} TTC.")
         self.app.open_document(doc.id)
 
@@ -638,11 +688,11 @@ class EditorScreen(FactuScreen):
                                      "remplacement ?"), lambda ok: ok and self._replace())
 
     def _replace(self) -> None:
-        try:
-            cn, doc = documents.replace(self.doc_id)
-        except FactuError as e:
-            self.notify(str(e), severity="error", timeout=8)
-            return
+        doc_id = self.doc_id
+        self._write("Annulation et remplacement en cours", lambda: documents.replace(doc_id), self._replaced)
+
+    def _replaced(self, result) -> None:
+        cn, doc = result
         self.notify(f"{self.number} annulée par l'avoir {cn.number} ; corrigez la facture de remplacement.", timeout=10)
         self.app.open_document(doc.id, replace=True)
 

@@ -923,3 +923,100 @@ def test_x_exports_every_row_of_a_follow_up_list_not_only_the_page_shown(app, tm
     run(go())
     lines = (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(";")[2] for line in lines[1:]] == [d.number for d in made]    # as `report overdue --csv`
+
+
+async def _until(pilot, condition, timeout: float = 10.0):
+    """Waits until condition() holds (a thread the test controls, a screen that shows up)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition never met"
+        await pilot.pause(0.01)
+
+
+def test_a_payment_runs_in_a_worker_and_the_keys_typed_meanwhile_wait_for_it(app, monkeypatch):
+    """The UI thread stays free while the core writes (the screen says so); a key typed then
+    acts once the payment is shown, not on the document while it changes."""
+    import threading
+    from tui_factu import payments
+    inv = documents.validate(documents.create("invoice", "P1", "2026-11-20", [{"product": "DEPL"}]).id)  # 42.00
+    started, go_on, threads = threading.Event(), threading.Event(), []
+    real_pay = payments.pay
+
+    def slow_pay(*args, **kwargs):
+        threads.append(threading.current_thread())
+        started.set()
+        assert go_on.wait(10)
+        return real_pay(*args, **kwargs)
+    monkeypatch.setattr(payments, "pay", slow_pay)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await _editor(pilot, app, inv.id)
+            await pilot.press("ctrl+e")
+            await _settle(pilot, app)
+            await pilot.press("ctrl+u", *"50", "enter", "enter", "enter")
+            await _until(pilot, started.is_set)
+            await _until(pilot, lambda: "Encaissement en cours…" in _text(app))
+            await pilot.press("f3")                             # typed while the core writes
+            assert type(app.screen).__name__ == "Busy"          # nothing opened on the changing document
+            go_on.set()
+            await _settle(pilot, app)
+            assert threads and threads[0] is not threading.main_thread()
+            assert "Monnaie à rendre : 8,00 €" in _notes(app)
+            assert type(app.screen).__name__ == "LinksScreen"   # the key, after the payment
+        assert documents.get(inv.id).status == "paid"
+    run(go())
+
+
+def test_a_refused_write_says_why_in_french_and_gives_the_editor_back(app):
+    order = documents.validate(documents.create("order", "C1", "2026-11-20",
+                                                [{"product": "VIS", "quantity": "8"}]).id)   # 120.00 TTC
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await _editor(pilot, app, order.id)
+            await pilot.press("f10", "ctrl+u", *"150", "enter", "enter")
+            await _settle(pilot, app)
+            assert "acompte : entre 0 et le total du document (120,00 €) « 150 % »" in _notes(app)
+            assert type(app.screen).__name__ == "EditorScreen" and app.screen.doc_id == order.id
+            await pilot.press("f10", "enter", "enter")          # the editor takes keys again: 30 %
+            await _settle(pilot, app)
+            assert "36,00 € TTC" in _notes(app) and app.screen.kind == "invoice"
+        assert Document.select().where(Document.type == "deposit").count() == 1
+    run(go())
+
+
+def test_a_code_scanned_while_the_draft_saves_is_added_to_the_saved_draft(app, monkeypatch):
+    """F2 then a scan at once: the scan waits for the save and lands on the draft as saved. It
+    used to be added during the save and wiped by the reload that followed it."""
+    import threading
+    started, go_on = threading.Event(), threading.Event()
+    real_create = documents.create
+
+    def slow_create(*args, **kwargs):
+        started.set()
+        assert go_on.wait(10)
+        return real_create(*args, **kwargs)
+    monkeypatch.setattr(documents, "create", slow_create)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            editor = await _editor(pilot, app, None, "quote", "C1")
+            await pilot.press(*"VIS", "enter", "f2")
+            await _until(pilot, started.is_set)
+            await pilot.press(*"LIVRE", "enter", "ctrl+p")      # scanned while the draft is written
+            assert type(app.screen).__name__ == "Busy"          # even Ctrl+P (a priority key) waits
+            go_on.set()
+            await _settle(pilot, app)
+            assert "enregistré" in _notes(app)
+            assert [ln["product"] for ln in editor.lines] == ["VIS", "LIVRE"] and editor.dirty
+            assert [type(s).__name__ for s in app.screen_stack[-2:]] == ["EditorScreen", "CommandPalette"]
+            await pilot.press("escape")
+            await _settle(pilot, app)
+            assert "modifié" in _text(app)
+        assert [ln.code for ln in documents.lines_of(Document.get(Document.kind == "quote").id)] == ["VIS"]
+    run(go())
