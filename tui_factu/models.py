@@ -13,6 +13,8 @@ db = pw.DatabaseProxy()
 PRODUCT_KINDS = ("goods", "service", "labour", "equipment")
 def utcnow() -> str:
     return clock.now().isoformat()
+# columns added by a migration carry their default in the DDL too: raw inserts (the bench)
+_EMPTY = pw.SQL("DEFAULT ''")
 
 
 class Base(pw.Model):
@@ -52,10 +54,10 @@ class Company(Base):
     always_sign = pw.BooleanField(default=False)
     signing_key_id = pw.CharField(null=True)         # v12: the company's key, pinned at its first seal
     signing_public_key = pw.TextField(null=True)
-    einvoice_address = pw.CharField(default="")      # v14: BT-34 (empty: the SIREN)
-    vat_franchise = pw.BooleanField(default=False)   # v14: franchise en base (art. 293 B du CGI)
-    vat_exemption = pw.CharField(default="")         # v14: the article of its exempt operations (E)
-    payment_terms = pw.CharField(default="")         # v16: a terms code (terms.py); empty: payment_terms_days
+    einvoice_address = pw.CharField(default="", constraints=[_EMPTY])      # v14: BT-34 (empty: the SIREN)
+    vat_franchise = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")])  # v14: franchise en base (art. 293 B du CGI)
+    vat_exemption = pw.CharField(default="", constraints=[_EMPTY])         # v14: the article of its exempt operations (E)
+    payment_terms = pw.CharField(default="", constraints=[_EMPTY])         # v16: a terms code (terms.py); empty: payment_terms_days
 
 
 class Setting(Base):
@@ -97,9 +99,9 @@ class Customer(Base):
     delivery_city = pw.CharField(default="")
     delivery_country = pw.CharField(default="")
     payment_terms_days = pw.IntegerField(null=True)
-    einvoice_address = pw.CharField(default="")     # v14: BT-49 (empty: the SIREN)
-    service_code = pw.CharField(default="")         # v14: a public buyer's service code (BT-10)
-    payment_terms = pw.CharField(default="")        # v16: a terms code (terms.py); empty: the days, else the company's
+    einvoice_address = pw.CharField(default="", constraints=[_EMPTY])     # v14: BT-49 (empty: the SIREN)
+    service_code = pw.CharField(default="", constraints=[_EMPTY])         # v14: a public buyer's service code (BT-10)
+    payment_terms = pw.CharField(default="", constraints=[_EMPTY])        # v16: a terms code (terms.py); empty: the days, else the company's
     salesperson = pw.CharField(default="")
     notes = pw.TextField(default="")
     active = pw.BooleanField(default=True)
