@@ -361,6 +361,36 @@ def find_customers(text: str, limit: int = 20) -> list[Customer]:
     return by_code + [c for c in by_name if c.id not in seen][: limit - len(by_code)]
 
 
+def customer_data(c: Customer) -> dict:
+    """A customer in the shape save_customer reads (the exchange format's)."""
+    snap = customer_snapshot(c)
+    return {"code": c.code, "name": c.name, "kind": c.kind, "siren": c.siren, "siret": c.siret,
+            "vat_number": c.vat_number, "email": c.email, "phone": c.phone, "address": snap["address"],
+            "delivery_address": snap["delivery_address"], "payment_terms_days": c.payment_terms_days,
+            "payment_terms": c.payment_terms, "salesperson": c.salesperson, "notes": c.notes,
+            "einvoice_address": c.einvoice_address, "service_code": c.service_code}
+
+
+ADDRESS_FIELDS = ("line1", "line2", "postcode", "city", "country")
+
+
+def update_customer(code: str, values: dict) -> Customer:
+    """`customer set CODE field=value…`: the same checks as a new customer, audited."""
+    data = customer_data(customer_by_code(code))
+    unknown = set(values) - set(data) - set(ADDRESS_FIELDS) - {"code"}
+    if unknown:
+        raise InvalidValue("client", ", ".join(sorted(unknown)), "champ inconnu (" + ", ".join(
+            sorted(k for k in data if k not in ("code", "address", "delivery_address")) + list(ADDRESS_FIELDS)) + ")")
+    for k, v in values.items():
+        if k in ADDRESS_FIELDS:
+            data["address"] = {**data["address"], k: v}
+        elif k == "payment_terms_days":
+            data[k] = v if v not in ("", None) else None
+        elif k != "code":
+            data[k] = v
+    return save_customer(data)
+
+
 def customer_snapshot(c: Customer) -> dict:
     delivery = None
     if c.delivery_line1 or c.delivery_city:

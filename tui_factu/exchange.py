@@ -104,13 +104,7 @@ def _import_document(d, where: str) -> dict:
 def export_bundle() -> dict:
     customers = []
     for c in Customer.select().order_by(Customer.id):
-        snap = catalog.customer_snapshot(c)
-        customers.append({"code": c.code, "name": c.name, "kind": c.kind, "siren": c.siren,
-                          "siret": c.siret, "vat_number": c.vat_number, "email": c.email,
-                          "phone": c.phone, "address": snap["address"],
-                          "delivery_address": snap["delivery_address"],
-                          "payment_terms_days": c.payment_terms_days, "salesperson": c.salesperson,
-                          "einvoice_address": c.einvoice_address, "service_code": c.service_code})
+        customers.append(catalog.customer_data(c))
     products = []
     levels = stock.inventory_levels()
     costs = permissions.allowed("costs.see")          # costs leave only with a role that sees them

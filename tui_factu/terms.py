@@ -1,9 +1,9 @@
 """Payment terms as French companies write them, and the due dates they give.
 
-A term is a code: `reception`, `30j` (30 days), `45jfm` (45 days, then the end of that month),
-`30jfm10` (30 days, end of month, on the 10th of the next), `fm45` (end of the month, then 45
+A term is a code: `reception`, `30j` (30 days), `45jfdm` (45 days, then the end of that month),
+`30jfdm10` (30 days, end of month, on the 10th of the next), `fdm45` (end of the month, then 45
 days), `0/30/60` (three equal instalments), with `+esc2@10` for a 2 % discount paid within 10
-days. Between professionals the law caps them (Code de commerce L441-10 II): 60 days after the
+days (`fm` is read as `fdm`). Between professionals the law caps them (Code de commerce L441-10 II): 60 days after the
 invoice, or 45 days end of month; beyond, the term is refused with the article."""
 import calendar
 import datetime as dt
@@ -14,11 +14,12 @@ from decimal import Decimal
 from .errors import InvalidValue
 from .money import round_cents
 
-_STEP = re.compile(r"^(?:(?P<rec>reception|0)|(?P<days>\d{1,3})(?:j(?P<eom>fm(?P<dom>\d{1,2})?)?)?|fm(?P<after>\d{1,3}))$")
+_STEP = re.compile(r"^(?:(?P<rec>reception|0)|(?P<days>\d{1,3})(?:j(?P<eom>fd?m(?P<dom>\d{1,2})?)?)?"
+                   r"|fd?m(?P<after>\d{1,3}))$")
 _DISCOUNT = re.compile(r"^esc(?P<pct>\d{1,2}(?:[.,]\d{1,2})?)@(?P<days>\d{1,3})$")
 LEGAL = "art. L441-10 du Code de commerce"
 # the terms offered in lists (any code the grammar reads is accepted too)
-COMMON = ("reception", "30j", "45j", "60j", "30jfm", "45jfm", "30jfm10", "fm30", "0/30/60", "30j+esc2@10")
+COMMON = ("reception", "30j", "45j", "60j", "30jfdm", "45jfdm", "30jfdm10", "fdm30", "0/30/60", "30j+esc2@10")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def parse(code: str) -> Term:
     """A term from its code; a French line naming the part that is not understood."""
     text = "".join((code or "").lower().split())
     if not text:
-        raise InvalidValue("délai de paiement", code, "code attendu (ex. " + ", ".join(COMMON[:6]) + ")")
+        raise InvalidValue("délai de paiement", code, "code attendu (ex. " + ", ".join(COMMON[:7]) + ")")
     body, _, esc = text.partition("+")
     discount = None
     if esc:
@@ -109,7 +110,7 @@ def parse(code: str) -> Term:
     for part in body.split("/"):
         m = _STEP.match(part)
         if not m:
-            raise InvalidValue("délai de paiement", code, f"« {part} » : reception, 30j, 45jfm, 30jfm10, fm45 "
+            raise InvalidValue("délai de paiement", code, f"« {part} » : reception, 30j, 45jfdm, 30jfdm10, fdm45 "
                                                           "ou des échéances 0/30/60")
         if m.group("rec"):
             steps.append(Step())
@@ -122,7 +123,8 @@ def parse(code: str) -> Term:
             steps.append(Step(int(m.group("days")), bool(m.group("eom")), dom))
     if len(steps) > 12:
         raise InvalidValue("délai de paiement", code, "12 échéances au plus")
-    return Term(text, tuple(steps), discount)
+    canonical = re.sub(r"(?<![a-z])fm|jfm", lambda m: m.group(0).replace("fm", "fdm"), text)
+    return Term(canonical, tuple(steps), discount)
 
 
 def clean(code) -> str:

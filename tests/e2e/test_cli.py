@@ -296,3 +296,20 @@ def test_a_plateforme_agreee_from_the_command_line(base, tmp_path):
         assert platform.errors == []
     finally:
         platform.stop()
+
+
+def test_payment_terms_from_the_command_line(base, tmp_path):
+    listed = run(base, "terms", "list").stdout
+    for code in ("reception", "30j", "45j", "60j", "30jfdm", "45jfdm", "30jfdm10"):
+        assert f"\n{code} " in "\n" + listed, code
+    run(base, "customer", "set", "C001", "payment_terms=45jfdm")
+    assert json.loads(run(base, "customer", "show", "C001").stdout)["payment_terms"] == "45jfdm"
+    assert "L441-10" in run(base, "customer", "set", "C002", "payment_terms=90j").stdout + \
+        run(base, "doc", "new", "invoice", "C002", "MO-ELEC:1", "--validate", expect=2).stderr
+    bundle = tmp_path / "b.json"
+    bundle.write_text(json.dumps({"format": "tui-factu/1", "customers": [
+        {"code": "T45", "name": "Terme SARL", "kind": "company", "siren": "404833048", "payment_terms": "45jfdm"},
+        {"code": "T30", "name": "Ancien SARL", "kind": "company", "siren": "552100554", "payment_terms_days": 30}]}))
+    run(base, "import", str(bundle))
+    assert json.loads(run(base, "customer", "show", "T45").stdout)["payment_terms"] == "45jfdm"
+    assert json.loads(run(base, "customer", "show", "T30").stdout)["payment_terms_days"] == 30

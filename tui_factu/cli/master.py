@@ -24,16 +24,21 @@ def cmd_targets(args):
     print(f"Objectif {t.year} {targets.SCOPES[t.scope]} {t.key} {t.period} : {t.amount} € HT.")
 
 
+def _pairs(items, what: str = "client") -> dict:
+    """["champ=valeur", …] -> {champ: valeur}."""
+    values = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise FactuError(f"{what} : « {item} » — format champ=valeur attendu", what, item)
+        values[key.strip()] = value
+    return values
+
+
 def cmd_company(args):
     from .. import catalog
     if args.action == "set":
-        values = {}
-        for item in args.values:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise FactuError(f"société : « {item} » — format champ=valeur attendu", "société", item)
-            values[key.strip()] = value
-        catalog.update_company(values)
+        catalog.update_company(_pairs(args.values, "société"))
     c = catalog.company()
     for field in catalog.COMPANY_FIELDS:
         print(f"{field:<20} {getattr(c, field)}")
@@ -41,6 +46,12 @@ def cmd_company(args):
 
 def cmd_customer(args):
     from .. import catalog
+    if args.action == "set":
+        if not args.text or not args.values:
+            raise FactuError("customer set CODE champ=valeur… attendu", "client", None)
+        c = catalog.update_customer(args.text, _pairs(args.values))
+        print(f"Client {c.code} enregistré.")
+        return
     if args.action == "show":
         c = catalog.customer_by_code(args.text)
         print_json(catalog.customer_snapshot(c))
@@ -119,7 +130,7 @@ def cmd_terms(args):
     from .. import clock, fr, inputs, terms
     from ..errors import InvalidValue
     issued = inputs.parse_date(args.date, "--date") if args.date else clock.today()
-    for code in ([args.code] if args.code else terms.COMMON):
+    for code in ([args.code] if args.code and args.code != "list" else terms.COMMON):
         t = terms.parse(code)
         dates = ", ".join(f"{fr.date(day)} ({str(share).replace('.', ',')} %)" if len(t.steps) > 1 else fr.date(day)
                           for share, day in t.due_dates(issued))
@@ -145,9 +156,12 @@ def register(sub) -> None:
     s.add_argument("values", nargs="*")
     s.set_defaults(func=cmd_company)
     for name, func in (("customer", cmd_customer), ("product", cmd_product)):
-        s = sub.add_parser(name, help=f"{ {'customer': 'clients', 'product': 'produits'}[name]} : list [DÉBUT] | show CODE")
-        s.add_argument("action", choices=("list", "show"))
+        s = sub.add_parser(name, help=f"{ {'customer': 'clients', 'product': 'produits'}[name]} : list [DÉBUT] | show CODE"
+                           + (" | set CODE champ=valeur…" if name == "customer" else ""))
+        s.add_argument("action", choices=("list", "show", "set") if name == "customer" else ("list", "show"))
         s.add_argument("text", nargs="?")
+        if name == "customer":
+            s.add_argument("values", nargs="*")
         s.add_argument("--limit", type=int, default=50)
         s.set_defaults(func=func)
     s = sub.add_parser("backorders", help="reliquats : lignes de commande restant à livrer")
@@ -165,8 +179,8 @@ def register(sub) -> None:
     s.add_argument("--link", metavar="COMPTE_SYSTÈME", help="lie le compte système (authentification par le système)")
     s.add_argument("--unlock", action="store_true", help="lève le verrouillage après des échecs de connexion")
     s.set_defaults(func=cmd_user)
-    s = sub.add_parser("terms", help="délais de paiement : [CODE] [--date D] (reception, 30j, 45jfm, 30jfm10, "
-                                     "fm45, 0/30/60, +esc2@10) et leurs échéances")
+    s = sub.add_parser("terms", help="délais de paiement : list | CODE [--date D] (reception, 30j, 45jfdm, 30jfdm10, "
+                                     "fdm45, 0/30/60, +esc2@10) et leurs échéances")
     s.add_argument("code", nargs="?")
     s.add_argument("--date")
     s.set_defaults(func=cmd_terms)
