@@ -512,7 +512,51 @@ class PaFlow(Base):
     user = pw.CharField(default="")
 
 
+class Reminder(Base):
+    """A payment reminder (relance, v17) of one invoice at one level, once: proposed by
+    `dunning run`, then sent (by mail or on paper) or not."""
+    document = pw.ForeignKeyField(Document, backref="reminders", on_delete="RESTRICT")
+    level = pw.IntegerField()                     # 1 courtesy, 2 letter, 3 formal notice (dunning.levels)
+    date = pw.DateField()                         # the day it fell due
+    days_late = pw.IntegerField()
+    balance = AmountField()                       # what was owed that day
+    channel = pw.CharField(default="")            # mail | paper | "" (proposed only)
+    sent_at = pw.CharField(null=True)
+    user = pw.CharField(default="")
+
+    class Meta:
+        indexes = ((("document", "level"), True),)
+
+
+class Dispute(Base):
+    """An invoice in dispute (litige, v17): set by hand or by the platform's status 207; while
+    open, no reminder goes out."""
+    document = pw.ForeignKeyField(Document, backref="disputes", on_delete="RESTRICT")
+    opened_at = pw.CharField(default=utcnow)
+    reason = pw.TextField(default="")
+    source = pw.CharField(default="manual")       # manual | pa
+    closed_at = pw.CharField(null=True)
+    user = pw.CharField(default="")
+
+
+class MailOut(Base):
+    """The outbox (v17): a message with its exact bytes (RFC 5322, attachments included), so a
+    server that is down loses nothing and a retry sends the same message, once."""
+    ref = pw.CharField(default="", index=True)    # the document's number, a reminder, …
+    what = pw.CharField()                         # document | reminder | test
+    to = pw.TextField()
+    subject = pw.TextField()
+    message_id = pw.CharField(unique=True)        # Message-ID: never the same message twice
+    data = pw.BlobField()
+    state = pw.CharField(default="pending", index=True)   # pending | sent | failed
+    attempts = pw.IntegerField(default=0)
+    error = pw.TextField(default="")
+    created_at = pw.CharField(default=utcnow)
+    sent_at = pw.CharField(null=True)
+    user = pw.CharField(default="")
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
           Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target,
-          EinvoiceStatus, PaFlow]
+          EinvoiceStatus, PaFlow, Reminder, Dispute, MailOut]
