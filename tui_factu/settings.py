@@ -77,6 +77,15 @@ def _identifier(value: str) -> str:
     return text
 
 
+def _levels(value: str) -> str:
+    """Days late of each reminder level, increasing: 7,15,30."""
+    parts = [x.strip() for x in str(value).split(",") if x.strip()]
+    if not parts or not all(x.isdigit() and 1 <= int(x) <= 365 for x in parts) or \
+            [int(x) for x in parts] != sorted({int(x) for x in parts}):
+        raise InvalidValue("relances", value, "jours de retard croissants, séparés par des virgules (ex. 7,15,30)")
+    return ",".join(str(int(x)) for x in parts)
+
+
 # key -> (label, checker, default shown)
 KNOWN = {
     "margin.floor_percent": ("Marge plancher (%) : en dessous, la vente demande un responsable", _percent, "0"),
@@ -99,6 +108,8 @@ KNOWN = {
     "fec.account.vat": ("Compte FEC : TVA collectée", _account, "445710"),
     "fec.account.bank": ("Compte FEC : Banque", _account, "512000"),
     "fec.account.cash": ("Compte FEC : Caisse", _account, "530000"),
+    "dunning.levels": ("Relances : jours de retard de chaque niveau (courtoisie, lettre, mise en demeure)", _levels,
+                       "7,15,30"),
     "pa.url": ("Plateforme agréée : adresse de l'API Flow (XP Z12-013)", _url, ""),
     "pa.directory_url": ("Plateforme agréée : adresse de l'API Annuaire (vide : celle de Flow)", _url, ""),
     "pa.token_url": ("Plateforme agréée : adresse des jetons OAuth2", _url, ""),

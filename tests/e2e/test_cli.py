@@ -313,3 +313,15 @@ def test_payment_terms_from_the_command_line(base, tmp_path):
     run(base, "import", str(bundle))
     assert json.loads(run(base, "customer", "show", "T45").stdout)["payment_terms"] == "45jfdm"
     assert json.loads(run(base, "customer", "show", "T30").stdout)["payment_terms_days"] == 30
+
+
+def test_dunning_from_the_command_line(base):
+    due = json.loads(run(base, "dunning", "run", "--date", "2026-12-15", "--json").stdout)
+    assert due and set(due[0]) == {"invoice", "level", "days_late", "balance"}
+    sent = json.loads(run(base, "dunning", "run", "--date", "2026-12-15", "--send", "--json").stdout)
+    assert sent == due
+    assert json.loads(run(base, "dunning", "run", "--date", "2026-12-15", "--send", "--json").stdout) == []
+    history = run(base, "dunning", "history", due[0]["invoice"]).stdout
+    assert f"niveau {due[0]['level']}" in history
+    err = run(base, "dunning", "penalty", "DE2026-00001", expect=2).stderr
+    assert "pas une facture émise" in err
