@@ -556,7 +556,60 @@ class MailOut(Base):
     user = pw.CharField(default="")
 
 
+class BankStatement(Base):
+    """An imported bank statement (v18): once per file (its sha256) and per statement id."""
+    account = pw.CharField(default="")            # IBAN
+    statement_id = pw.CharField(default="")       # the bank's own id (camt.053 Stmt/Id), when it has one
+    format = pw.CharField()                       # camt053 | ofx | csv
+    sha256 = pw.CharField(unique=True)
+    date = pw.DateField(null=True)
+    imported_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+
+class BankLine(Base):
+    """A credit on the account, to be matched with invoices (v18)."""
+    statement = pw.ForeignKeyField(BankStatement, backref="lines", on_delete="RESTRICT")
+    key = pw.CharField(unique=True)               # account + bank reference, or a hash of the line: no line twice
+    date = pw.DateField()
+    amount = AmountField()
+    label = pw.TextField(default="")
+    reference = pw.CharField(default="")          # end-to-end / remittance information
+    counterparty = pw.CharField(default="")
+    payment = pw.ForeignKeyField(Payment, null=True, on_delete="RESTRICT")   # once matched
+
+
+class Mandate(Base):
+    """A SEPA direct debit mandate (v18): the creditor's reference (RUM), the debtor's IBAN."""
+    customer = pw.ForeignKeyField(Customer, backref="mandates", on_delete="RESTRICT")
+    rum = pw.CharField(unique=True)
+    iban = pw.CharField()
+    bic = pw.CharField(default="")
+    signed_on = pw.DateField()
+    recurring = pw.BooleanField(default=True)
+    first_used = pw.DateField(null=True)          # FRST until the first collection, RCUR after
+    active = pw.BooleanField(default=True)
+    created_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+
+class Remittance(Base):
+    """A cheque remittance slip (bordereau de remise, v18) for one bank."""
+    number = pw.CharField(unique=True)
+    bank = pw.CharField(default="")
+    date = pw.DateField()
+    total = AmountField()
+    created_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+
+class RemittanceItem(Base):
+    remittance = pw.ForeignKeyField(Remittance, backref="items", on_delete="RESTRICT")
+    payment = pw.ForeignKeyField(Payment, unique=True, on_delete="RESTRICT")     # a cheque goes on one slip
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
           Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target,
-          EinvoiceStatus, PaFlow, Reminder, Dispute, MailOut]
+          EinvoiceStatus, PaFlow, Reminder, Dispute, MailOut, BankStatement, BankLine, Mandate, Remittance,
+          RemittanceItem]
