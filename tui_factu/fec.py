@@ -9,7 +9,7 @@ from pathlib import Path
 
 from peewee import fn
 
-from . import catalog, files, journal, permissions, settings
+from . import catalog, files, journal, payments, permissions, settings
 from .documents.queries import sold
 from .errors import InvalidValue
 from .models import (PAYMENT_METHODS, Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Payment,
@@ -162,7 +162,7 @@ def _receipts(write, start, end) -> int:
             Payment.select(Payment.id, Payment.seq, Payment.date, Payment.method, Payment.amount, Customer.code,
                            Customer.name, Payment.created_at)
             .join(Customer).where(Payment.date.between(start, end)
-                                  & Payment.method.in_(("cash", "card", "cheque", "transfer")))
+                                  & Payment.method.in_(payments.MONEY))
             .order_by(Payment.seq).tuples()):
         n += 1
         ref = f"REG-{seq:06d}"

@@ -319,6 +319,7 @@ class PrintJob(Base):
 
 
 PAYMENT_METHODS = {"cash": "Espèces", "card": "Carte", "cheque": "Chèque", "transfer": "Virement",
+                   "direct_debit": "Prélèvement SEPA",
                    "credit": "Crédit client", "credit_note": "Avoir imputé"}
 
 
@@ -608,8 +609,25 @@ class RemittanceItem(Base):
     payment = pw.ForeignKeyField(Payment, unique=True, on_delete="RESTRICT")     # a cheque goes on one slip
 
 
+class SepaDebit(Base):
+    """One direct debit sent to the bank in a pain.008 file (v19): recorded as a payment on the
+    collection date; a return (R-transaction) cancels that payment and reopens the invoice."""
+    document = pw.ForeignKeyField(Document, backref="debits", on_delete="RESTRICT")
+    mandate = pw.ForeignKeyField(Mandate, on_delete="RESTRICT")
+    end_to_end_id = pw.CharField(unique=True)
+    amount = AmountField()
+    collection_date = pw.DateField()
+    sequence = pw.CharField()                      # FRST | RCUR | OOFF
+    payment_seq = pw.IntegerField(null=True)       # the payment it recorded
+    state = pw.CharField(default="sent")           # sent | returned
+    reason = pw.CharField(default="")
+    file_sha256 = pw.CharField(default="")
+    created_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
           Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target,
           EinvoiceStatus, PaFlow, Reminder, Dispute, MailOut, BankStatement, BankLine, Mandate, Remittance,
-          RemittanceItem]
+          RemittanceItem, SepaDebit]

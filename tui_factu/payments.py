@@ -22,7 +22,7 @@ from .models import PAYMENT_METHODS, Customer, Document, Instalment, Payment, Pa
 from .money import ZERO, check_scale, fmt2, sum_of, to_decimal
 
 OPEN = ("validated", "partly_paid", "paid")
-MONEY = ("cash", "card", "cheque", "transfer")        # money in or out; "credit" and "credit_note" move it
+MONEY = ("cash", "card", "cheque", "transfer", "direct_debit")   # money in or out; "credit" and "credit_note" move it
 # Code monétaire et financier, L112-6 and D112-3: no debt over 1 000 € paid in cash, 15 000 € for
 # an individual whose tax home is abroad, paying for personal needs.
 CASH_LIMIT, CASH_LIMIT_ABROAD = Decimal(1000), Decimal(15000)
