@@ -2,6 +2,7 @@
 increment): each checked, changed only by a role allowed to, audited and logged as a technical
 event. Printers (printing.py), numbering (numbering.py) and the company (catalog.py) have
 their own services."""
+import re
 from decimal import Decimal
 
 from . import audit, journal, permissions
@@ -86,6 +87,71 @@ def _levels(value: str) -> str:
     return ",".join(str(int(x)) for x in parts)
 
 
+def _creditor_id(value: str) -> str:
+    """The SEPA creditor identifier (ICS): FR, two check digits (ISO 7064 mod 97-10 over the
+    national part and the country), a business code, the national identifier."""
+    text = "".join(str(value or "").split()).upper()
+    if not text:
+        return ""
+    if len(text) < 8 or not text[:2].isalpha() or not text[2:4].isdigit():
+        raise InvalidValue("identifiant créancier SEPA", value, "format FRkkZZZ123456 attendu")
+    digits = "".join(str(int(c, 36)) for c in text[7:] + text[:2] + "00")
+    if 98 - int(digits) % 97 != int(text[2:4]):
+        raise InvalidValue("identifiant créancier SEPA", value, "clé de contrôle fausse")
+    return text
+
+
+LOOPBACK = ("127.0.0.1", "::1")
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:]+")
+
+
+def mail_address(value, field: str = "adresse e-mail") -> str:
+    """One plain e-mail address (ASCII: no SMTPUTF8), as an envelope and a header take it."""
+    text = str(value or "").strip()
+    if len(text) > 254 or not _ADDRESS.fullmatch(text):
+        raise InvalidValue(field, text[:80], "adresse e-mail invalide (nom@domaine.fr attendu)")
+    return text
+
+
+def _mail_host(value: str) -> str:
+    text = str(value).strip()
+    if text and not _HOST.fullmatch(text):
+        raise InvalidValue("serveur de messagerie", text[:80], "nom d'hôte ou adresse IP attendu (smtp.exemple.fr)")
+    return text
+
+
+def _mail_port(value: str) -> str:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise InvalidValue("port SMTP", text, "entier de 1 à 65535 attendu (587 STARTTLS, 465 TLS)")
+    return str(int(text))
+
+
+def _mail_security(value: str) -> str:
+    text = str(value).strip().lower()
+    if text not in ("starttls", "tls", "none"):
+        raise InvalidValue("sécurité SMTP", text, "starttls, tls ou none (none : seulement vers 127.0.0.1) attendu")
+    return text
+
+
+def _mail_from(value: str) -> str:
+    text = str(value).strip()
+    return mail_address(text, "expéditeur") if text else ""
+
+
+def _cafile(value: str) -> str:
+    """A certificate authority file (PEM) to trust besides the system's: a private or test CA."""
+    import os
+    text = os.path.expanduser(str(value).strip())
+    if not text:
+        return ""
+    if not os.path.isabs(text) or not os.path.isfile(text) or not os.access(text, os.R_OK):
+        raise InvalidValue("autorité de certification", text, "chemin absolu d'un fichier PEM lisible attendu")
+    return text
+
+
 # key -> (label, checker, default shown)
 KNOWN = {
     "margin.floor_percent": ("Marge plancher (%) : en dessous, la vente demande un responsable", _percent, "0"),
@@ -110,6 +176,16 @@ KNOWN = {
     "fec.account.cash": ("Compte FEC : Caisse", _account, "530000"),
     "dunning.levels": ("Relances : jours de retard de chaque niveau (courtoisie, lettre, mise en demeure)", _levels,
                        "7,15,30"),
+    "sepa.creditor_id": ("Prélèvement SEPA : identifiant créancier (ICS)", _creditor_id, ""),
+    "mail.host": ("Messagerie : serveur SMTP d'envoi (nom ou adresse)", _mail_host, ""),
+    "mail.port": ("Messagerie : port SMTP (587 avec STARTTLS, 465 en TLS)", _mail_port, "587"),
+    "mail.security": ("Messagerie : chiffrement (starttls, tls ; none seulement vers 127.0.0.1)", _mail_security,
+                      "starttls"),
+    "mail.user": ("Messagerie : identifiant SMTP (vide : pas d'authentification ; le mot de passe n'est jamais "
+                  "enregistré : TUI_FACTU_SMTP_PASSWORD ou demandé)", _identifier, ""),
+    "mail.from": ("Messagerie : adresse de l'expéditeur", _mail_from, ""),
+    "mail.cafile": ("Messagerie : autorité de certification à approuver en plus de celles du système (PEM)",
+                    _cafile, ""),
     "pa.url": ("Plateforme agréée : adresse de l'API Flow (XP Z12-013)", _url, ""),
     "pa.directory_url": ("Plateforme agréée : adresse de l'API Annuaire (vide : celle de Flow)", _url, ""),
     "pa.token_url": ("Plateforme agréée : adresse des jetons OAuth2", _url, ""),

@@ -325,3 +325,26 @@ def test_dunning_from_the_command_line(base):
     assert f"niveau {due[0]['level']}" in history
     err = run(base, "dunning", "penalty", "DE2026-00001", expect=2).stderr
     assert "pas une facture émise" in err
+
+
+def test_sepa_direct_debit_from_the_command_line(base, tmp_path):
+    run(base, "setting", "sepa.creditor_id", "FR72ZZZ123456")
+    overdue = json.loads(run(base, "dunning", "run", "--json").stdout)[0]
+    customer = json.loads(run(base, "doc", "show", overdue["invoice"], "--json").stdout)["customer"]["code"]
+    out = run(base, "sepa", "mandate", "add", customer, "--iban", "FR7630006000011234567890189",
+              "--rum", "RUM-1", "--signed", "2026-09-01", "--recurring").stdout
+    assert f"Mandat RUM-1 enregistré pour {customer} (récurrent)" in out
+    assert "FRST" in run(base, "sepa", "mandate", "list").stdout
+    target = tmp_path / "prlv.xml"
+    done = json.loads(run(base, "sepa", "export", "--date", "2026-12-10", "-o", str(target), "--json").stdout)
+    assert overdue["invoice"] in {d["invoice"] for d in done} and {d["sequence"] for d in done} == {"FRST"}
+    assert b"pain.008.001.08" in target.read_bytes()
+    assert json.loads(run(base, "doc", "show", overdue["invoice"], "--json").stdout)["status"] == "paid"
+    back = run(base, "sepa", "return", done[0]["end_to_end_id"], "--reason", "MD06").stdout
+    assert "rouverte" in back
+    again = run(base, "sepa", "export", "--date", "2026-12-10", "-o", str(tmp_path / "again.xml")).stdout
+    assert f"{done[0]['invoice']}" in again and "RCUR" in again          # presented again, as recurring
+    err = run(base, "sepa", "export", "--date", "2026-12-10", "-o", str(tmp_path / "none.xml"), expect=2).stderr
+    assert "aucun prélèvement" in err
+    assert "IBAN invalide" in run(base, "sepa", "mandate", "add", customer, "--iban", "FR00", "--rum", "X",
+                                  "--signed", "2026-09-01", expect=2).stderr
