@@ -422,3 +422,39 @@ def payment_receipt(view: dict) -> bytes:
         return cv
     doc.build(story, canvasmaker=canvas)
     return buf.getvalue()
+
+
+def remittance_slip(view: dict) -> bytes:
+    """A cheque remittance slip (bordereau de remise) on A4, PDF/A-3b like the rest."""
+    st = _styles()
+    buf = io.BytesIO()
+    s = view["seller"]
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
+                            bottomMargin=18 * mm, title=f"Bordereau {view['number']}",
+                            author=printable(s.get("name", ""), False),
+                            subject=f"Remise de chèques {view['number']}", creator="tui-factu")
+    head = _table([[[_p(printed.seller_name(s), st["seller"])] + [_p(x, st["base"]) for x in _address(s.get("address"))],
+                    [_p("REMISE DE CHÈQUES", st["title"]), _p(f"N° {view['number']}", st["right"]),
+                     _p(f"Date : {fr.date(view['date'])}", st["right"])]]],
+                  [100 * mm, 80 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP")])
+    rows = [["Date", "Tireur", "Banque", "N° de chèque", "Montant"]]
+    rows += [[fr.date(c["date"]), _p(c["customer"], st["base"]), c["drawer_bank"], c["number"],
+              fr.amount(c["amount"], True)] for c in view["cheques"]]
+    rows.append(["", "", "", f"{len(view['cheques'])} chèque(s)", fr.amount(view["total"], True)])
+    table = _table(rows, [22 * mm, 62 * mm, 32 * mm, 32 * mm, 32 * mm],
+                   [("FONTNAME", (0, 0), (-1, 0), fonts.BOLD), ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),
+                    ("ALIGN", (4, 0), (4, -1), "RIGHT"), ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
+                    ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT)])
+    story = [head, Spacer(1, 6 * mm)]
+    if view["bank"] or view["account"]:
+        story.append(_p(f"Remis à : {view['bank'] or ''}" + (f" — compte {view['account']}" if view["account"] else ""),
+                        st["bold"]))
+    story += [Spacer(1, 4 * mm), table]
+    legal = " · ".join([printed.seller_name(s)] + printed.seller_lines(s))
+
+    def canvas(*args, **kwargs):
+        cv = _Canvas(*args, **kwargs)
+        cv.tf_footer = (legal, "")
+        return cv
+    doc.build(story, canvasmaker=canvas)
+    return buf.getvalue()
