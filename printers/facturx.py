@@ -105,8 +105,16 @@ def data_dict(p: Printed) -> dict:
         d["BT-20"] = "; ".join(printed.paid_text(p)) or "Payée à l'émission"
     elif p.schedule:
         d["BT-20"] = p.schedule
-    elif p.payment_terms_days is not None and p.due_date:
-        d["BT-20"] = f"Paiement à {p.payment_terms_days} jours" if p.payment_terms_days else "Paiement à réception"
+    elif p.terms and p.due_date:
+        d["BT-20"] = p.terms.label()
+    if p.mandate and p.kind == "invoice" and not paid_at_issue:
+        d["BT-81"] = "59"             # SEPA direct debit: the mandate, the creditor, the debited account
+        d["BT-89"] = p.mandate["rum"]
+        if p.mandate["creditor_id"]:
+            d["BT-90"] = p.mandate["creditor_id"]
+        d["BT-91"] = p.mandate["iban"]
+        d.pop("BT-84", None)
+        d.pop("BT-86", None)
 
     def adj(a):
         item = {"amount": _m(a.amount), "reason": a.reason, "vat_category_code": a.vat_category}

@@ -239,16 +239,10 @@ def company_snapshot(c: Company | None = None) -> dict:
 
 
 def term_for(customer: Customer, own: Company | None = None):
-    """The payment terms a customer's invoice gets: its own code, else its number of days, else
-    the company's code, else the company's days."""
+    """The payment terms a customer's invoice gets (terms.choose)."""
     own = own or company()
-    if customer.payment_terms:
-        return terms.parse(customer.payment_terms)
-    if customer.payment_terms_days is not None:
-        return terms.of_days(customer.payment_terms_days)
-    if own.payment_terms:
-        return terms.parse(own.payment_terms)
-    return terms.of_days(own.payment_terms_days)
+    return terms.choose(customer.payment_terms, customer.payment_terms_days, own.payment_terms,
+                        own.payment_terms_days)
 
 
 # ---- customers -----------------------------------------------------------------------------

@@ -5,7 +5,8 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import catalog, einvoicing, fr, payments, schedules, situations
+from . import catalog, einvoicing, fr, payments, schedules, sepa, settings, situations
+from . import terms as terms_mod
 from .documents import queries
 from .catalog import UNITS
 from .models import Customer, Document, Milestone
@@ -69,7 +70,7 @@ class Printed:
     charges: list
     vat: list                               # dicts: category, rate, basis, amount, label, exemption
     totals: dict                            # BT-106..BT-115, Decimals
-    payment_terms_days: int | None
+    terms: object                           # terms.Term the invoice was issued under (BT-20, AAB)
     mentions: list = field(default_factory=list)
     draft: bool = False
     duplicate: bool = False
@@ -80,6 +81,7 @@ class Printed:
     schedule: str = ""                      # the invoice's instalments as printed (schedules.terms_text)
     next_due: object = None                 # the first instalment not fully paid (BT-9)
     payment_notes: dict = field(default_factory=dict)   # AAB, PMD, PMT -> text (payment_notes)
+    mandate: dict | None = None                         # rum, iban, creditor_id: paid by SEPA direct debit
     supply: set = field(default_factory=set)            # line kinds supplied (supply_kinds)
     settled: list = field(default_factory=list)         # payments received: date, method, label, amount, ticket
     backorder: list = field(default_factory=list)       # delivery notes: order lines not on it, still to deliver
@@ -130,9 +132,7 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         p = queries.get(doc.preceding_id)
         preceding = {"number": p.number, "date": p.date, "kind": p.kind}
     cust_row = Customer.get_by_id(doc.customer_id)
-    terms = cust_row.payment_terms_days
-    if terms is None:
-        terms = catalog.company().payment_terms_days
+    terms = _terms(customer, seller, cust_row)
     title = TYPE_TITLES.get(doc.type, TITLES[doc.kind]) if doc.kind == "invoice" else TITLES[doc.kind]
     situation = None
     if doc.kind == "invoice" and doc.type in ("progress", "retention"):
@@ -153,13 +153,13 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         vat=vat, totals={k: getattr(doc, k) for k in ("line_total", "allowance_total", "charge_total",
                                                       "tax_basis_total", "tax_total", "grand_total",
                                                       "prepaid", "rounding", "due")},
-        payment_terms_days=terms, draft=doc.status == "draft",
+        terms=terms, draft=doc.status == "draft",
         duplicate=duplicate and doc.status != "draft",
         type_code="381" if doc.kind == "credit_note" else TYPE_CODES.get(doc.type, "380"),
         logo=catalog.company().logo_path, payments=_payments(doc), situation=situation,
         schedule=schedules.terms_text(doc.id) if doc.kind == "invoice" and doc.number else "",
         next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date,
-        supply=supply_kinds(doc, lines), backorder=backorder)
+        supply=supply_kinds(doc, lines), backorder=backorder, mandate=_mandate(doc))
     if doc.kind in ("invoice", "receipt") and doc.status != "draft":
         p.settled, p.left = settlement(doc, p.source_refs), payments.balance(doc)
     p.payment_notes = payment_notes(p)
@@ -355,6 +355,22 @@ def seller_name(seller: dict) -> str:
     return seller.get("name", "") + (" EI" if seller.get("sole_trader") else "")
 
 
+def _terms(customer: dict, seller: dict, cust_row):
+    """The terms frozen with the parties at validation (snapshots since v16), else the live ones."""
+    if "payment_terms" in customer:
+        return terms_mod.choose(customer.get("payment_terms"), customer.get("payment_terms_days"),
+                                seller.get("payment_terms", ""), seller.get("payment_terms_days"))
+    return catalog.term_for(cust_row)
+
+
+def _mandate(doc) -> dict | None:
+    """A customer with an active SEPA mandate pays its invoices by direct debit."""
+    if doc.kind != "invoice":
+        return None
+    m = sepa.mandate_of(doc.customer_id)
+    return {"rum": m.rum, "iban": m.iban, "creditor_id": settings.get("sepa.creditor_id")} if m else None
+
+
 def payment_notes(p: Printed) -> dict[str, str]:
     """The three payment mentions every invoice and credit note carries (Code de commerce L441-9;
     in the e-invoice, notes with these subject codes: XP Z12-012 BR-FR-05)."""
@@ -362,7 +378,7 @@ def payment_notes(p: Printed) -> dict[str, str]:
     indemnity = p.seller.get("recovery_indemnity") or catalog.DEFAULT_INDEMNITY
     if p.customer.get("kind") == "person":
         indemnity = "Pas d'indemnité forfaitaire pour frais de recouvrement : client non professionnel."
-    return {"AAB": "Pas d'escompte pour paiement anticipé.",
+    return {"AAB": p.terms.discount_text() if p.terms else "Pas d'escompte pour paiement anticipé.",
             "PMD": "En cas de retard de paiement, pénalités au taux annuel de "
                    + (fr.percent(rate) if rate else "trois fois le taux d'intérêt légal") + ", exigibles sans rappel.",
             "PMT": indemnity}
@@ -409,8 +425,10 @@ def mentions(p: Printed) -> list[str]:
         if p.schedule:
             out.append(p.schedule + " " + notes["AAB"])
         elif p.due_date:
-            terms = (f"{p.payment_terms_days} jours" if p.payment_terms_days else "à réception")
-            out.append(f"Paiement {terms}, échéance le {fr.date(p.due_date)}. " + notes["AAB"])
+            out.append(f"{p.terms.label()}, échéance le {fr.date(p.due_date)}. " + notes["AAB"])
+        if p.mandate:
+            out.append(f"Paiement par prélèvement SEPA (mandat {p.mandate['rum']}, compte …{p.mandate['iban'][-4:]}) : "
+                       f"prélevé à l'échéance, le {fr.date(p.next_due or p.due_date)} (préavis).")
         out.append(notes["PMD"])
         if p.customer.get("kind") != "person":
             out.append(notes["PMT"])

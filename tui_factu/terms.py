@@ -133,6 +133,18 @@ def clean(code) -> str:
     return parse(text).code if text else ""
 
 
+def choose(customer_code: str, customer_days, company_code: str, company_days) -> Term:
+    """Which terms an invoice gets: the customer's code, else its number of days, else the
+    company's code, else the company's days."""
+    if customer_code:
+        return parse(customer_code)
+    if customer_days is not None:
+        return of_days(customer_days)
+    if company_code:
+        return parse(company_code)
+    return of_days(company_days or 0)
+
+
 def of_days(days: int) -> Term:
     """The older setting, a number of days."""
     return parse("reception" if not days else f"{int(days)}j")

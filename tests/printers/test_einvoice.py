@@ -179,3 +179,25 @@ def test_the_official_french_rules_pass_on_every_invoice_and_credit_note_of_the_
     done = subprocess.run([sys.executable, str(CHECK), *files], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
     assert done.stdout.strip().splitlines()[-1].startswith(f"{len(files)} files, 0 with errors")
+
+
+def test_terms_discount_and_direct_debit_reach_the_e_invoice(shop, tmp_path):
+    from tui_factu import sepa, settings
+    catalog.update_customer("C1", {"payment_terms": "45jfdm+esc2@10"})
+    root = _xml(_invoice())
+    assert _one(root, "//ram:SpecifiedTradePaymentTerms/ram:Description") == "Paiement 45 jours fin de mois"
+    assert _one(root, "//ram:IncludedNote[ram:SubjectCode='AAB']/ram:Content") == \
+        "Escompte de 2 % pour paiement sous 10 jours."
+    settings.set_value("sepa.creditor_id", "FR72ZZZ123456")
+    sepa.add_mandate("C1", "FR7630006000011234567890189", "RUM-C1-1", "2026-10-01", recurring=True)
+    inv = _invoice()
+    root = _xml(inv)
+    assert _one(root, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == "59"
+    assert _one(root, "//ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID") == "RUM-C1-1"
+    assert _one(root, "//ram:CreditorReferenceID") == "FR72ZZZ123456"
+    assert "prélèvement SEPA (mandat RUM-C1-1" in " ".join(printed.view(inv.id).mentions)
+    if CHECK.exists():
+        path = tmp_path / "dd.xml"
+        path.write_bytes(facturx.xml_bytes(printed.view(inv.id)))
+        done = subprocess.run([sys.executable, str(CHECK), str(path)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout
