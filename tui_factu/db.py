@@ -479,10 +479,15 @@ def _migrate_19(migrator):
     db.create_tables([models.SepaDebit], safe=True)
 
 
+def _migrate_20(migrator):
+    """v20: recurring invoices (contracts, their lines, the periods billed)."""
+    db.create_tables([models.Contract, models.ContractLine, models.ContractInvoice], safe=True)
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
               7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
-              12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15, 16: _migrate_16, 17: _migrate_17, 18: _migrate_18, 19: _migrate_19}
+              12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15, 16: _migrate_16, 17: _migrate_17, 18: _migrate_18, 19: _migrate_19, 20: _migrate_20}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -320,7 +320,7 @@ class PrintJob(Base):
 
 PAYMENT_METHODS = {"cash": "Espèces", "card": "Carte", "cheque": "Chèque", "transfer": "Virement",
                    "direct_debit": "Prélèvement SEPA",
-                   "credit": "Crédit client", "credit_note": "Avoir imputé"}
+                   "credit": "Crédit client", "credit_note": "Avoir imputé", "writeoff": "Passage en pertes"}
 
 
 class Payment(Base):
@@ -626,8 +626,41 @@ class SepaDebit(Base):
     user = pw.CharField(default="")
 
 
+class Contract(Base):
+    """A recurring invoice (v20): a maintenance contract, a rental, a subscription."""
+    customer = pw.ForeignKeyField(Customer, backref="contracts", on_delete="RESTRICT")
+    every = pw.CharField()                        # month | quarter | year (calendar periods)
+    start = pw.DateField()
+    end = pw.DateField(null=True)
+    in_advance = pw.BooleanField(default=True)    # billed at the start of the period, else after it
+    reference = pw.CharField(default="")
+    active = pw.BooleanField(default=True)
+    created_at = pw.CharField(default=utcnow)
+    user = pw.CharField(default="")
+
+
+class ContractLine(Base):
+    contract = pw.ForeignKeyField(Contract, backref="lines", on_delete="CASCADE")
+    position = pw.IntegerField()
+    product = pw.ForeignKeyField(Product, null=True, on_delete="RESTRICT")
+    quantity = QuantityField()
+    unit_price = PriceField(null=True)            # empty: the product's price on the day it is billed
+
+
+class ContractInvoice(Base):
+    """One period of a contract billed (v20): unique, so a run twice, or two at once, bills once."""
+    contract = pw.ForeignKeyField(Contract, backref="invoices", on_delete="RESTRICT")
+    period_start = pw.DateField()
+    period_end = pw.DateField()
+    document = pw.ForeignKeyField(Document, on_delete="RESTRICT")
+    created_at = pw.CharField(default=utcnow)
+
+    class Meta:
+        indexes = ((("contract", "period_start"), True),)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
           Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target,
           EinvoiceStatus, PaFlow, Reminder, Dispute, MailOut, BankStatement, BankLine, Mandate, Remittance,
-          RemittanceItem, SepaDebit]
+          RemittanceItem, SepaDebit, Contract, ContractLine, ContractInvoice]

@@ -348,3 +348,18 @@ def test_sepa_direct_debit_from_the_command_line(base, tmp_path):
     assert "aucun prélèvement" in err
     assert "IBAN invalide" in run(base, "sepa", "mandate", "add", customer, "--iban", "FR00", "--rum", "X",
                                   "--signed", "2026-09-01", expect=2).stderr
+
+
+def test_recurring_contracts_from_the_command_line(base):
+    out = run(base, "contract", "add", "C001", "--every", "month", "--start", "2026-10-15", "DEPLAC:1:49.90",
+              "MO-ELEC:2").stdout
+    assert "Contrat n° 1 (mensuel, à échoir) pour C001 à partir du 15/10/2026." in out
+    listed = json.loads(run(base, "contract", "list", "--json").stdout)
+    assert listed[0]["next_invoice"] == "2026-10-15" and listed[0]["billed"] == 0
+    made = json.loads(run(base, "contract", "run", "--date", "2026-12-01", "--validate", "--json").stdout)
+    assert [m["period"] for m in made] == [["2026-10-01", "2026-10-31"], ["2026-11-01", "2026-11-30"],
+                                          ["2026-12-01", "2026-12-31"]]
+    assert all(m["number"] for m in made)
+    assert json.loads(run(base, "contract", "run", "--date", "2026-12-01", "--json").stdout) == []
+    assert "choix invalide: 'week'" in run(base, "contract", "add", "C001", "--every", "week", "--start",
+                                           "2026-10-15", "DEPLAC", expect=2).stderr
