@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from peewee import fn
+from peewee import JOIN, SQL, fn
 
 from . import catalog, files, journal, payments, permissions, settings
 from .documents.queries import sold
@@ -104,9 +104,11 @@ def _sales(write, where) -> int:
     """One entry per sold document: the customer debited what it owes, revenue and VAT credited
     (a credit note the other way round). Each line goes to the account of what it is: goods,
     services, a deposit (invoiced or deducted), a retention held back or released."""
-    # a line's role in a situation, or that of the line it credits
-    role_of = fn.COALESCE(Progress.select(Progress.role).where(Progress.line == DocumentLine.id),
-                          Progress.select(Progress.role).where(Progress.line == DocumentLine.origin), "")
+    # a line's role in a situation, or that of the line it credits (joined, not a subquery per
+    # line: PostgreSQL refuses to group by a subquery that reads the line; '' inlined, so that
+    # the grouped expression is the selected one)
+    own, credited = Progress.alias("own"), Progress.alias("credited")
+    role_of = fn.COALESCE(own.role, credited.role, SQL("''"))
     docs = list(Document.select(Document.id, Document.kind, Document.type, Document.number, Document.date,
                                 Document.grand_total, Document.rounding, Customer.code, Customer.name,
                                 Document.validated_at)
@@ -115,7 +117,10 @@ def _sales(write, where) -> int:
     ids = [d[0] for d in docs] or [0]
     kinds = _by_document(DocumentLine.select(DocumentLine.document, DocumentLine.kind, role_of.alias("role"),
                                              Document.type, sum_of(DocumentLine.net_amount))
-                         .join(Document).where(DocumentLine.document.in_(ids) & DocumentLine.net_amount.is_null(False))
+                         .join(Document).switch(DocumentLine)
+                         .join(own, JOIN.LEFT_OUTER, on=(own.line == DocumentLine.id))
+                         .join(credited, JOIN.LEFT_OUTER, on=(credited.line == DocumentLine.origin))
+                         .where(DocumentLine.document.in_(ids) & DocumentLine.net_amount.is_null(False))
                          .group_by(DocumentLine.document, DocumentLine.kind, role_of, Document.type,
                                    DocumentLine.net_amount < 0))
     adjs = _by_document(DocumentAdjustment.select(DocumentAdjustment.document, DocumentAdjustment.is_charge,
