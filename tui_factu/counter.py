@@ -37,7 +37,7 @@ def parse_payments(specs) -> list[tuple[str, Decimal]]:
     out = []
     for spec in specs:
         method, _, amount = str(spec).partition(":")
-        if method not in PAYMENT_METHODS or method in ("credit", "credit_note"):
+        if method not in PAYMENT_METHODS or method in ("credit", "credit_note", "writeoff"):
             raise InvalidValue("--pay", spec, "MODE:MONTANT avec cash, card, cheque ou transfer")
         value = check_scale(to_decimal(amount, "--pay"), 2, "--pay")
         if value <= 0:

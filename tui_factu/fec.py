@@ -1,8 +1,10 @@
 """The accountant's export in the FEC layout (LPF A47 A-1): the 18 fields in order, tab or pipe
-separated, one file per fiscal year named <SIREN>FEC<YYYYMMDD>.txt. Two journals: sales (each
-invoice, ticket and credit note as one balanced entry, PieceRef = its number) and receipts (each
-payment). Lines are summed by SQL per document, account and side; debit equals credit for
-every entry by construction. Account numbers come from the settings (fec.account.*)."""
+separated, one file per fiscal year named <SIREN>FEC<YYYYMMDD>.txt. Three journals: sales (each
+invoice, ticket and credit note as one balanced entry, PieceRef = its number), receipts (each
+payment) and miscellaneous operations (each write-off of a small balance). Lines are summed by
+SQL per document, account and side; debit equals credit for every entry by construction.
+Account numbers come from the settings (fec.account.*). The customer account's lines of an
+invoice and of the payments that settled it carry the same letters (EcritureLet, DateLet)."""
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -33,8 +35,11 @@ ACCOUNTS = {
     "vat": ("fec.account.vat", "TVA collectée"),
     "bank": ("fec.account.bank", "Banque"),
     "cash": ("fec.account.cash", "Caisse"),
+    "writeoff": ("fec.account.writeoff", "Pertes sur créances irrécouvrables"),
 }
-JOURNALS = {"sales": ("VT", "Ventes"), "receipts": ("BQ", "Encaissements")}
+JOURNALS = {"sales": ("VT", "Ventes"), "receipts": ("BQ", "Encaissements"), "writeoffs": ("OD", "Opérations diverses")}
+# payments whose entry credits the customer's account: money received, and a write-off
+LETTERED = (*payments.MONEY, "writeoff")
 
 
 def account(role: str) -> tuple[str, str]:
@@ -76,19 +81,23 @@ def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
         raise InvalidValue("société.siren", None, "le FEC porte le SIREN dans son nom : renseignez-le")
     start, end = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
     path = Path(files.check_folder(directory, "FEC", "-o")) / f"{company.siren}FEC{_day(end)}.txt"
-    counts = {"sales": 0, "receipts": 0}
+    counts = {"sales": 0, "receipts": 0, "writeoffs": 0}
+    letters = lettering()
     with files.writing(path, "FEC", "-o", "w", encoding="utf-8", newline="\r\n") as f:
         f.write(separator.join(FIELDS) + "\n")
 
-        def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid):
+        def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid, let=None):
             code, jlabel = JOURNALS[journal_key]
             debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
+            letter, day = let or ("", None)
             f.write(separator.join([code, jlabel, f"{code}{n:06d}", _day(date), acc, _field(acc_label),
                                     _field(aux), _field(aux_label), _field(ref), _day(date),
                                     _field(label)[:100],
-                                    _amount(debit), _amount(credit), "", "", _day(valid), "", ""]) + "\n")
-        counts["sales"] = _sales(write, sold(start, end))
-        counts["receipts"] = _receipts(write, start, end)
+                                    _amount(debit), _amount(credit), letter, _day(day) if day else "",
+                                    _day(valid), "", ""]) + "\n")
+        counts["sales"] = _sales(write, sold(start, end), letters)
+        counts["receipts"] = _receipts(write, start, end, letters)
+        counts["writeoffs"] = _writeoffs(write, start, end, letters)
     journal.event("export", {"format": "FEC", "year": int(year), "file": path.name, **counts})
     return {"path": str(path), **counts}
 
@@ -100,7 +109,68 @@ def _by_document(query) -> dict:
     return out
 
 
-def _sales(write, where) -> int:
+def _letters(n: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA: the letters of a lettering group."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def lettering() -> dict:
+    """EcritureLet and DateLet of the customer account's lines, from the allocations: an invoice
+    and the payments that settled it — a payment over several invoices joins them in one
+    group, a cancelled payment and its counter-entry stay in it and sum to nothing — get the
+    same letters when their lines on the customer account balance to zero, dated the day of
+    the group's last payment. The letters come from the group's first payment number, so every
+    export gives a group the same ones. A group with a credit note applied or customer credit
+    used (no line on the customer account here) stays unlettered, as does an invoice not paid
+    in full. Returns {("doc", id) | ("pay", id): (letters, date)}."""
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for pid, did in PaymentAllocation.select(PaymentAllocation.payment, PaymentAllocation.document).tuples():
+        a, b = find(("pay", pid)), find(("doc", did))
+        if a != b:
+            parent[a] = b
+    allocated = PaymentAllocation.select(PaymentAllocation.document)
+    docs = {i: (-1 if kind == "credit_note" else 1) * (total + rounding)
+            for i, kind, total, rounding in Document.select(Document.id, Document.kind, Document.grand_total,
+                                                            Document.rounding)
+            .where(Document.id.in_(allocated) & (Document.status != "draft")).tuples()}
+    pays = {i: rest for i, *rest in Payment.select(Payment.id, Payment.seq, Payment.date, Payment.method, Payment.amount)
+            .where(Payment.id.in_(PaymentAllocation.select(PaymentAllocation.payment))).tuples()}
+    groups: dict = {}
+    for node in list(parent):
+        groups.setdefault(find(node), []).append(node)
+    out = {}
+    for members in groups.values():
+        left, seqs, days = ZERO, [], []
+        for kind, i in members:
+            if kind == "doc":
+                if i not in docs:
+                    break
+                left += docs[i]
+            else:
+                seq, day, method, amount = pays[i]
+                if method not in LETTERED:
+                    break
+                left -= amount
+                seqs.append(seq)
+                days.append(day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]))
+        else:
+            if left == 0 and seqs:
+                let = (_letters(min(seqs)), max(days))
+                out.update({m: let for m in members})
+    return out
+
+
+def _sales(write, where, letters) -> int:
     """One entry per sold document: the customer debited what it owes, revenue and VAT credited
     (a credit note the other way round). Each line goes to the account of what it is: goods,
     services, a deposit (invoiced or deducted), a retention held back or released."""
@@ -136,7 +206,8 @@ def _sales(write, where) -> int:
         label = f"{ {'credit_note': 'Avoir', 'receipt': 'Ticket'}.get(kind, 'Facture')} {number} {name}"[:100]
         valid = validated or date
         acc, acc_label = account("customer")
-        write("sales", n, date, acc, acc_label, code, name, number, label, sign * (total + rounding), valid)
+        write("sales", n, date, acc, acc_label, code, name, number, label, sign * (total + rounding), valid,
+              letters.get(("doc", doc_id)))
         for line_kind, role, doc_type, net in kinds.get(doc_id, ()):
             target = ("deposit" if doc_type == "deposit" or role == "deposit" or (net < 0 and not role)
                       else "retention" if role in ("retention", "release")
@@ -156,7 +227,7 @@ def _sales(write, where) -> int:
     return n
 
 
-def _receipts(write, start, end) -> int:
+def _receipts(write, start, end, letters) -> int:
     """One entry per payment of money (cash to the till, the rest to the bank) against the
     customer; credit notes applied and customer credit used move no money and are left out."""
     n = 0
@@ -175,5 +246,27 @@ def _receipts(write, start, end) -> int:
         money, money_label = account("cash" if method == "cash" else "bank")
         cust, cust_label = account("customer")
         write("receipts", n, date, money, money_label, "", "", ref, label, amount, created)
-        write("receipts", n, date, cust, cust_label, code, name, ref, label, -amount, created)
+        write("receipts", n, date, cust, cust_label, code, name, ref, label, -amount, created, letters.get(("pay", pid)))
+    return n
+
+
+def _writeoffs(write, start, end, letters) -> int:
+    """One entry per write-off (a counter-entry the other way round): the bad-debts account
+    debited, the customer credited."""
+    n = 0
+    refs = _by_document(PaymentAllocation.select(PaymentAllocation.payment, Document.number)
+                        .join(Document).join_from(PaymentAllocation, Payment)
+                        .where(Payment.date.between(start, end) & (Payment.method == "writeoff")))
+    for pid, seq, date, amount, code, name, created in (
+            Payment.select(Payment.id, Payment.seq, Payment.date, Payment.amount, Customer.code, Customer.name,
+                           Payment.created_at)
+            .join(Customer).where(Payment.date.between(start, end) & (Payment.method == "writeoff"))
+            .order_by(Payment.seq).tuples()):
+        n += 1
+        ref = f"REG-{seq:06d}"
+        label = (f"{PAYMENT_METHODS['writeoff']} {name} " + " ".join(r[0] for r in refs.get(pid, ())))[:100]
+        loss, loss_label = account("writeoff")
+        cust, cust_label = account("customer")
+        write("writeoffs", n, date, loss, loss_label, "", "", ref, label, amount, created)
+        write("writeoffs", n, date, cust, cust_label, code, name, ref, label, -amount, created, letters.get(("pay", pid)))
     return n

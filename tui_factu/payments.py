@@ -10,7 +10,7 @@ that sum it over many documents); what falls due by a date follows the invoice's
 never counted as money received (`MONEY`)."""
 from decimal import Decimal
 
-from . import catalog, clock, journal, periods, permissions
+from . import catalog, clock, journal, periods, permissions, settings
 from .db import is_postgres, write
 from .documents.queries import get, label
 from .documents.status import transition
@@ -165,8 +165,8 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
     amount = check_scale(to_decimal(amount, "montant"), 2, "montant")
     if amount <= 0:
         raise InvalidValue("montant", amount, "doit être positif")
-    if method not in PAYMENT_METHODS:
-        raise InvalidValue("--method", method, "modes : " + ", ".join(PAYMENT_METHODS))
+    if method not in PAYMENT_METHODS or method == "writeoff":
+        raise InvalidValue("--method", method, "modes : " + ", ".join(m for m in PAYMENT_METHODS if m != "writeoff"))
     date = parse_date(date or clock.today())
     reference = catalog.clean_text("--reference", reference, 60)     # printed on receipts: no control codes
     bank = catalog.clean_text("--bank", bank, 60)
@@ -206,6 +206,31 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
         _refresh_statuses([inv.id for inv, _ in allocations])
         return {"payment": p.seq, "amount": kept, "change": change,
                 "credit": credit(customer.id), "allocations": [(inv.number, a) for inv, a in allocations]}
+
+
+def writeoff(doc_id: int, reason: str = "") -> dict:
+    """Writes off what a customer still owes on an invoice (passage en pertes) when it is small
+    (`writeoff.max_amount`): an allocation of the method "writeoff", sealed in the payment chain
+    like any payment (cancelled the same way), in the FEC against the bad-debts account."""
+    permissions.require("payment.writeoff")
+    reason = catalog.clean_text("--reason", reason, 60)
+    with write():
+        _lock([doc_id])
+        inv = get(doc_id)
+        if inv.kind != "invoice" or inv.status not in OPEN:
+            raise StateError(f"{label(inv)} n'est pas une facture validée : rien à passer en pertes",
+                             "facture", label(inv))
+        left = balance(inv)
+        if left <= 0:
+            raise StateError(f"{inv.number} est déjà réglée : rien à passer en pertes", "facture", inv.number)
+        ceiling = to_decimal(settings.get("writeoff.max_amount"), "writeoff.max_amount")
+        if left > ceiling:
+            raise InvalidValue("reste dû", fmt2(left), f"{inv.number} : au-delà du plafond de passage en pertes "
+                               f"({fmt2(ceiling)} €, réglage writeoff.max_amount) : relancez ou faites un avoir")
+        p = _record({"customer": inv.customer_id, "date": clock.today(), "method": "writeoff", "amount": left,
+                     "tendered": None, "reference": reason or "passage en pertes", "bank": ""}, [(inv, left)])
+        _refresh_statuses([inv.id])
+        return {"payment": p.seq, "invoice": inv.number, "amount": left}
 
 
 def cancel(seq: int, reason: str = "") -> dict:

@@ -27,6 +27,7 @@ TABLE = {
     "costs.see": ({"admin", "manager", "accountant"}, "voir les coûts et les marges"),
     "payment.collect": ({"admin", "manager", "sales", "accountant"}, "encaisser"),
     "payment.cancel": ({"admin", "manager", "accountant"}, "annuler un règlement"),
+    "payment.writeoff": ({"admin", "manager"}, "passer en pertes un petit reste dû"),
     "period.close": ({"admin", "manager", "accountant"}, "clôturer une période"),
     "catalog.edit": ({"admin", "manager", "sales"}, "modifier clients et produits"),
     "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),

@@ -152,6 +152,15 @@ def _cafile(value: str) -> str:
     return text
 
 
+def _money(value: str) -> str:
+    """An amount in euros, zero or more, two decimals at most."""
+    from .money import check_scale, fmt2, to_decimal
+    d = check_scale(to_decimal(value, "montant"), 2, "montant")
+    if d < 0:
+        raise InvalidValue("montant", value, "positif ou nul attendu")
+    return fmt2(d)
+
+
 # key -> (label, checker, default shown)
 KNOWN = {
     "margin.floor_percent": ("Marge plancher (%) : en dessous, la vente demande un responsable", _percent, "0"),
@@ -174,6 +183,9 @@ KNOWN = {
     "fec.account.vat": ("Compte FEC : TVA collectée", _account, "445710"),
     "fec.account.bank": ("Compte FEC : Banque", _account, "512000"),
     "fec.account.cash": ("Compte FEC : Caisse", _account, "530000"),
+    "fec.account.writeoff": ("Compte FEC : Pertes sur créances irrécouvrables", _account, "654000"),
+    "writeoff.max_amount": ("Passage en pertes : reste dû maximal qu'un responsable peut passer en pertes (€)",
+                            _money, "15.00"),
     "dunning.levels": ("Relances : jours de retard de chaque niveau (courtoisie, lettre, mise en demeure)", _levels,
                        "7,15,30"),
     "sepa.creditor_id": ("Prélèvement SEPA : identifiant créancier (ICS)", _creditor_id, ""),
