@@ -23,6 +23,7 @@ PG_URL = os.environ.get("TUI_FACTU_TEST_PG", "postgresql://postgres@127.0.0.1:54
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "backends: run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "benchmark: measures a figure and prints it; asserts no timing")
     # frozen from collection on: a module-level `clock.today()` is the tests' day too
     os.environ["TUI_FACTU_TODAY"] = TODAY.isoformat()
 

@@ -15,6 +15,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 RESULTS = []
@@ -283,6 +284,96 @@ def bench_situations(tmp: Path, n_lines: int = 300, n_situations: int = 50):
     database.db.close()
 
 
+def bank_base(n_invoices: int = 10_000, n_lines: int = 1_000, seed: int = 5) -> dict:
+    """Open invoices and a bank statement to match, written in bulk into the base now open:
+    n_invoices validated invoices of n_invoices / 5 customers, and n_lines credits: 40 % cite
+    an invoice's RF reference with its exact balance (certain), 30 % an invoice's exact balance
+    and its customer's name, 15 % two invoices of one customer and its name, 15 % nobody's.
+    Returns how many of each."""
+    from tui_factu import bank, clock
+    from tui_factu.models import BankLine, BankStatement, db
+    rng = random.Random(seed)
+    conn = db.connection()
+    n_customers = max(2, n_invoices // 5)
+    c0 = conn.execute("SELECT COALESCE(MAX(id), 0) FROM customer").fetchone()[0]
+    d0 = conn.execute("SELECT COALESCE(MAX(id), 0) FROM document").fetchone()[0]
+    with db.atomic():
+        conn.executemany(
+            "INSERT INTO customer (id, code, name, name_key, kind, siren, siret, vat_number, email, phone, line1, line2,"
+            " postcode, city, country, delivery_name, delivery_line1, delivery_line2, delivery_postcode,"
+            " delivery_city, delivery_country, salesperson, notes, active, einvoice_address, service_code) VALUES"
+            " (?, ?, ?, ?, 'company', '', '', '', '', '', '', '', '', '', 'FR', '', '', '', '', '', '', '', '', 1, '', '')",
+            ((c0 + i, f"K{i:06d}", f"Client {i} SARL", f"client {i} sarl") for i in range(1, n_customers + 1)))
+        invoices = []
+        for i in range(1, n_invoices + 1):
+            cents = rng.randint(1000, 300_000)
+            invoices.append((d0 + i, f"FB2026-{i:06d}", c0 + rng.randint(1, n_customers), cents))
+        conn.executemany(
+            "INSERT INTO document (id, kind, type, status, number, date, due_date, customer_id, reference, notes,"
+            " currency, source_refs, returns_goods, version, line_total, allowance_total, charge_total,"
+            " tax_basis_total, tax_total, grand_total, prepaid, rounding, due, sealed, created_at, created_by)"
+            " VALUES (?, 'invoice', 'standard', 'validated', ?, '2026-10-01', '2026-10-31', ?, '', '', 'EUR', '[]',"
+            " 1, 1, ?, 0, 0, ?, 0, ?, 0, 0, ?, 0, '', '')",
+            ((i, number, cust, cents, cents, cents, cents) for i, number, cust, cents in invoices))
+    rng.shuffle(invoices)
+    by_customer: dict = {}
+    for inv in invoices:
+        by_customer.setdefault(inv[2], []).append(inv)
+    used, lines, counts = set(), [], {"certain": 0, "name": 0, "grouped": 0, "none": 0}
+
+    def take(inv):
+        used.add(inv[0])
+        return inv
+    pool = iter(invoices)
+    for k in range(n_lines):
+        kind = ("certain", "name", "grouped", "none")[0 if k % 20 < 8 else 1 if k % 20 < 14 else 2 if k % 20 < 17 else 3]
+        if kind == "grouped":
+            cust = next((c for c, own in by_customer.items() if sum(x[0] not in used for x in own) >= 2), None)
+            if cust is None:
+                kind = "none"
+            else:
+                two = [take(x) for x in [x for x in by_customer[cust] if x[0] not in used][:2]]
+                lines.append((two[0][3] + two[1][3], f"VIR SEPA CLIENT {cust - c0} FACTURES", ""))
+        if kind in ("certain", "name"):
+            inv = take(next(x for x in pool if x[0] not in used))
+            if kind == "certain":
+                lines.append((inv[3], "VIR SEPA REGLEMENT", bank.payment_reference(inv[1])))
+            else:
+                lines.append((inv[3], f"VIR SEPA CLIENT {inv[2] - c0} SARL", ""))
+        if kind == "none":
+            lines.append((rng.randint(101, 999), f"VIR INCONNU {k}", ""))
+        counts[kind] += 1
+    statement = BankStatement.create(account="FR7630006000011234567890189", format="camt053",
+                                     sha256=hashlib.sha256(str(rng.random()).encode()).hexdigest(), date=clock.today())
+    rows = [{"statement": statement.id, "key": f"bench:{statement.id}:{k}", "date": clock.today(),
+             "amount": Decimal(cents).scaleb(-2), "label": label, "reference": ref, "counterparty": ""}
+            for k, (cents, label, ref) in enumerate(lines)]
+    with db.atomic():
+        for i in range(0, len(rows), 200):
+            BankLine.insert_many(rows[i:i + 200]).execute()
+    return counts
+
+
+def bench_bank(tmp: Path, n_invoices: int = 10_000, n_lines: int = 1_000):
+    """Issue 17: `bank match` of n_lines credits against n_invoices open invoices, next to the
+    bare SQL that reads the same balances and lines."""
+    from tui_factu import bank
+    from tui_factu import db as database
+    from tui_factu.models import db
+    _connect(tmp / "bank.db")
+    bank_base(n_invoices, n_lines)
+    conn = db.connection()
+    ours = _median_ms(bank.match)
+    bare = _median_ms(lambda: (conn.execute(
+        "SELECT d.id, d.number, d.customer_id, d.due - COALESCE(p.paid, 0) FROM document d LEFT JOIN"
+        " (SELECT document_id, SUM(amount) AS paid FROM payment_allocation GROUP BY document_id) p"
+        " ON p.document_id = d.id WHERE d.kind = 'invoice' AND d.status IN ('validated', 'partly_paid')").fetchall(),
+        conn.execute("SELECT * FROM bank_line WHERE payment_id IS NULL").fetchall()))
+    report(f"rapprochement bancaire de {n_lines:,} lignes / {n_invoices:,} factures (ms)".replace(",", " "), ours, bare,
+           "ms", "< 2 000 ms", ours < 2000)
+    database.db.close()
+
+
 def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
     from tui_factu import db as database, journal
     tmp = Path(tempfile.mkdtemp(prefix="tui-factu-bench-"))
@@ -301,6 +392,7 @@ def run(n_docs: int = 100_000, list_docs: int = 1_000_000) -> int:
     if list_docs:
         bench_list(tmp, list_docs)
     bench_situations(tmp)
+    bench_bank(tmp)
     if list_docs:
         bench_reports(tmp, list_docs)
     for extra in _extras():

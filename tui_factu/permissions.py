@@ -28,6 +28,7 @@ TABLE = {
     "payment.collect": ({"admin", "manager", "sales", "accountant"}, "encaisser"),
     "payment.cancel": ({"admin", "manager", "accountant"}, "annuler un règlement"),
     "payment.writeoff": ({"admin", "manager"}, "passer en pertes un petit reste dû"),
+    "bank.statements": ({"admin", "manager", "accountant"}, "importer et rapprocher les relevés bancaires"),
     "period.close": ({"admin", "manager", "accountant"}, "clôturer une période"),
     "catalog.edit": ({"admin", "manager", "sales"}, "modifier clients et produits"),
     "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),

@@ -161,6 +161,41 @@ def _money(value: str) -> str:
     return fmt2(d)
 
 
+CSV_FIELDS = ("date", "amount", "credit", "debit", "label", "reference", "counterparty")
+
+
+def _csv_columns(value: str) -> str:
+    """Which column (from 1) of a bank's CSV export holds what: date=1,label=2,amount=3, or a
+    credit and a debit column instead of one signed amount (credit=4,debit=5)."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    hint = "champ=colonne séparés par des virgules (ex. date=1,label=2,amount=3 ; champs : " + ", ".join(CSV_FIELDS) + ")"
+    columns: dict[str, int] = {}
+    for item in text.split(","):
+        name, sep, col = item.partition("=")
+        name, col = name.strip().lower(), col.strip()
+        if not sep or name not in CSV_FIELDS or name in columns or not col.isdigit() or not 1 <= int(col) <= 99:
+            raise InvalidValue("colonnes", item.strip(), hint)
+        columns[name] = int(col)
+    if "date" not in columns or not {"amount", "credit"} & set(columns) or {"amount", "credit"} <= set(columns):
+        raise InvalidValue("colonnes", text, "une colonne date et une colonne amount (ou credit, et debit) attendues")
+    if len(set(columns.values())) < len(columns):
+        raise InvalidValue("colonnes", text, "une colonne ne tient qu'un champ")
+    return ",".join(f"{k}={v}" for k, v in columns.items())
+
+
+def bank_account(value: str) -> str:
+    """A bank account as a key: an IBAN (checked) or the bank's own account number, compact."""
+    from stdnum import iban
+    text = "".join(str(value or "").split()).upper()
+    if not re.fullmatch(r"[A-Z0-9]{4,34}", text):
+        raise InvalidValue("compte", value, "IBAN ou numéro de compte attendu (lettres et chiffres, 4 à 34)")
+    if re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", text) and not iban.is_valid(text):
+        raise InvalidValue("compte", value, "IBAN invalide (clé de contrôle)")
+    return text
+
+
 # key -> (label, checker, default shown)
 KNOWN = {
     "margin.floor_percent": ("Marge plancher (%) : en dessous, la vente demande un responsable", _percent, "0"),
@@ -216,11 +251,35 @@ def store(key: str, value: str) -> None:
                                                      update={Setting.value: value}).execute()
 
 
+# Keys made of a prefix and a name, one per name: prefix -> (label, checker, default, name checker).
+PATTERNS = {
+    "bank.csv.": ("Relevés CSV : colonnes du compte (ex. date=1,label=2,amount=3)", _csv_columns, "", bank_account),
+}
+
+
+def known(key: str) -> tuple[str, tuple]:
+    """The key as stored and its (label, checker, default): a fixed key, or a prefix of PATTERNS
+    and a name its checker accepts (bank.csv.fr76 3000… is stored as bank.csv.FR763000…)."""
+    if key in KNOWN:
+        return key, KNOWN[key]
+    for prefix, (label, checker, default, name) in PATTERNS.items():
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return prefix + name(key[len(prefix):]), (label, checker, default)
+    raise InvalidValue("réglage", key, "réglages : " + ", ".join([*KNOWN, *(f"{p}…" for p in PATTERNS)]))
+
+
 def get(key: str) -> str:
-    if key not in KNOWN:
-        raise InvalidValue("réglage", key, "réglages : " + ", ".join(KNOWN))
+    key, spec = known(key)
     rows = prepared("settings.value", lambda k: Setting.select(Setting.value).where(Setting.key == k), key)
-    return rows[0][0] if rows else KNOWN[key][2]
+    return rows[0][0] if rows else spec[2]
+
+
+def stored(prefix: str) -> dict:
+    """The keys of one pattern that hold a value, and their values."""
+    if prefix not in PATTERNS:
+        raise InvalidValue("réglage", prefix, "préfixes : " + ", ".join(PATTERNS))
+    return {k: v for k, v in Setting.select(Setting.key, Setting.value)
+            .where(Setting.key.startswith(prefix)).order_by(Setting.key).tuples() if v}
 
 
 def values() -> dict:
@@ -229,9 +288,8 @@ def values() -> dict:
 
 def set_value(key: str, value) -> str:
     permissions.require("settings.change")
-    if key not in KNOWN:
-        raise InvalidValue("réglage", key, "réglages : " + ", ".join(KNOWN))
-    checked = KNOWN[key][1](str(value).strip())
+    key, spec = known(key)
+    checked = spec[1](str(value).strip())
     with write():
         old = get(key)
         store(key, checked)
