@@ -282,7 +282,10 @@ def clean_customer(data: dict, where: str = "client") -> dict:
            "einvoice_address": einvoicing.clean_address(data.get("einvoice_address"),
                                                         f"{where}.einvoice_address"),
            "service_code": clean_text(f"{where}.service_code", data.get("service_code"), 100),
-           "payment_terms": terms.clean(data.get("payment_terms"))}
+           "payment_terms": terms.clean(data.get("payment_terms")),
+           "pricelist": _pricelist(data.get("pricelist"), f"{where}.pricelist"),
+           "price_group": clean_text(f"{where}.price_group", data.get("price_group"), 60),
+           "discount_percent": _discount(data.get("discount_percent"), f"{where}.discount_percent")}
     out.update(_address("", data.get("address") or {}, f"{where}.address"))
     out.update(_address("delivery_", data.get("delivery_address"), f"{where}.delivery_address"))
     if out["siret"] and not out["siren"]:
@@ -355,6 +358,23 @@ def find_customers(text: str, limit: int = 20) -> list[Customer]:
     return by_code + [c for c in by_name if c.id not in seen][: limit - len(by_code)]
 
 
+def _pricelist(value, field: str) -> str:
+    from .models import PriceList
+    code = clean_text(field, value, 60)
+    if code and not PriceList.get_or_none(PriceList.code == code):
+        raise InvalidValue(field, code, "liste de prix inconnue (tui-factu pricelist set LISTE CODE PRIX)")
+    return code
+
+
+def _discount(value, field: str):
+    if value in (None, ""):
+        return Decimal(0)
+    d = check_scale(to_decimal(value, field), 2, field)
+    if not Decimal(0) <= d <= Decimal(100):
+        raise InvalidValue(field, value, "entre 0 et 100")
+    return d
+
+
 def customer_data(c: Customer) -> dict:
     """A customer in the shape save_customer reads (the exchange format's)."""
     snap = customer_snapshot(c)
@@ -362,7 +382,8 @@ def customer_data(c: Customer) -> dict:
             "vat_number": c.vat_number, "email": c.email, "phone": c.phone, "address": snap["address"],
             "delivery_address": snap["delivery_address"], "payment_terms_days": c.payment_terms_days,
             "payment_terms": c.payment_terms, "salesperson": c.salesperson, "notes": c.notes,
-            "einvoice_address": c.einvoice_address, "service_code": c.service_code}
+            "einvoice_address": c.einvoice_address, "service_code": c.service_code,
+            "pricelist": c.pricelist, "price_group": c.price_group, "discount_percent": str(c.discount_percent)}
 
 
 ADDRESS_FIELDS = ("line1", "line2", "postcode", "city", "country")

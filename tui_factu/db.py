@@ -484,10 +484,20 @@ def _migrate_20(migrator):
     db.create_tables([models.Contract, models.ContractLine, models.ContractInvoice], safe=True)
 
 
+def _migrate_21(migrator):
+    """v21: price lists and their items; a customer's list, group and default discount."""
+    db.create_tables([models.PriceList, models.PriceListItem], safe=True)
+    have = {c.name for c in db.get_columns("customer")}
+    for name, ddl in (("pricelist", "VARCHAR(255) NOT NULL DEFAULT ''"), ("price_group", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                      ("discount_percent", "BIGINT NOT NULL DEFAULT 0")):
+        if name not in have:
+            db.execute_sql(f'ALTER TABLE "customer" ADD COLUMN "{name}" {ddl}')
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
               7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
-              12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15, 16: _migrate_16, 17: _migrate_17, 18: _migrate_18, 19: _migrate_19, 20: _migrate_20}
+              12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15, 16: _migrate_16, 17: _migrate_17, 18: _migrate_18, 19: _migrate_19, 20: _migrate_20, 21: _migrate_21}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -42,7 +42,7 @@ def import_bundle(bundle) -> list[dict]:
         raise InvalidValue("format", None, "objet JSON attendu")
     if bundle.get("format") != FORMAT:
         raise InvalidValue("format", bundle.get("format"), f"« {FORMAT} » attendu")
-    for key in ("customers", "products", "documents"):
+    for key in ("customers", "products", "documents", "pricelists"):
         if not isinstance(bundle.get(key, []), list):
             raise InvalidValue(key, None, "liste attendue")
     company = bundle.get("company")
@@ -52,10 +52,12 @@ def import_bundle(bundle) -> list[dict]:
     with write():
         if company:
             catalog.update_company(_company_fields(company))
+        for i, item in enumerate(bundle.get("products", [])):        # price lists name products
+            catalog.save_product(item, f"products[{i}]")
+        for i, item in enumerate(bundle.get("pricelists") or []):
+            _import_price(item, f"pricelists[{i}]")
         for i, c in enumerate(bundle.get("customers", [])):
             catalog.save_customer(c, f"customers[{i}]")
-        for i, p in enumerate(bundle.get("products", [])):
-            catalog.save_product(p, f"products[{i}]")
         for i, d in enumerate(bundle.get("documents", [])):
             created.append(_import_document(d, f"documents[{i}]"))
     return created
@@ -73,6 +75,19 @@ def _company_fields(company: dict) -> dict:
     if unknown:
         raise InvalidValue("company", ", ".join(sorted(unknown)), "champ inconnu")
     return {k: v for k, v in company.items() if v is not None}
+
+
+def _import_price(item, where: str) -> None:
+    from . import pricing
+    if not isinstance(item, dict):
+        raise InvalidValue(where, item, "objet attendu")
+    try:
+        pricing.set_item(item.get("list") or "", item.get("product") or f"family:{item.get('family') or ''}",
+                         item.get("price"), item.get("discount_percent"), item.get("min_qty") or "1",
+                         item.get("from"), item.get("to"), item.get("group"))
+    except FactuError as e:
+        e.message = f"{where} : {e.message}"
+        raise
 
 
 def _import_document(d, where: str) -> dict:
@@ -136,4 +151,5 @@ def export_bundle() -> dict:
     company = {k: getattr(own, k) for k in COMPANY_EXPORTED}
     company["capital"] = None if own.capital is None else str(own.capital)
     company["late_penalty_rate"] = fmt_plain(own.late_penalty_rate)
-    return {"format": FORMAT, "company": company, "customers": customers, "products": products, "documents": docs}
+    from . import pricing
+    return {"format": FORMAT, "company": company, "pricelists": pricing.items(), "customers": customers, "products": products, "documents": docs}

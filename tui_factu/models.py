@@ -102,6 +102,9 @@ class Customer(Base):
     einvoice_address = pw.CharField(default="", constraints=[_EMPTY])     # v14: BT-49 (empty: the SIREN)
     service_code = pw.CharField(default="", constraints=[_EMPTY])         # v14: a public buyer's service code (BT-10)
     payment_terms = pw.CharField(default="", constraints=[_EMPTY])        # v16: a terms code (terms.py); empty: the days, else the company's
+    pricelist = pw.CharField(default="", constraints=[_EMPTY])            # v21: its own price list (pricing.py)
+    price_group = pw.CharField(default="", constraints=[_EMPTY])          # v21: a customer group with its list
+    discount_percent = RateField(default=0, constraints=[pw.SQL("DEFAULT 0")])  # v21: its default discount
     salesperson = pw.CharField(default="")
     notes = pw.TextField(default="")
     active = pw.BooleanField(default=True)
@@ -659,8 +662,28 @@ class ContractInvoice(Base):
         indexes = ((("contract", "period_start"), True),)
 
 
+class PriceList(Base):
+    """A price list (v21), for customers who name it or for a customer group."""
+    code = pw.CharField(unique=True)
+    name = pw.CharField(default="")
+    group = pw.CharField(default="", index=True)  # the customer group it serves ("" : named by customers)
+
+
+class PriceListItem(Base):
+    """A price or a discount for a product or a family, from a quantity, between two dates."""
+    pricelist = pw.ForeignKeyField(PriceList, backref="items", on_delete="CASCADE")
+    product = pw.ForeignKeyField(Product, null=True, on_delete="RESTRICT")
+    family = pw.CharField(default="")
+    price = PriceField(null=True)
+    discount_percent = RateField(null=True)
+    min_qty = QuantityField(default=1)
+    valid_from = pw.DateField(null=True)
+    valid_to = pw.DateField(null=True)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
           Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target,
           EinvoiceStatus, PaFlow, Reminder, Dispute, MailOut, BankStatement, BankLine, Mandate, Remittance,
-          RemittanceItem, SepaDebit, Contract, ContractLine, ContractInvoice]
+          RemittanceItem, SepaDebit, Contract, ContractLine, ContractInvoice,
+          PriceList, PriceListItem]

@@ -363,3 +363,18 @@ def test_recurring_contracts_from_the_command_line(base):
     assert json.loads(run(base, "contract", "run", "--date", "2026-12-01", "--json").stdout) == []
     assert "choix invalide: 'week'" in run(base, "contract", "add", "C001", "--every", "week", "--start",
                                            "2026-10-15", "DEPLAC", expect=2).stderr
+
+
+def test_price_lists_from_the_command_line(base, tmp_path):
+    run(base, "pricelist", "set", "PRO", "QUI0001", "1.05", "--min-qty", "10")
+    run(base, "customer", "set", "C001", "pricelist=PRO", "discount_percent=5")
+    assert "prix liste PRO, dès 10" in run(base, "pricelist", "price", "C001", "QUI0001", "--qty", "12").stdout
+    run(base, "doc", "new", "quote", "C001", "QUI0001:12", "DEPLAC:1")
+    quote = json.loads(run(base, "doc", "list", "--kind", "quote", "--status", "draft", "--json").stdout)[-1]
+    lines = json.loads(run(base, "doc", "show", f"#{quote['id']}", "--json").stdout)["lines"]
+    assert [(ln["unit_price"], ln["discount_percent"]) for ln in lines] == [("1.05", "0"), ("35.00", "5")]
+    exported = tmp_path / "all.json"
+    run(base, "export", str(exported))
+    bundle = json.loads(exported.read_text())
+    assert {"list": "PRO", "product": "QUI0001", "price": "1.05"}.items() <= bundle["pricelists"][0].items()
+    assert next(c for c in bundle["customers"] if c["code"] == "C001")["pricelist"] == "PRO"

@@ -3,7 +3,7 @@ deposit, situation, intervention), its checked input, its content stored with th
 the one totals module, edits under optimistic locking, deletion. A draft has no number."""
 import json
 
-from .. import audit, catalog, clock, inputs, permissions, totals
+from .. import audit, catalog, clock, inputs, permissions, pricing, totals
 from ..db import write
 from ..errors import Conflict, InvalidValue, StateError
 from ..models import Billing, Customer, Document, DocumentAdjustment, DocumentLine, DocumentLink, DocumentVat, Product
@@ -16,7 +16,7 @@ from .queries import adjustments_of, get, label, lines_of
 parse_date = inputs.parse_date
 
 
-def clean_line(data, where: str) -> dict:
+def clean_line(data, where: str, price_for=None) -> dict:
     """One line from user or JSON input; fields left out come from the product."""
     if not isinstance(data, dict):
         raise InvalidValue(where, data, "objet ligne attendu")
@@ -44,13 +44,17 @@ def clean_line(data, where: str) -> dict:
     if quantity <= 0 and not (deduction and quantity < 0):
         raise InvalidValue(f"{where}.quantity", data.get("quantity"),
                            "doit être positive (un retour se fait par un avoir)")
+    priced = None                   # the customer's price (pricing.price_for) when none is typed
     if data.get("unit_price") not in (None, ""):
         unit_price = catalog.clean_money(data["unit_price"], f"{where}.unit_price", PRICE_SCALE)
     elif product is not None:
-        unit_price = product.price
+        priced = price_for(product, quantity) if price_for else None
+        unit_price = priced.unit_price if priced else product.price
     else:
         raise InvalidValue(f"{where}.unit_price", None, "obligatoire pour une ligne sans produit")
-    discount = check_scale(to_decimal(data.get("discount_percent") or "0", f"{where}.discount_percent"),
+    typed = data.get("discount_percent")
+    discount = check_scale(to_decimal(typed if typed not in (None, "") else
+                                      (priced.discount_percent if priced else "0"), f"{where}.discount_percent"),
                            RATE_SCALE, f"{where}.discount_percent")
     if not ZERO <= discount <= HUNDRED:
         raise InvalidValue(f"{where}.discount_percent", data.get("discount_percent"), "entre 0 et 100")
@@ -149,14 +153,14 @@ def store_totals(doc_id: int, t: totals.Totals) -> None:
     Document.update(**t.as_dict()).where(Document.id == doc_id).execute()
 
 
-def _clean_content(lines, allowances=(), charges=()):
+def _clean_content(lines, allowances=(), charges=(), price_for=None):
     """Checks the shapes before anything else: input comes from files and forms."""
     if not isinstance(lines, (list, tuple)):
         raise InvalidValue("lines", lines, "liste de lignes attendue")
     for name, value in (("allowances", allowances), ("charges", charges)):
         if not isinstance(value, (list, tuple)):
             raise InvalidValue(name, value, "liste attendue")
-    cleaned = [clean_line(ln, f"lines[{i}]") for i, ln in enumerate(lines)]
+    cleaned = [clean_line(ln, f"lines[{i}]", price_for) for i, ln in enumerate(lines)]
     adjs = [clean_adjustment(a, f"allowances[{i}]", False) for i, a in enumerate(allowances)]
     adjs += [clean_adjustment(c, f"charges[{i}]", True) for i, c in enumerate(charges)]
     if len(cleaned) > 5000:
@@ -198,8 +202,10 @@ def create(kind: str, customer: str | int, date=None, lines=(), allowances=(), c
         cust = Customer.get_or_none(Customer.code == str(customer))
     if cust is None:
         raise InvalidValue("customer", customer, "client inconnu")
-    cleaned, adjs = _clean_content(lines, allowances, charges)
-    return make(kind, cust.id, cleaned, adjs, date=parse_date(date or clock.today()),
+    day = parse_date(date or clock.today())
+    cleaned, adjs = _clean_content(lines, allowances, charges,
+                                   lambda product, qty: pricing.price_for(cust, product, qty, day))
+    return make(kind, cust.id, cleaned, adjs, date=day,
                 reference=catalog.clean_text("reference", reference, 100),
                 notes=catalog.clean_text("notes", notes, 4000, multiline=True),
                 validity_date=parse_date(validity_date, "validity_date") if validity_date else None,
