@@ -1,11 +1,27 @@
-"""The terminal application driven by keystrokes at 80×24 (Textual's Pilot)."""
+"""The terminal application driven by keystrokes at 80×24 (Textual's Pilot), read as a person
+reads it (the screenshot's text, the notifications) through Textual's public API only."""
 import asyncio
+import html
+import re
 from decimal import Decimal as D
 
 import pytest
 
 from tui_factu import documents, users
 from tui_factu.models import Document
+
+
+@pytest.fixture(autouse=True)
+def _notes_kept(monkeypatch):
+    """Every notification an app shows, kept in app.notes through the public App.notify (a
+    toast expires; what it said stays readable here)."""
+    from screens.app import FactuApp
+    shown = FactuApp.notify
+
+    def notify(self, message, *args, **kwargs):
+        vars(self).setdefault("notes", []).append(str(message))
+        return shown(self, message, *args, **kwargs)
+    monkeypatch.setattr(FactuApp, "notify", notify)
 
 
 @pytest.fixture
@@ -27,8 +43,20 @@ async def _settle(pilot, app):
 
 
 def _text(app) -> str:
-    """The screen as a person reads it: one line of text per terminal row."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    """The screen as a person reads it, dialogs over what they cover: one line of text per
+    terminal row, read from Textual's SVG screenshot (each run of text sits at its column)."""
+    rows: dict[int, list[str]] = {}
+    for x, width, row, text in re.findall(r'<text [^>]*x="([\d.]+)"[^>]*textLength="([\d.]+)"'
+                                         r'[^>]*clip-path="url\(#[\w-]+-line-(\d+)\)"[^>]*>([^<]*)</text>',
+                                         app.export_screenshot()):
+        text = html.unescape(text).replace("\xa0", " ").rstrip("\n")     # spaces come as &#160;
+        if not text:                                                        # a row's end of line
+            continue
+        column = round(float(x) / (float(width) / len(text)))
+        line = rows.setdefault(int(row), [])
+        line.extend(" " * (column - len(line)))
+        line[column:column + len(text)] = text
+    return "\n".join("".join(rows.get(i, [])) for i in range(max(rows, default=-1) + 1))
 
 
 async def _editor(pilot, app, doc_id=None, kind="quote", customer=None):
@@ -41,7 +69,34 @@ async def _editor(pilot, app, doc_id=None, kind="quote", customer=None):
 
 def _notes(app) -> str:
     """Every notification shown so far (toasts wrap, so their text is read here)."""
-    return " | ".join(n.message for n in app._notifications)
+    return " | ".join(getattr(app, "notes", []))
+
+
+async def _until(pilot, condition, timeout: float = 10.0):
+    """Waits until condition() holds (a screen that shows up, a thread the test holds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition never met"
+        await pilot.pause(0.01)
+
+
+def _is(app, name: str) -> bool:
+    return type(app.screen).__name__ == name
+
+
+async def _palette(pilot, app, typed: str, first: str):
+    """Ctrl+P, `typed`, then Enter once the palette's first hit for it reads `first`."""
+    from textual.command import CommandList
+    await pilot.press("ctrl+p")
+    await _until(pilot, lambda: _is(app, "CommandPalette"))
+    await pilot.press(*typed)
+
+    def found() -> bool:
+        hits = app.screen.query_one(CommandList)
+        return hits.highlighted is not None and str(hits.get_option_at_index(hits.highlighted).prompt) == first
+    await _until(pilot, found)
+    await pilot.press("enter")
 
 
 def run(coro):
@@ -158,11 +213,7 @@ def test_command_palette_finds_screens_by_french_name(app):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            await pilot.press("ctrl+p")
-            await pilot.pause(0.2)
-            await pilot.press(*"factures")
-            await pilot.pause(0.4)
-            await pilot.press("enter")
+            await _palette(pilot, app, "factures", "Factures")
             await _settle(pilot, app)
             assert type(app.screen).__name__ == "DocumentList"
             assert app.screen.kind == "invoice"
@@ -172,11 +223,14 @@ def test_command_palette_finds_screens_by_french_name(app):
 def test_a_too_small_terminal_shows_a_message(app):
     async def go():
         async with app.run_test(size=(60, 20), notifications=True) as pilot:
-            await pilot.pause(0.1)
+            await _until(pilot, lambda: _is(app, "LoginScreen"))
+            await _settle(pilot, app)
             assert "Terminal trop petit" in _text(app)
             await pilot.resize_terminal(80, 24)
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: app.size == (80, 24))
+            await _settle(pilot, app)
             assert "Terminal trop petit" not in _text(app)
+            assert "Mot de passe" in _text(app)
     run(go())
 
 
@@ -229,7 +283,8 @@ def test_help_lists_the_keys(app):
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
             await pilot.press("f1")
-            await pilot.pause(0.1)
+            await _until(pilot, lambda: _is(app, "HelpScreen"))
+            await _settle(pilot, app)
             shot = _text(app)
             assert "Ctrl+P" in shot and "Factures" in shot
     run(go())
@@ -339,12 +394,12 @@ def test_links_view_shows_the_chain_and_opens_a_document(app):
             await _login(pilot, app)
             await _editor(pilot, app, order.id)
             await pilot.press("f3")
+            await _until(pilot, lambda: _is(app, "LinksScreen"))
             await _settle(pilot, app)
-            await pilot.pause(0.2)
             shot = _text(app)
             assert quote.number in shot and order.number in shot and "à livrer 4, à facturer 4" in shot
             await pilot.press("up", "enter")                 # the quote
-            await pilot.pause(0.3)
+            await _until(pilot, lambda: _is(app, "EditorScreen") and app.screen.doc_id != order.id)
             await _settle(pilot, app)
             assert app.screen.doc_id == quote.id
             assert app.screen.number == quote.number
@@ -364,11 +419,7 @@ def test_settings_change_the_numbering_and_add_a_printer(admin_app, tmp_path):
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
-            await pilot.press("ctrl+p")
-            await pilot.pause(0.2)
-            await pilot.press(*"paramètres")
-            await pilot.pause(0.4)
-            await pilot.press("enter")
+            await _palette(pilot, app, "paramètres", "Paramètres")
             await _settle(pilot, app)
             assert "Identité de la société" in _text(app)
             await pilot.press("down", "enter")              # numbering
@@ -637,11 +688,7 @@ def test_screens_hide_and_refuse_what_the_role_may_not_do(shop):
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await _login(pilot, app)
             assert "Paramètres" not in _text(app)                   # hidden from the footer
-            await pilot.press("ctrl+p")
-            await pilot.pause(0.2)
-            await pilot.press(*"paramètres")
-            await pilot.pause(0.4)
-            await pilot.press("enter")
+            await _palette(pilot, app, "paramètres", "Paramètres")
             await _settle(pilot, app)
             assert type(app.screen).__name__ == "HomeScreen"
             assert "Droits insuffisants : les paramètres" in _notes(app)
@@ -923,15 +970,6 @@ def test_x_exports_every_row_of_a_follow_up_list_not_only_the_page_shown(app, tm
     run(go())
     lines = (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(";")[2] for line in lines[1:]] == [d.number for d in made]    # as `report overdue --csv`
-
-
-async def _until(pilot, condition, timeout: float = 10.0):
-    """Waits until condition() holds (a thread the test controls, a screen that shows up)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition never met"
-        await pilot.pause(0.01)
 
 
 def test_a_payment_runs_in_a_worker_and_the_keys_typed_meanwhile_wait_for_it(app, monkeypatch):
