@@ -134,6 +134,7 @@ def test_a_server_whose_certificate_no_known_authority_signed_is_refused(custome
     assert MailOut.get_by_id(row.id).error == report[0]["message"]
 
 
+@pytest.mark.backends
 def test_the_server_down_loses_nothing_and_the_retry_sends_once(customer, server):
     port = free_port()
     _configure(port, cafile="")
@@ -220,6 +221,7 @@ def test_a_send_whose_state_could_not_be_written_is_not_resent(customer, server,
     assert MailOut.get_by_id(row.id).state == "sending"
 
 
+@pytest.mark.backends
 def test_one_claim_wins(customer, server):
     _configure(free_port(), cafile="")
     inv = _invoice()
@@ -286,7 +288,8 @@ def test_a_reminder_says_what_is_owed_and_since_when(customer):
         mail.prepare(fresh.number, "reminder")
 
 
-def test_refusals_name_what_is_wrong(shop):
+def test_refusals_name_what_is_wrong(shop, monkeypatch):
+    monkeypatch.delenv(mail.PASSWORD_ENV, raising=False)
     inv = _invoice()
     with pytest.raises(InvalidValue, match="messagerie : non configurée : tui-factu mail config"):
         mail.prepare(inv.number, to="x@y.example")
