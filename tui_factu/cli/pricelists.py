@@ -44,12 +44,12 @@ def cmd_pricelist(args):
 
 def register(sub) -> None:
     """Adds to the root's sub-commands: pricelist."""
-    s = sub.add_parser("pricelist", help="listes de prix : set LISTE CODE PRIX|REMISE% [--min-qty N] [--from D --to D] "
+    s = sub.add_parser("pricelist", help="listes de prix : set LISTE CODE PRIX|REMISE%% [--min-qty N] [--from D --to D] "
                                          "[--group G] | list [LISTE] | import FICHIER.csv | price CLIENT CODE [--qty N]")
     s.add_argument("action", choices=("set", "list", "import", "price"))
     s.add_argument("list", nargs="?", help="la liste (set, list), le fichier (import), le client (price)")
     s.add_argument("code", nargs="?", help="code produit, ou family:FAMILLE")
-    s.add_argument("value", nargs="?", help="prix HT, ou remise en % (10%)")
+    s.add_argument("value", nargs="?", help="prix HT, ou remise en %% (10%%)")
     s.add_argument("--min-qty")
     s.add_argument("--from", dest="date_from")
     s.add_argument("--to", dest="date_to")
