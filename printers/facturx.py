@@ -99,6 +99,8 @@ def data_dict(p: Printed) -> dict:
     if p.seller.get("iban") and p.kind == "invoice" and (not means or means[0] == "transfer"):
         d["BT-81"] = "58"             # SEPA credit transfer
         d["BT-84"] = p.seller["iban"]
+        if p.payment_reference:
+            d["BT-83"] = p.payment_reference      # the structured reference bank.match looks for
         if p.seller.get("bic"):
             d["BT-86"] = p.seller["bic"]
     if paid_at_issue:

@@ -235,6 +235,11 @@ def paid_message(doc: Document, at: dt.datetime | None = None) -> bytes:
     if doc.kind != "invoice" or not doc.number:
         raise StateError(f"{queries.label(doc)} : seule une facture émise peut être dite encaissée", "document",
                          queries.label(doc))
+    from .models import Payment, PaymentAllocation
+    if (PaymentAllocation.select().join(Payment).where((PaymentAllocation.document == doc.id)
+                                                        & (Payment.method == "writeoff")).exists()):
+        raise StateError(f"{doc.number} a été passée en pertes en partie : elle n'est pas « encaissée »", "document",
+                         doc.number)
     if payments.balance(doc) != 0:
         raise StateError(f"{doc.number} n'est pas entièrement payée (reste {payments.balance(doc)} €) : "
                          "pas de statut « encaissée »", "document", doc.number)

@@ -308,9 +308,12 @@ def _paid_to_say() -> list[Document]:
     from .models import DocumentLine, EinvoiceStatus
     sent = PaFlow.select(PaFlow.document).where((PaFlow.what == "invoice") & (PaFlow.state == "sent"))
     said = EinvoiceStatus.select(EinvoiceStatus.document).where(EinvoiceStatus.code == 212)
+    from .models import Payment, PaymentAllocation
+    written_off = (PaymentAllocation.select(PaymentAllocation.document).join(Payment)
+                   .where(Payment.method == "writeoff"))          # not money received: no « encaissée »
     services = DocumentLine.select(DocumentLine.document).where(DocumentLine.kind.in_(("service", "labour",
                                                                                       "equipment")))
-    return list(Document.select().where(Document.id.in_(sent) & Document.id.not_in(said)
+    return list(Document.select().where(Document.id.in_(sent) & Document.id.not_in(said) & Document.id.not_in(written_off)
                                         & Document.id.in_(services) & (Document.kind == "invoice")
                                         & (Document.status == "paid")).order_by(Document.id))
 

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import catalog, einvoicing, fr, payments, schedules, sepa, settings, situations
+from . import bank, catalog, einvoicing, fr, payments, schedules, sepa, settings, situations
 from . import terms as terms_mod
 from .documents import queries
 from .catalog import UNITS
@@ -82,6 +82,7 @@ class Printed:
     next_due: object = None                 # the first instalment not fully paid (BT-9)
     payment_notes: dict = field(default_factory=dict)   # AAB, PMD, PMT -> text (payment_notes)
     mandate: dict | None = None                         # rum, iban, creditor_id: paid by SEPA direct debit
+    payment_reference: str = ""                         # RF creditor reference (bank.payment_reference)
     supply: set = field(default_factory=set)            # line kinds supplied (supply_kinds)
     settled: list = field(default_factory=list)         # payments received: date, method, label, amount, ticket
     backorder: list = field(default_factory=list)       # delivery notes: order lines not on it, still to deliver
@@ -159,7 +160,8 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         logo=catalog.company().logo_path, payments=_payments(doc), situation=situation,
         schedule=schedules.terms_text(doc.id) if doc.kind == "invoice" and doc.number else "",
         next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date,
-        supply=supply_kinds(doc, lines), backorder=backorder, mandate=_mandate(doc))
+        supply=supply_kinds(doc, lines), backorder=backorder, mandate=_mandate(doc),
+        payment_reference=bank.payment_reference(doc.number) if doc.kind == "invoice" and doc.number else "")
     if doc.kind in ("invoice", "receipt") and doc.status != "draft":
         p.settled, p.left = settlement(doc, p.source_refs), payments.balance(doc)
     p.payment_notes = payment_notes(p)
@@ -426,6 +428,8 @@ def mentions(p: Printed) -> list[str]:
             out.append(p.schedule + " " + notes["AAB"])
         elif p.due_date:
             out.append(f"{p.terms.label()}, échéance le {fr.date(p.due_date)}. " + notes["AAB"])
+        if p.payment_reference and not p.mandate and p.seller.get("iban") and p.totals["due"] > 0:
+            out.append(f"Par virement, rappelez la référence {p.payment_reference}.")
         if p.mandate:
             out.append(f"Paiement par prélèvement SEPA (mandat {p.mandate['rum']}, compte …{p.mandate['iban'][-4:]}) : "
                        f"prélevé à l'échéance, le {fr.date(p.next_due or p.due_date)} (préavis).")

@@ -201,3 +201,12 @@ def test_terms_discount_and_direct_debit_reach_the_e_invoice(shop, tmp_path):
         path.write_bytes(facturx.xml_bytes(printed.view(inv.id)))
         done = subprocess.run([sys.executable, str(CHECK), str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout
+
+
+def test_the_structured_payment_reference_is_printed_and_in_the_e_invoice(shop):
+    from tui_factu import bank
+    inv = _invoice()
+    ref = bank.payment_reference(inv.number)
+    assert ref.startswith("RF")
+    assert _one(_xml(inv), "//ram:ApplicableHeaderTradeSettlement/ram:PaymentReference") == ref      # BT-83
+    assert f"rappelez la référence {ref}" in " ".join(printed.view(inv.id).mentions)
