@@ -1,7 +1,38 @@
 """Helpers shared by the tests."""
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+EXE = shutil.which("tui-factu", path=str(Path(sys.executable).parent)) or shutil.which("tui-factu")
+
+
+def run_cli(db, *args, expect=0, stdin=None, env=None, drop=()):
+    """`tui-factu ARGS` on the base `db` as a script would run it: never a traceback, the exit
+    code expected (None: any). `env` adds variables, `drop` removes some."""
+    e = dict(os.environ, TUI_FACTU_DB=str(db))
+    for name in drop:
+        e.pop(name, None)
+    e.update(env or {})
+    r = subprocess.run([EXE, *args], capture_output=True, text=True, env=e, input=stdin,
+                       stdin=None if stdin is not None else subprocess.DEVNULL, timeout=120)
+    assert "Traceback" not in r.stdout + r.stderr
+    if expect is not None:
+        assert r.returncode == expect, (r.returncode, r.stdout, r.stderr)
+    return r
+
+
+def copy_base(template, target) -> Path:
+    """A copy of a SQLite base and its state folder (key, anchor)."""
+    target = Path(target)
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{template}{suffix}").exists():
+            shutil.copy2(f"{template}{suffix}", f"{target}{suffix}")
+    shutil.copytree(f"{template}.d", f"{target}.d", symlinks=True)
+    return target
 
 
 def need(condition: bool, reason: str) -> None:

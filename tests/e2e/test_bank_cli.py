@@ -1,42 +1,10 @@
 """`tui-factu bank` and `tui-factu writeoff` as a person (or a script) runs them, on a copy of the
 demo base: a CAMT.053 made here imported once, its certain match recorded, the rest left visible."""
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
+from support import run_cli as run  # noqa: E402
 
-EXE = shutil.which("tui-factu", path=str(Path(sys.executable).parent)) or shutil.which("tui-factu")
 IBAN = "FR7630006000011234567890189"
-
-
-def run(db, *args, expect=0):
-    env = dict(os.environ, TUI_FACTU_DB=str(db))
-    r = subprocess.run([EXE, *args], capture_output=True, text=True, env=env, timeout=120)
-    assert "Traceback" not in r.stdout + r.stderr
-    assert r.returncode == expect, (r.returncode, r.stdout, r.stderr)
-    return r
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    db = tmp_path_factory.mktemp("demo") / "cli.db"
-    run(db, "init", "--demo")
-    return db
-
-
-@pytest.fixture
-def base(tmp_path, demo_template):
-    """A copy of the demo base and its state folder (key, anchor) for one test."""
-    db = tmp_path / "cli.db"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{demo_template}{suffix}").exists():
-            shutil.copy2(f"{demo_template}{suffix}", f"{db}{suffix}")
-    shutil.copytree(f"{demo_template}.d", f"{db}.d", symlinks=True)
-    return db
 
 
 def _camt(entries):

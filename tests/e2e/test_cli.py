@@ -1,41 +1,11 @@
 """The installed `tui-factu` command, run as a script or a person would."""
 import json
 import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-EXE = shutil.which("tui-factu", path=str(Path(sys.executable).parent)) or shutil.which("tui-factu")
-
-
-def run(db, *args, expect=0, stdin=None):
-    env = dict(os.environ, TUI_FACTU_DB=str(db))
-    r = subprocess.run([EXE, *args], capture_output=True, text=True, env=env, input=stdin, timeout=120)
-    assert "Traceback" not in r.stdout + r.stderr
-    assert r.returncode == expect, (r.returncode, r.stdout, r.stderr)
-    return r
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """The demo base, built once (the clock is frozen: the same base every run)."""
-    db = tmp_path_factory.mktemp("demo") / "cli.db"
-    run(db, "init", "--demo")
-    return db
-
-
-@pytest.fixture
-def base(tmp_path, demo_template):
-    """A copy of the demo base and its state folder (key, anchor) for one test."""
-    db = tmp_path / "cli.db"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{demo_template}{suffix}").exists():
-            shutil.copy2(f"{demo_template}{suffix}", f"{db}{suffix}")
-    shutil.copytree(f"{demo_template}.d", f"{db}.d", symlinks=True)
-    return db
+from support import EXE, run_cli as run  # noqa: E402,F401  (EXE: the tests that start it themselves)
 
 
 def test_demo_base_has_every_kind_and_state_and_verifies(base):

@@ -2,12 +2,7 @@
 with a CA of our own, AUTH): the server down loses nothing, the retry sends once, a wrong
 password says so in French and shows nowhere."""
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,36 +11,15 @@ pytest.importorskip("aiosmtpd", reason="aiosmtpd (test extra) missing")
 from facturx import get_facturx_xml_from_pdf  # noqa: E402
 from smtp_server import PASSWORD, USER, Server, free_port  # noqa: E402
 
-EXE = shutil.which("tui-factu", path=str(Path(sys.executable).parent)) or shutil.which("tui-factu")
+from support import run_cli  # noqa: E402
+
 SENDER = "factures@quincaillerie-martin.example"
 
 
 def run(db, *args, expect=0, password=PASSWORD):
-    env = dict(os.environ, TUI_FACTU_DB=str(db))
-    env.pop("TUI_FACTU_SMTP_PASSWORD", None)
-    if password is not None:
-        env["TUI_FACTU_SMTP_PASSWORD"] = password
-    r = subprocess.run([EXE, *args], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
-    assert "Traceback" not in r.stdout + r.stderr
-    assert r.returncode == expect, (r.returncode, r.stdout, r.stderr)
-    return r
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    db = tmp_path_factory.mktemp("demo") / "cli.db"
-    run(db, "init", "--demo")
-    return db
-
-
-@pytest.fixture
-def base(tmp_path, demo_template):
-    db = tmp_path / "cli.db"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{demo_template}{suffix}").exists():
-            shutil.copy2(f"{demo_template}{suffix}", f"{db}{suffix}")
-    shutil.copytree(f"{demo_template}.d", f"{db}.d", symlinks=True)
-    return db
+    """The SMTP password comes from the environment only when given."""
+    return run_cli(db, *args, expect=expect, drop=("TUI_FACTU_SMTP_PASSWORD",),
+                   env={"TUI_FACTU_SMTP_PASSWORD": password} if password is not None else None)
 
 
 def test_mail_an_invoice_through_a_server_that_was_down(base, tmp_path):
