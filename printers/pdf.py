@@ -388,16 +388,8 @@ def render(p: Printed) -> bytes:
 def payment_receipt(view: dict) -> bytes:
     """A payment receipt on A4, in the same family (PDF/A-3b)."""
     st = _styles()
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
-                            bottomMargin=18 * mm, title=f"Reçu {view['number']}",
-                            author=printable(view["seller"].get("name", ""), False),
-                            subject=f"Reçu de paiement {view['number']}", creator="tui-factu")
     s, c = view["seller"], view["customer"]
-    head = _table([[[_p(printed.seller_name(s), st["seller"])] + [_p(x, st["base"]) for x in _address(s.get("address"))],
-                    [_p("REÇU DE PAIEMENT", st["title"]), _p(f"N° {view['number']}", st["right"]),
-                     _p(f"Date : {fr.date(view['date'])}", st["right"])]]],
-                  [100 * mm, 80 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP")])
+    head = _page_head(s, "REÇU DE PAIEMENT", view["number"], view["date"], st)
     rows = [["Facture", "Montant"]] + [[n, fr.amount(a, True)] for n, a in view["allocations"]]
     if view["credit"] > 0:
         rows.append(["Crédit client", fr.amount(view["credit"], True)])
@@ -414,7 +406,24 @@ def payment_receipt(view: dict) -> bytes:
     if view["reference"]:
         story.append(_p(f"Référence : {view['reference']}" + (f" — {view['bank']}" if view["bank"] else ""), st["base"]))
     story += [Spacer(1, 5 * mm), table]
-    legal = " · ".join([printed.seller_name(s)] + printed.seller_lines(s))
+    return _a4(story, s, f"Reçu {view['number']}", f"Reçu de paiement {view['number']}")
+
+
+def _page_head(seller: dict, title: str, number: str, date, st) -> Table:
+    """The seller on the left; the title, the number and the date on the right."""
+    return _table([[[_p(printed.seller_name(seller), st["seller"])]
+                    + [_p(x, st["base"]) for x in _address(seller.get("address"))],
+                    [_p(title, st["title"]), _p(f"N° {number}", st["right"]), _p(f"Date : {fr.date(date)}", st["right"])]]],
+                  [100 * mm, 80 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP")])
+
+
+def _a4(story: list, seller: dict, title: str, subject: str) -> bytes:
+    """A one-off A4 page family (receipts, slips): PDF/A-3b, the seller's legal line at the foot."""
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
+                            bottomMargin=18 * mm, title=title, author=printable(seller.get("name", ""), False),
+                            subject=subject, creator="tui-factu")
+    legal = " · ".join([printed.seller_name(seller)] + printed.seller_lines(seller))
 
     def canvas(*args, **kwargs):
         cv = _Canvas(*args, **kwargs)
@@ -427,16 +436,8 @@ def payment_receipt(view: dict) -> bytes:
 def remittance_slip(view: dict) -> bytes:
     """A cheque remittance slip (bordereau de remise) on A4, PDF/A-3b like the rest."""
     st = _styles()
-    buf = io.BytesIO()
     s = view["seller"]
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
-                            bottomMargin=18 * mm, title=f"Bordereau {view['number']}",
-                            author=printable(s.get("name", ""), False),
-                            subject=f"Remise de chèques {view['number']}", creator="tui-factu")
-    head = _table([[[_p(printed.seller_name(s), st["seller"])] + [_p(x, st["base"]) for x in _address(s.get("address"))],
-                    [_p("REMISE DE CHÈQUES", st["title"]), _p(f"N° {view['number']}", st["right"]),
-                     _p(f"Date : {fr.date(view['date'])}", st["right"])]]],
-                  [100 * mm, 80 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP")])
+    head = _page_head(s, "REMISE DE CHÈQUES", view["number"], view["date"], st)
     rows = [["Date", "Tireur", "Banque", "N° de chèque", "Montant"]]
     rows += [[fr.date(c["date"]), _p(c["customer"], st["base"]), c["drawer_bank"], c["number"],
               fr.amount(c["amount"], True)] for c in view["cheques"]]
@@ -450,11 +451,4 @@ def remittance_slip(view: dict) -> bytes:
         story.append(_p(f"Remis à : {view['bank'] or ''}" + (f" — compte {view['account']}" if view["account"] else ""),
                         st["bold"]))
     story += [Spacer(1, 4 * mm), table]
-    legal = " · ".join([printed.seller_name(s)] + printed.seller_lines(s))
-
-    def canvas(*args, **kwargs):
-        cv = _Canvas(*args, **kwargs)
-        cv.tf_footer = (legal, "")
-        return cv
-    doc.build(story, canvasmaker=canvas)
-    return buf.getvalue()
+    return _a4(story, s, f"Bordereau {view['number']}", f"Remise de chèques {view['number']}")
