@@ -125,6 +125,7 @@ class EditorScreen(FactuScreen):
         self.kind, self.version, self.status, self.doc_type = doc.kind, doc.version, documents.shown(doc), doc.type
         self.number, self.sealed = doc.number, doc.sealed
         self.customer_code, self.customer_name = cust.code, cust.name
+        self.stored_header = {"date": doc.date.isoformat(), "reference": doc.reference}
         self.query_one("#date", Field).value = doc.date.isoformat()
         self.query_one("#reference", Field).value = doc.reference
         self.lines = [{"kind": ln.kind, "product": ln.code or None, "code": ln.code,
@@ -369,8 +370,15 @@ class EditorScreen(FactuScreen):
             self.changed()
         self.query_one("#code").focus()
 
+    stored_header: dict = {}           # the date and reference as loaded (none for a new document)
+
     @on(Field.Changed, "#reference, #date")
     def _header_changed(self) -> None:
+        # what _loaded puts in the fields (and a field's first value) may arrive here after it:
+        # the header as it reads now, if it is the one loaded, was not changed
+        now = {name: self.query_one(f"#{name}", Field).value for name in ("date", "reference")}
+        if now == self.stored_header:
+            return
         if self.loaded and not self.readonly and not self.dirty:
             self.dirty = True
             self.refresh_view()

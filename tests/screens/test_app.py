@@ -1058,3 +1058,27 @@ def test_a_code_scanned_while_the_draft_saves_is_added_to_the_saved_draft(app, m
             assert "modifié" in _text(app)
         assert [ln.code for ln in documents.lines_of(Document.get(Document.kind == "quote").id)] == ["VIS"]
     run(go())
+
+
+def test_a_draft_opens_unmodified_and_leaves_without_a_question(app):
+    """Opening a draft dated another day, or with a reference, marked it « modifié » (the
+    values loaded into its fields counted as typed) and Escape asked to confirm."""
+    draft = documents.create("quote", "C1", "2026-11-20", [{"product": "VIS"}], reference="BC-7")
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            editor = await _editor(pilot, app, draft.id)
+            assert "modifié" not in _text(app) and not editor.dirty
+            await pilot.press("escape")
+            await _settle(pilot, app)
+            assert _is(app, "HomeScreen")
+            editor = await _editor(pilot, app, draft.id)
+            editor.query_one("#reference").focus()
+            await pilot.press("8")                               # a change typed: it counts
+            await _settle(pilot, app)
+            assert "modifié" in _text(app) and editor.dirty
+            await pilot.press("escape")
+            await _settle(pilot, app)
+            assert "Quitter sans enregistrer" in _text(app)
+    run(go())
