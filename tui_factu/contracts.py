@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import peewee as pw
 
-from . import catalog, clock, fr, permissions, session
+from . import catalog, clock, fr, permissions, pricing, session
 from .db import write
 from .documents import drafts
 from .errors import InvalidValue, NotFound
@@ -94,9 +94,12 @@ def _lines(c: Contract, p_start: dt.date, p_end: dt.date, c_from: dt.date, c_to:
     out = []
     for ln in ContractLine.select(ContractLine, Product).join(Product).where(ContractLine.contract == c.id) \
             .order_by(ContractLine.position):
-        price = ln.unit_price if ln.unit_price is not None else ln.product.price
+        # the contract's price, else what the customer pays that day (pricing: lists, discount)
+        priced = None if ln.unit_price is not None else pricing.price_for(c.customer, ln.product, ln.quantity, c_from)
+        price = ln.unit_price if priced is None else priced.unit_price
         out.append({"product": ln.product.code, "description": f"{ln.product.name} ({what})",
-                    "quantity": str(ln.quantity), "unit_price": str(round_to(price * ratio, 4))})
+                    "quantity": str(ln.quantity), "unit_price": str(round_to(price * ratio, 4)),
+                    "discount_percent": str(priced.discount_percent) if priced else "0"})
     return out
 
 
