@@ -4,19 +4,23 @@ lifecycle statuses brought back or imported (the CDAR examples of XP Z12-012), h
 messages refused without a trace, and the « encaissée » status we send."""
 import datetime as dt
 import json
+import os
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
-from support import need
 from tui_factu import catalog, clock, documents, lifecycle, numbering, pa, payments
 from tui_factu.errors import FactuError
 from tui_factu.models import EinvoiceStatus, PaFlow
 
 AFNOR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "afnor"
 CDV = AFNOR / "examples-XP_Z12-012" / "Cycle de Vie - CDAR"
-need(AFNOR.exists(), "../shared/reference/afnor absent: the AFNOR OpenAPI files and CDAR examples are beside the clone")
+if not AFNOR.exists():       # the whole module needs the norm's files (need() is for inside a test)
+    if os.environ.get("TUI_FACTU_NO_SKIP"):
+        raise RuntimeError("requis en CI : ../shared/reference/afnor (fichiers OpenAPI et exemples CDAR de l'AFNOR)")
+    pytest.skip("../shared/reference/afnor absent: the AFNOR OpenAPI files and CDAR examples are beside the clone",
+                allow_module_level=True)
 simulator = pytest.importorskip("pa_simulator", reason="openapi-core (test extra) missing")
 
 
