@@ -86,14 +86,12 @@ def _rendering(fn):
     becomes one French line naming the profile, never an internal error."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from escpos import exceptions as escpos_errors          # lazily, as the library everywhere here
         try:
             return fn(*args, **kwargs)
         except PrinterError:
             raise
-        except Exception as e:  # noqa: BLE001 - the library raises KeyError, ValueError and its own types
-            from escpos import exceptions
-            if not isinstance(e, (exceptions.Error, LookupError, ValueError, NotImplementedError)):
-                raise
+        except (escpos_errors.Error, LookupError, ValueError, NotImplementedError) as e:   # the library's kinds
             profile = kwargs.get("profile") or next((a for a in args if isinstance(a, str)), "default")
             detail = " ".join(str(e).split())[:120]
             raise PrinterError(f"le profil d'imprimante « {profile} » ne sait pas imprimer ce travail "
