@@ -13,6 +13,7 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from . import catalog, clock, journal, session
+from .charset import printable
 from .db import write
 from .documents import queries
 from .errors import InvalidValue, NotFound, StateError
@@ -105,7 +106,7 @@ def parse(data: bytes) -> list[Message]:
                 amount = c.findtext("ram:ValueAmount", default="", namespaces=NS).strip()
                 if amount:
                     amounts[c.findtext("ram:TypeCode", default="", namespaces=NS).strip()] = amount
-            out.append(Message(
+            out.append(_clean(Message(
                 message_id=message_id or "", number=ref.findtext("ram:IssuerAssignedID", default="",
                                                                  namespaces=NS).strip(),
                 type_code=ref.findtext("ram:TypeCode", default="", namespaces=NS).strip(),
@@ -116,12 +117,20 @@ def parse(data: bytes) -> list[Message]:
                 reason_code=detail.findtext("ram:ReasonCode", default="", namespaces=NS).strip() if detail is not None else "",
                 reason=detail.findtext("ram:Reason", default="", namespaces=NS).strip() if detail is not None else "",
                 action=detail.findtext("ram:RequestedAction", default="", namespaces=NS).strip() if detail is not None else "",
-                amounts=amounts))
+                amounts=amounts)))
     if not out:
         raise InvalidValue("CDAR", message_id, "aucun statut de facture dans le message")
     if not message_id:
         raise InvalidValue("CDAR", None, "identifiant du message (MDT-4) manquant")
     return out
+
+
+def _clean(msg: Message) -> Message:
+    """What a platform or a file says reaches terminals, screens and PDFs: every control or
+    invisible character written as its code, lengths bounded."""
+    for name in ("message_id", "number", "type_code", "seller_siren", "reason_code", "reason", "action"):
+        setattr(msg, name, printable(getattr(msg, name)[:400], False))
+    return msg
 
 
 def history(doc_id: int) -> list[EinvoiceStatus]:

@@ -20,6 +20,7 @@ from . import audit, db as database, einvoicing, lifecycle, permissions, session
 from .db import write
 from .documents import queries
 from .errors import FactuError, InvalidValue, StateError
+from .charset import printable
 from .models import Customer, Document, PaFlow, utcnow
 
 log = logging.getLogger(__name__)
@@ -168,9 +169,10 @@ def _multipart(boundary: str, parts: list[tuple[str, str, str, bytes]]) -> bytes
 def _refusal(status: int, data: bytes) -> str:
     try:
         err = json.loads(data)
-        return f"{err.get('errorCode', status)} : {err.get('errorMessage', '')}".strip(" :")
-    except ValueError:
+        text = f"{err.get('errorCode', status)} : {err.get('errorMessage', '')}".strip(" :")
+    except (ValueError, AttributeError):
         return str(status)
+    return printable(text[:300], False)          # the platform's words reach terminals and screens
 
 
 # ---- sending -----------------------------------------------------------------------------------
@@ -319,8 +321,8 @@ def _paid_to_say() -> list[Document]:
 
 
 def _ack_error(flow: dict) -> list[str]:
-    details = "; ".join(f"{d.get('reasonCode')} {d.get('reasonMessage')}".strip()
-                        for d in (flow.get("acknowledgement") or {}).get("details") or [])
+    details = printable("; ".join(f"{d.get('reasonCode')} {d.get('reasonMessage')}".strip()
+                                  for d in (flow.get("acknowledgement") or {}).get("details") or [])[:300], False)
     with write():
         n = PaFlow.update(state="refused", error=details or "erreur signalée par la plateforme").where(
             (PaFlow.flow_id == flow.get("flowId")) & (PaFlow.state != "refused")).execute()

@@ -1,4 +1,5 @@
 """Cheques collected and their remittance slips: cheques list | remit | slips | print."""
+from ..charset import printable
 from ..errors import FactuError
 from .output import print_json
 
@@ -11,7 +12,8 @@ def cmd_cheques(args):
         if args.json:
             return print_json(rows)
         for r in rows:
-            print(f"{r['date']} {r['customer']:<10} {r['bank'][:16]:<16} {r['number'][:14]:<14} {r['amount']:>10}")
+            print(f"{r['date']} {r['customer']:<10} {printable(r['bank'][:16], False):<16} "
+                  f"{printable(r['number'][:14], False):<14} {r['amount']:>10}")
         print(f"{len(rows)} chèque(s) à remettre")
         return
     if args.action == "slips":
