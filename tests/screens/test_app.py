@@ -1082,3 +1082,27 @@ def test_a_draft_opens_unmodified_and_leaves_without_a_question(app):
             await _settle(pilot, app)
             assert "Quitter sans enregistrer" in _text(app)
     run(go())
+
+
+def test_saving_a_customer_from_its_form_keeps_what_the_form_does_not_show(app):
+    from tui_factu import catalog
+    catalog.update_customer("C1", {"payment_terms": "45jfdm"})
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await pilot.press("k")
+            await _settle(pilot, app)
+            await pilot.press(*"C1")
+            await _settle(pilot, app)
+            app.screen.edit("C1")
+            await _settle(pilot, app)
+            form = app.screen
+            assert type(form).__name__ == "Form"
+            form.query_one("#f-phone").value = "01 02 03 04 05"
+            await pilot.press("ctrl+s")
+            await _settle(pilot, app)
+            assert "enregistré" in _notes(app)
+    run(go())
+    c = catalog.customer_by_code("C1")
+    assert (c.phone, c.payment_terms, c.city) == ("01 02 03 04 05", "45jfdm", "Lyon")
