@@ -107,13 +107,10 @@ class CustomersScreen(Browser):
         self.app.push_screen(Form("Client", fields), self._saved)
 
     def save(self, v):
-        # what the form does not show (terms code, price list, delivery address…) stays as it was
-        known = catalog.find_customer_data(v["code"])
-        data = {**known, **{k: v[k] for k in ("code", "name", "kind", "siren", "siret", "vat_number", "email", "phone",
-                                              "einvoice_address", "service_code", "payment_terms_days",
-                                              "salesperson")}}
-        data["address"] = {**(known.get("address") or {}), "line1": v["line1"], "postcode": v["postcode"],
-                           "city": v["city"], "country": v["country"] or "FR"}
+        data = {k: v[k] for k in ("code", "name", "kind", "siren", "siret", "vat_number", "email", "phone",
+                                  "einvoice_address", "service_code", "payment_terms_days", "salesperson")}
+        data["address"] = {"line1": v["line1"], "postcode": v["postcode"], "city": v["city"],
+                           "country": v["country"] or "FR"}
         catalog.save_customer(data)
 
 

@@ -386,12 +386,6 @@ def customer_data(c: Customer) -> dict:
             "pricelist": c.pricelist, "price_group": c.price_group, "discount_percent": str(c.discount_percent)}
 
 
-def find_customer_data(code: str) -> dict:
-    """customer_data of the customer with that code, or {} for a new one."""
-    c = Customer.get_or_none(Customer.code == (code or "").strip())
-    return customer_data(c) if c else {}
-
-
 ADDRESS_FIELDS = ("line1", "line2", "postcode", "city", "country")
 
 
