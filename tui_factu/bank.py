@@ -17,7 +17,8 @@ and looks each unmatched credit up in those dicts:
    exact balance of a single open invoice and no name (possible);
 3. the customer's name and an amount that several of its open invoices add up to (grouped,
    probable), or less than what it owes (partial, possible: the oldest invoices first).
-`match(apply=True)` records only the certain ones (transfer, the line's date and reference)."""
+`match(apply=True)` records only the certain ones (transfer, the line's date and reference);
+`confirm` records what the user chose for a line (a probable or possible proposal)."""
 import csv
 import hashlib
 import io
@@ -81,7 +82,7 @@ class Statement:
 
 # ---- text and numbers as banks write them ----------------------------------------------------
 
-def _clean(text, limit: int) -> str:
+def clean(text, limit: int) -> str:
     """Bank text made safe to keep and to print: control and invisible characters out, spaces
     collapsed, characters the printed documents cannot draw as « ? »."""
     text = " ".join(FORBIDDEN_LINE.sub(" ", str(text or "")).split())
@@ -123,20 +124,21 @@ def _date(text: str, where: str):
 
 # ---- reading files ----------------------------------------------------------------------------
 
-def _read(path) -> bytes:
+def read(path, what: str = "relevé") -> bytes:
+    """A bank file's bytes, or a French refusal naming it (missing, a folder, too big, unreadable)."""
     p = Path(str(path))
     try:
         if p.is_dir():
-            raise InvalidValue("relevé", str(path), "c'est un dossier, pas un fichier")
+            raise InvalidValue(what, str(path), "c'est un dossier, pas un fichier")
         if p.stat().st_size > MAX_BYTES:
-            raise InvalidValue("relevé", str(path), f"fichier de plus de {MAX_BYTES // 1024 // 1024} Mo")
+            raise InvalidValue(what, str(path), f"fichier de plus de {MAX_BYTES // 1024 // 1024} Mo")
         return p.read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"relevé introuvable « {path} »", "relevé", str(path)) from None
+        raise NotFound(f"{what} introuvable « {path} »", what, str(path)) from None
     except PermissionError:
-        raise InvalidValue("relevé", str(path), "lecture refusée par le système") from None
+        raise InvalidValue(what, str(path), "lecture refusée par le système") from None
     except OSError as e:
-        raise InvalidValue("relevé", str(path), f"illisible ({e.strerror or type(e).__name__})") from None
+        raise InvalidValue(what, str(path), f"illisible ({e.strerror or type(e).__name__})") from None
 
 
 def detect(data: bytes, name: str) -> str:
@@ -147,6 +149,9 @@ def detect(data: bytes, name: str) -> str:
     if head.startswith(b"<"):
         if b"camt.053" in head:
             return "camt053"
+        if b"camt.054" in head:
+            raise InvalidValue("relevé", name, "avis de prélèvements rejetés (camt.054), pas un relevé : "
+                               "tui-factu sepa returns FICHIER")
         raise InvalidValue("relevé", name, "fichier XML qui n'est pas un relevé CAMT.053 (camt.053.001.02 ou .08)")
     if str(name).lower().endswith((".csv", ".txt")):
         return "csv"
@@ -163,26 +168,33 @@ def _schema(version: str):
         raise InvalidValue("schéma ISO 20022", str(path), "introuvable ou illisible : installation incomplète") from None
 
 
-def _camt(data: bytes, name: str) -> Statement:
-    """A camt.053 (001.02 or 001.08), valid against its ISO 20022 schema; one account per file."""
+def iso20022(data: bytes, name: str, where: str, versions: dict):
+    """An ISO 20022 message read safely (no DOCTYPE, no entity, no network) and valid against
+    the schema of its version (versions: namespace -> schema name); returns (root, namespace)."""
     from lxml import etree
-    where = "relevé CAMT.053"
     if re.search(rb"<!DOCTYPE|<!ENTITY", data[:65536], re.I):
         raise InvalidValue(where, name, "DOCTYPE ou entité XML refusés")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
-        raise InvalidValue(where, name, f"XML illisible, ligne {e.lineno} : {_clean(e.msg, 120)}") from None
+        raise InvalidValue(where, name, f"XML illisible, ligne {e.lineno} : {clean(e.msg, 120)}") from None
     ns = etree.QName(root).namespace
-    if ns not in CAMT:
-        raise InvalidValue(where, ns or etree.QName(root).localname,
-                           "version non prise en charge (camt.053.001.02 ou camt.053.001.08 attendu)")
-    schema = _schema(CAMT[ns])
+    if ns not in versions:
+        raise InvalidValue(where, ns or etree.QName(root).localname, "version non prise en charge ("
+                           + " ou ".join(versions.values()) + " attendu)")
+    schema = _schema(versions[ns])
     if not schema.validate(root):
         err = schema.error_log[0]
-        message = _clean(re.sub(r"\{[^}]*\}", "", err.message), 160)
-        raise InvalidValue(where, name, f"non conforme au schéma ISO 20022 {CAMT[ns]}, ligne {err.line} : {message}")
+        message = clean(re.sub(r"\{[^}]*\}", "", err.message), 160)
+        raise InvalidValue(where, name, f"non conforme au schéma ISO 20022 {versions[ns]}, ligne {err.line} : {message}")
+    return root, ns
+
+
+def _camt(data: bytes, name: str) -> Statement:
+    """A camt.053 (001.02 or 001.08), valid against its ISO 20022 schema; one account per file."""
+    where = "relevé CAMT.053"
+    root, ns = iso20022(data, name, where, CAMT)
     n = {"c": ns}
 
     def text(node, *paths) -> str:
@@ -196,7 +208,7 @@ def _camt(data: bytes, name: str) -> Statement:
     if len(accounts) > 1:
         raise InvalidValue(where, name, f"{len(accounts)} comptes dans un fichier : un relevé par compte")
     out = Statement("camt053", account="".join(next(iter(accounts), "").split()).upper())
-    out.statement_id = _clean(",".join(text(s, "c:Id") for s in stmts), 200)
+    out.statement_id = clean(",".join(text(s, "c:Id") for s in stmts), 200)
     days = [text(s, "c:FrToDt/c:ToDtTm", "c:CreDtTm")[:10] for s in stmts]
     out.date = max((_date(d, where) for d in days if d), default=None)
     for s in stmts:
@@ -239,9 +251,9 @@ def _camt(data: bytes, name: str) -> Statement:
                                                      "c:RltdPties/c:UltmtDbtr/c:Nm",
                                                      "c:RltdPties/c:UltmtDbtr/c:Pty/c:Nm") for t in group) if name), "")
                 out.lines.append(Line(
-                    date=day, amount=_amount(amounts[i], at) if split else total, label=_clean(label, 500),
-                    reference=_clean(" ".join(creditor_refs) or end_to_end, 140), counterparty=_clean(payer, 140),
-                    bank_ref=_clean(bank_ref, 120)))
+                    date=day, amount=_amount(amounts[i], at) if split else total, label=clean(label, 500),
+                    reference=clean(" ".join(creditor_refs) or end_to_end, 140), counterparty=clean(payer, 140),
+                    bank_ref=clean(bank_ref, 120)))
     return out
 
 
@@ -257,7 +269,7 @@ def _ofx(data: bytes, name: str) -> Statement:
             warnings.simplefilter("ignore")        # bs4's deprecation notes about ofxparse's calls
             parsed = ofxparse.OfxParser.parse(io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - ofxparse raises anything from ValueError to its own
-        raise InvalidValue(where, name, f"illisible : {_clean(e, 120)}") from None
+        raise InvalidValue(where, name, f"illisible : {clean(e, 120)}") from None
     accounts = parsed.accounts
     if len(accounts) != 1:
         raise InvalidValue(where, name, f"{len(accounts)} comptes dans le fichier : un relevé par compte")
@@ -281,11 +293,11 @@ def _ofx(data: bytes, name: str) -> Statement:
         if amount <= 0:
             out.leave_out("débits")
             continue
-        payee, memo = _clean(t.payee, 140), _clean(t.memo, 360)
+        payee, memo = clean(t.payee, 140), clean(t.memo, 360)
         out.lines.append(Line(date=_date(t.date.date().isoformat(), at), amount=amount,
-                              label=_clean(" ".join(x for x in (payee, memo) if x), 500),
-                              reference=_clean(getattr(t, "checknum", ""), 140), counterparty=payee,
-                              bank_ref=_clean(t.id, 120)))
+                              label=clean(" ".join(x for x in (payee, memo) if x), 500),
+                              reference=clean(getattr(t, "checknum", ""), 140), counterparty=payee,
+                              bank_ref=clean(t.id, 120)))
     return out
 
 
@@ -352,7 +364,7 @@ def _csv(data: bytes, name: str, account: str | None) -> Statement:
             continue
 
         def cell(key, limit):
-            return _clean(row[columns[key]], limit) if key in columns and columns[key] < len(row) else ""
+            return clean(row[columns[key]], limit) if key in columns and columns[key] < len(row) else ""
         out.lines.append(Line(date=day, amount=amount, label=cell("label", 500), reference=cell("reference", 140),
                               counterparty=cell("counterparty", 140)))
         out.date = max(out.date or day, day)
@@ -394,7 +406,7 @@ def import_file(path, fmt: str | None = None, account: str | None = None) -> dic
     permissions.require("bank.statements")
     if fmt is not None and fmt not in FORMATS:
         raise InvalidValue("--format", fmt, "formats : " + ", ".join(FORMATS))
-    data = _read(path)
+    data = read(path)
     name = Path(str(path)).name
     digest = hashlib.sha256(data).hexdigest()
 
@@ -676,13 +688,40 @@ def _apply(ln: BankLine, p: dict) -> dict:
     for i, inv in zip(p["_ids"], p["invoices"]):
         if payments.balance(get(i)) != Decimal(inv["balance"]):
             raise Conflict(f"{inv['number']} : le reste dû a changé depuis la lecture", "facture", inv["number"])
-    reference = _clean(ln.reference or ln.label, 60) or f"relevé ligne {ln.id}"
-    done = payments.pay(p["_ids"], ln.amount, "transfer", ln.date, reference)
+    return _record(ln, p["_ids"])
+
+
+def _record(ln: BankLine, ids: list[int]) -> dict:
+    reference = clean(ln.reference or ln.label, 60) or f"relevé ligne {ln.id}"
+    done = payments.pay(ids, ln.amount, "transfer", ln.date, reference)
     payment_id = Payment.select(Payment.id).where(Payment.seq == done["payment"]).scalar()
     if not BankLine.update(payment=payment_id).where((BankLine.id == ln.id) & BankLine.payment.is_null()).execute():
         raise Conflict(f"ligne de relevé {ln.id} déjà rapprochée", "ligne", ln.id)
     return {"line": ln.id, "payment": done["payment"], "amount": fmt2(ln.amount),
             "invoices": [n for n, _ in done["allocations"]]}
+
+
+def confirm(line_id: int, numbers: list[str]) -> dict:
+    """What the user confirms for a line (a proposal, probable or possible, or invoices he
+    chose): a transfer of the line's amount on those invoices in that order, on the line's
+    date, sealed, the line linked to it; beyond what they owe, the customer's credit."""
+    permissions.require("bank.statements")
+    permissions.require("payment.collect")
+    with write():
+        ln = BankLine.get_or_none(BankLine.id == line_id)
+        if ln is None or ln.amount <= 0:
+            raise NotFound(f"ligne de relevé inconnue « {line_id} »", "ligne", line_id)
+        if ln.payment_id:
+            raise Conflict(f"ligne de relevé {line_id} déjà rapprochée", "ligne", line_id)
+        ids = []
+        for number in dict.fromkeys(n.strip() for n in numbers if n and n.strip()):
+            doc = Document.get_or_none((Document.number == number) & (Document.kind == "invoice"))
+            if doc is None:
+                raise NotFound(f"facture inconnue « {number} »", "facture", number)
+            ids.append(doc.id)
+        if not ids:
+            raise InvalidValue("factures", None, "au moins une facture à rapprocher de la ligne")
+        return _record(ln, ids)
 
 
 def lines(unmatched_only: bool = False) -> list[dict]:

@@ -2,15 +2,17 @@
 the bank collects from (written and checked against the ISO XSD by sepaxml), and the returns.
 
 A debit sent is recorded as a payment on its collection date (the invoice reads paid); a
-return (R-transaction: refusal, insufficient funds…) cancels that payment, which reopens the
-invoice. A mandate is FRST until its first collection, RCUR after (OOFF for a one-off)."""
+return (R-transaction: refusal, insufficient funds…), typed by hand (`returned`) or read from
+the bank's camt.054 notice (`returns_file`), cancels that payment, which reopens the invoice.
+A mandate is FRST until its first collection, RCUR after (OOFF for a one-off)."""
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 from stdnum import iban as std_iban
 from stdnum.exceptions import ValidationError
 
-from . import catalog, clock, journal, payments, permissions, session, settings
+from . import bank, catalog, clock, journal, payments, permissions, session, settings
 from .db import write
 from .documents import queries
 from .errors import InvalidValue, NotFound, StateError
@@ -132,8 +134,82 @@ def returned(end_to_end_id: str, reason: str = "") -> dict:
     if debit.state == "returned":
         raise StateError(f"prélèvement {end_to_end_id} déjà rejeté", "prélèvement", end_to_end_id)
     with write():
-        payments.cancel(debit.payment_seq, f"prélèvement rejeté {reason}".strip())
+        payments.cancel(debit.payment_seq, f"prélèvement rejeté {reason}".strip())   # 60 characters kept
         SepaDebit.update(state="returned", reason=catalog.clean_text("motif", reason, 200)).where(
             SepaDebit.id == debit.id).execute()
     doc = queries.get(debit.document_id)
     return {"invoice": doc.number, "amount": fmt2(debit.amount), "balance": fmt2(payments.balance(doc))}
+
+
+# The ISO 20022 / EPC return reason codes a French bank sends, said in French
+RETURN_REASONS = {
+    "AC01": "IBAN du débiteur erroné", "AC04": "compte du débiteur clôturé", "AC06": "compte du débiteur bloqué",
+    "AC13": "compte du débiteur : client non professionnel", "AG01": "prélèvement interdit sur ce compte",
+    "AG02": "code opération invalide", "AM04": "provision insuffisante", "AM05": "prélèvement en double",
+    "BE05": "créancier non reconnu", "CNOR": "banque du créancier injoignable",
+    "DNOR": "banque du débiteur injoignable", "FF01": "fichier ou format invalide",
+    "MD01": "pas de mandat ou mandat révoqué", "MD02": "mandat incomplet ou erroné",
+    "MD06": "remboursement demandé par le débiteur", "MD07": "débiteur décédé", "MS02": "refus du débiteur",
+    "MS03": "motif non précisé par la banque", "RC01": "BIC erroné", "RR01": "identification du débiteur manquante",
+    "RR02": "nom ou adresse du débiteur manquant", "RR03": "nom ou adresse du créancier manquant",
+    "RR04": "motif réglementaire", "SL01": "service particulier de la banque du débiteur",
+}
+CAMT054 = {f"urn:iso:std:iso:20022:tech:xsd:camt.054.001.{v}": f"camt.054.001.{v}" for v in ("02", "08")}
+
+
+def reason_label(code: str, extra: str = "") -> str:
+    """« AM04 provision insuffisante »: the bank's code and what it means, in French."""
+    code = bank.clean(code, 4).upper()
+    said = RETURN_REASONS.get(code) or bank.clean(extra, 120) or "motif inconnu"
+    return f"{code} {said}".strip()
+
+
+def _notice(data: bytes, name: str) -> list[tuple[str, str]]:
+    """The direct debits a camt.054 says came back: (end-to-end id, reason) of each transaction
+    with return information, or of a debit or a reversal naming an end-to-end id."""
+    where = "avis camt.054"
+    root, ns = bank.iso20022(data, name, where, CAMT054)
+    n = {"c": ns}
+    out = []
+    for entry in root.iterfind("c:BkToCstmrDbtCdtNtfctn/c:Ntfctn/c:Ntry", n):
+        side = (entry.findtext("c:CdtDbtInd", namespaces=n) or "").strip()
+        reversal = (entry.findtext("c:RvslInd", namespaces=n) or "").strip().lower() == "true"
+        for tx in entry.iterfind("c:NtryDtls/c:TxDtls", n):
+            e2e = (tx.findtext("c:Refs/c:EndToEndId", namespaces=n) or "").strip()
+            back = tx.find("c:RtrInf", n)
+            if not e2e or e2e.upper() == "NOTPROVIDED" or (back is None and side != "DBIT" and not reversal):
+                continue
+            code = extra = ""
+            if back is not None:
+                code = (back.findtext("c:Rsn/c:Cd", namespaces=n) or back.findtext("c:Rsn/c:Prtry", namespaces=n)
+                        or "").strip()
+                extra = " ".join(t.text.strip() for t in back.iterfind("c:AddtlInf", n) if t.text)
+            out.append((e2e, reason_label(code, extra)))
+    return out
+
+
+def returns_file(path) -> dict:
+    """The returned debits of a camt.054 notice (ISO 20022, checked against its schema), all or
+    nothing: each known debit's payment cancelled (sealed, the reason in French), its invoice
+    open again; a debit already returned is said, not returned twice; an end-to-end id we never
+    sent is listed as unknown. The same notice twice changes nothing."""
+    permissions.require("payment.cancel")
+    data = bank.read(path, "avis camt.054")
+    name = Path(str(path)).name
+    found = _notice(data, name)
+    if not found:
+        raise InvalidValue("avis camt.054", name, "aucun prélèvement rejeté dans ce fichier")
+    done, already, unknown = [], [], []
+    with write():
+        for e2e, reason in found:
+            debit = SepaDebit.get_or_none(SepaDebit.end_to_end_id == e2e)
+            if debit is None:
+                unknown.append(bank.clean(e2e, 35))
+            elif debit.state == "returned" or any(d["end_to_end_id"] == e2e for d in done):
+                already.append(e2e)
+            else:
+                done.append({"end_to_end_id": e2e, "reason": reason, **returned(e2e, reason)})
+        if done:
+            journal.event("sepa.returns", {"file": name, "sha256": hashlib.sha256(data).hexdigest(),
+                                           "returned": [d["end_to_end_id"] for d in done]})
+    return {"returned": done, "already": already, "unknown": unknown}

@@ -265,6 +265,31 @@ def test_importing_and_matching_need_the_role(invoices, tmp_path):
         bank.match()
 
 
+def test_a_probable_match_confirmed_by_the_user_becomes_a_payment_once(invoices, tmp_path):
+    """What the user confirms (a grouped payment found by name) is recorded as the line says;
+    the line is then matched, a second confirmation is refused, a clerk may not confirm."""
+    from tui_factu.errors import Conflict, NotFound
+    bank.import_file(_write(tmp_path, "releve.xml", _statement(invoices)))
+    grouped = _by_line(bank.match())["E3"]
+    numbers = [i["number"] for i in grouped["invoices"]]
+    done = bank.confirm(grouped["line"], numbers)
+    assert (done["amount"], sorted(done["invoices"])) == ("91.50", sorted(numbers))
+    p = Payment.get(Payment.seq == done["payment"])
+    assert (p.method, p.date.isoformat(), p.amount) == ("transfer", "2026-11-30", D("91.50"))
+    assert {documents.get(invoices[k].id).status for k in "bc"} == {"paid"}
+    assert BankLine.get_by_id(grouped["line"]).payment_id == p.id
+    assert grouped["line"] not in {r["line"] for r in bank.match()["proposals"] + bank.match()["unmatched"]}
+    with pytest.raises(Conflict, match="déjà rapprochée"):
+        bank.confirm(grouped["line"], numbers)
+    with pytest.raises(NotFound, match="facture inconnue « FA-0 »"):
+        bank.confirm(_by_line(bank.match())["E2"]["line"], ["FA-0"])
+    assert verify.run().ok
+    users.create("caisse", "sales", "secret")
+    session.set_user("caisse")
+    with pytest.raises(PermissionDenied):
+        bank.confirm(1, [invoices["d"].number])
+
+
 @pytest.mark.benchmark
 def test_matching_1000_lines_against_10000_open_invoices(db, capsys):
     """The issue's figure, measured and printed (no timing asserted: `tui-factu bench` checks it)."""

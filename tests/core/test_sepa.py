@@ -65,3 +65,76 @@ def test_no_file_without_the_creditor_identifier(shop):
     documents.validate(documents.create("invoice", "C1", "2026-10-15", [{"product": "VIS"}]).id)
     with pytest.raises(InvalidValue, match="identifiant créancier"):
         sepa.export(dt.date(2026, 11, 20))
+
+
+def camt054(returns, version="02", account="FR7630006000011234567890189"):
+    """The bank's notice of direct debits that came back (camt.054): returns are
+    (end-to-end id, amount, reason code) of debits of the creditor's account."""
+    status = "<Sts>BOOK</Sts>" if version == "02" else "<Sts><Cd>BOOK</Cd></Sts>"
+    code = ("<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RDDT</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly></Domn></BkTxCd>")
+    entries = []
+    for i, (e2e, amount, reason) in enumerate(returns, 1):
+        money = (f"<AmtDtls><TxAmt><Amt Ccy=\"EUR\">{amount}</Amt></TxAmt></AmtDtls>" if version == "02"
+                 else f"<Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>")
+        entries.append(f"<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd>{status}"
+                       f"<BookgDt><Dt>2026-11-28</Dt></BookgDt><AcctSvcrRef>R{i}</AcctSvcrRef>{code}"
+                       f"<NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>{money}"
+                       f"<RtrInf><Rsn><Cd>{reason}</Cd></Rsn><AddtlInf>Return</AddtlInf></RtrInf>"
+                       "</TxDtls></NtryDtls></Ntry>")
+    ns = f"urn:iso:std:iso:20022:tech:xsd:camt.054.001.{version}"
+    return (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"{ns}\"><BkToCstmrDbtCdtNtfctn>"
+            "<GrpHdr><MsgId>N-1</MsgId><CreDtTm>2026-11-28T20:00:00</CreDtTm></GrpHdr>"
+            "<Ntfctn><Id>N-1-A</Id><CreDtTm>2026-11-28T20:00:00</CreDtTm>"
+            f"<Acct><Id><IBAN>{account}</IBAN></Id></Acct>{''.join(entries)}</Ntfctn>"
+            "</BkToCstmrDbtCdtNtfctn></Document>\n").encode()
+
+
+@pytest.mark.parametrize("version", ["02", "08"])
+def test_a_camt054_notice_reopens_the_returned_invoices_once(shop, tmp_path, version):
+    from tui_factu.models import Payment
+    _setup()
+    sepa.add_mandate("P1", "DE89 3704 0044 0532 0130 00", "RUM-P1-1", "2026-10-01", recurring=True)
+    inv = documents.validate(documents.create("invoice", "C1", "2026-10-15", [{"product": "VIS", "quantity": "4"}]).id)
+    kept = documents.validate(documents.create("invoice", "P1", "2026-10-16", [{"product": "VIS"}]).id)
+    _, done = sepa.export(dt.date(2026, 11, 20))
+    e2e = {d["invoice"]: d["end_to_end_id"] for d in done}
+    path = tmp_path / "retours.xml"
+    path.write_bytes(camt054([(e2e[inv.number], "60.00", "AM04"), ("FA-AILLEURS-1", "9.00", "MS02")], version))
+    back = sepa.returns_file(path)
+    assert [(r["invoice"], r["reason"], r["balance"]) for r in back["returned"]] == [
+        (inv.number, "AM04 provision insuffisante", "60.00")]
+    assert back["unknown"] == ["FA-AILLEURS-1"] and back["already"] == []
+    assert documents.get(inv.id).status == "validated" and documents.get(kept.id).status == "paid"
+    counter = Payment.select().where(Payment.cancels.is_null(False)).get()
+    assert counter.amount == D("-60.00") and counter.reference == "prélèvement rejeté AM04 provision insuffisante"
+    again = sepa.returns_file(path)                                     # the same notice twice: nothing more
+    assert again["returned"] == [] and again["already"] == [e2e[inv.number]]
+    assert payments.balance(documents.get(inv.id)) == D("60.00")
+    assert verify.run().ok, verify.run().failures
+
+
+def test_a_camt054_refused_whole_when_it_is_not_one(shop, tmp_path):
+    from tui_factu import bank
+    from tui_factu.errors import NotFound
+    from tui_factu.permissions import PermissionDenied
+    _setup()
+    documents.validate(documents.create("invoice", "C1", "2026-10-15", [{"product": "VIS", "quantity": "4"}]).id)
+    _, done = sepa.export(dt.date(2026, 11, 20))
+    bad = tmp_path / "faux.xml"
+    bad.write_bytes(camt054([(done[0]["end_to_end_id"], "60.00", "AM04")]).replace(b"<Sts>BOOK</Sts>", b""))
+    with pytest.raises(InvalidValue, match="non conforme au schéma ISO 20022 camt.054.001.02"):
+        sepa.returns_file(bad)
+    with pytest.raises(NotFound, match="avis camt.054 introuvable"):
+        sepa.returns_file(tmp_path / "absent.xml")
+    good = tmp_path / "retours.xml"
+    good.write_bytes(camt054([(done[0]["end_to_end_id"], "60.00", "AM04")]))
+    with pytest.raises(InvalidValue, match="tui-factu sepa returns FICHIER"):
+        bank.import_file(good)                                          # not a statement: said where it goes
+    from tui_factu import session, users
+    users.create("clerc", "sales", "secret")
+    me = session.current_user()
+    session.set_user("clerc")
+    with pytest.raises(PermissionDenied):
+        sepa.returns_file(good)                                         # a clerk may not reopen invoices
+    session.set_user(me)
+    assert sepa.returns_file(good)["returned"][0]["balance"] == "60.00"

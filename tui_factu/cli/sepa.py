@@ -1,4 +1,4 @@
-"""SEPA direct debit: sepa mandate add|list, sepa export, sepa return."""
+"""SEPA direct debit: sepa mandate add|list, sepa export, sepa return, sepa returns (camt.054)."""
 from ..errors import FactuError
 from .output import print_json
 
@@ -44,14 +44,32 @@ def cmd_sepa(args):
             raise FactuError("sepa return IDENTIFIANT-DE-BOUT-EN-BOUT [--reason R]", "prélèvement", None)
         r = sepa.returned(args.what, args.reason or "")
         print(f"Prélèvement {args.what} rejeté : {r['invoice']} rouverte, reste {r['balance']}")
+        return
+    if args.action == "returns":
+        if not args.what:
+            raise FactuError("sepa returns FICHIER : l'avis camt.054 de la banque attendu", "FICHIER", None)
+        done = sepa.returns_file(args.what)
+        if args.json:
+            return print_json(done)
+        from ..charset import printable
+        for r in done["returned"]:
+            print(f"Prélèvement {r['end_to_end_id']} rejeté ({printable(r['reason'], False)}) : {r['invoice']} "
+                  f"rouverte, reste {r['balance']}")
+        for e2e in done["already"]:
+            print(f"Prélèvement {e2e} : déjà rejeté, rien de plus")
+        for e2e in done["unknown"]:
+            print(f"Prélèvement {printable(e2e, False)} : inconnu (pas envoyé d'ici), laissé de côté")
+        print(f"{len(done['returned'])} prélèvement(s) rejeté(s), facture(s) rouverte(s)")
 
 
 def register(sub) -> None:
     """Adds to the root's sub-commands: sepa."""
     s = sub.add_parser("sepa", help="prélèvement SEPA : mandate add CLIENT --iban I --rum R --signed D [--recurring] | "
-                                    "mandate list | export [--date D] -o FICHIER.xml | return E2E [--reason R]")
-    s.add_argument("action", choices=("mandate", "export", "return"))
-    s.add_argument("what", nargs="?", help="mandate : add | list ; return : l'identifiant de bout en bout")
+                                    "mandate list | export [--date D] -o FICHIER.xml | return E2E [--reason R] | "
+                                    "returns FICHIER (avis camt.054 des prélèvements rejetés)")
+    s.add_argument("action", choices=("mandate", "export", "return", "returns"))
+    s.add_argument("what", nargs="?", help="mandate : add | list ; return : l'identifiant de bout en bout ; "
+                                           "returns : l'avis camt.054")
     s.add_argument("customer_code", nargs="?")
     s.add_argument("--iban")
     s.add_argument("--bic")
