@@ -8,9 +8,18 @@ forms from here. A new report is a function in `reports.py` (or beside it) and o
 The rows a report returns are what `--json` prints and `--csv` writes, keys and all."""
 from dataclasses import dataclass, field
 
-from . import reports, targets
-from .documents import queries, views
 from .errors import FactuError
+
+reports = targets = queries = views = None     # loaded by the first report run (_load)
+
+
+def _load() -> None:
+    """The reports' modules (peewee, the SQL, the catalogue, the journal) are loaded when a
+    report runs, not when the registry is read: every start of `tui-factu` reads it to build
+    the command line, and the login screen would wait for them (#16, launch time)."""
+    global reports, targets, queries, views
+    from . import reports, targets
+    from .documents import queries, views
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,7 @@ MENU = ("sales-journal", "vat", "payments", "statement", "aging", "ranking", "co
 def run(name: str, params: Params):
     """The rows of a report (a generator for a long one: stream it), after the options it
     cannot do without."""
+    _load()
     report = REPORTS[name]
     for option, refusal in report.required.items():
         if not getattr(params, option):
