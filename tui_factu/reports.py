@@ -12,7 +12,7 @@ from .documents.kinds import SIGN
 from .documents.queries import availability, backorders, listing, sold
 from .errors import InvalidValue
 from .models import (Customer, Document, DocumentLine, DocumentVat, Instalment, Payment, PaymentAllocation,
-                     Product, StockMove)
+                     Product, Remittance, RemittanceItem, StockMove)
 from .money import AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, round_to, sum_of
 
 OPEN_INVOICE = ("validated", "partly_paid")
@@ -156,9 +156,15 @@ def vat_summary(date_from=None, date_to=None) -> list[dict]:
 
 
 def payments_journal(date_from=None, date_to=None) -> list[dict]:
+    """Money collected by method over a period. A cheque is collected when it goes to the bank:
+    on a remittance slip it counts on the slip's date, not yet remitted on the day received."""
     start, end = _period(date_from, date_to)
+    slip = (RemittanceItem.select(RemittanceItem.payment, Remittance.date.alias("day"))
+            .join(Remittance).alias("slip"))
+    day = fn.COALESCE(slip.c.day, Payment.date)
     q = (Payment.select(Payment.method, fn.COUNT(Payment.id), sum_of(Payment.amount))   # money, refunds negative
-         .where(Payment.date.between(start, end) & Payment.method.in_(MONEY))
+         .join(slip, JOIN.LEFT_OUTER, on=(slip.c.payment_id == Payment.id))
+         .where(day.between(start, end) & Payment.method.in_(MONEY))
          .group_by(Payment.method).order_by(Payment.method))
     return [{"method": m, "count": n, "amount": fmt2(a)} for m, n, a in q.tuples()]
 

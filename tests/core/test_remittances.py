@@ -30,3 +30,17 @@ def test_cheques_go_once_on_a_slip_with_their_total(shop):
     for expected in ("REMISE DE CHÈQUES", "RC2026-00001", "CHQ 0001234", "Crédit Agricole",
                      "CHQ 0005678", "2 chèque(s)", "85,00 €", "Banque Populaire"):
         assert expected in text, expected
+
+
+@pytest.mark.backends
+def test_a_remitted_cheque_is_collected_on_its_slip_date_in_the_payments_report(shop):
+    from tui_factu import reports
+    a = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS", "quantity": "4"}]).id)
+    payments.pay([a.id], "40.00", "cheque", "2026-11-22", "CHQ 1", "LCL")           # received in November
+    payments.pay([a.id], "5.00", "cash", "2026-11-23")
+    assert reports.payments_journal("2026-11-01", "2026-11-30") == [
+        {"method": "cash", "count": 1, "amount": "5.00"}, {"method": "cheque", "count": 1, "amount": "40.00"}]
+    remittances.remit(dt.date(2026, 12, 1), "Banque Populaire")                     # taken to the bank in December
+    payments.pay([a.id], "15.00", "cheque", "2026-12-01", "CHQ 2", "LCL")           # not remitted: the day received
+    assert reports.payments_journal("2026-11-01", "2026-11-30") == [{"method": "cash", "count": 1, "amount": "5.00"}]
+    assert reports.payments_journal("2026-12-01", "2026-12-31") == [{"method": "cheque", "count": 2, "amount": "55.00"}]
