@@ -19,6 +19,12 @@ def pending() -> list[Payment]:
                 .order_by(Payment.date, Payment.seq))
 
 
+def cheques() -> list[dict]:
+    """The cheques to take to the bank, as the list and the screen show them."""
+    return [{"payment": p.seq, "date": p.date.isoformat(), "customer": p.customer.code, "name": p.customer.name,
+             "bank": p.bank, "number": p.reference, "amount": fmt2(p.amount)} for p in pending()]
+
+
 def remit(on: dt.date | None = None, bank: str = "") -> Remittance:
     permissions.require("payment.collect")
     on = on or clock.today()

@@ -12,7 +12,7 @@ from pathlib import Path
 from stdnum import iban as std_iban
 from stdnum.exceptions import ValidationError
 
-from . import bank, catalog, clock, journal, payments, permissions, session, settings
+from . import bank, catalog, clock, files, journal, payments, permissions, session, settings
 from .db import write
 from .documents import queries
 from .errors import InvalidValue, NotFound, StateError
@@ -123,6 +123,17 @@ def export(on: dt.date | None = None, collect_on: dt.date | None = None) -> tupl
         digest = hashlib.sha256(data).hexdigest()
         SepaDebit.update(file_sha256=digest).where(SepaDebit.end_to_end_id.in_([d["end_to_end_id"] for d in done])).execute()
     return data, done
+
+
+def export_to(path, on: dt.date | None = None, collect_on: dt.date | None = None) -> list[dict]:
+    """export, and its file written whole at path, in one transaction: a file that cannot be
+    written leaves no debit recorded (the bank would never collect them)."""
+    files.check_output(path, "fichier de prélèvements", "-o")
+    with write():
+        data, done = export(on, collect_on)
+        with files.writing(Path(str(path)), "fichier de prélèvements", "-o") as f:
+            f.write(data)
+    return done
 
 
 def returned(end_to_end_id: str, reason: str = "") -> dict:

@@ -138,3 +138,21 @@ def test_a_camt054_refused_whole_when_it_is_not_one(shop, tmp_path):
         sepa.returns_file(good)                                         # a clerk may not reopen invoices
     session.set_user(me)
     assert sepa.returns_file(good)["returned"][0]["balance"] == "60.00"
+
+
+def test_a_pain008_that_cannot_be_written_records_no_debit(shop, tmp_path, monkeypatch):
+    from tui_factu import files
+    from tui_factu.errors import FactuError
+    _setup()
+    inv = documents.validate(documents.create("invoice", "C1", "2026-10-15", [{"product": "VIS", "quantity": "4"}]).id)
+    real = files.writing
+
+    def full_disk(*args, **kwargs):
+        raise InvalidValue("-o", "prlv.xml", "disque plein")
+    monkeypatch.setattr(files, "writing", full_disk)
+    with pytest.raises(FactuError, match="disque plein"):
+        sepa.export_to(tmp_path / "prlv.xml", dt.date(2026, 11, 20))
+    assert documents.get(inv.id).status == "validated"             # not collected: no file went to the bank
+    monkeypatch.setattr(files, "writing", real)
+    done = sepa.export_to(tmp_path / "prlv.xml", dt.date(2026, 11, 20))
+    assert done[0]["invoice"] == inv.number and b"pain.008.001.08" in (tmp_path / "prlv.xml").read_bytes()

@@ -7,8 +7,8 @@ from .output import print_json
 def cmd_cheques(args):
     from .. import clock, fr, inputs, remittances
     if args.action == "list":
-        rows = [{"payment": p.seq, "date": p.date.isoformat(), "customer": p.customer.code, "bank": p.bank,
-                 "number": p.reference, "amount": str(p.amount)} for p in remittances.pending()]
+        rows = [{k: r[k] for k in ("payment", "date", "customer", "bank", "number", "amount")}
+                for r in remittances.cheques()]
         if args.json:
             return print_json(rows)
         for r in rows:

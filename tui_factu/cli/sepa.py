@@ -28,11 +28,7 @@ def cmd_sepa(args):
             raise FactuError("sepa export : -o FICHIER.xml obligatoire", "-o", None)
         on = inputs.parse_date(args.date, "--date") if args.date else clock.today()
         collect = inputs.parse_date(args.collect, "--collect") if args.collect else None
-        data, done = sepa.export(on, collect)
-        from pathlib import Path
-        from .. import files
-        with files.writing(Path(args.output), "fichier", "-o") as f:
-            f.write(data)
+        done = sepa.export_to(args.output, on, collect)
         if args.json:
             return print_json(done)
         for d in done:
