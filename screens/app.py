@@ -12,8 +12,9 @@ from textual.binding import Binding
 
 from .commands import ScreensProvider
 from .widgets.busy import Busy
+from .widgets.typeahead import KeysInOrder
 
-class FactuApp(App):
+class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what they were typed for
     CSS_PATH = "app.tcss"
     TITLE = "tui-factu"
     COMMANDS = {ScreensProvider}        # no system commands: a screenshot writes a file anywhere
