@@ -6,6 +6,7 @@ while it is in dispute (by hand, or the buyer's platform status 207). Late-payme
 (the invoice's rate × days late) and the 40 € recovery indemnity (Code de commerce L441-10,
 D441-5) are billed on a penalty invoice the user issues: outside the scope of VAT (O)."""
 import datetime as dt
+import json
 from decimal import Decimal
 
 from . import catalog, clock, fr, permissions, reports, session
@@ -17,6 +18,7 @@ from .money import ZERO, fmt2, round_cents, to_decimal
 
 LEVELS = {1: "Relance de courtoisie", 2: "Lettre de relance", 3: "Mise en demeure de payer"}
 INDEMNITY = Decimal("40.00")
+CHANNELS = {"paper": "courrier", "mail": "e-mail"}
 
 
 def levels() -> list[tuple[int, int, str]]:
@@ -34,32 +36,51 @@ def in_dispute(doc_id: int) -> bool:
     return bool(last and last.code == 207)
 
 
-def due(on: dt.date | None = None) -> list[dict]:
-    """The reminders that fall due on `on`: per late invoice, the highest level reached that it
-    has not had yet (and higher than any it had)."""
-    on = on or clock.today()
+def _late(on: dt.date):
+    """(overdue row, in dispute, level due or 0) per late invoice."""
     steps = levels()
-    out = []
     for row in reports.overdue(on):
-        if row["kind"] != "invoice" or in_dispute(row["id"]):
+        if row["kind"] != "invoice":
+            continue
+        if in_dispute(row["id"]):
+            yield row, True, 0
             continue
         had = max((r.level for r in Reminder.select(Reminder.level).where(Reminder.document == row["id"])), default=0)
         reached = [lvl for lvl, days, _ in steps if row["days_late"] >= days]
-        if reached and reached[-1] > had:
-            level = reached[-1]
-            out.append({"invoice": row["number"], "level": level, "label": LEVELS.get(level, ""),
-                        "days_late": row["days_late"], "balance": row["balance"], "late": row["late"],
-                        "customer": row["customer"], "id": row["id"]})
-    return out
+        yield row, False, reached[-1] if reached and reached[-1] > had else 0
 
 
-def record(proposals: list[dict], on: dt.date, channel: str) -> list[dict]:
-    """The reminders sent (each invoice and level once: a second run the same day adds nothing)."""
+def _proposal(row: dict, level: int | None, dispute: bool = False) -> dict:
+    return {"invoice": row["number"], "level": level, "label": LEVELS.get(level, "") if level else "en litige",
+            "days_late": row["days_late"], "balance": row["balance"], "late": row["late"],
+            "customer": row["customer"], "name": row["name"], "id": row["id"], "dispute": dispute}
+
+
+def due(on: dt.date | None = None) -> list[dict]:
+    """The reminders that fall due on `on`: per late invoice, the highest level reached that it
+    has not had yet (and higher than any it had)."""
+    return [_proposal(row, level) for row, dispute, level in _late(on or clock.today()) if level]
+
+
+def board(on: dt.date | None = None) -> list[dict]:
+    """What the person chasing payments looks at: the reminders due on `on`, then the late
+    invoices in dispute (level None), whose reminders wait for the dispute to end."""
+    rows = list(_late(on or clock.today()))
+    return [_proposal(row, level) for row, dispute, level in rows if level] + \
+        [_proposal(row, None, True) for row, dispute, _ in rows if dispute]
+
+
+def record(proposals: list[dict], on: dt.date, channel: str, then=None) -> list[dict]:
+    """The reminders sent (each invoice and level once: a second run the same day adds nothing;
+    a proposal gone stale — paid, in dispute since — is skipped). then(p), if given, runs in
+    the same transaction for each one recorded (the mail queued: both or neither)."""
     permissions.require("payment.collect")
+    current = {(p["id"], p["level"]) for p in due(on)}
     done = []
     with write():
         for p in proposals:
-            if Reminder.select().where((Reminder.document == p["id"]) & (Reminder.level >= p["level"])).exists():
+            if (p["id"], p["level"]) not in current or \
+                    Reminder.select().where((Reminder.document == p["id"]) & (Reminder.level >= p["level"])).exists():
                 continue
             Reminder.create(document=p["id"], level=p["level"], date=on, days_late=p["days_late"],
                             balance=to_decimal(p["balance"]), channel=channel, sent_at=utcnow(),
@@ -69,6 +90,8 @@ def record(proposals: list[dict], on: dt.date, channel: str) -> list[dict]:
                          {"action": "reminder", "at": utcnow(), "user": session.current_user(), "ref": p["invoice"],
                           "detail": {"level": p["level"], "days_late": p["days_late"], "balance": p["balance"],
                                      "channel": channel}})
+            if then is not None:
+                then(p)
             done.append(p)
     return done
 
@@ -84,21 +107,91 @@ def history(doc_id: int | None = None, customer_id: int | None = None) -> list[d
              "channel": r.channel} for r in q.order_by(Reminder.date, Reminder.id)]
 
 
+def interest(owed: Decimal, rate: Decimal, days: int) -> Decimal:
+    """Late-payment interest: what is owed × the annual rate × days late / 365 (L441-10)."""
+    return round_cents(owed * rate / 100 * days / 365)
+
+
+def _rate(doc: Document) -> Decimal:
+    """The penalty rate printed on the invoice (its frozen seller), 0 when it said « trois fois
+    le taux d'intérêt légal »."""
+    return Decimal(json.loads(doc.seller_snapshot or "{}").get("late_penalty_rate") or "0")
+
+
+def _late_invoice(ref: str, on: dt.date) -> tuple[Document, dict]:
+    doc = queries.resolve(ref)
+    if doc.kind != "invoice" or not doc.number:
+        raise StateError(f"{queries.label(doc)} : pas une facture émise", "document", queries.label(doc))
+    row = next((r for r in reports.overdue(on) if r["id"] == doc.id), None)
+    if row is None or to_decimal(row["balance"]) <= ZERO:
+        raise StateError(f"{doc.number} n'est pas en retard de paiement le {fr.date(on)}", "document", doc.number)
+    return doc, row
+
+
+_OPENING = {1: "Sauf erreur de notre part, la facture ci-dessous reste impayée à ce jour. Nous vous remercions de "
+               "bien vouloir procéder à son règlement dans les meilleurs délais.",
+            2: "Malgré notre précédente relance, la facture ci-dessous reste impayée à ce jour. Nous vous prions "
+               "de bien vouloir la régler sous huit jours."}
+
+
+def letter(ref: str, on: dt.date | None = None, level: int | None = None) -> dict:
+    """What a reminder letter says (printers/reminders.py lays it out, computing nothing): the
+    invoice, what is left to pay and since when, the level's words; a formal notice (level 3
+    and beyond) adds the interest run so far and, to a professional, the 40 € indemnity.
+    `level`: the one being sent; by default the one due on `on`, else the last one sent (a
+    copy), else a courtesy reminder."""
+    permissions.require("payment.collect")
+    on = on or clock.today()
+    doc, row = _late_invoice(ref, on)
+    if level is None:
+        level = next((p["level"] for p in due(on) if p["id"] == doc.id), None) or \
+            max((r.level for r in Reminder.select(Reminder.level).where(Reminder.document == doc.id)), default=1)
+    owed, days = to_decimal(row["balance"]), row["days_late"]
+    business = (doc.customer.kind or "company") != "person"
+    formal = level >= 3
+    rate = _rate(doc)
+    owed_text = fr.amount(owed, True)
+    text = [_OPENING.get(level) or (f"Par la présente, nous vous mettons en demeure de nous régler sous huit jours à "
+                                    f"réception de ce courrier la somme de {owed_text} restant due sur la facture "
+                                    "ci-dessous. À défaut, nous engagerons sans autre avis une procédure de "
+                                    "recouvrement.")]
+    accrued = interest(owed, rate, days) if formal and rate else None
+    indemnity = INDEMNITY if formal and business else None
+    if formal:
+        text.append((f"Conformément à l'article L441-10 du Code de commerce, des pénalités de retard au taux annuel de "
+                     f"{fr.percent(rate)} courent depuis l'échéance : {fr.amount(accrued, True)} au {fr.date(on)} "
+                     f"({days} jours de retard)." if rate else
+                     "Conformément à l'article L441-10 du Code de commerce, des pénalités de retard au taux de trois "
+                     "fois le taux d'intérêt légal courent depuis l'échéance.")
+                    + (" S'y ajoute l'indemnité forfaitaire pour frais de recouvrement de 40,00 € (art. D441-5 du "
+                       "Code de commerce)." if business else ""))
+    elif business:
+        text.append("Des pénalités de retard sont exigibles au taux prévu sur la facture, ainsi que l'indemnité "
+                    "forfaitaire de 40 € pour frais de recouvrement (art. L441-10 et D441-5 du Code de commerce).")
+    seller = catalog.company_snapshot()
+    from . import bank
+    if seller.get("iban"):
+        text.append(f"Règlement par virement sur le compte IBAN {seller['iban']}, en rappelant la référence "
+                    f"{bank.payment_reference(doc.number)}.")
+    text += ["Si votre règlement nous est parvenu entre-temps, nous vous prions de ne pas tenir compte de ce courrier.",
+             "Veuillez agréer, Madame, Monsieur, l'expression de nos salutations distinguées."]
+    return {"number": f"{doc.number}-R{level}", "date": on, "level": level,
+            "title": LEVELS.get(level, f"Relance n° {level}"), "formal": formal,
+            "seller": seller, "customer": catalog.customer_snapshot(doc.customer),
+            "invoices": [{"number": doc.number, "date": doc.date, "due_date": doc.due_date, "total": doc.grand_total,
+                          "balance": owed, "days_late": days}],
+            "balance": owed, "days_late": days, "rate": rate, "interest": accrued, "indemnity": indemnity,
+            "claimed": owed + (accrued or ZERO) + (indemnity or ZERO), "text": text}
+
+
 def letter_text(p: dict, on: dt.date) -> str:
-    """The reminder in French, with the legal mentions a formal notice needs."""
-    doc = queries.resolve(p["invoice"])
-    seller = catalog.company()
-    head = {1: "Sauf erreur de notre part, la facture ci-dessous reste impayée à ce jour. Nous vous remercions "
-               "de bien vouloir procéder à son règlement.",
-            2: "Malgré notre précédente relance, la facture ci-dessous reste impayée. Nous vous prions de la régler "
-               "sous huit jours."}.get(p["level"],
-                                       "Par la présente, nous vous mettons en demeure de régler sous huit jours la "
-                                       "facture ci-dessous. À défaut, nous engagerons une procédure de recouvrement.")
-    return (f"{LEVELS.get(p['level'], 'Relance')} — {seller.name}\n\n{head}\n\n"
-            f"Facture {doc.number} du {fr.date(doc.date)}, échue le {fr.date(doc.due_date)} "
-            f"({p['days_late']} jours de retard) : reste dû {fr.amount(to_decimal(p['balance']), True)}.\n\n"
-            "Des pénalités de retard sont exigibles au taux prévu sur la facture, ainsi que l'indemnité forfaitaire "
-            "de 40 € pour frais de recouvrement (art. L441-10 et D441-5 du Code de commerce).\n")
+    """The reminder in French, as plain text (the letter's words, its invoice and what it claims)."""
+    v = letter(p["invoice"], on, p["level"])
+    inv = v["invoices"][0]
+    return (f"{v['title']} — {v['seller']['name']}\n\n" + "\n\n".join(v["text"][:1]) + "\n\n"
+            f"Facture {inv['number']} du {fr.date(inv['date'])}, échue le {fr.date(inv['due_date'])} "
+            f"({inv['days_late']} jours de retard) : reste dû {fr.amount(inv['balance'], True)}.\n\n"
+            + "\n\n".join(v["text"][1:]) + "\n")
 
 
 # ---- disputes -------------------------------------------------------------------------------
@@ -130,26 +223,18 @@ def penalty(ref: str, on: dt.date | None = None) -> Document:
     and the 40 € indemnity, outside the scope of VAT. The rate is the one printed on the
     invoice (company late_penalty_rate); without one, the user sets it first."""
     on = on or clock.today()
-    doc = queries.resolve(ref)
-    if doc.kind != "invoice" or not doc.number:
-        raise StateError(f"{queries.label(doc)} : pas une facture émise", "document", queries.label(doc))
-    from . import payments
-    owed = payments.balance(doc)
-    late = next((r for r in reports.overdue(on) if r["id"] == doc.id), None)
-    if owed <= ZERO or late is None:
-        raise StateError(f"{doc.number} n'est pas en retard de paiement le {fr.date(on)}", "document", doc.number)
-    import json
-    seller = json.loads(doc.seller_snapshot or "{}")
-    rate = Decimal(seller.get("late_penalty_rate") or "0")
+    doc, late = _late_invoice(ref, on)
+    owed = to_decimal(late["balance"])
+    rate = _rate(doc)
     if not rate:
         raise InvalidValue("taux des pénalités", "0", "la facture dit « trois fois le taux d'intérêt légal » : "
                                                        "fixez le taux (tui-factu company set late_penalty_rate=…) "
                                                        "pour les factures suivantes, ou facturez l'indemnité seule")
-    interest = round_cents(owed * rate / 100 * late["days_late"] / 365)
+    accrued = interest(owed, rate, late["days_late"])
     lines = [{"kind": "service", "description": f"Intérêts de retard sur la facture {doc.number} : "
                                                 f"{fr.amount(owed, True)} × {fr.percent(rate)} l'an × "
                                                 f"{late['days_late']} jours / 365",
-              "quantity": "1", "unit_price": str(interest), "vat_category": "O", "vat_rate": "0"},
+              "quantity": "1", "unit_price": str(accrued), "vat_category": "O", "vat_rate": "0"},
              {"kind": "service", "description": "Indemnité forfaitaire pour frais de recouvrement "
                                                 "(art. L441-10 et D441-5 du Code de commerce)",
               "quantity": "1", "unit_price": str(INDEMNITY), "vat_category": "O", "vat_rate": "0"}]
