@@ -157,7 +157,7 @@ TEMPLATES = {
                  "{reference}"
                  "{urge}\n"
                  "Si votre règlement nous est parvenu entre-temps, merci de ne pas tenir compte de ce message.\n\n"
-                 "Vous trouverez la facture ci-jointe.\n\n"
+                 "{attached}"
                  "{penalties}"
                  "{signature}"),
 }
@@ -217,7 +217,7 @@ def _document_fields(doc: Document) -> dict:
     return fields
 
 
-def _reminder_fields(doc: Document) -> dict:
+def _reminder_fields(doc: Document, letter: int | None = None) -> dict:
     left = payments.balance(doc)
     if left <= 0:
         raise StateError(f"{doc.number} est réglée : pas de relance", "document", doc.number)
@@ -231,11 +231,12 @@ def _reminder_fields(doc: Document) -> dict:
     days_late = (today - doc.due_date).days
     # the level the reminders recorded (tui-factu dunning run --send) reached; a courtesy one before
     last = Reminder.select(Reminder.level).where(Reminder.document == doc.id).order_by(Reminder.level.desc()).first()
-    level = min(last.level if last else 1, 3)
+    level = min(letter or (last.level if last else 1), 3)
     fields = _document_fields(doc)
     business = (doc.customer.kind or "company") != "person"
     fields.update(level=_LEVEL_TITLES[level], balance=fr.amount(left, True), days_late=days_late,
-                  urge=_URGE[level],
+                  urge=_URGE[level], attached="Vous trouverez notre courrier ci-joint.\n\n" if letter else
+                  "Vous trouverez la facture ci-jointe.\n\n",
                   penalties=("Des pénalités de retard sont exigibles au taux prévu sur la facture, ainsi que "
                              "l'indemnité forfaitaire de 40 € pour frais de recouvrement (art. L441-10 et D441-5 "
                              "du Code de commerce).\n\n") if business else "")
@@ -259,10 +260,11 @@ def _fill(template: str, fields: dict) -> tuple[str, str]:
 
 # ---- preparing and queueing ------------------------------------------------------------------
 
-def prepare(ref: str, template: str | None = None, to: str | None = None) -> dict:
+def prepare(ref: str, template: str | None = None, to: str | None = None, letter: int | None = None) -> dict:
     """What will be sent for REF (a document number, #id, or a payment receipt REG-000012):
     the template, the recipients (the customer's e-mail by default), subject, body and the
-    attachment's name. Refuses, in French, before anything is rendered or queued."""
+    attachment's name. Refuses, in French, before anything is rendered or queued. letter: the
+    level of the reminder letter attached instead of the invoice (tui-factu dunning run --send)."""
     match = _PAYMENT_REF.fullmatch(str(ref or "").strip())
     if match:
         permissions.require("payment.collect")
@@ -286,7 +288,7 @@ def prepare(ref: str, template: str | None = None, to: str | None = None) -> dic
         if not doc.number or doc.status == "draft":
             raise StateError(f"{queries.label(doc)} : un brouillon ne s'envoie pas, validez-le d'abord", "document",
                              queries.label(doc))
-        fields = _reminder_fields(doc) if template == "reminder" else _document_fields(doc)
+        fields = _reminder_fields(doc, letter) if template == "reminder" else _document_fields(doc)
         customer, what, kind, doc_id, number, seq = doc.customer, "reminder" if template == "reminder" else \
             "document", doc.kind, doc.id, doc.number, None
     recipients = clean_recipients(to) if to else []
@@ -299,7 +301,8 @@ def prepare(ref: str, template: str | None = None, to: str | None = None) -> dic
     _ready()
     subject, body = _fill(template, fields)
     return {"ref": number, "what": what, "kind": kind, "document_id": doc_id, "payment": seq, "template": template,
-            "to": recipients, "subject": subject, "body": body, "filename": f"{number}.pdf"}
+            "to": recipients, "subject": subject, "body": body,
+            "filename": f"{'relance-' if letter else ''}{number}.pdf"}
 
 
 def clean_recipients(text: str, field: str = "--to") -> list[str]:

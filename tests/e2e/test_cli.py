@@ -285,15 +285,25 @@ def test_payment_terms_from_the_command_line(base, tmp_path):
     assert json.loads(run(base, "customer", "show", "T30").stdout)["payment_terms_days"] == 30
 
 
-def test_dunning_from_the_command_line(base):
+def test_dunning_from_the_command_line(base, tmp_path):
     due = json.loads(run(base, "dunning", "run", "--date", "2026-12-15", "--json").stdout)
     assert due and set(due[0]) == {"invoice", "level", "days_late", "balance"}
-    sent = json.loads(run(base, "dunning", "run", "--date", "2026-12-15", "--send", "--json").stdout)
-    assert sent == due
-    assert json.loads(run(base, "dunning", "run", "--date", "2026-12-15", "--send", "--json").stdout) == []
-    history = run(base, "dunning", "history", due[0]["invoice"]).stdout
-    assert f"niveau {due[0]['level']}" in history
+    # --send mails today's reminders with their letters (tests/printers/test_reminder_letters.py
+    # sends them through an SMTP server): never for another day, never without a mail server
+    assert "n'est pas aujourd'hui" in run(base, "dunning", "run", "--date", "2026-12-15", "--send", expect=2).stderr
+    assert "messagerie : non configurée" in run(base, "dunning", "run", "--send", expect=2).stderr
+    today = json.loads(run(base, "dunning", "run", "--json").stdout)
+    first = today[0]
+    out = run(base, "dunning", "letter", first["invoice"], "-o", str(tmp_path)).stdout
+    assert f"relance-{first['invoice']}-R{first['level']}.pdf" in out and "enregistrée comme envoyée par courrier" in out
+    assert (tmp_path / f"relance-{first['invoice']}-R{first['level']}.pdf").read_bytes().startswith(b"%PDF-")
+    assert json.loads(run(base, "dunning", "run", "--json").stdout) == today[1:]    # that level went: once
+    assert "(copie)" in run(base, "dunning", "letter", first["invoice"], "-o", str(tmp_path)).stdout
+    history = run(base, "dunning", "history", first["invoice"]).stdout
+    assert f"niveau {first['level']}" in history and "courrier" in history
     err = run(base, "dunning", "penalty", "DE2026-00001", expect=2).stderr
+    assert "pas une facture émise" in err
+    err = run(base, "dunning", "letter", "DE2026-00001", expect=2).stderr
     assert "pas une facture émise" in err
 
 
