@@ -8,7 +8,7 @@ from .documents import drafts, flow, queries
 from .db import write
 from .errors import InvalidValue
 from .models import PAYMENT_METHODS, Customer
-from .money import ZERO, check_scale, to_decimal
+from .money import QUANTITY_SCALE, ZERO, check_scale, to_decimal
 
 WALK_IN = "COMPTOIR"
 
@@ -18,15 +18,51 @@ def walk_in() -> Customer:
     return c or catalog.save_customer({"code": WALK_IN, "name": "Client comptoir", "kind": "person"})
 
 
+def read_scan(text: str):
+    """What a clerk types or scans where a code goes (the counter, the editor): 'VIS',
+    '3*VIS' or 'VIS*3' (three of them), a barcode for the code. -> (product or None, quantity
+    or None when none was typed, the code as typed). A barcode is digits too: '3*376…' and
+    '376…*3' both mean three, the side that is a product being the code. A bad quantity is
+    refused; an unknown code is not (None: the caller says so where it was typed)."""
+    text = (text or "").strip()
+    if "*" not in text:
+        return catalog.product_by_scan(text), None, text
+    left, _, right = (part.strip() for part in text.partition("*"))
+    readings = [(code, qty) for qty, code in ((left, right), (right, left)) if _is_number(qty) and code]
+    if not readings:
+        raise InvalidValue("quantité", text, "3*CODE ou CODE*3 attendu")
+    for code, qty in readings:
+        product = catalog.product_by_scan(code)
+        if product is not None:
+            return product, _quantity(qty, text), code
+    code, qty = readings[0]
+    return None, _quantity(qty, text), code
+
+
+def _is_number(text: str) -> bool:
+    try:
+        to_decimal(text, "quantité")
+    except InvalidValue:
+        return False
+    return True
+
+
+def _quantity(text: str, typed: str) -> Decimal:
+    quantity = check_scale(to_decimal(text, "quantité"), QUANTITY_SCALE, "quantité")
+    if quantity <= 0:
+        raise InvalidValue("quantité", typed, "doit être positive")
+    return quantity
+
+
 def parse_items(specs) -> list[dict]:
-    """['VIS', 'LIVRE:2'] -> lines; a code may be a barcode."""
+    """['VIS', 'LIVRE:2', '3*VIS'] -> lines; a code may be a barcode."""
     lines = []
     for spec in specs:
         code, _, qty = str(spec).partition(":")
-        product = catalog.product_by_scan(code)
+        product, typed, code = read_scan(code)
         if product is None:
             raise InvalidValue("article", code, "code ou code-barres inconnu")
-        lines.append({"product": product.code, "quantity": qty or "1"})
+        lines.append({"product": product.code, "quantity": qty or str(typed or 1)})
     if not lines:
         raise InvalidValue("articles", None, "au moins un article")
     return lines

@@ -72,3 +72,17 @@ def test_a_whole_ticket_voided_and_a_line_returned_in_one_step_each(shop):
     refunds = [p.amount for p in Payment.select().where(Payment.amount < 0).order_by(Payment.seq)]
     assert refunds == [D("-20.99"), D("-30.00")]
     assert verify.run().ok
+
+
+def test_a_quantity_goes_before_or_after_the_code_or_the_barcode(shop):
+    vis = catalog.product_by_code("VIS")
+    for typed in ("3*VIS", "VIS*3", " 3 * VIS ", "3*3760123456784", "3760123456784*3"):   # a barcode is digits too
+        assert counter.read_scan(typed)[:2] == (vis, D(3)), typed
+    assert counter.read_scan("2,5*VIS")[1] == D("2.5")
+    assert counter.read_scan("VIS") == (vis, None, "VIS")
+    assert counter.read_scan("4*NOPE") == (None, D(4), "NOPE")             # unknown: the caller says so
+    for bad in ("0*VIS", "-2*VIS", "VIS*", "*VIS", "A*B", "1,2345*VIS"):
+        with pytest.raises(InvalidValue, match="quantité"):
+            counter.read_scan(bad)
+    assert counter.parse_items(["3*VIS", "LIVRE:2"]) == [{"product": "VIS", "quantity": "3"},
+                                                         {"product": "LIVRE", "quantity": "2"}]
