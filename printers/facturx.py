@@ -44,13 +44,15 @@ def data_dict(p: Printed) -> dict:
     paid_at_issue = p.kind == "invoice" and t["grand_total"] > 0 and t["prepaid"] == t["grand_total"]
     d = {"BT-24": "urn:cen.eu:en16931:2017", "BT-1": p.number, "BT-2": p.date, "BT-3": p.type_code,
          "BT-23": einvoicing.billing_mode(p.supply, paid_at_issue=paid_at_issue, after_deposits=p.type == "final"),
-         "BT-5": "EUR", "BT-106": _m(t["line_total"]), "BT-107": _m(t["allowance_total"]),
+         "BT-5": p.currency, "BT-106": _m(t["line_total"]), "BT-107": _m(t["allowance_total"]),
          "BT-108": _m(t["charge_total"]), "BT-109": _m(t["tax_basis_total"]),
          "BT-110": _m(t["tax_total"]), "BT-112": _m(t["grand_total"]), "BT-113": _m(t["prepaid"]),
          "BT-114": _m(t["rounding"]), "BT-115": _m(t["due"]),
          "BG-4": _party(p.seller, address=einvoicing.seller_address(p.seller)),
          "BG-7": _party(p.customer, p.customer.get("kind") != "person",
                         einvoicing.buyer_address(p.customer, p.seller))}
+    if p.totals_eur:                  # BR-FR-CO-12, BR-53: the VAT also in euros, the accounting currency
+        d["BT-6"], d["BT-111"] = "EUR", _m(p.totals_eur["tax_total"])
     if any(v["category"] == "O" for v in p.vat):
         # BR-O-02: outside the scope of VAT, no VAT identifier (the seller's stays in the REG note)
         d["BG-4"].pop("vat_identifier", None)

@@ -165,6 +165,8 @@ def _header(p: Printed, st) -> list:
         doc_block.append(_p(f"Échéance : {fr.date(p.due_date)}", st["right"]))
     if p.kind == "quote" and p.validity_date:
         doc_block.append(_p(f"Valable jusqu'au : {fr.date(p.validity_date)}", st["right"]))
+    if p.currency != "EUR":
+        doc_block.append(_p(f"Devise : {p.currency} ({fr.symbol(p.currency)})", st["right"]))
     if p.duplicate:
         doc_block.append(_p("DUPLICATA", st["title"]))
     t = _table([[seller_block, doc_block]], [100 * mm, 80 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -290,49 +292,57 @@ def _lines_table(p: Printed, st) -> Table:
 
 def _totals(p: Printed, st) -> list:
     t = p.totals
-    rows = [["Total lignes HT", fr.amount(t["line_total"], True)]]
+
+    def _money(value, with_symbol=False):          # the document's currency (BT-5)
+        return fr.amount(value, p.currency if with_symbol else False)
+    rows = [["Total lignes HT", _money(t["line_total"], True)]]
     for a in p.allowances:
-        rows.append([f"Remise : {a.reason} (TVA {fr.percent(a.vat_rate)})", "−" + fr.amount(a.amount, True)])
+        rows.append([f"Remise : {a.reason} (TVA {fr.percent(a.vat_rate)})", "−" + _money(a.amount, True)])
     for c in p.charges:
-        rows.append([f"{c.reason} (TVA {fr.percent(c.vat_rate)})", fr.amount(c.amount, True)])
+        rows.append([f"{c.reason} (TVA {fr.percent(c.vat_rate)})", _money(c.amount, True)])
     if p.allowances or p.charges:
-        rows.append(["Total HT", fr.amount(t["tax_basis_total"], True)])
-    rows.append(["Total TVA", fr.amount(t["tax_total"], True)])
-    rows.append(["Total TTC", fr.amount(t["grand_total"], True)])
+        rows.append(["Total HT", _money(t["tax_basis_total"], True)])
+    rows.append(["Total TVA", _money(t["tax_total"], True)])
+    if p.totals_eur:              # CGI art. 242 nonies A: the VAT stated in euros, and the rate used
+        rows.append([f"Total TVA en euros (1 {p.currency} = {fr.number(p.exchange_rate, 6)} €)",
+                     fr.amount(p.totals_eur["tax_total"], True)])
+    rows.append(["Total TTC", _money(t["grand_total"], True)])
     if t["prepaid"] and not p.paid_at_issue:
-        rows.append(["Déjà versé", "−" + fr.amount(t["prepaid"], True)])
+        rows.append(["Déjà versé", "−" + _money(t["prepaid"], True)])
     if t["rounding"]:
-        rows.append(["Arrondi", fr.amount(t["rounding"], True)])
+        rows.append(["Arrondi", _money(t["rounding"], True)])
     label = "Net à payer" if p.kind != "credit_note" else "Montant à rembourser ou à imputer"
     if p.kind in ("quote", "order"):
         label = "Total TTC"
         rows.pop()
     retention = (p.situation or {}).get("retention") or {}
     if p.paid_at_issue:                                               # BT-113 = BT-112, BT-115 = 0
-        rows.append(["Payé", fr.amount(t["prepaid"], True)])
+        rows.append(["Payé", _money(t["prepaid"], True)])
     elif retention.get("percent") and retention.get("to_pay_now"):   # held below the TTC, not off its base
-        rows.append(["Montant dû", fr.amount(t["due"], True)])
+        rows.append(["Montant dû", _money(t["due"], True)])
         rows.append([f"Retenue de garantie {retention['percent']} % (exigible le {fr.date(retention['release_date'])})",
-                     "−" + fr.amount(Decimal(retention["amount"]), True)])
-        rows.append([label, fr.amount(Decimal(retention["to_pay_now"]), True)])
+                     "−" + _money(Decimal(retention["amount"]), True)])
+        rows.append([label, _money(Decimal(retention["to_pay_now"]), True)])
     else:
-        rows.append([label, fr.amount(t["due"], True)])
+        rows.append([label, _money(t["due"], True)])
     received = sum((s["amount"] for s in p.settled if not s["ticket"]), Decimal(0))
     if received and p.left is not None and not p.paid_at_issue:     # paid since it was issued (BT-115 stands)
         if p.left <= 0:
-            rows.append(["Payé", fr.amount(received, True)])
+            rows.append(["Payé", _money(received, True)])
         else:
-            rows += [["Déjà réglé", "−" + fr.amount(received, True)], ["Reste à payer", fr.amount(p.left, True)]]
+            rows += [["Déjà réglé", "−" + _money(received, True)], ["Reste à payer", _money(p.left, True)]]
     totals = _table(rows, [62 * mm, 28 * mm], [("FONTSIZE", (0, 0), (-1, -1), 8.5),
                                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                                 ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),
                                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
                                 ("BACKGROUND", (0, -1), (-1, -1), SHADE)])
-    vat_rows = [["TVA", "Base HT", "Montant"]]
+    vat_rows = [["TVA", "Base HT", "Montant"] + (["Montant en €"] if p.totals_eur else [])]
     for v in p.vat:
         name = f"{fr.percent(v['rate'])}" if v["category"] == "S" else f"{v['category']} ({v['label']})"
-        vat_rows.append([name, fr.amount(v["basis"]), fr.amount(v["amount"])])
-    vat = _table(vat_rows, [34 * mm, 28 * mm, 24 * mm], [("FONTSIZE", (0, 0), (-1, -1), 7.5),
+        vat_rows.append([name, fr.amount(v["basis"]), fr.amount(v["amount"])]
+                        + ([fr.amount(v["amount_eur"])] if p.totals_eur else []))
+    widths = [22 * mm, 22 * mm, 20 * mm, 22 * mm] if p.totals_eur else [34 * mm, 28 * mm, 24 * mm]
+    vat = _table(vat_rows, widths, [("FONTSIZE", (0, 0), (-1, -1), 7.5),
                              ("FONTNAME", (0, 0), (-1, 0), fonts.BOLD), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                              ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE)])
     both = _table([[vat, totals]], [90 * mm, 90 * mm], [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),

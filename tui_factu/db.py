@@ -126,7 +126,7 @@ SEALED_DOCUMENT_COLUMNS = (
     "preceding_id", "returns_goods", "version", "line_total", "allowance_total",
     "charge_total", "tax_basis_total", "tax_total", "grand_total", "prepaid", "rounding",
     "due", "sealed", "validated_at", "validated_by", "situation_no", "retention_percent",
-    "retention_release")
+    "retention_release", "exchange_rate", "tax_basis_total_eur", "tax_total_eur", "grand_total_eur")
 CHILD_TABLES = ("document_line", "document_adjustment", "document_vat", "progress", "billing", "document_link")
 
 
@@ -494,10 +494,27 @@ def _migrate_21(migrator):
             db.execute_sql(f'ALTER TABLE "customer" ADD COLUMN "{name}" {ddl}')
 
 
+def _migrate_22(migrator):
+    """v22: documents in another currency: the rate used and the totals in euros, the VAT rows
+    in euros, the rates table. SQLite's guard trigger lists the sealed columns: it is dropped
+    here so that install_triggers recreates it with the new ones."""
+    wanted = {"document": ("exchange_rate", "tax_basis_total_eur", "tax_total_eur", "grand_total_eur"),
+              "document_vat": ("basis_eur", "amount_eur")}
+    for table, columns in wanted.items():
+        have = {c.name for c in db.get_columns(table)}
+        for name in columns:
+            if name not in have:
+                db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" BIGINT')
+    if not is_postgres():
+        db.execute_sql("DROP TRIGGER IF EXISTS document_sealed_update")
+    db.create_tables([models.ExchangeRate], safe=True)
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
               7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
-              12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15, 16: _migrate_16, 17: _migrate_17, 18: _migrate_18, 19: _migrate_19, 20: _migrate_20, 21: _migrate_21}
+              12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15, 16: _migrate_16, 17: _migrate_17, 18: _migrate_18, 19: _migrate_19, 20: _migrate_20, 21: _migrate_21,
+              22: _migrate_22}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

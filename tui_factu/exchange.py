@@ -107,7 +107,8 @@ def _import_document(d, where: str) -> dict:
     try:
         doc = drafts.create(kind, code, d.get("date"), lines, d.get("allowances") or [],
                                d.get("charges") or [], d.get("reference") or "",
-                               d.get("notes") or "", d.get("validity_date"), d.get("due_date"))
+                               d.get("notes") or "", d.get("validity_date"), d.get("due_date"),
+                               d.get("currency") or "EUR", d.get("exchange_rate"))
         if d.get("validate"):
             doc = flow.validate(doc.id)
     except FactuError as e:
@@ -143,7 +144,8 @@ def export_bundle() -> dict:
                                                  "unit_price", "discount_percent", "vat_rate",
                                                  "vat_category", "kind") if ln.get(k) is not None})
         docs.append({"kind": doc.kind, "customer": view["customer"]["code"], "date": view["date"],
-                     "reference": doc.reference, "notes": doc.notes,
+                     "reference": doc.reference, "notes": doc.notes, "currency": doc.currency,
+                     **({"exchange_rate": view["exchange_rate"]} if doc.exchange_rate else {}),
                      "validate": doc.status != "draft", "number": doc.number,
                      "status": doc.status, "lines": lines, "allowances": view["allowances"],
                      "charges": view["charges"], "totals": view["totals"]})

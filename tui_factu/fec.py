@@ -16,7 +16,7 @@ from .documents.queries import sold
 from .errors import InvalidValue
 from .models import (PAYMENT_METHODS, Customer, Document, DocumentAdjustment, DocumentLine, DocumentVat, Payment,
                      PaymentAllocation, Progress)
-from .money import ZERO, sum_of
+from .money import ZERO, round_cents, sum_of
 
 FIELDS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
           "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
@@ -86,7 +86,8 @@ def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
     with files.writing(path, "FEC", "-o", "w", encoding="utf-8", newline="\r\n") as f:
         f.write(separator.join(FIELDS) + "\n")
 
-        def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid, let=None):
+        def write(journal_key, n, date, acc, acc_label, aux, aux_label, ref, label, signed, valid, let=None,
+                  devise=None):
             code, jlabel = JOURNALS[journal_key]
             debit, credit = (signed, ZERO) if signed >= 0 else (ZERO, -signed)
             letter, day = let or ("", None)
@@ -94,7 +95,8 @@ def export(year: int, directory: str = ".", separator: str = "\t") -> dict:
                                     _field(aux), _field(aux_label), _field(ref), _day(date),
                                     _field(label)[:100],
                                     _amount(debit), _amount(credit), letter, _day(day) if day else "",
-                                    _day(valid), "", ""]) + "\n")
+                                    _day(valid), _amount(abs(devise[0])) if devise else "",
+                                    devise[1] if devise else ""]) + "\n")
         counts["sales"] = _sales(write, sold(start, end), letters)
         counts["receipts"] = _receipts(write, start, end, letters)
         counts["writeoffs"] = _writeoffs(write, start, end, letters)
@@ -181,7 +183,8 @@ def _sales(write, where, letters) -> int:
     role_of = fn.COALESCE(own.role, credited.role, SQL("''"))
     docs = list(Document.select(Document.id, Document.kind, Document.type, Document.number, Document.date,
                                 Document.grand_total, Document.rounding, Customer.code, Customer.name,
-                                Document.validated_at)
+                                Document.validated_at, Document.currency, Document.exchange_rate,
+                                Document.grand_total_eur)
                 .join(Customer, on=(Document.customer == Customer.id)).where(where)
                 .order_by(Document.date, Document.number).tuples())
     ids = [d[0] for d in docs] or [0]
@@ -197,34 +200,51 @@ def _sales(write, where, letters) -> int:
                                                   sum_of(DocumentAdjustment.amount))
                         .where(DocumentAdjustment.document.in_(ids))
                         .group_by(DocumentAdjustment.document, DocumentAdjustment.is_charge))
-    vats = _by_document(DocumentVat.select(DocumentVat.document, DocumentVat.rate, sum_of(DocumentVat.amount))
+    vats = _by_document(DocumentVat.select(DocumentVat.document, DocumentVat.rate, sum_of(DocumentVat.amount),
+                                           sum_of(DocumentVat.amount_eur))
                         .where(DocumentVat.document.in_(ids)).group_by(DocumentVat.document, DocumentVat.rate))
     n = 0
-    for doc_id, kind, type_, number, date, total, rounding, code, name, validated in docs:
+    for doc_id, kind, type_, number, date, total, rounding, code, name, validated, currency, rate, total_eur in docs:
         n += 1
         sign = -1 if kind == "credit_note" else 1
         label = f"{ {'credit_note': 'Avoir', 'receipt': 'Ticket'}.get(kind, 'Facture')} {number} {name}"[:100]
         valid = validated or date
         acc, acc_label = account("customer")
-        write("sales", n, date, acc, acc_label, code, name, number, label, sign * (total + rounding), valid,
-              letters.get(("doc", doc_id)))
+        rows = [(acc, acc_label, code, name, sign * (total + rounding), letters.get(("doc", doc_id)), None)]
         for line_kind, role, doc_type, net in kinds.get(doc_id, ()):
             target = ("deposit" if doc_type == "deposit" or role == "deposit" or (net < 0 and not role)
                       else "retention" if role in ("retention", "release")
                       else "goods" if line_kind == "goods" else "services")
-            a, a_label = account(target)
-            write("sales", n, date, a, a_label, "", "", number, label, -sign * net, valid)
+            rows.append((*account(target), "", "", -sign * net, None, None))
         for is_charge, amount in adjs.get(doc_id, ()):
-            a, a_label = account("charge" if is_charge else "allowance")
-            write("sales", n, date, a, a_label, "", "", number, label, -sign * (amount if is_charge else -amount), valid)
-        for rate, amount in vats.get(doc_id, ()):
+            rows.append((*account("charge" if is_charge else "allowance"), "", "", -sign * (amount if is_charge else -amount),
+                         None, None))
+        for vat_rate, amount, amount_eur in vats.get(doc_id, ()):
             if amount:
-                write("sales", n, date, vat_account(rate), f"TVA collectée {rate.normalize():f} %", "", "", number,
-                      label, -sign * amount, valid)
+                rows.append((vat_account(vat_rate), f"TVA collectée {vat_rate.normalize():f} %", "", "", -sign * amount,
+                             None, -sign * amount_eur))
         if rounding:
-            a, a_label = account("rounding_gain" if rounding > 0 else "rounding_loss")
-            write("sales", n, date, a, a_label, "", "", number, label, -sign * rounding, valid)
+            rows.append((*account("rounding_gain" if rounding > 0 else "rounding_loss"), "", "", -sign * rounding,
+                         None, None))
+        if rate:
+            rows = _in_euros(rows, rate, sign * total_eur + round_cents(sign * rounding * rate))
+        for a, a_label, aux, aux_label, signed, let, eur in rows:
+            write("sales", n, date, a, a_label, aux, aux_label, number, label, eur if rate else signed, valid, let,
+                  (signed, currency) if rate else None)
     return n
+
+
+def _in_euros(rows, rate: Decimal, customer: Decimal) -> list:
+    """A foreign-currency entry booked in euros: the customer at the document's euro total, the
+    VAT at its stored euro figures (BT-111), the other lines converted at the document's rate,
+    the last one taking the cent that keeps the entry balanced."""
+    first, *rest = rows
+    vat = [r for r in rest if r[6] is not None]
+    converted = [(*r[:6], round_cents(r[4] * rate)) for r in rest if r[6] is None]
+    if converted:
+        gap = -(customer + sum((r[6] for r in vat), ZERO) + sum((r[6] for r in converted), ZERO))
+        converted[-1] = (*converted[-1][:6], converted[-1][6] + gap)
+    return [(*first[:6], customer)] + converted + vat
 
 
 def _receipts(write, start, end, letters) -> int:
@@ -234,6 +254,10 @@ def _receipts(write, start, end, letters) -> int:
     refs = _by_document(PaymentAllocation.select(PaymentAllocation.payment, Document.number)
                         .join(Document).join_from(PaymentAllocation, Payment)
                         .where(Payment.date.between(start, end)))
+    foreign = _by_document(PaymentAllocation.select(PaymentAllocation.payment, PaymentAllocation.amount,
+                                                    Document.currency, Document.exchange_rate)
+                           .join(Document).join_from(PaymentAllocation, Payment)
+                           .where(Payment.date.between(start, end) & Document.exchange_rate.is_null(False)))
     for pid, seq, date, method, amount, code, name, created in (
             Payment.select(Payment.id, Payment.seq, Payment.date, Payment.method, Payment.amount, Customer.code,
                            Customer.name, Payment.created_at)
@@ -245,8 +269,13 @@ def _receipts(write, start, end, letters) -> int:
         label = (f"{PAYMENT_METHODS[method]} {name} " + " ".join(r[0] for r in refs.get(pid, ())))[:100]
         money, money_label = account("cash" if method == "cash" else "bank")
         cust, cust_label = account("customer")
-        write("receipts", n, date, money, money_label, "", "", ref, label, amount, created)
-        write("receipts", n, date, cust, cust_label, code, name, ref, label, -amount, created, letters.get(("pay", pid)))
+        devise, eur = None, amount
+        if pid in foreign:    # paid in the invoice's currency: booked at the invoice's rate
+            eur = sum((round_cents(a * r) for a, _c, r in foreign[pid]), ZERO)
+            devise = (amount, foreign[pid][0][1])
+        write("receipts", n, date, money, money_label, "", "", ref, label, eur, created, None, devise)
+        write("receipts", n, date, cust, cust_label, code, name, ref, label, -eur, created, letters.get(("pay", pid)),
+              devise and (-amount, devise[1]))
     return n
 
 

@@ -2,17 +2,25 @@
 import datetime as dt
 from decimal import Decimal
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_currency_symbol
 
 from .money import round_cents
 
 
-def amount(value: Decimal | None, currency: bool = False) -> str:
+def amount(value: Decimal | None, currency: bool | str = False) -> str:
+    """currency: True for €, or an ISO 4217 code whose French symbol follows ($US, £GB, CHF)."""
     if value is None:
         return ""
     text = format_decimal(round_cents(value), format="#,##0.00", locale="fr_FR")
     text = text.replace("\u202f", " ").replace("\xa0", " ")
-    return f"{text} €" if currency else text
+    if not currency:
+        return text
+    return f"{text} {symbol(currency if isinstance(currency, str) else 'EUR')}"
+
+
+def symbol(code: str) -> str:
+    """What the French write next to an amount: €, $US, £GB, CHF."""
+    return "€" if code == "EUR" else get_currency_symbol(code, locale="fr_FR").replace("\xa0", " ")
 
 
 def number(value: Decimal | None, max_decimals: int = 3) -> str:

@@ -6,7 +6,7 @@ Document kinds and statuses are declared in documents/kinds.py; documents/status
 import peewee as pw
 
 from . import clock
-from .money import AmountField, PriceField, QuantityField, RateField
+from .money import EXCHANGE_SCALE, AmountField, PriceField, QuantityField, RateField, ScaledField
 
 db = pw.DatabaseProxy()
 
@@ -173,6 +173,12 @@ class Document(Base):
     situation_no = pw.IntegerField(null=True)             # v7: n° of a progress invoice in its contract
     retention_percent = RateField(null=True)              # v7: retenue de garantie held on it
     retention_release = pw.DateField(null=True)           # v7: when that retention falls due
+    # v22: a document in another currency (BT-5 = currency): euros per unit, the VAT total in
+    # euros (BT-111) and what reports and the FEC book in euros; all NULL for a document in EUR
+    exchange_rate = ScaledField(EXCHANGE_SCALE, null=True)
+    tax_basis_total_eur = AmountField(null=True)
+    tax_total_eur = AmountField(null=True)
+    grand_total_eur = AmountField(null=True)
 
     class Meta:
         indexes = ((("kind", "id"), False), (("kind", "status", "id"), False),
@@ -224,6 +230,8 @@ class DocumentVat(Base):
     rate = RateField()
     basis = AmountField()
     amount = AmountField()
+    basis_eur = AmountField(null=True)            # v22: in euros, for a document in another currency
+    amount_eur = AmountField(null=True)
 
 
 class DocumentLink(Base):
@@ -681,9 +689,19 @@ class PriceListItem(Base):
     valid_to = pw.DateField(null=True)
 
 
+class ExchangeRate(Base):
+    """v22: euros per unit of a currency from a day on (the most recent on or before a date applies)."""
+    currency = pw.CharField()
+    day = pw.DateField()
+    rate = ScaledField(EXCHANGE_SCALE)
+
+    class Meta:
+        indexes = ((("currency", "day"), True),)
+
+
 TABLES = [SchemaInfo, Company, Setting, User, Customer, Product, Sequence, Document,
           DocumentLine, DocumentAdjustment, DocumentVat, DocumentLink, JournalRecord, AuditEntry, StockMove, PrintJob, Payment, PaymentAllocation,
           Instalment, Progress, Equipment, Intervention, InterventionPart, TimeEntry, Billing, Milestone, Closing, Target,
           EinvoiceStatus, PaFlow, Reminder, Dispute, MailOut, BankStatement, BankLine, Mandate, Remittance,
           RemittanceItem, SepaDebit, Contract, ContractLine, ContractInvoice,
-          PriceList, PriceListItem]
+          PriceList, PriceListItem, ExchangeRate]

@@ -18,6 +18,7 @@ AMOUNT_SCALE = 2      # cents
 QUANTITY_SCALE = 3    # thousandths of a unit (kg, m, hours...)
 PRICE_SCALE = 4       # unit prices may carry 4 decimals (EN 16931 allows more than 2)
 RATE_SCALE = 2        # 5.5 % -> 550, discount 12.5 % -> 1250
+EXCHANGE_SCALE = 6    # euros per unit of another currency: 0.923456
 
 
 def to_decimal(value, field: str = "montant") -> Decimal:

@@ -182,6 +182,17 @@ def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: 
         if len({inv.customer_id for inv in invoices}) > 1:
             raise InvalidValue("factures", ", ".join(i.number for i in invoices),
                                "un règlement ne couvre que les factures d'un même client")
+        # A payment is in the currency of what it settles (balance in that currency); the
+        # customer's credit is in euros, so a foreign-currency payment never turns into it.
+        currencies = {inv.currency for inv in invoices}
+        if len(currencies) > 1:
+            raise InvalidValue("factures", ", ".join(f"{i.number} ({i.currency})" for i in invoices),
+                               "un règlement ne couvre que des factures d'une même devise")
+        foreign = currencies != {"EUR"}
+        if foreign and (method == "credit" or amount > sum((balance(i) for i in invoices), ZERO)):
+            raise InvalidValue("montant", fmt2(amount),
+                               f"règlement en {invoices[0].currency} : au plus le reste dû, ni crédit client "
+                               "ni trop-perçu (le crédit client est en euros)")
         customer = Customer.get_by_id(invoices[0].customer_id)
         if method == "credit" and amount > credit(customer.id):
             raise InvalidValue("montant", fmt2(amount),

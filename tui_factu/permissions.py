@@ -33,6 +33,7 @@ TABLE = {
     "catalog.edit": ({"admin", "manager", "sales"}, "modifier clients et produits"),
     "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),
     "targets.edit": ({"admin", "manager"}, "fixer les objectifs de vente"),
+    "rates.edit": ({"admin", "manager", "accountant"}, "saisir les cours des devises"),
     "date.future": ({"admin", "manager"}, "dater une pièce dans les jours à venir"),
     "einvoice.send": ({"admin", "manager", "accountant"}, "transmettre les factures à la plateforme agréée"),
     "backup": ({"admin"}, "sauvegarder et restaurer la base"),

@@ -87,6 +87,9 @@ class Printed:
     settled: list = field(default_factory=list)         # payments received: date, method, label, amount, ticket
     backorder: list = field(default_factory=list)       # delivery notes: order lines not on it, still to deliver
     left: Decimal | None = None                          # what the customer still owes (payments.balance)
+    currency: str = "EUR"                                # BT-5; amounts are in it
+    exchange_rate: Decimal | None = None                 # euros per unit, another currency only
+    totals_eur: dict | None = None                       # tax_basis_total, tax_total (BT-111), grand_total
 
     @property
     def is_invoice(self) -> bool:
@@ -127,7 +130,8 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
     adjs = queries.adjustments_of(doc.id)
     vat = [{"category": v.category, "rate": v.rate, "basis": v.basis, "amount": v.amount,
             "label": VAT_CATEGORIES.get(v.category, v.category),
-            "exemption": exemption(v.category, seller)} for v in queries.vat_of(doc.id)]
+            "exemption": exemption(v.category, seller), "basis_eur": v.basis_eur, "amount_eur": v.amount_eur}
+           for v in queries.vat_of(doc.id)]
     preceding = None
     if doc.preceding_id:
         p = queries.get(doc.preceding_id)
@@ -161,7 +165,10 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
         schedule=schedules.terms_text(doc.id) if doc.kind == "invoice" and doc.number else "",
         next_due=payments.next_due_date(doc) if doc.kind == "invoice" and doc.number else doc.due_date,
         supply=supply_kinds(doc, lines), backorder=backorder, mandate=_mandate(doc),
-        payment_reference=bank.payment_reference(doc.number) if doc.kind == "invoice" and doc.number else "")
+        payment_reference=bank.payment_reference(doc.number) if doc.kind == "invoice" and doc.number else "",
+        currency=doc.currency, exchange_rate=doc.exchange_rate,
+        totals_eur={"tax_basis_total": doc.tax_basis_total_eur, "tax_total": doc.tax_total_eur,
+                    "grand_total": doc.grand_total_eur} if doc.exchange_rate else None)
     if doc.kind in ("invoice", "receipt") and doc.status != "draft":
         p.settled, p.left = settlement(doc, p.source_refs), payments.balance(doc)
     p.payment_notes = payment_notes(p)

@@ -26,8 +26,9 @@ def dashboard(today: dt.date | None = None) -> dict:
     def count_and_sum(where, field=D.grand_total):
         return D.select(fn.COUNT(D.id), sum_of(field)).where(where).tuples().get()
 
-    sold_n, sales = count_and_sum(sold(today, today) & (D.kind != "credit_note"), D.tax_basis_total)
-    _, credited = count_and_sum(sold(today, today) & (D.kind == "credit_note"), D.tax_basis_total)
+    in_euros = fn.COALESCE(fn.SUM(_eur(D.tax_basis_total)), 0).python_value(D.tax_basis_total.python_value)
+    sold_n, sales = D.select(fn.COUNT(D.id), in_euros).where(sold(today, today) & (D.kind != "credit_note")).tuples().get()
+    _, credited = D.select(fn.COUNT(D.id), in_euros).where(sold(today, today) & (D.kind == "credit_note")).tuples().get()
     return {
         "today": today,
         "sales_today": (sold_n, sales - credited),
@@ -125,21 +126,30 @@ def _dec(raw, field) -> Decimal:
     return from_scaled(raw, field.scale)
 
 
+def _eur(field):
+    """A figure in euros: a foreign-currency document's stored euro figure, else its own."""
+    return fn.COALESCE(getattr(field.model, f"{field.name}_eur"), field).python_value(field.python_value)
+
+
 def sales_journal(date_from=None, date_to=None):
     """Every invoice, ticket and credit note of the period with its totals per VAT rate, streamed
     (constant memory: the documents and their VAT rows are two cursors in the same order)."""
     start, end = _period(date_from, date_to)
     order = (Document.date, Document.number, Document.id)
     docs = stream(Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
-                                  Customer.name, Document.tax_basis_total, Document.tax_total, Document.grand_total)
+                                  Customer.name, _eur(Document.tax_basis_total), _eur(Document.tax_total),
+                                  _eur(Document.grand_total))
                   .join(Customer, on=(Document.customer == Customer.id)).where(sold(start, end)).order_by(*order))
-    vats = stream(DocumentVat.select(DocumentVat.document, DocumentVat.rate, DocumentVat.basis, DocumentVat.amount)
+    vats = stream(DocumentVat.select(DocumentVat.document, DocumentVat.rate, _eur(DocumentVat.basis),
+                                     _eur(DocumentVat.amount))
                   .join(Document).where(sold(start, end)).order_by(*order, DocumentVat.rate.desc()))
     pending = next(vats, None)
     for i, n, k, d, c, nm, h, v, t in docs:
+        h, v, t = (_dec(x, Document.tax_total) for x in (h, v, t))       # euros, raw from the cursor
         by_rate = []
         while pending is not None and pending[0] == i:
-            by_rate.append(f"{fmt_plain(pending[1])}%:{fmt2(pending[2])}/{fmt2(pending[3])}")
+            by_rate.append(f"{fmt_plain(pending[1])}%:{fmt2(_dec(pending[2], DocumentVat.basis))}/"
+                           f"{fmt2(_dec(pending[3], DocumentVat.amount))}")
             pending = next(vats, None)
         yield {"date": str(d)[:10], "number": n, "kind": k, "customer": c, "name": nm,
                "net": fmt2(SIGN[k] * h), "vat": fmt2(SIGN[k] * v), "total": fmt2(SIGN[k] * t), "by_rate": " ".join(by_rate)}
@@ -147,8 +157,8 @@ def sales_journal(date_from=None, date_to=None):
 
 def vat_summary(date_from=None, date_to=None) -> list[dict]:
     start, end = _period(date_from, date_to)
-    q = (DocumentVat.select(DocumentVat.category, DocumentVat.rate, _signed(DocumentVat.basis),
-                            _signed(DocumentVat.amount))
+    q = (DocumentVat.select(DocumentVat.category, DocumentVat.rate, _signed(_eur(DocumentVat.basis)),
+                            _signed(_eur(DocumentVat.amount)))
          .join(Document).where(sold(start, end))
          .group_by(DocumentVat.category, DocumentVat.rate).order_by(DocumentVat.category, DocumentVat.rate.desc()))
     return [{"category": c, "rate": fmt_plain(r), "basis": fmt2(_dec(b, DocumentVat.basis)),
@@ -268,7 +278,7 @@ def _rank(by, measure, start, end, split):
     now, before = Document.date >= split, Document.date < split
     if by == "customer" and measure == "revenue":
         f = Document.tax_basis_total
-        q = (Document.select(Customer.code, Customer.name, _signed(f, now), _signed(f, before))
+        q = (Document.select(Customer.code, Customer.name, _signed(_eur(f), now), _signed(_eur(f), before))
              .join(Customer, on=(Document.customer == Customer.id)).where(sold_in)
              .group_by(Customer.code, Customer.name))
         return {c: (n, _dec(v, f), _dec(p, f)) for c, n, v, p in q.tuples()}

@@ -15,9 +15,12 @@ from .models import Customer, Document, DocumentAdjustment, DocumentLine, Docume
 # situation prints (its number, the retention, the progress of each line) and the VAT groups
 # of lines (totals), used only by documents that carry such data, so that every other seal
 # rebuilds in format 2 unchanged.
+# 4: format 3 plus the exchange rate and the euro totals of a document in another currency
+# (only those use it).
 # A record is always rebuilt in the format it was sealed with, so old seals stay verifiable.
 PAYLOAD_FORMAT = 2
 SITUATION_FORMAT = 3
+CURRENCY_FORMAT = 4
 _DOC = (Document.id, Document.kind, Document.type, Document.number, Document.date,
         Document.due_date, Document.validity_date, Document.currency, Document.customer_snapshot,
         Document.seller_snapshot, Document.reference, Document.notes, Document.source_refs,
@@ -25,7 +28,8 @@ _DOC = (Document.id, Document.kind, Document.type, Document.number, Document.dat
         Document.charge_total, Document.tax_basis_total, Document.tax_total,
         Document.grand_total, Document.prepaid, Document.rounding, Document.due,
         Document.validated_at, Document.validated_by, Customer.code, Document.situation_no,
-        Document.retention_percent, Document.retention_release)
+        Document.retention_percent, Document.retention_release, Document.exchange_rate,
+        Document.tax_basis_total_eur, Document.tax_total_eur, Document.grand_total_eur)
 _LINE = (DocumentLine.document, DocumentLine.position, DocumentLine.kind, DocumentLine.code,
          DocumentLine.description, DocumentLine.quantity, DocumentLine.unit,
          DocumentLine.unit_price, DocumentLine.discount_percent, DocumentLine.vat_rate,
@@ -35,7 +39,7 @@ _ADJ = (DocumentAdjustment.document, DocumentAdjustment.position, DocumentAdjust
         DocumentAdjustment.amount, DocumentAdjustment.vat_rate, DocumentAdjustment.vat_category,
         DocumentAdjustment.reason, DocumentAdjustment.vat_group, DocumentAdjustment.vat_carried)
 _VAT = (DocumentVat.document, DocumentVat.category, DocumentVat.rate, DocumentVat.basis,
-        DocumentVat.amount)
+        DocumentVat.amount, DocumentVat.basis_eur, DocumentVat.amount_eur)
 # Progress rows name the lines they bill by document number and position, never by id.
 _PLINE, _CLINE, _CDOC = DocumentLine.alias("pl"), DocumentLine.alias("cl"), Document.alias("cd")
 _DDOC, _RLINE, _RDOC = Document.alias("dd"), DocumentLine.alias("rl"), Document.alias("rd")
@@ -70,10 +74,13 @@ def payload(doc: tuple, lines: list, adjustments: list, vat: list, progress: lis
             fmt: int | None = None) -> dict:
     (_id, kind, type_, number, date, due_date, validity, currency, customer, seller, reference,
      notes, source_refs, returns_goods, *rest) = doc
-    totals, (validated_at, validated_by, customer_code, situation, retention, release) = rest[:9], rest[9:]
+    totals, (validated_at, validated_by, customer_code, situation, retention, release) = rest[:9], rest[9:15]
+    rate, euro_totals = rest[15], rest[16:19]
     if fmt is None:
         grouped = any(ln[13] for ln in lines) or any(a[7] for a in adjustments)
         fmt = SITUATION_FORMAT if (progress or situation or retention or grouped) else PAYLOAD_FORMAT
+        if rate is not None:
+            fmt = CURRENCY_FORMAT
     out = {
         "format": fmt, "kind": kind, "type": type_, "number": number,
         "date": _s(date), "due_date": _s(due_date), "validity_date": _s(validity),
@@ -109,6 +116,11 @@ def payload(doc: tuple, lines: list, adjustments: list, vat: list, progress: lis
                             "percent": _s(r[8]), "quantity": _s(r[9]), "contract_amount": _s(r[10]),
                             "previous_percent": _s(r[11]), "previous_amount": _s(r[12])}
                            for r in progress]
+    if fmt >= CURRENCY_FORMAT:
+        out["exchange_rate"] = _s(rate)
+        out["totals_eur"] = {k: _s(v) for k, v in zip(("tax_basis_total", "tax_total", "grand_total"), euro_totals)}
+        for item, v in zip(out["vat"], vat):
+            item["basis_eur"], item["amount_eur"] = _s(v[5]), _s(v[6])
     return out
 
 

@@ -222,3 +222,31 @@ def vat_received(rows, paid: Decimal, grand_total: Decimal, shares=None) -> list
         out.append((category, rate, round_cents(basis * part * paid / grand_total),
                     round_cents(amount * part * paid / grand_total)))
     return out
+
+
+@dataclass(frozen=True)
+class Euros:
+    """A foreign-currency document's figures in euros (BT-6 = EUR): the VAT total is BT-111.
+    Each total is converted once, round(amount × rate), and the VAT rows are spread so that they
+    add up to it exactly (the FEC and the VAT report must balance to the cent)."""
+    tax_basis_total: Decimal
+    tax_total: Decimal          # BT-111
+    grand_total: Decimal
+    vat: tuple                  # (basis, amount) in euros, in the order of Totals.vat
+
+
+def _spread(parts, total: Decimal) -> list:
+    """Each part converted, the last one taking the cent the roundings left over."""
+    out = list(parts)
+    if out:
+        out[-1] += total - sum(out, ZERO)
+    return out
+
+
+def in_euros(tax_total: Decimal, grand_total: Decimal, vat_rows, rate: Decimal) -> Euros:
+    """vat_rows: anything with .basis and .amount (VatRow, stored DocumentVat rows)."""
+    tax = round_cents(tax_total * rate)
+    grand = round_cents(grand_total * rate)
+    bases = _spread([round_cents(v.basis * rate) for v in vat_rows], grand - tax)
+    amounts = _spread([round_cents(v.amount * rate) for v in vat_rows], tax)
+    return Euros(grand - tax, tax, grand, tuple(zip(bases, amounts)))

@@ -3,10 +3,10 @@ every group, each defined by its module beside its handlers (`register`)."""
 import argparse
 
 from ..errors import FactuError
-from . import (bank, billing, cheques, contracts, counter, documents, dunning, mail, master, pa, payments, pricelists, sepa, printing, records, reports,
+from . import (bank, billing, cheques, contracts, counter, documents, dunning, mail, master, pa, payments, pricelists, rates, sepa, printing, records, reports,
                service, system)
 
-GROUPS = (system, documents, payments, bank, counter, billing, records, service, master, printing, reports, pa, dunning, sepa, mail, cheques, contracts, pricelists)
+GROUPS = (system, documents, payments, bank, counter, billing, records, service, master, printing, reports, pa, dunning, sepa, mail, cheques, contracts, pricelists, rates)
 
 # `tui-factu --help` and the « valeurs possibles » of a mistyped command list the commands in the
 # order they have always had (people and scripts read it), whichever module defines them. A new
@@ -14,7 +14,7 @@ GROUPS = (system, documents, payments, bank, counter, billing, records, service,
 COMMANDS = ("init", "import", "export", "doc", "pay", "apply-credit", "refund", "writeoff", "bank", "sale", "return", "schedule",
             "deposit", "situation", "plan", "close", "archive", "verify-archive", "backup", "restore",
             "export-fec", "targets", "equipment", "intervention", "time", "verify", "signer", "company",
-            "customer", "product", "backorders", "user", "terms", "setting", "audit", "pdf", "xml", "pa", "dunning", "sepa", "mail", "cheques", "contract", "pricelist", "slip", "printers",
+            "customer", "product", "backorders", "user", "terms", "setting", "audit", "pdf", "xml", "pa", "dunning", "sepa", "mail", "cheques", "contract", "pricelist", "rates", "slip", "printers",
             "queue", "serve", "report", "bench")
 
 

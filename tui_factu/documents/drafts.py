@@ -3,12 +3,12 @@ deposit, situation, intervention), its checked input, its content stored with th
 the one totals module, edits under optimistic locking, deletion. A draft has no number."""
 import json
 
-from .. import audit, catalog, clock, inputs, permissions, pricing, totals
+from .. import audit, catalog, clock, inputs, permissions, pricing, rates, totals
 from ..db import write
 from ..errors import Conflict, InvalidValue, StateError
 from ..models import Billing, Customer, Document, DocumentAdjustment, DocumentLine, DocumentLink, DocumentVat, Product
 from ..money import (AMOUNT_SCALE, HUNDRED, PRICE_SCALE, QUANTITY_SCALE, RATE_SCALE, ZERO, check_scale,
-                     fmt_plain, fmt_price, to_decimal)
+                     fmt_plain, fmt_price, round_to, to_decimal)
 from ..session import current_user
 from .kinds import KIND_LABELS, KINDS, LINE_KINDS, PRICED_LINE_KINDS
 from .queries import adjustments_of, get, label, lines_of
@@ -16,8 +16,9 @@ from .queries import adjustments_of, get, label, lines_of
 parse_date = inputs.parse_date
 
 
-def clean_line(data, where: str, price_for=None) -> dict:
-    """One line from user or JSON input; fields left out come from the product."""
+def clean_line(data, where: str, price_for=None, rate=None) -> dict:
+    """One line from user or JSON input; fields left out come from the product (its euro price
+    converted at `rate`, euros per unit, on a document in another currency)."""
     if not isinstance(data, dict):
         raise InvalidValue(where, data, "objet ligne attendu")
     if "text" in data:
@@ -50,6 +51,8 @@ def clean_line(data, where: str, price_for=None) -> dict:
     elif product is not None:
         priced = price_for(product, quantity) if price_for else None
         unit_price = priced.unit_price if priced else product.price
+        if rate:
+            unit_price = round_to(unit_price / rate, PRICE_SCALE)
     else:
         raise InvalidValue(f"{where}.unit_price", None, "obligatoire pour une ligne sans produit")
     typed = data.get("discount_percent")
@@ -146,21 +149,41 @@ def store_content(doc: Document, lines: list[dict], adjustments: list[dict]) -> 
 
 
 def store_totals(doc_id: int, t: totals.Totals) -> None:
+    rate = Document.select(Document.exchange_rate).where(Document.id == doc_id).scalar()
+    eur = totals.in_euros(t.tax_total, t.grand_total, t.vat, rate) if rate else None
     DocumentVat.delete().where(DocumentVat.document == doc_id).execute()
     if t.vat:
         DocumentVat.insert_many([{"document": doc_id, "category": v.category, "rate": v.rate,
-                                  "basis": v.basis, "amount": v.amount} for v in t.vat]).execute()
-    Document.update(**t.as_dict()).where(Document.id == doc_id).execute()
+                                  "basis": v.basis, "amount": v.amount,
+                                  "basis_eur": eur and eur.vat[i][0], "amount_eur": eur and eur.vat[i][1]}
+                                 for i, v in enumerate(t.vat)]).execute()
+    Document.update(**t.as_dict(), **_euro_totals(eur)).where(Document.id == doc_id).execute()
 
 
-def _clean_content(lines, allowances=(), charges=(), price_for=None):
+def _euro_totals(eur) -> dict:
+    return {"tax_basis_total_eur": eur and eur.tax_basis_total, "tax_total_eur": eur and eur.tax_total,
+            "grand_total_eur": eur and eur.grand_total}
+
+
+def store_euros(doc_id: int) -> None:
+    """The euro figures again, after the currency or the rate of a draft changed."""
+    doc = get(doc_id)
+    rows = list(DocumentVat.select().where(DocumentVat.document == doc_id).order_by(DocumentVat.id))
+    eur = totals.in_euros(doc.tax_total, doc.grand_total, rows, doc.exchange_rate) if doc.exchange_rate else None
+    for i, row in enumerate(rows):
+        DocumentVat.update(basis_eur=eur and eur.vat[i][0], amount_eur=eur and eur.vat[i][1]).where(
+            DocumentVat.id == row.id).execute()
+    Document.update(**_euro_totals(eur)).where(Document.id == doc_id).execute()
+
+
+def _clean_content(lines, allowances=(), charges=(), price_for=None, rate=None):
     """Checks the shapes before anything else: input comes from files and forms."""
     if not isinstance(lines, (list, tuple)):
         raise InvalidValue("lines", lines, "liste de lignes attendue")
     for name, value in (("allowances", allowances), ("charges", charges)):
         if not isinstance(value, (list, tuple)):
             raise InvalidValue(name, value, "liste attendue")
-    cleaned = [clean_line(ln, f"lines[{i}]", price_for) for i, ln in enumerate(lines)]
+    cleaned = [clean_line(ln, f"lines[{i}]", price_for, rate) for i, ln in enumerate(lines)]
     adjs = [clean_adjustment(a, f"allowances[{i}]", False) for i, a in enumerate(allowances)]
     adjs += [clean_adjustment(c, f"charges[{i}]", True) for i, c in enumerate(charges)]
     if len(cleaned) > 5000:
@@ -170,16 +193,19 @@ def _clean_content(lines, allowances=(), charges=(), price_for=None):
 
 def make(kind: str, customer_id: int, lines: list[dict], adjustments=(), *, type: str = "standard", date=None,
          reference: str = "", notes: str = "", validity_date=None, due_date=None, preceding_id=None,
-         source_refs=(), prepaid=ZERO, links=(), what: str = "") -> Document:
+         source_refs=(), prepaid=ZERO, links=(), what: str = "", currency: str = "EUR",
+         exchange_rate=None) -> Document:
     """The one way a draft comes to be, whatever the route: the document row, its content and
     totals, its typed links to other documents, and the audit line saying where it came from.
     `lines` and `adjustments` are already checked (clean_line / the route that built them);
-    links: (role, document id) pairs (kinds.LINK_ROLES)."""
+    links: (role, document id) pairs (kinds.LINK_ROLES); currency and exchange_rate checked
+    (rates.for_document) or taken from the source."""
     with write():
         doc = Document.create(kind=kind, type=type, status="draft", date=date or clock.today(),
                               customer=customer_id, validity_date=validity_date, due_date=due_date,
                               reference=reference, notes=notes, preceding=preceding_id, prepaid=prepaid,
-                              source_refs=json.dumps(list(source_refs)), created_by=current_user())
+                              source_refs=json.dumps(list(source_refs)), created_by=current_user(),
+                              currency=currency, exchange_rate=exchange_rate)
         t = store_content(doc, list(lines), list(adjustments))
         if links:
             DocumentLink.insert_many([{"document": doc.id, "target": target, "role": role}
@@ -191,8 +217,10 @@ def make(kind: str, customer_id: int, lines: list[dict], adjustments=(), *, type
 
 
 def create(kind: str, customer: str | int, date=None, lines=(), allowances=(), charges=(),
-           reference: str = "", notes: str = "", validity_date=None, due_date=None) -> Document:
-    """A draft typed or imported by a user: every value checked first."""
+           reference: str = "", notes: str = "", validity_date=None, due_date=None,
+           currency: str = "EUR", exchange_rate=None) -> Document:
+    """A draft typed or imported by a user: every value checked first. In another currency,
+    at the rate given or the rate of its date (refused when the company has none)."""
     if kind not in KINDS:
         raise InvalidValue("kind", kind, "type de document inconnu (" + ", ".join(KINDS) + ")")
     permissions.require("document.edit", kind)
@@ -203,16 +231,19 @@ def create(kind: str, customer: str | int, date=None, lines=(), allowances=(), c
     if cust is None:
         raise InvalidValue("customer", customer, "client inconnu")
     day = parse_date(date or clock.today())
+    code, rate = rates.for_document(currency, day, exchange_rate)
     cleaned, adjs = _clean_content(lines, allowances, charges,
-                                   lambda product, qty: pricing.price_for(cust, product, qty, day))
+                                   lambda product, qty: pricing.price_for(cust, product, qty, day),
+                                   rate)
     return make(kind, cust.id, cleaned, adjs, date=day,
                 reference=catalog.clean_text("reference", reference, 100),
                 notes=catalog.clean_text("notes", notes, 4000, multiline=True),
                 validity_date=parse_date(validity_date, "validity_date") if validity_date else None,
-                due_date=parse_date(due_date, "due_date") if due_date else None)
+                due_date=parse_date(due_date, "due_date") if due_date else None,
+                currency=code, exchange_rate=rate)
 
 
-HEADER_FIELDS = ("date", "due_date", "validity_date", "reference", "notes", "customer")
+HEADER_FIELDS = ("date", "due_date", "validity_date", "reference", "notes", "customer", "currency")
 
 
 def update_draft(doc_id: int, version: int, header: dict | None = None, lines=None,
@@ -228,8 +259,16 @@ def update_draft(doc_id: int, version: int, header: dict | None = None, lines=No
             values[k] = parse_date(v, k) if v else None
         elif k == "customer":
             values["customer"] = catalog.customer_by_code(v).id
+        elif k == "currency":
+            values["currency"] = rates.currency_code(v, "currency")
         else:
             values[k] = catalog.clean_text(k, v, 4000 if k == "notes" else 100, multiline=k == "notes")
+    before = get(doc_id)
+    code = values.get("currency", before.currency)
+    day = values.get("date") or before.date
+    rated = code != before.currency or (code != rates.EUR and day != before.date)
+    if rated:                         # a new currency or date: the rate of that date
+        values["currency"], values["exchange_rate"] = rates.for_document(code, day)
     content = None
     if lines is not None and get(doc_id).type in ("progress", "retention"):
         raise StateError(f"{label(get(doc_id))} : les lignes d'une situation viennent de l'avancement saisi ; "
@@ -242,7 +281,7 @@ def update_draft(doc_id: int, version: int, header: dict | None = None, lines=No
         if charges is None:
             charges = [{"amount": a.amount, "vat_rate": a.vat_rate, "vat_category": a.vat_category,
                         "reason": a.reason} for a in old_adj if a.is_charge]
-        content = _clean_content(lines, allowances, charges)
+        content = _clean_content(lines, allowances, charges, rate=values.get("exchange_rate", before.exchange_rate))
     with write():
         doc = get(doc_id)
         permissions.require("document.edit", doc.kind)
@@ -262,6 +301,8 @@ def update_draft(doc_id: int, version: int, header: dict | None = None, lines=No
             new = [(ln["description"], ln.get("quantity"), ln.get("unit_price"),
                     ln.get("discount_percent")) for ln in content[0]]
             changes["lignes"] = (_lines_text(old), _lines_text(new))
+        elif rated:
+            store_euros(doc_id)
         audit.record("document", doc_id, label(doc), changes)
     return get(doc_id)
 

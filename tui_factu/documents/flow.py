@@ -8,8 +8,8 @@ import json
 
 import peewee as pw
 
-from .. import (catalog, deposits, einvoicing, fr, journal, ledger, margins, numbering, payments, permissions, periods, sealing,
-               schedules, situations, stock, totals)
+from .. import (catalog, clock, deposits, einvoicing, fr, journal, ledger, margins, numbering, payments, permissions, periods,
+               rates, sealing, schedules, situations, stock, totals)
 from ..db import is_postgres, prepared, write
 from ..errors import InvalidValue, StateError
 from ..models import Billing, Document, DocumentLine, Product, utcnow
@@ -41,6 +41,8 @@ def validate(doc_id: int, date=None) -> Document:
         if date is not None:
             doc.date = parse_date(date)
         periods.check_open(doc.date, label(doc))
+        if doc.currency != rates.EUR and not doc.exchange_rate:      # never sealed as if in euros
+            raise InvalidValue("devise", doc.currency, f"{label(doc)} n'a pas de cours : changez sa devise ou sa date")
         _check_chain_limits(doc, lines)
         cust = catalog.customer_by_id(doc.customer_id)
         company = catalog.company()
@@ -419,6 +421,9 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None, force: b
         raise InvalidValue("--line", None, "les quantités par ligne demandent un seul document source")
     if len(kinds) > 1:
         raise InvalidValue("sources", None, "les documents regroupés doivent être du même type")
+    if len({s.currency for s in sources}) > 1:
+        raise InvalidValue("sources", ", ".join(f"{label(s)} ({s.currency})" for s in sources),
+                           "les documents regroupés doivent être dans la même devise")
     if to_kind == "invoice":
         ledger.check_billable(ledger.contract_of_lines(
             [ln.id for s in sources for ln in lines_of(s.id) if ln.kind in PRICED_LINE_KINDS]))
@@ -488,8 +493,12 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None, force: b
         links += [("invoices_ticket", s.id) for s in sources if s.kind == "receipt"]
         links += [("bills", c.id) for c in ledger.contract_of_lines([ln["origin"] for ln in new_lines
                                                                     if ln.get("origin")])]
+    # the same currency; a credit note at the rate of what it credits, else the rate of today
+    currency, rate = ((first.currency, first.exchange_rate) if to_kind == "credit_note" else
+                      rates.for_document(first.currency, clock.today()))
     with write():
         doc = drafts.make(to_kind, first.customer_id, new_lines, adjustments, prepaid=prepaid,
+                          currency=currency, exchange_rate=rate,
                           reference=first.reference, notes=first.notes if to_kind != "credit_note" else "",
                           preceding_id=first.id if to_kind == "credit_note" else None, source_refs=refs,
                           links=links, what=f"{KIND_LABELS[to_kind]} depuis " + ", ".join(s.number for s in sources))
@@ -535,7 +544,7 @@ def replace(invoice_id: int) -> tuple[Document, Document]:
         refs = [{"kind": "invoice", "number": inv.number, "date": inv.date.isoformat(), "replaces": True}]
         refs += [r for r in json.loads(inv.source_refs or "[]") if r.get("kind") != "invoice" or r.get("deposit")]
         doc = drafts.make("invoice", inv.customer_id, lines, adjustments, type=inv.type, reference=inv.reference,
-                          notes=inv.notes, source_refs=refs,
+                          notes=inv.notes, source_refs=refs, currency=inv.currency, exchange_rate=inv.exchange_rate,
                           links=[("replaces", inv.id)] + [(link.role, link.target_id) for link in inv.links
                                                           if link.role in ("deducts_deposit", "bills")],
                           what=f"remplace {inv.number}, annulée par {cn.number}")

@@ -45,6 +45,9 @@ def show(doc: Document) -> dict:
         "customer": {"code": snapshot["code"] if snapshot else cust.code,
                      "name": snapshot["name"] if snapshot else cust.name},
         "reference": doc.reference, "notes": doc.notes, "currency": doc.currency,
+        # euros per unit (null in EUR) and the VAT total in euros (BT-111), whatever the currency
+        "exchange_rate": fmt_plain(doc.exchange_rate),
+        "vat_total_eur": fmt2(doc.tax_total if doc.exchange_rate is None else doc.tax_total_eur),
         "source_refs": json.loads(doc.source_refs or "[]"),
         "preceding": ({"number": doc.preceding.number, "date": doc.preceding.date.isoformat()}
                       if doc.preceding_id else None),
