@@ -149,6 +149,21 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
         from .links import LinksScreen
         self.push_screen(LinksScreen(doc_id), lambda chosen: chosen and chosen != doc_id and self.open_document(chosen))
 
+    def open_einvoice(self, doc_id: int) -> None:
+        """An issued invoice's lifecycle as an e-invoice (statuses, dates, reasons)."""
+        from .einvoice import EinvoiceScreen
+        self.push_screen(EinvoiceScreen(doc_id))
+
+    def einvoice_send(self, ref: str, then=None) -> None:
+        """Sends an invoice to the Plateforme Agréée, in a worker (queued if it is down)."""
+        from . import einvoice
+        einvoice.send(self, ref, then)
+
+    def einvoice_sync(self, then=None) -> None:
+        """Brings back the lifecycle statuses from the Plateforme Agréée, in a worker."""
+        from . import einvoice
+        einvoice.sync(self, then)
+
     def action_new_document(self) -> None:
         from tui_factu.documents.kinds import KIND_LABELS
         from .pickers import Choice
@@ -207,11 +222,12 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
     def action_reports(self) -> None:
         self.reports()
 
-    def settings(self) -> None:
+    def settings(self, item: str = "") -> None:
+        """The settings; item: the form to open at once ("pa": the Plateforme Agréée)."""
         from .settings import SettingsScreen
         if self.refuse_unless("settings.change", "les paramètres"):
             return
-        self.push_screen(SettingsScreen())
+        self.push_screen(SettingsScreen(item))
 
     def action_settings(self) -> None:
         self.settings()

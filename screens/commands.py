@@ -13,6 +13,8 @@ SCREENS = [
     ("Interventions", "interventions", ()), ("Temps passés", "time_entries", ()), ("Clôtures", "closings", ()),
     ("Archives et sauvegardes", "archives", ()), ("États et statistiques", "reports", ()), ("Historique des modifications", "history", ()),
     ("Journal des événements", "history", (None, None, "", True)),
+    ("Factures électroniques : récupérer les statuts (plateforme)", "einvoice_sync", ()),
+    ("Plateforme agréée : paramètres (facture électronique)", "settings", ("pa",)),
 ]
 
 

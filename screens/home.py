@@ -1,4 +1,7 @@
-"""Home: today's sales and what needs doing; each line opens the list behind it."""
+"""Home: today's sales and what needs doing; each line opens the list behind it, and each
+e-invoice the platform or the buyer refused, rejected, disputed or suspended opens its
+document (lifecycle.needing_action: what to do next is said there)."""
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -6,7 +9,7 @@ from .widgets.base import FactuScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_factu import fr, reports
+from tui_factu import fr, lifecycle, reports
 
 # option id -> (title, list filters)
 LISTS = {
@@ -57,6 +60,7 @@ class HomeScreen(FactuScreen):
     def action_refresh(self) -> None:
         from tui_factu import closings
         figures = reports.dashboard()
+        figures["einvoices"] = lifecycle.needing_action(limit=8)
         self.app.call_from_thread(self._show, figures)
         if not getattr(self, "reminded", False):
             self.reminded = True
@@ -74,9 +78,17 @@ class HomeScreen(FactuScreen):
         for key, (title, _) in LISTS.items():
             count, total = f[key]
             options.add_option(Option(f"{title:<32} {count:>6}   {fr.amount(total, True):>16}", id=key))
-        options.highlighted = highlighted or 0
+        if f["einvoices"]:
+            options.add_option(Option(Text("Factures électroniques à traiter :", "bold"), disabled=True))
+        for e in f["einvoices"]:
+            options.add_option(Option(Text.assemble((f"⚠ {e['number']} {e['status'].lower()}", "bold"),
+                                                    f" : {e['next_step']}"), id=f"doc:{e['id']}"))
+        options.highlighted = min(highlighted or 0, options.option_count - 1)
 
     @on(OptionList.OptionSelected)
     def _open(self, event) -> None:
+        if event.option.id.startswith("doc:"):
+            self.app.open_document(int(event.option.id[4:]))
+            return
         title, filters = LISTS[event.option.id]
         self.app.open_list(title=title, **filters)

@@ -1,4 +1,6 @@
-"""Document lists: a virtual table over keyset pages, filters, incremental search by number."""
+"""Document lists: a virtual table over keyset pages, filters, incremental search by number;
+for invoices and credit notes, their state as e-invoices (a column, a filter, the lifecycle
+view, sending to the Plateforme Agréée and bringing its statuses back)."""
 import datetime as dt
 
 from textual import on
@@ -6,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
-from tui_factu import clock, documents, fr
+from tui_factu import clock, documents, fr, lifecycle
 from tui_factu.documents.kinds import KIND_LABELS, STATUSES, STATUS_LABELS
 
 from .widgets.base import FactuScreen
 from .widgets.field import Field
 from .widgets.virtual_table import Column, VirtualTable
 
+EINVOICED = ("invoice", "credit_note")
 PLURALS = {"quote": "Devis", "order": "Commandes", "delivery": "Bons de livraison", "invoice": "Factures",
            "credit_note": "Avoirs"}
 
@@ -25,13 +28,20 @@ class DocumentList(FactuScreen):
         Binding("c", "filter_customer", "Client", id="list.customer"),
         Binding("p", "filter_period", "Période", id="list.period"),
         Binding("o", "toggle_order", "Tri", id="list.order"),
+        Binding("e", "cycle_einvoice", "E-facture", id="list.einvoice"),
+        Binding("ctrl+o", "einvoice", "Cycle de vie", show=False, id="list.einvoice_history"),
+        Binding("t", "einvoice_send", "Transmettre", id="list.einvoice_send"),
+        Binding("r", "einvoice_sync", "Statuts PA", show=False, id="list.einvoice_sync"),
         Binding("escape", "back", "Retour", id="list.back"),
     ]
 
+    GUARDS = {"einvoice_send": "einvoice.send", "einvoice_sync": "einvoice.send"}
+
     def __init__(self, kind: str | None = None, status: str | None = None, statuses=(), title: str = "",
-                 expiring: bool = False, overdue: bool = False):
+                 expiring: bool = False, overdue: bool = False, einvoice: int | None = None):
         super().__init__()
         self.kind, self.status, self.statuses = kind, status, tuple(statuses)
+        self.einvoice = einvoice        # the last lifecycle code wanted (0: none yet), lifecycle.FILTERS
         self.expiring, self.overdue = expiring, overdue
         self.title_text = title or (PLURALS[kind] if kind else "Documents")
         self.prefix = ""
@@ -47,6 +57,9 @@ class DocumentList(FactuScreen):
         if not self.kind:
             columns[3:3] = [Column("Type", 9)]
             columns[2].width = 17
+        elif self.kind in EINVOICED:
+            columns[4:4] = [Column("E-facture", 12)]
+            columns[2].width = 13
         yield VirtualTable(columns, self.fetch, id="docs")
         yield Footer()
 
@@ -73,6 +86,8 @@ class DocumentList(FactuScreen):
             parts.append(f"du {fr.date(self.period[0]) or '…'} au {fr.date(self.period[1]) or '…'}")
         if self.prefix:
             parts.append(f"« {self.prefix} »")
+        if self.einvoice is not None:
+            parts.append(f"e-facture {dict(lifecycle.FILTERS)[self.einvoice]}")
         order = "par date" if self.by_date else "par numéro"
         self.query_one("#title", Static).update(f"[b]{self.title_text}[/b] — {' — '.join(parts)} ({order})")
 
@@ -85,7 +100,11 @@ class DocumentList(FactuScreen):
                                  due_before=clock.today() if self.overdue else None,
                                  valid_until=clock.today() + dt.timedelta(days=7) if self.expiring else None,
                                  number_prefix=self.prefix, date_from=self.period[0], date_to=self.period[1],
-                                 by_date=self.by_date, after_date=after[1] if after else None)
+                                 by_date=self.by_date, after_date=after[1] if after else None,
+                                 einvoice=self.einvoice if self.kind in EINVOICED else None)
+        # the outbox of the page's issued documents without a status yet: one query, not one a row
+        outbox = lifecycle.outbox_states([r["id"] for r in rows if r["number"] and not r.get("einvoice_status")]) \
+            if self.kind in EINVOICED else {}
         out = []
         for r in rows:
             cells = [r["number"] or f"#{r['id']} brouill.", fr.date(r["date"]),
@@ -93,7 +112,9 @@ class DocumentList(FactuScreen):
                      fr.amount(documents.to_decimal(r["grand_total"]))]
             if not self.kind:
                 cells[3:3] = [KIND_LABELS[r["kind"]]]
-            out.append(((r["id"], dt.date.fromisoformat(r["date"])), cells))
+            elif self.kind in EINVOICED:
+                cells[4:4] = [lifecycle.short(r.get("einvoice_status"), outbox.get(r["id"])) if r["number"] else ""]
+            out.append(((r["id"], dt.date.fromisoformat(r["date"]), r["number"]), cells))
         return out
 
     @on(VirtualTable.Chosen)
@@ -160,6 +181,39 @@ class DocumentList(FactuScreen):
         self.by_date = not self.by_date
         self._title()
         self.query_one(VirtualTable).reload()
+
+    # ---- e-invoices ----------------------------------------------------------------------
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action.startswith(("einvoice", "cycle_einvoice")) and self.kind not in EINVOICED:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_cycle_einvoice(self) -> None:
+        codes = [None] + [code for code, _ in lifecycle.FILTERS]
+        self.einvoice = codes[(codes.index(self.einvoice) + 1) % len(codes)] if self.einvoice in codes else None
+        self._title()
+        self.query_one(VirtualTable).reload()
+
+    def _issued(self):
+        """(id, number) of the highlighted row if it is a validated invoice or credit note."""
+        key = self.query_one(VirtualTable).current_key
+        if key is None or not key[2]:
+            self.notify("Choisissez une facture ou un avoir validé.", severity="warning")
+            return None
+        return key[0], key[2]
+
+    def action_einvoice(self) -> None:
+        issued = self._issued()
+        if issued:
+            self.app.open_einvoice(issued[0])
+
+    def action_einvoice_send(self) -> None:
+        issued = self._issued()
+        if issued:
+            self.app.einvoice_send(issued[1], self.query_one(VirtualTable).reload)
+
+    def action_einvoice_sync(self) -> None:
+        self.app.einvoice_sync(self.query_one(VirtualTable).reload)
 
     def action_back(self) -> None:
         box = self.query_one("#search", Field)

@@ -1,16 +1,18 @@
-"""Settings: company identity, numbering patterns, printers (with a test print), users."""
+"""Settings: company identity, numbering patterns, printers (with a test print), users, the
+Plateforme Agréée (its secret is write-only: typed hidden, never read back, never shown)."""
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_factu import catalog, numbering, printing, settings, users
+from tui_factu import catalog, numbering, pa, printing, settings, users
 from tui_factu.errors import FactuError
 from tui_factu.permissions import ROLE_LABELS
 
 from .pickers import Choice, Form
 from .widgets.base import FactuScreen
+from .widgets.field import Field
 
 COMPANY_LABELS = {"name": "Raison sociale", "legal_form": "Forme juridique", "capital": "Capital (€)",
                   "siren": "SIREN", "siret": "SIRET", "rcs_city": "Ville du RCS", "vat_number": "N° TVA",
@@ -26,11 +28,25 @@ COMPANY_LABELS = {"name": "Raison sociale", "legal_form": "Forme juridique", "ca
                   "vat_exemption": "Article des opérations exonérées (ex. art. 261-4-4° du CGI)"}
 ITEMS = [("company", "Identité de la société"), ("numbering", "Numérotation des pièces"),
          ("printers", "Imprimantes thermiques (ajout, test)"), ("users", "Utilisateurs et rôles"),
-         ("business", "Réglages commerciaux (marge plancher, remise maximale, temps)")]
+         ("business", "Réglages commerciaux (marge plancher, remise maximale, temps)"),
+         ("pa", "Plateforme agréée (facture électronique)")]
+SECRET_SET = "••• (enregistré)"
+
+
+class SecretForm(Form):
+    """A form whose `secret` field hides what is typed and starts empty whatever is stored."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#f-secret", Field).password = True
 
 
 class SettingsScreen(FactuScreen):
     BINDINGS = [Binding("escape", "app.pop_screen", "Retour", id="settings.back")]
+
+    def __init__(self, item: str = ""):
+        super().__init__()
+        self.item = item            # a form to open at once (the palette's « Plateforme agréée »)
 
     def compose(self) -> ComposeResult:
         yield Static("[b]Paramètres[/b]", id="title")
@@ -41,12 +57,19 @@ class SettingsScreen(FactuScreen):
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
         self.show_detail()
+        if self.item in dict(ITEMS):
+            getattr(self, f"edit_{self.item}")()
 
     def show_detail(self) -> None:
         found = printing.printers()
         lines = ["Imprimantes : " + (", ".join(f"{n} ({c.get('url')})" for n, c in found.items()) or "aucune"),
                  "Utilisateurs : " + ", ".join(f"{u.name} ({u.role})" for u in users.listing()),
                  "Numérotation : " + "  ".join(f"{s} {numbering.pattern(s)}" for s in numbering.SERIES)]
+        p = pa.configured()
+        lines.append("Plateforme agréée : " + (f"{p['url']} (client {p['client_id']}, secret "
+                                               f"{SECRET_SET if p['secret_set'] else 'absent'})"
+                                               if p["url"] else "non configurée")
+                     + f" — adresse électronique (BT-34) : {catalog.company().einvoice_address or 'le SIREN'}")
         self.query_one("#detail", Static).update("\n".join(lines))
 
     @on(OptionList.OptionSelected)
@@ -140,3 +163,24 @@ class SettingsScreen(FactuScreen):
                 if v[f"k{i}"].strip() != settings.get(key):
                     settings.set_value(key, v[f"k{i}"])
         self.app.push_screen(Form("Réglages commerciaux", fields), lambda v: self._apply(save, v))
+
+    def edit_pa(self) -> None:
+        """URLs and client id prefilled; the secret never: an empty field keeps the stored one."""
+        p = pa.configured()
+        fields = [("url", "Adresse de l'API Flow (https://…)", p["url"]),
+                  ("token_url", "Adresse des jetons OAuth2 (https://…/token)", p["token_url"]),
+                  ("client_id", "Identifiant client OAuth2", p["client_id"]),
+                  ("directory_url", "Adresse de l'API Annuaire (vide : celle de Flow)", p["directory_url"]),
+                  ("secret", "Secret client : " + (f"{SECRET_SET} — vide : inchangé" if p["secret_set"]
+                                                   else "aucun enregistré"), ""),
+                  ("address", "Adresse électronique de la société, BT-34 (vide : le SIREN)",
+                   catalog.company().einvoice_address or "")]
+
+        def save(v):
+            if v["address"].strip() != (catalog.company().einvoice_address or ""):
+                catalog.update_company({"einvoice_address": v["address"].strip()})
+            changed = {k: v[k].strip() for k in ("url", "token_url", "client_id", "directory_url")
+                       if v[k].strip() != p[k]}          # only what changed is written (and audited)
+            pa.configure(changed.get("url"), changed.get("token_url"), changed.get("client_id"),
+                         v["secret"] or None, changed.get("directory_url"))
+        self.app.push_screen(SecretForm("Plateforme agréée (XP Z12-013)", fields), lambda v: self._apply(save, v))

@@ -39,6 +39,17 @@ NEXT_STEP = {
     207: "la facture est en litige : voyez le motif avec le client ; les relances sont suspendues",
     208: "la facture est suspendue : le client attend un complément (motif ci-dessus)",
 }
+# The state in a list's column, a word or two: the last status, else where the outbox is
+SHORT = {200: "déposée", 201: "émise", 202: "reçue", 203: "mise à dispo", 204: "prise en ch.", 205: "approuvée",
+         206: "appr. part.", 207: "en litige", 208: "suspendue", 209: "complétée", 210: "refusée",
+         211: "payée", 212: "encaissée", 213: "rejetée", 220: "annulée"}
+OUTBOX = {"pending": "en file", "sent": "transmise", "refused": "refus dépôt"}
+TO_SEND = "à envoyer"
+# The list's filter, in the order a key cycles through it (0: no status yet)
+FILTERS = [(0, "sans statut"), (200, "déposée"), (202, "reçue"), (204, "prise en ch."), (205, "approuvée"),
+           (207, "en litige"), (208, "suspendue"), (210, "refusée"), (211, "payée"), (212, "encaissée"),
+           (213, "rejetée")]
+SOURCES = {"pa": "plateforme", "file": "fichier", "self": "nous (vendeur)"}
 # UNTDID 1373 status (MDT-88) and CDAR type (MDT-77: 305 transmission, 23 processing), BR-FR-CDV-CL-05
 _UNTDID = {200: "10", 201: "51", 202: "43", 203: "48", 213: "8", 204: "45", 208: "39", 209: "37",
            210: "50", 206: "49", 211: "47", 212: "47", 207: "46", 205: "1"}
@@ -68,6 +79,23 @@ class Message:
 
 def label(code: int) -> str:
     return STATUSES.get(code, (str(code), ""))[0]
+
+
+def short(code: int | None, outbox: str | None = None) -> str:
+    """What a list shows of an issued invoice: its last status, else its place in the outbox,
+    else « à envoyer »."""
+    if code:
+        return SHORT.get(code, str(code))
+    return OUTBOX.get(outbox or "", TO_SEND)
+
+
+def outbox_states(doc_ids: list[int]) -> dict[int, str]:
+    """document id -> the state of its flow in the outbox (one query for a page)."""
+    from .models import PaFlow
+    if not doc_ids:
+        return {}
+    return dict(PaFlow.select(PaFlow.document, PaFlow.state)
+                .where(PaFlow.document.in_(doc_ids) & (PaFlow.what == "invoice")).tuples())
 
 
 def _stamp(text: str) -> str:
@@ -218,6 +246,26 @@ def state(doc_id: int) -> dict:
                         for r in rows]}
 
 
+def timeline(doc_id: int) -> dict:
+    """The history screen of an issued invoice or credit note: every status with its date, who
+    said it (platform, file, us) and why, what the outbox did, and what to do next."""
+    doc = Document.get_or_none(Document.id == doc_id)
+    if doc is None or doc.kind not in ("invoice", "credit_note") or not doc.number:
+        label_ = queries.label(doc) if doc else f"#{doc_id}"
+        raise StateError(f"{label_} : seule une facture ou un avoir validé a un cycle de vie électronique",
+                         "document", label_)
+    rows = [{"date": r.at, "code": r.code, "label": label(r.code), "source": SOURCES.get(r.source, r.source),
+             "user": r.user or None, "reason": " — ".join(x for x in (r.reason_code, r.reason, r.action) if x) or None,
+             "amounts": json.loads(r.amounts or "{}")} for r in history(doc.id)]
+    from .models import PaFlow
+    flow = PaFlow.get_or_none((PaFlow.document == doc.id) & (PaFlow.what == "invoice"))
+    out = {"id": doc.id, "number": doc.number, "kind": doc.kind, "rows": rows, **state(doc.id)}
+    out["short"] = short(out["status_code"], flow.state if flow else None)
+    out["flow_error"] = (flow.error or None) if flow else None
+    out["sent_at"] = flow.sent_at if flow else None
+    return out
+
+
 def needing_action(limit: int = 20) -> list[dict]:
     """Issued invoices whose last status asks the seller to act (refused, rejected, disputed,
     suspended): the dashboard's list, with what to do next."""
@@ -230,8 +278,24 @@ def needing_action(limit: int = 20) -> list[dict]:
     for doc in Document.select().where(Document.id.in_([i for i, c in last.items() if c in NEXT_STEP])) \
             .order_by(Document.date.desc(), Document.id.desc()).limit(limit):
         code = last[doc.id]
-        out.append({"number": doc.number, "code": code, "status": label(code), "next_step": NEXT_STEP[code]})
-    return out
+        out.append({"number": doc.number, "code": code, "status": label(code), "next_step": NEXT_STEP[code],
+                    "id": doc.id})
+    return out + refused_deposits(limit - len(out))
+
+
+def refused_deposits(limit: int = 20) -> list[dict]:
+    """Invoices the platform refused at the deposit (400/422: the file never went out), with
+    its words: the dashboard shows them beside the refused statuses."""
+    from .models import PaFlow
+    if limit <= 0:
+        return []
+    rows = (PaFlow.select(PaFlow.document, Document.number, PaFlow.error).join(Document)
+            .where((PaFlow.state == "refused") & (PaFlow.what == "invoice") & Document.id.not_in(
+                EinvoiceStatus.select(EinvoiceStatus.document)))
+            .order_by(PaFlow.id.desc()).limit(limit).tuples())
+    return [{"number": number, "code": None, "status": "Dépôt refusé", "id": doc_id,
+             "next_step": f"dépôt refusé par la plateforme ({error or 'motif non donné'}) : corrigez et émettez "
+                          "une facture rectificative (doc replace)"} for doc_id, number, error in rows]
 
 
 # ---- the statuses we send -------------------------------------------------------------------

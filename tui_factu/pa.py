@@ -49,10 +49,11 @@ def configure(url: str, token_url: str, client_id: str, secret: str | None, dire
     """The platform's addresses and our client id (settings, audited); the secret in a 0600
     file beside the signing key, never in the base, never printed."""
     permissions.require("settings.change")
-    for key, value in (("pa.url", url), ("pa.token_url", token_url), ("pa.client_id", client_id),
-                       ("pa.directory_url", directory_url)):
-        if value is not None:
-            settings.set_value(key, value)
+    with write():                           # every address checked, or none written
+        for key, value in (("pa.url", url), ("pa.token_url", token_url), ("pa.client_id", client_id),
+                           ("pa.directory_url", directory_url)):
+            if value is not None:
+                settings.set_value(key, value)
     if secret:
         path = secret_path()
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -60,6 +61,16 @@ def configure(url: str, token_url: str, client_id: str, secret: str | None, dire
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(secret.strip())
     _token.clear()
+
+
+def configured() -> dict:
+    """The settings page's view: addresses and client id; of the secret, only whether one is
+    stored (it is never read back for a screen)."""
+    permissions.require("settings.change")
+    return {"url": settings.get("pa.url"), "token_url": settings.get("pa.token_url"),
+            "client_id": settings.get("pa.client_id"), "directory_url": settings.get("pa.directory_url"),
+            "secret_set": bool(os.environ.get(SECRET_ENV)) or secret_path().exists(),
+            "last_sync": settings.get("pa.last_sync") or None}
 
 
 def _config() -> tuple[str, str, str, str]:
@@ -230,6 +241,22 @@ def send_pending(flows: list[PaFlow] | None = None) -> list[dict]:
             continue
         report.append(_send_one(flow))
     return report
+
+
+def send(refs: list[str], render) -> list[dict]:
+    """Queue then send, for a screen: a platform that is down is no error, what was queued
+    waits in the outbox and each line says so."""
+    flows = queue(refs, render)
+    try:
+        return send_pending(flows)
+    except Unavailable as e:
+        out = []
+        for f in flows:
+            f = PaFlow.get_by_id(f.id)
+            out.append({"ref": f.tracking_id, "state": f.state, "flow_id": f.flow_id or None,
+                        "message": {"sent": "transmise", "refused": f.error}.get(
+                            f.state, f"en file d'attente : {e}")})
+        return out
 
 
 def _send_one(flow: PaFlow) -> dict:
