@@ -1,5 +1,9 @@
-"""The counter sale: scan or type codes, Enter on an empty code to pay, Enter to confirm.
-Three scanned items take four keystrokes beyond the codes (F12, Enter, Enter, Enter)."""
+"""The counter sale: scan or type codes (3*CODE or CODE*3: three of them), Enter on an empty
+code to pay, Enter to confirm. Three scanned items paid cash take four keystrokes beyond the
+codes and the amount given (F12, Enter, Enter, Enter). An unknown code is said on the entry
+line and stays there, selected: the next scan replaces it, no dialog takes it (F2 searches).
+The change to give stays on screen until the next sale is paid; a sale and a return write
+while « … en cours » holds the keys typed meanwhile (widgets/busy.py), then print a ticket."""
 from decimal import Decimal
 
 from textual import on, work
@@ -13,11 +17,18 @@ from tui_factu.errors import FactuError
 
 from .pickers import Confirm, CustomerPicker, Form, ProductPicker
 from .widgets.base import FactuScreen
+from .widgets.busy import Busy
 from .widgets.field import Field
 
 
 class CounterScreen(FactuScreen):
-    BINDINGS = [Binding("f4", "pick_customer", "Client", id="counter.customer"),
+    DEFAULT_CSS = """
+    CounterScreen #scan-note { height: 1; padding: 0 1; color: ansi_bright_red; text-style: bold; }
+    CounterScreen #last-sale { height: 1; padding: 0 1; background: ansi_green; color: ansi_black; }
+    CounterScreen #last-sale.-empty { display: none; }
+    """
+    BINDINGS = [Binding("f2", "search", "Chercher", id="counter.search"),
+                Binding("f4", "pick_customer", "Client", id="counter.customer"),
                 Binding("ctrl+x", "delete_line", "Suppr. ligne", id="counter.delete_line"),
                 Binding("ctrl+d", "void", "Annuler la vente", id="counter.void"),
                 Binding("f6", "return_goods", "Retour", id="counter.return"),
@@ -30,11 +41,13 @@ class CounterScreen(FactuScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
+        yield Static("", id="last-sale", classes="-empty")      # at the top: no toast covers it
         yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="entry"):
             yield Label("Code ", classes="label")
             yield Field("", id="code", placeholder="scannez ou tapez un code — Entrée à vide : encaisser",
                         clear_on_submit=True)
+        yield Static("", id="scan-note")
         yield Static("", id="totals")
         yield Footer()
 
@@ -65,24 +78,53 @@ class CounterScreen(FactuScreen):
     @on(Field.Submitted, "#code")
     def _code(self, event) -> None:
         text = event.value.strip()
+        self.say("")
         if not text:
             if self.lines:
                 self.pay()
             return
-        product = catalog.product_by_scan(text)
-        if product is None:
-            self.app.push_screen(ProductPicker(text), lambda code: code and self.add(catalog.product_by_code(code)))
+        try:
+            product, quantity, code = counter.read_scan(text)
+        except FactuError as e:
+            self._keep(text, str(e))
             return
-        self.add(product)
+        if product is None:
+            self._keep(text, f"code inconnu : {code} — corrigez, scannez le suivant ou F2 pour chercher")
+            return
+        self.add(product, quantity or Decimal(1))
 
-    def add(self, product) -> None:
-        for ln in self.lines:                   # scanning the same item again adds one
+    def say(self, message: str) -> None:
+        self.query_one("#scan-note", Static).update(message, layout=False)
+
+    def _keep(self, text: str, message: str) -> None:
+        """What was typed stays in the field, selected: fixed with the arrows, or replaced by
+        the next scan's first character; nothing pops up to take that scan."""
+        self.say(message)
+        self.app.bell()
+        field = self.query_one("#code", Field)
+        field.value = text
+        field.select_all()
+
+    def action_search(self) -> None:
+        field = self.query_one("#code", Field)
+        self.app.push_screen(ProductPicker(field.value.strip()), self._found)
+
+    def _found(self, code) -> None:
+        field = self.query_one("#code", Field)
+        if code:
+            field.value = ""
+            self.say("")
+            self.add(catalog.product_by_code(code))
+        field.focus()
+
+    def add(self, product, quantity: Decimal = Decimal(1)) -> None:
+        for ln in self.lines:                   # scanning the same item again adds to its line
             if ln["product"] == product.code:
-                ln["quantity"] += 1
+                ln["quantity"] += quantity
                 break
         else:
             self.lines.append({"kind": product.kind, "product": product.code, "description": product.name,
-                               "quantity": Decimal(1), "unit_price": product.price, "vat_rate": product.vat_rate,
+                               "quantity": quantity, "unit_price": product.price, "vat_rate": product.vat_rate,
                                "vat_category": product.vat_category})
         self.refresh_view()
 
@@ -97,28 +139,44 @@ class CounterScreen(FactuScreen):
             return
         text = values["amount"].strip()
         specs = text.split() if ":" in text else [f"{values['method'].strip()}:{text}"]
-        self.sell(specs)
+        lines = [{"product": ln["product"], "quantity": str(ln["quantity"])} for ln in self.lines]
+        customer = self.customer.code if self.customer else None
+        self._write("Encaissement en cours",
+                    lambda: counter.sale(lines, counter.parse_payments(specs), customer), self._sold)
 
-    @work(thread=True, exclusive=True, group="counter")
-    def sell(self, specs) -> None:
+    def _write(self, what: str, do, done) -> None:
+        """`do()` in a worker while « what… » shows and the keys typed meanwhile (the next
+        customer's scans) wait; then `done(result)`, or the refusal, and those keys."""
+        busy = Busy(what)
+        self.app.push_screen(busy)
+        self._in_thread(busy, do, done)
+
+    @work(thread=True, group="counter")
+    def _in_thread(self, busy: Busy, do, done) -> None:
         try:
-            done = counter.sale([{"product": ln["product"], "quantity": str(ln["quantity"])} for ln in self.lines],
-                                counter.parse_payments(specs), self.customer.code if self.customer else None)
+            result = do()
         except FactuError as e:
-            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
+            self.app.call_from_thread(busy.release, lambda: self.notify(str(e), severity="error", timeout=8))
             return
-        self.app.call_from_thread(self._sold, done)
+        self.app.call_from_thread(busy.release, lambda: done(result))
 
     def _sold(self, done) -> None:
         doc = done["document"]
-        message = f"{doc.number} payé."
+        message = f"{doc.number} payé {fr.amount(done['total'], True)}"
         if done["change"]:
-            message += f" MONNAIE À RENDRE : {fr.amount(done['change'], True)}"
+            message += f" — MONNAIE À RENDRE : {fr.amount(done['change'], True)}"
         self.notify(message, timeout=15)
+        self._last(message)
         self.print_receipt(doc.number)
         self.lines, self.customer = [], None
         self.refresh_view()
         self.query_one("#code").focus()
+
+    def _last(self, message: str) -> None:
+        """The last sale (or return) and what to give back, until the next one."""
+        last = self.query_one("#last-sale", Static)
+        last.update(message)
+        last.set_class(not message, "-empty")
 
     @work(thread=True, group="printing")
     def print_receipt(self, number) -> None:
@@ -180,21 +238,25 @@ class CounterScreen(FactuScreen):
                                   fields + [("method", "Remboursement : cash, card, cheque, transfer", method)]),
                              lambda v: v and self._return(doc.number, v))
 
-    @work(thread=True, exclusive=True, group="counter")
     def _return(self, ref: str, values: dict) -> None:
         from tui_factu import documents
-        try:
+
+        def do():
             method = values.pop("method").strip()
             quantities = {int(k): documents.to_decimal(v or "0", f"ligne {k}") for k, v in values.items()}
             quantities = {k: q for k, q in quantities.items() if q > 0}
             if not quantities:
                 raise FactuError("retour : aucune quantité rendue")
-            done = counter.return_sale(ref, quantities, method)
-        except FactuError as e:
-            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
-            return
-        self.app.call_from_thread(self.notify, f"Avoir {done['credit_note'].number} : REMBOURSER "
-                                               f"{fr.amount(done['refunded'], True)} ({done['method']}).", timeout=15)
+            return counter.return_sale(ref, quantities, method)
+        self._write("Retour en cours", do, self._returned)
+
+    def _returned(self, done) -> None:
+        number = done["credit_note"].number
+        message = f"Avoir {number} : REMBOURSER {fr.amount(done['refunded'], True)} ({done['method']})"
+        self.notify(message + ".", timeout=15)
+        self._last(message)
+        self.print_receipt(number)                  # the customer's ticket of the return, as for a sale
+        self.query_one("#code").focus()
 
     def action_leave(self) -> None:
         self.dismiss()
