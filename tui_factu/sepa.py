@@ -145,7 +145,8 @@ def returned(end_to_end_id: str, reason: str = "") -> dict:
     if debit.state == "returned":
         raise StateError(f"prélèvement {end_to_end_id} déjà rejeté", "prélèvement", end_to_end_id)
     with write():
-        payments.cancel(debit.payment_seq, f"prélèvement rejeté {reason}".strip())   # 60 characters kept
+        said = f"prélèvement rejeté {reason}".strip()        # the counter-entry's reference: 60 characters
+        payments.cancel(debit.payment_seq, said if len(said) <= 60 else said[:59] + "…")
         SepaDebit.update(state="returned", reason=catalog.clean_text("motif", reason, 200)).where(
             SepaDebit.id == debit.id).execute()
     doc = queries.get(debit.document_id)

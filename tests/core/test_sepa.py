@@ -89,8 +89,11 @@ def camt054(returns, version="02", account="FR7630006000011234567890189"):
             "</BkToCstmrDbtCdtNtfctn></Document>\n").encode()
 
 
-@pytest.mark.parametrize("version", ["02", "08"])
-def test_a_camt054_notice_reopens_the_returned_invoices_once(shop, tmp_path, version):
+@pytest.mark.parametrize("version, code, said, reference", [
+    ("02", "AM04", "AM04 provision insuffisante", "prélèvement rejeté AM04 provision insuffisante"),
+    ("08", "MD06", "MD06 remboursement demandé par le débiteur",
+     "prélèvement rejeté MD06 remboursement demandé par le débite…")])
+def test_a_camt054_notice_reopens_the_returned_invoices_once(shop, tmp_path, version, code, said, reference):
     from tui_factu.models import Payment
     _setup()
     sepa.add_mandate("P1", "DE89 3704 0044 0532 0130 00", "RUM-P1-1", "2026-10-01", recurring=True)
@@ -99,14 +102,14 @@ def test_a_camt054_notice_reopens_the_returned_invoices_once(shop, tmp_path, ver
     _, done = sepa.export(dt.date(2026, 11, 20))
     e2e = {d["invoice"]: d["end_to_end_id"] for d in done}
     path = tmp_path / "retours.xml"
-    path.write_bytes(camt054([(e2e[inv.number], "60.00", "AM04"), ("FA-AILLEURS-1", "9.00", "MS02")], version))
+    path.write_bytes(camt054([(e2e[inv.number], "60.00", code), ("FA-AILLEURS-1", "9.00", "MS02")], version))
     back = sepa.returns_file(path)
     assert [(r["invoice"], r["reason"], r["balance"]) for r in back["returned"]] == [
-        (inv.number, "AM04 provision insuffisante", "60.00")]
+        (inv.number, said, "60.00")]
     assert back["unknown"] == ["FA-AILLEURS-1"] and back["already"] == []
     assert documents.get(inv.id).status == "validated" and documents.get(kept.id).status == "paid"
     counter = Payment.select().where(Payment.cancels.is_null(False)).get()
-    assert counter.amount == D("-60.00") and counter.reference == "prélèvement rejeté AM04 provision insuffisante"
+    assert counter.amount == D("-60.00") and counter.reference == reference
     again = sepa.returns_file(path)                                     # the same notice twice: nothing more
     assert again["returned"] == [] and again["already"] == [e2e[inv.number]]
     assert payments.balance(documents.get(inv.id)) == D("60.00")
