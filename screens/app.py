@@ -210,6 +210,29 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
         from .archives import ArchivesScreen
         self.push_screen(ArchivesScreen())
 
+    def bank(self) -> None:
+        """Bank statements matched with the invoices (screens/bank.py, with SEPA and cheques)."""
+        from .bank import BankScreen
+        if not self.refuse_unless("bank.statements", "le rapprochement bancaire"):
+            self.push_screen(BankScreen())
+
+    def sepa(self) -> None:
+        from .bank import SepaScreen
+        self.push_screen(SepaScreen())
+
+    def cheques(self) -> None:
+        from .bank import ChequesScreen
+        self.push_screen(ChequesScreen())
+
+    def action_bank(self) -> None:
+        self.bank()
+
+    def action_sepa(self) -> None:
+        self.sepa()
+
+    def action_cheques(self) -> None:
+        self.cheques()
+
     def history(self, entity: str | None = None, entity_id: int | None = None, title: str = "",
                 events: bool = False) -> None:
         from .audit import AuditScreen

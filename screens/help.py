@@ -6,7 +6,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 GLOBAL = [("F1 ou ?", "cette aide"), ("Ctrl+P", "palette : tous les écrans par leur nom"),
-          ("Échap", "retour / annuler"), ("Ctrl+Q", "quitter")]
+          ("Échap", "retour / annuler"), ("Ctrl+Q", "quitter"),
+          ("Ctrl+P banque", "relevés et rapprochement ; « prélèvements » SEPA ; « remises » de chèques")]
 
 
 class HelpScreen(ModalScreen):
