@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 GLOBAL = [("F1 ou ?", "cette aide"), ("Ctrl+P", "palette : tous les écrans par leur nom"),
           ("Échap", "retour / annuler"), ("Ctrl+Q", "quitter"),
+          ("Ctrl+P plateforme", "facture électronique : paramètres de la plateforme agréée, statuts"),
           ("Ctrl+P banque", "relevés et rapprochement ; « prélèvements » SEPA ; « remises » de chèques")]
 
 

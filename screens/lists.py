@@ -28,10 +28,12 @@ class DocumentList(FactuScreen):
         Binding("c", "filter_customer", "Client", id="list.customer"),
         Binding("p", "filter_period", "Période", id="list.period"),
         Binding("o", "toggle_order", "Tri", id="list.order"),
-        Binding("e", "cycle_einvoice", "E-facture", id="list.einvoice"),
-        Binding("ctrl+o", "einvoice", "Cycle de vie", show=False, id="list.einvoice_history"),
-        Binding("t", "einvoice_send", "Transmettre", id="list.einvoice_send"),
-        Binding("r", "einvoice_sync", "Statuts PA", show=False, id="list.einvoice_sync"),
+        Binding("e", "choose_einvoice", "E-facture", id="list.einvoice"),
+        Binding("ctrl+o", "einvoice", "Cycle de vie de la facture électronique", show=False,
+                id="list.einvoice_history"),
+        Binding("t", "einvoice_send", "Transmettre (PA)", id="list.einvoice_send"),
+        Binding("r", "einvoice_sync", "Récupérer les statuts de la plateforme", show=False,
+                id="list.einvoice_sync"),
         Binding("escape", "back", "Retour", id="list.back"),
     ]
 
@@ -184,15 +186,23 @@ class DocumentList(FactuScreen):
 
     # ---- e-invoices ----------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
-        if action.startswith(("einvoice", "cycle_einvoice")) and self.kind not in EINVOICED:
+        if action.startswith(("einvoice", "choose_einvoice")) and self.kind not in EINVOICED:
             return False
         return super().check_action(action, parameters)
 
-    def action_cycle_einvoice(self) -> None:
-        codes = [None] + [code for code, _ in lifecycle.FILTERS]
-        self.einvoice = codes[(codes.index(self.einvoice) + 1) % len(codes)] if self.einvoice in codes else None
-        self._title()
-        self.query_one(VirtualTable).reload()
+    def action_choose_einvoice(self) -> None:
+        from .pickers import Choice
+
+        def chosen(code) -> None:
+            if code is None:
+                return
+            self.einvoice = None if code == "all" else int(code)
+            self._title()
+            self.query_one(VirtualTable).reload()
+        choices = [("all", "tous états")] + [
+            (str(c), f"{c} {lifecycle.label(c)}" if c else "sans statut (à envoyer, en file, transmise)")
+            for c, _ in lifecycle.FILTERS]
+        self.app.push_screen(Choice("État de la facture électronique", choices), chosen)
 
     def _issued(self):
         """(id, number) of the highlighted row if it is a validated invoice or credit note."""
@@ -210,7 +220,21 @@ class DocumentList(FactuScreen):
     def action_einvoice_send(self) -> None:
         issued = self._issued()
         if issued:
-            self.app.einvoice_send(issued[1], self.query_one(VirtualTable).reload)
+            self.app.einvoice_send(issued[1], lambda: self._restate(issued[0]))
+
+    def _restate(self, doc_id: int) -> None:
+        """The state cell of one row read again, the cursor left where it is."""
+        def read() -> None:
+            state = lifecycle.timeline(doc_id)["short"]
+            self.app.call_from_thread(self._set_state, doc_id, state)
+        self.run_worker(read, thread=True, group="list-restate")
+
+    def _set_state(self, doc_id: int, state: str) -> None:
+        table = self.query_one(VirtualTable)
+        for i, (key, cells) in enumerate(table.rows):
+            if key[0] == doc_id:
+                table.rows[i] = (key, cells[:4] + [state] + cells[5:])
+                table.refresh()
 
     def action_einvoice_sync(self) -> None:
         self.app.einvoice_sync(self.query_one(VirtualTable).reload)

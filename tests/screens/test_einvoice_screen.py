@@ -50,6 +50,10 @@ def test_send_sync_see_the_refusal_and_its_history_by_keyboard(admin_app, platfo
             await pilot.press("r")                                   # the statuses come back
             await until(pilot, lambda: "statut(s) nouveau(x)" in notes(app))
             await until(pilot, lambda: "refusée" in text(app).split(inv.number)[1].splitlines()[0])
+            await pilot.press("e")                                   # only the refused ones
+            await until(pilot, lambda: is_screen(app, "Choice"))
+            await pilot.press(*["down"] * 8, "enter")
+            await until(pilot, lambda: "e-facture refusée" in text(app) and inv.number in text(app))
             await pilot.press("ctrl+o")
             await until(pilot, lambda: is_screen(app, "EinvoiceScreen") and "REF_PRIX" in text(app))
             assert "À faire" in text(app) and "avoir" in text(app)
