@@ -54,3 +54,28 @@ def test_a_statement_imported_then_a_match_confirmed_with_enter(admin_app):
             assert "INCONNU SA" in text(app)                        # the stranger stays in sight
         assert documents.get(inv.id).status == "paid" and payments.balance(documents.get(inv.id)) == 0
     run(go())
+
+
+def test_a_clerk_is_kept_out_of_the_bank_but_takes_the_cheques_to_it(app):
+    """The sales clerk may not see the statements (refused in French, nothing opened) but may
+    make the remittance slip of the cheques he collected, with its PDF."""
+    from tui_factu import files, remittances
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS", "quantity": "4"}]).id)
+    payments.pay([inv.id], "60.00", "cheque", "2026-11-22", "CHQ 0001234", "LCL")
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await login(pilot, app)
+            await palette(pilot, app, "banque", "Banque : relevés et rapprochement")
+            await settle(pilot, app)
+            assert "Droits insuffisants : le rapprochement bancaire" in notes(app)
+            assert type(app.screen).__name__ == "HomeScreen"
+            await palette(pilot, app, "remises", "Remises de chèques : bordereaux")
+            await until(pilot, lambda: "CHQ 0001234" in text(app))
+            await pilot.press("r", *"LCL", "enter", "enter", "enter")          # today, the PDF where proposed
+            await settle(pilot, app)
+            assert "Bordereau RC2026-00001 : 1 chèque(s), 60,00 €" in notes(app)
+            await until(pilot, lambda: "Bordereau RC2026-00001" in text(app) and "CHQ 0001234" not in text(app))
+    run(go())
+    assert remittances.pending() == []
+    assert (files.default_folder() / "remise-2026-12-01.pdf").read_bytes().startswith(b"%PDF")
