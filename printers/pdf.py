@@ -336,7 +336,7 @@ def _totals(p: Printed, st) -> list:
                                 ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),
                                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
                                 ("BACKGROUND", (0, -1), (-1, -1), SHADE)])
-    vat_rows = [["TVA", "Base HT", "Montant"] + (["Montant en €"] if p.totals_eur else [])]
+    vat_rows = [["TVA", "Base HT", "Montant"] + (["En euros"] if p.totals_eur else [])]
     for v in p.vat:
         name = f"{fr.percent(v['rate'])}" if v["category"] == "S" else f"{v['category']} ({v['label']})"
         vat_rows.append([name, fr.amount(v["basis"]), fr.amount(v["amount"])]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from stdnum import ean, luhn
 
-from . import (catalog, clock, counter, deposits, interventions, payments, plans, settings, situations,
+from . import (catalog, clock, counter, deposits, interventions, payments, plans, rates, settings, situations,
                timesheets)
 from .documents import drafts, flow, queries
 from .db import write
@@ -318,6 +318,9 @@ def _reform_cases(at, cust, products):
          "address": {"line1": "3 rue du Chantier", "postcode": "95000", "city": "Cergy", "country": "FR"}},
         {"code": "CH01", "name": "Alpes Rénovation SA", "kind": "company", "email": "comptabilite@alpes-renovation.example.ch",
          "address": {"line1": "Rue du Rhône 8", "postcode": "1204", "city": "Genève", "country": "CH"}},
+        {"code": "US01", "name": "Hudson Hardware Supply Inc.", "kind": "company",
+         "email": "ap@hudson-hardware.example.com",
+         "address": {"line1": "120 Water Street", "postcode": "10038", "city": "New York", "country": "US"}},
         {"code": "PUB01", "name": "Mairie de Cergy", "kind": "public", "siren": "219501277",
          "siret": "21950127700012", "service_code": "SERVICES-TECHNIQUES",
          "address": {"line1": "3 place de l'Hôtel de Ville", "postcode": "95000", "city": "Cergy", "country": "FR"}}]
@@ -344,6 +347,14 @@ def _reform_cases(at, cust, products):
                              "vat_category": "O", "vat_rate": "0"}])
         invoice(d, "PUB01", [{"product": "MO-ELEC", "quantity": "7"}, {"product": goods[14], "quantity": "4"}],
                 "EJ-2026-000417")
+        # goods exported to New York, invoiced in dollars: the VAT (none, art. 262 I) stated in euros too
+        rates.set_rate("USD", d - dt.timedelta(days=7), "0.9187")
+        rates.set_rate("USD", d, "0.9234")
+        flow.validate(drafts.create("invoice", "US01", d, [{"product": goods[3], "quantity": "200", "vat_category": "G",
+                                                            "vat_rate": "0"},
+                                                           {"product": goods[8], "quantity": "50", "vat_category": "G",
+                                                            "vat_rate": "0"}],
+                                    reference="PO-HHS-5521", currency="USD").id, d)
         order = flow.validate(drafts.create("order", cust.code, d, [{"product": goods[6], "quantity": "10"},
                                                                      {"product": "LIV", "quantity": "1"}]).id, d)
         deposit = flow.validate(deposits.request(order.id, percent="30").id, d)
