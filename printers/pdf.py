@@ -341,7 +341,7 @@ def _totals(p: Printed, st) -> list:
         name = f"{fr.percent(v['rate'])}" if v["category"] == "S" else f"{v['category']} ({v['label']})"
         vat_rows.append([name, fr.amount(v["basis"]), fr.amount(v["amount"])]
                         + ([fr.amount(v["amount_eur"])] if p.totals_eur else []))
-    widths = [22 * mm, 22 * mm, 20 * mm, 22 * mm] if p.totals_eur else [34 * mm, 28 * mm, 24 * mm]
+    widths = [34 * mm, 19 * mm, 15 * mm, 18 * mm] if p.totals_eur else [34 * mm, 28 * mm, 24 * mm]
     vat = _table(vat_rows, widths, [("FONTSIZE", (0, 0), (-1, -1), 7.5),
                              ("FONTNAME", (0, 0), (-1, 0), fonts.BOLD), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                              ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE)])
