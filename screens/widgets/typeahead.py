@@ -16,8 +16,15 @@ from collections import deque
 
 from textual import events
 
-# A key the app never gets quiet for (an animation that never ends) still goes after this.
-MAX_WAIT = 1.0
+# A key the app never gets quiet for (an animation that never ends) still goes after this
+# (a loaded machine takes most of a second to open a screen).
+MAX_WAIT = 2.0
+
+
+def _idle(node) -> bool:
+    """No message waiting, and no callback Textual runs once the queue is empty (call_next:
+    a dialog's result reaches the screen that opened it this way, before it writes)."""
+    return not node.message_queue_size and not getattr(node, "_next_callbacks", None)
 
 
 class KeysInOrder:
@@ -39,10 +46,11 @@ class KeysInOrder:
         await super().on_event(event)
 
     def _quiet(self) -> bool:
-        """Nothing left of the keys already let go: no message waiting in the app or in the
-        screen on top, which is mounted with every widget, and no callback waiting for its
-        refresh (a focus set on mount, a dialog opened after the first paint)."""
-        if self.message_queue_size:
+        """Nothing left of the keys already let go: nothing waiting in the app or in the screen
+        on top, which is mounted with every widget, and no callback waiting for its refresh
+        (a focus set on mount, a dialog opened after the first paint). Textual has no public
+        word for the callbacks: they are read by name (Textual is pinned to a tested range)."""
+        if not _idle(self):
             return False
         try:
             screen = self.screen
@@ -50,7 +58,7 @@ class KeysInOrder:
             return True
         if getattr(screen, "_callbacks", None):
             return False
-        return all(node.is_mounted and not node.message_queue_size for node in screen.walk_children(with_self=True))
+        return all(node.is_mounted and _idle(node) for node in screen.walk_children(with_self=True))
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
