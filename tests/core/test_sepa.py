@@ -159,3 +159,30 @@ def test_a_pain008_that_cannot_be_written_records_no_debit(shop, tmp_path, monke
     monkeypatch.setattr(files, "writing", real)
     done = sepa.export_to(tmp_path / "prlv.xml", dt.date(2026, 11, 20))
     assert done[0]["invoice"] == inv.number and b"pain.008.001.08" in (tmp_path / "prlv.xml").read_bytes()
+
+
+def test_returns_and_a_confirmed_line_from_the_command_line(db, shop, tmp_path, capsys):
+    """`sepa returns FILE --json` and `bank confirm LINE INVOICE`, in process (no subprocess)."""
+    import json
+    from test_bank import camt                                          # tests/core/test_bank.py's statements
+    from tui_factu import bank, cli, users
+    users.create("compta", "accountant", os_link=users.os_account())       # this OS account, as `init` links it
+    _setup()
+    inv = documents.validate(documents.create("invoice", "C1", "2026-10-15", [{"product": "VIS", "quantity": "4"}]).id)
+    _, done = sepa.export(dt.date(2026, 11, 20))
+    notice = tmp_path / "retours.xml"
+    notice.write_bytes(camt054([(done[0]["end_to_end_id"], "60.00", "AC04")]))
+    capsys.readouterr()
+    assert cli.main(["--db", db, "sepa", "returns", str(notice), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(r["invoice"], r["reason"]) for r in out["returned"]] == [(inv.number, "AC04 compte du débiteur clôturé")]
+    assert cli.main(["--db", db, "sepa", "returns", str(notice)]) == 0
+    assert "déjà rejeté" in capsys.readouterr().out
+    statement = tmp_path / "releve.xml"                                 # the customer pays by transfer, unnamed
+    statement.write_text(camt([{"amount": "60.00", "ref": "E1", "name": "M DUPONT", "ustrd": ["DIVERS"]}]))
+    bank.import_file(statement)
+    line = bank.lines()[0]["line"]
+    assert cli.main(["--db", db, "bank", "confirm", str(line), inv.number]) == 0
+    assert "règlement n° " in capsys.readouterr().out and documents.get(inv.id).status == "paid"
+    assert cli.main(["--db", db, "bank", "confirm", str(line), inv.number]) == 2
+    assert "déjà rapprochée" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Bank statements (bank import, match, lines) and the write-off of a small balance (writeoff)."""
+"""Bank statements (bank import, match, lines, confirm) and the write-off of a small balance (writeoff)."""
 from ..errors import FactuError
 from .output import print_json
 
@@ -68,8 +68,20 @@ def _lines(args):
         print("(aucune ligne" + (" non rapprochée)" if args.unmatched else ")"))
 
 
+def _confirm(args):
+    from .. import bank, fr
+    if not (args.file and args.file.isdigit() and args.invoices):
+        raise FactuError("bank confirm LIGNE FACTURE… : le numéro de ligne (bank match) puis la ou les factures",
+                         "LIGNE", args.file)
+    done = bank.confirm(int(args.file), args.invoices)
+    if args.json:
+        return print_json(done)
+    print(f"Ligne {done['line']} : règlement n° {done['payment']} de {fr.amount(_d(done['amount']), True)} "
+          f"({', '.join(done['invoices'])}).")
+
+
 def cmd_bank(args):
-    {"import": _import, "match": _match, "lines": _lines}[args.action](args)
+    {"import": _import, "match": _match, "lines": _lines, "confirm": _confirm}[args.action](args)
 
 
 def cmd_writeoff(args):
@@ -87,9 +99,10 @@ def register(sub) -> None:
     s.add_argument("--reason")
     s.set_defaults(func=cmd_writeoff)
     s = sub.add_parser("bank", help="relevés bancaires : import FICHIER [--format camt053|ofx|csv] [--account IBAN] "
-                                    "| match [--apply] [--json] | lines [--unmatched] [--json]")
-    s.add_argument("action", choices=("import", "match", "lines"))
-    s.add_argument("file", nargs="?", metavar="FICHIER")
+                                    "| match [--apply] [--json] | lines [--unmatched] [--json] | confirm LIGNE FACTURE…")
+    s.add_argument("action", choices=("import", "match", "lines", "confirm"))
+    s.add_argument("file", nargs="?", metavar="FICHIER", help="import : le relevé ; confirm : la ligne (bank match)")
+    s.add_argument("invoices", nargs="*", metavar="FACTURE", help="confirm : les factures que la ligne règle")
     s.add_argument("--format", choices=("camt053", "ofx", "csv"))
     s.add_argument("--account", help="import CSV : le compte (IBAN) dont les colonnes sont enregistrées "
                                      "(réglage bank.csv.<IBAN>)")
