@@ -36,7 +36,7 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
         """The one door to every screen: before a login only the login and its help open."""
         from .help import HelpScreen
         from .login import LoginScreen
-        if not self.user_name and not isinstance(screen, (LoginScreen, HelpScreen)):
+        if not self.user_name and not isinstance(screen, (LoginScreen, HelpScreen, Busy)):   # Busy: the login's check
             self.bell()
             future = asyncio.get_running_loop().create_future()
             future.set_result(None)
