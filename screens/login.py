@@ -7,6 +7,7 @@ from textual.widgets import Label, Static
 from tui_factu.errors import FactuError
 
 from .widgets.base import FactuScreen
+from .widgets.busy import Busy
 from .widgets.field import Field
 
 
@@ -33,18 +34,23 @@ class LoginScreen(FactuScreen):
 
     @on(Field.Submitted, "#password")
     def _submit(self) -> None:
-        self.query_one("#message", Static).update("Vérification…")
-        self.login(self.query_one("#user", Field).value.strip(), self.query_one("#password", Field).value)
+        """The keys typed while the password is checked (F12, a code…) wait, then go to the
+        home screen, or to the password field again if it was wrong."""
+        busy = Busy("Vérification")
+        self.app.push_screen(busy)
+        self.login(busy, self.query_one("#user", Field).value.strip(), self.query_one("#password", Field).value)
 
     @work(thread=True, exclusive=True)
-    def login(self, name: str, password: str) -> None:
-        from tui_factu import users              # argon2 and the journal: loaded once the screen shows
+    def login(self, busy: Busy, name: str, password: str) -> None:
+        from tui_factu import logs, users        # argon2 and the journal: loaded once the screen shows
+        logs.secret(password)                    # never in the log, even in an error's message
         try:
             user = users.authenticate(name, password)
         except FactuError as e:
-            self.app.call_from_thread(self._failed, str(e))
+            message = str(e)
+            self.app.call_from_thread(busy.release, lambda: self._failed(message))
             return
-        self.app.call_from_thread(self.app.logged_in, user.name)
+        self.app.call_from_thread(busy.release, lambda: self.app.logged_in(user.name))
 
     def _failed(self, message: str) -> None:
         self.query_one("#message", Static).update(f"[red]{message}[/red]")

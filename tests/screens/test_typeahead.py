@@ -51,14 +51,14 @@ def test_a_burst_fills_the_line_form_the_payment_and_the_credit_note_settle_as_s
 
 
 def test_a_whole_counter_sale_in_one_burst(app):
-    """Scans, the payment and its amount typed without waiting: the same sale as slow typing,
-    and the next customer's scan, typed while the first is being recorded, is his."""
+    """The password, F12, scans, the payment and its amount typed without waiting: the same
+    sale as slow typing, and the next customer's scan, typed while the first is being
+    recorded, is his."""
     from screens.counter import CounterScreen
 
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            await login(pilot, app)
-            burst(app, "f12", *"2*VIS", "enter", *"LIVRE", "enter", *"DEPX", "backspace", "L", "enter", "enter",
+            burst(app, *"secret", "enter", "f12", *"2*VIS", "enter", *"LIVRE", "enter", *"DEPX", "backspace", "L", "enter", "enter",
                   *"100", "enter", "enter", *"LIVRE", "enter")
             await until(pilot, lambda: Document.select().where(Document.kind == "receipt").count() == 1)
             await settle(pilot, app)
