@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
-from tui_factu import clock, catalog, documents, fr, totals
+from tui_factu import clock, catalog, counter, documents, fr, totals
 from tui_factu.errors import FactuError
 from tui_factu.documents.kinds import KIND_LABELS, MANUAL, PRICED_LINE_KINDS, STATUS_LABELS, TRANSFORMS
 
@@ -260,7 +260,14 @@ class EditorScreen(FactuScreen):
         text = event.value.strip()
         if not text:
             return
-        product = catalog.product_by_scan(text)
+        try:
+            product, quantity, text = counter.read_scan(text)       # 3*CODE or CODE*3, as at the counter
+        except FactuError as e:
+            self.notify(str(e), severity="error")
+            self.query_one("#code", Field).value = event.value      # kept: fix it, Enter
+            return
+        if quantity is not None:
+            self.query_one("#qty", Field).value = fr.number(quantity)
         if product is not None:
             self.add_product(product)
         else:

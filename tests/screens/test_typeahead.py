@@ -29,12 +29,15 @@ def test_a_burst_fills_the_line_form_the_payment_and_the_credit_note_settle_as_s
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await login(pilot, app)
             screen = await editor(pilot, app, draft.id)
+            burst(app, *"LIVRE*2", "enter")                     # a quantity with the code, as at the counter
+            await until(pilot, lambda: len(screen.lines) == 2)
             screen.query_one("DataTable").focus()
-            await settle(pilot, app)
+            screen.query_one("DataTable").move_cursor(row=0)
+            await until(pilot, lambda: app.focused is screen.query_one("DataTable"))
             burst(app, "enter", "6", "ctrl+s", "ctrl+s")        # the line form, its quantity, OK, save
             await until(pilot, lambda: documents.get(draft.id).version > draft.version)
             await settle(pilot, app)
-            assert [ln.quantity for ln in documents.lines_of(draft.id)] == [D(6)]
+            assert [ln.quantity for ln in documents.lines_of(draft.id)] == [D(6), D(2)]
             assert screen.query_one("#code").value == ""
 
             await editor(pilot, app, invoice.id)
