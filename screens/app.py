@@ -233,6 +233,12 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
     def action_cheques(self) -> None:
         self.cheques()
 
+    def reminders(self) -> None:
+        """Reminders of late invoices (screens/dunning.py): send, letters, disputes, penalties."""
+        from .dunning import DunningScreen
+        if not self.refuse_unless("payment.collect", "les relances"):
+            self.push_screen(DunningScreen())
+
     def history(self, entity: str | None = None, entity_id: int | None = None, title: str = "",
                 events: bool = False) -> None:
         from .audit import AuditScreen

@@ -19,7 +19,8 @@ CUSTOMER_FIELDS = [("code", "Code"), ("name", "Nom ou raison sociale"),
                    ("city", "Ville"), ("country", "Pays (FR, BE…)"),
                    ("einvoice_address", "Adresse de facturation électronique (vide : le SIREN)"),
                    ("service_code", "Code service (acheteur public)"),
-                   ("payment_terms_days", "Délai de paiement (jours)"), ("salesperson", "Commercial")]
+                   ("payment_terms", "Conditions de paiement : code (30j, 45jfdm, reception… ; vide : société)"),
+                   ("payment_terms_days", "Délai de paiement (jours, sans code)"), ("salesperson", "Commercial")]
 PRODUCT_FIELDS = [("code", "Code"), ("name", "Désignation"), ("kind", "Type (goods / service / labour / equipment)"),
                   ("unit", "Unité (C62, HUR, KGM…)"), ("price", "Prix de vente HT"), ("cost", "Prix de revient"),
                   ("vat_rate", "Taux de TVA"), ("barcode", "Code-barres EAN"), ("family", "Famille"),
@@ -108,7 +109,8 @@ class CustomersScreen(Browser):
 
     def save(self, v):
         data = {k: v[k] for k in ("code", "name", "kind", "siren", "siret", "vat_number", "email", "phone",
-                                  "einvoice_address", "service_code", "payment_terms_days", "salesperson")}
+                                  "einvoice_address", "service_code", "payment_terms", "payment_terms_days",
+                                  "salesperson")}
         data["address"] = {"line1": v["line1"], "postcode": v["postcode"], "city": v["city"],
                            "country": v["country"] or "FR"}
         catalog.save_customer(data)

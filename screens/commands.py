@@ -7,6 +7,7 @@ SCREENS = [
     ("Accueil", "home", ()), ("Vente comptoir", "counter", ()), ("Devis", "open_list", ("quote",)), ("Commandes", "open_list", ("order",)),
     ("Bons de livraison", "open_list", ("delivery",)), ("Factures", "open_list", ("invoice",)),
     ("Avoirs", "open_list", ("credit_note",)), ("Clients", "customers", ()), ("Produits", "products", ()),
+    ("Relances : factures en retard, lettres, litiges", "reminders", ()),
     ("Banque : relevés et rapprochement", "bank", ()), ("Prélèvements SEPA : mandats et fichier pain.008", "sepa", ()),
     ("Remises de chèques : bordereaux", "cheques", ()),
     ("Nouveau devis", "new_document", ("quote",)), ("Nouvelle commande", "new_document", ("order",)),

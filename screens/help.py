@@ -8,7 +8,8 @@ from textual.widgets import Static
 GLOBAL = [("F1 ou ?", "cette aide"), ("Ctrl+P", "palette : tous les écrans par leur nom"),
           ("Échap", "retour / annuler"), ("Ctrl+Q", "quitter"),
           ("Ctrl+P plateforme", "facture électronique : paramètres de la plateforme agréée, statuts"),
-          ("Ctrl+P banque", "relevés et rapprochement ; « prélèvements » SEPA ; « remises » de chèques")]
+          ("Ctrl+P banque", "relevés et rapprochement ; « prélèvements » SEPA ; « remises » de chèques"),
+          ("Ctrl+P relances", "factures en retard : relances par e-mail, lettres, litiges, pénalités")]
 
 
 class HelpScreen(ModalScreen):

@@ -17,6 +17,7 @@ from .models import Dispute, Document, EinvoiceStatus, Reminder, utcnow
 from .money import ZERO, fmt2, round_cents, to_decimal
 
 LEVELS = {1: "Relance de courtoisie", 2: "Lettre de relance", 3: "Mise en demeure de payer"}
+SHORT = {1: "courtoisie", 2: "lettre", 3: "mise en demeure"}          # in a column
 INDEMNITY = Decimal("40.00")
 CHANNELS = {"paper": "courrier", "mail": "e-mail"}
 
@@ -37,37 +38,39 @@ def in_dispute(doc_id: int) -> bool:
 
 
 def _late(on: dt.date):
-    """(overdue row, in dispute, level due or 0) per late invoice."""
+    """(overdue row, in dispute, level due or 0, highest level sent) per late invoice."""
     steps = levels()
     for row in reports.overdue(on):
         if row["kind"] != "invoice":
             continue
-        if in_dispute(row["id"]):
-            yield row, True, 0
-            continue
         had = max((r.level for r in Reminder.select(Reminder.level).where(Reminder.document == row["id"])), default=0)
+        if in_dispute(row["id"]):
+            yield row, True, 0, had
+            continue
         reached = [lvl for lvl, days, _ in steps if row["days_late"] >= days]
-        yield row, False, reached[-1] if reached and reached[-1] > had else 0
+        yield row, False, reached[-1] if reached and reached[-1] > had else 0, had
 
 
-def _proposal(row: dict, level: int | None, dispute: bool = False) -> dict:
-    return {"invoice": row["number"], "level": level, "label": LEVELS.get(level, "") if level else "en litige",
+def _proposal(row: dict, level: int, dispute: bool = False, had: int = 0) -> dict:
+    return {"invoice": row["number"], "level": level or None, "label": LEVELS.get(level, "") if level else "",
             "days_late": row["days_late"], "balance": row["balance"], "late": row["late"],
-            "customer": row["customer"], "name": row["name"], "id": row["id"], "dispute": dispute}
+            "customer": row["customer"], "name": row["name"], "id": row["id"], "dispute": dispute, "sent": had}
 
 
 def due(on: dt.date | None = None) -> list[dict]:
     """The reminders that fall due on `on`: per late invoice, the highest level reached that it
     has not had yet (and higher than any it had)."""
-    return [_proposal(row, level) for row, dispute, level in _late(on or clock.today()) if level]
+    return [_proposal(row, level, had=had) for row, dispute, level, had in _late(on or clock.today()) if level]
 
 
 def board(on: dt.date | None = None) -> list[dict]:
-    """What the person chasing payments looks at: the reminders due on `on`, then the late
-    invoices in dispute (level None), whose reminders wait for the dispute to end."""
+    """Every late invoice as the person chasing payments looks at it: first the reminders due
+    on `on` (level set), then those with nothing due today (`sent`: the highest level they had),
+    then those in dispute, whose reminders wait for its end."""
     rows = list(_late(on or clock.today()))
-    return [_proposal(row, level) for row, dispute, level in rows if level] + \
-        [_proposal(row, None, True) for row, dispute, _ in rows if dispute]
+    return [_proposal(row, level, had=had) for row, dispute, level, had in rows if level] + \
+        [_proposal(row, 0, had=had) for row, dispute, level, had in rows if not level and not dispute] + \
+        [_proposal(row, 0, True, had) for row, dispute, level, had in rows if dispute]
 
 
 def record(proposals: list[dict], on: dt.date, channel: str, then=None) -> list[dict]:
