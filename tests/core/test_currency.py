@@ -211,3 +211,11 @@ def test_a_payment_of_a_foreign_invoice_stays_in_its_currency(usd):
         payments.pay([inv.id], "10", "credit")
     payments.pay([inv.id], "300", "transfer")
     assert payments.balance(documents.get(inv.id)) == Decimal("60.00")      # USD
+
+
+def test_the_cost_snapshot_is_in_the_document_currency_so_margins_compare_like_with_like(usd):
+    eur = documents.lines_of(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS"}]).id)[0]
+    doc = documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS"}], currency="USD")
+    line = documents.lines_of(doc.id)[0]
+    assert line.cost_price == (eur.cost_price / Decimal("0.92")).quantize(Decimal("0.0001"))
+    assert line.unit_price == Decimal("13.587") and eur.unit_price == Decimal("12.50")

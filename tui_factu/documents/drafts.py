@@ -16,9 +16,9 @@ from .queries import adjustments_of, get, label, lines_of
 parse_date = inputs.parse_date
 
 
-def clean_line(data, where: str, price_for=None, rate=None) -> dict:
+def clean_line(data, where: str, price_for=None, exchange_rate=None) -> dict:
     """One line from user or JSON input; fields left out come from the product (its euro price
-    converted at `rate`, euros per unit, on a document in another currency)."""
+    converted at `exchange_rate`, euros per unit, on a document in another currency)."""
     if not isinstance(data, dict):
         raise InvalidValue(where, data, "objet ligne attendu")
     if "text" in data:
@@ -51,8 +51,7 @@ def clean_line(data, where: str, price_for=None, rate=None) -> dict:
     elif product is not None:
         priced = price_for(product, quantity) if price_for else None
         unit_price = priced.unit_price if priced else product.price
-        if rate:
-            unit_price = round_to(unit_price / rate, PRICE_SCALE)
+        unit_price = _converted(unit_price, exchange_rate)
     else:
         raise InvalidValue(f"{where}.unit_price", None, "obligatoire pour une ligne sans produit")
     typed = data.get("discount_percent")
@@ -87,10 +86,16 @@ def clean_line(data, where: str, price_for=None, rate=None) -> dict:
             # a cost typed in comes only from a role that sees costs (else a margin check is fooled)
             "cost_price": catalog.clean_money(cost, f"{where}.cost_price")
             if cost not in (None, "") and (product is None or permissions.allowed("costs.see"))
-            else (product.cost if product else None),
+            else (_converted(product.cost, exchange_rate) if product else None),
             "origin": data.get("origin"),
             # the line this one replaces in the same draft (its billing links follow it)
             "previous_line": data["previous_line"] if isinstance(data.get("previous_line"), int) else None}
+
+
+def _converted(euros, rate):
+    """A catalogue figure (in euros) in the currency of a document at its rate: prices and the
+    cost snapshot alike, so that margins compare like with like."""
+    return round_to(euros / rate, PRICE_SCALE) if rate and euros is not None else euros
 
 
 def clean_adjustment(data, where: str, is_charge: bool) -> dict:
