@@ -3,7 +3,8 @@ screens and printers (lazily).
 
     main.py        parses, opens the base, knows who acts, runs the command, maps errors to
                    exit codes (0 success, 1 integrity failure, 2 refused input, 3 internal error)
-    parser.py      the root parser (French errors) and the order of the commands
+    root.py        the root parser (French errors, --db, --user): all the app needs to start
+    parser.py      every command's parser, in the order of the commands
     system.py      init, import, export, the app itself (tui, serve), bench
     documents.py   doc list|show|new|links|validate|transform|credit|replace|status|delete
     payments.py    pay, apply-credit, refund
@@ -20,7 +21,15 @@ screens and printers (lazily).
 Each group module defines its sub-parsers (`register`) beside its handlers.
 """
 from .main import main, skip_postgres_driver
-from .parser import Parser, build_parser
+from .root import Parser
 from .system import prepare_tui
+
+
+def __getattr__(name):
+    """build_parser loads the module of every command: only when asked for, not at the start."""
+    if name == "build_parser":
+        from .parser import build_parser
+        return build_parser
+    raise AttributeError(name)
 
 __all__ = ["Parser", "build_parser", "main", "prepare_tui", "skip_postgres_driver"]

@@ -9,7 +9,7 @@ import sys
 
 from ..errors import FactuError, IntegrityFailure
 from .identity import act_as
-from .parser import build_parser
+from .root import root_parser, runs_the_app
 from .system import cmd_bench, cmd_init, cmd_serve, cmd_tui
 
 
@@ -34,11 +34,16 @@ def _log_crash() -> str:
 
 
 def main(argv=None) -> int:
-    skip_postgres_driver(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    skip_postgres_driver(argv)
     import peewee as pw
     from .. import db as database, logs
     log = logs.setup()
-    parser = build_parser()
+    if runs_the_app(argv):              # the login screen waits for no command's module
+        parser = root_parser()
+    else:
+        from .parser import build_parser
+        parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if getattr(args, "func", None) is cmd_bench:

@@ -1,10 +1,8 @@
 """The command line's grammar: the root parser, French in its errors, and the commands of
 every group, each defined by its module beside its handlers (`register`)."""
-import argparse
-
-from ..errors import FactuError
 from . import (bank, billing, cheques, contracts, counter, documents, dunning, mail, master, pa, payments, pricelists, rates, sepa, printing, records, reports,
                service, system)
+from .root import Parser, root_parser
 
 GROUPS = (system, documents, payments, bank, counter, billing, records, service, master, printing, reports, pa, dunning, sepa, mail, cheques, contracts, pricelists, rates)
 
@@ -18,22 +16,8 @@ COMMANDS = ("init", "import", "export", "doc", "pay", "apply-credit", "refund", 
             "queue", "serve", "report", "bench")
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        message = (message.replace("the following arguments are required", "arguments obligatoires")
-                   .replace("unrecognized arguments", "arguments inconnus")
-                   .replace("invalid choice", "choix invalide")
-                   .replace("expected one argument", "une valeur attendue")
-                   .replace("choose from", "valeurs possibles :"))
-        command = " ".join(["tui-factu", *self.prog.split()[1:]])      # prog is "tui-factu doc list"
-        raise FactuError(f"commande invalide : {message} (voir {command} --help)")
-
-
 def build_parser() -> Parser:
-    p = Parser(prog="tui-factu", description="Facturation clients et vente comptoir au clavier.")
-    p.add_argument("--db", help="chemin SQLite ou URL postgresql://… (défaut : TUI_FACTU_DB ou "
-                                "le dossier de données de l'utilisateur)")
-    p.add_argument("--user", help="agir en tant que cet utilisateur de l'application")
+    p = root_parser()
     sub = p.add_subparsers(dest="command", parser_class=Parser, metavar="COMMANDE")
     for group in GROUPS:
         group.register(sub)
