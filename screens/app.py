@@ -43,14 +43,42 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
             return future
         return super().push_screen(screen, *args, **kwargs)
 
+    # ---- an unexpected error shows no data --------------------------------------------------
+    # Textual prints a traceback with the local variables (a password typed at the login is one)
+    # or an exception's own rendering; every road of theirs ends here instead: a worker, a
+    # callback, compose, the input thread (panic). The log gets the traceback without locals,
+    # masked (tui_factu/logs.py); the terminal one French line naming the log.
+    def _handle_exception(self, error: Exception) -> None:
+        if self._exception is None:             # Pilot raises it again at the end of a test
+            self._exception = error
+            self._exception_event.set()
+        self._crashed(error)
+
     def _fatal_error(self) -> None:
-        """An unexpected error: the traceback goes to the log without its local variables (a
-        password typed at the login would be one), the screen gets one French line."""
+        self._crashed()
+
+    def panic(self, *renderables) -> None:
+        from io import StringIO
+        from rich.console import Console
+        from rich.traceback import Traceback
+        text = Console(file=StringIO(), width=120, color_system=None)
+        for renderable in renderables:
+            for frame in (f for stack in renderable.trace.stacks for f in stack.frames) \
+                    if isinstance(renderable, Traceback) else ():
+                frame.locals = None                  # a traceback made with its locals loses them
+            text.print(renderable)
+        self._crashed(text=text.file.getvalue())
+
+    def _crashed(self, error: BaseException | None = None, text: str = "") -> None:
+        from textual.worker import WorkerFailed
         from tui_factu import logs
-        where = logs.crash()
-        self.bell()
-        self._exit_renderables.append(f"tui-factu : erreur interne — ce qui était validé est enregistré ; "
-                                      f"détails dans {where}")
+        error = error.error if isinstance(error, WorkerFailed) else error
+        where = logs.crash((type(error), error, error.__traceback__) if error else None, text)
+        self._return_code = 3                   # an internal error, as on the command line
+        if not self._exit_renderables:
+            self.bell()
+            self._exit_renderables.append(f"tui-factu : erreur interne — ce qui était validé est "
+                                          f"enregistré ; détails dans {where}")
         self._close_messages_no_wait()
 
     def on_mount(self) -> None:

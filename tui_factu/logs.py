@@ -1,7 +1,9 @@
 """The log of each OS account (the data directory's `tui-factu.log`, standard `logging`, rotated):
 commands run, who acts, refusals and internal errors with their traceback — never local
 variables (they would hold a password typed at the login) and never a secret: every record goes
-through a filter that masks passwords, tokens, keys and bearer headers, whatever logged them."""
+through a filter that masks passwords, tokens, keys and bearer headers, whatever logged them, and
+every secret value this process was given (`secret`: a password typed at the login, in
+TUI_FACTU_PASSWORD…), wherever it shows — even in an exception's message."""
 import logging
 import logging.handlers
 import os
@@ -18,6 +20,16 @@ _SECRET = re.compile(r"(?i)\b(password|passwd|mot[ _-]?de[ _-]?passe|secret|toke
                      r"(\s*[=:]\s*|\s+)(\"[^\"]*\"|'[^']*'|\S+)")
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
+_SECRET_VARIABLES = ("TUI_FACTU_PASSWORD", "TUI_FACTU_NEW_PASSWORD")
+_given: set[str] = set()            # the secret values this process holds, masked wherever they show
+SHORTEST = 3                        # shorter values would mask ordinary words
+
+
+def secret(value: str | None) -> None:
+    """A secret this process was given (a password typed or passed): masked from now on in
+    every record, whatever its pattern — an exception's message, a query, a repr."""
+    if value and len(value) >= SHORTEST:
+        _given.add(value)
 
 
 def path() -> Path:
@@ -26,6 +38,9 @@ def path() -> Path:
 
 
 def mask(text: str) -> str:
+    for value in sorted(_given, key=len, reverse=True):
+        for form in {value, repr(value)[1:-1], value.encode("unicode_escape").decode()}:
+            text = text.replace(form, "***")
     text = _PEM.sub("[clé privée masquée]", text)
     text = _BEARER.sub("Bearer ***", text)
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
@@ -45,6 +60,8 @@ def setup() -> logging.Logger:
     """Once per process: the rotated file, 0600 in a 0700 folder. A log that cannot be written
     (read-only home) never stops the work."""
     logger = logging.getLogger(LOGGER)
+    for name in _SECRET_VARIABLES:
+        secret(os.environ.get(name))
     target = path()
     for h in list(logger.handlers):
         if getattr(h, "_tui_factu", None) == target:
@@ -69,11 +86,16 @@ def setup() -> logging.Logger:
     return logger
 
 
-def crash(exc_info=None) -> str:
-    """Logs the current exception (traceback without locals); returns the log's path, or why
-    it could not be written."""
+def crash(exc_info=None, text: str = "") -> str:
+    """Logs an exception (the current one by default; its traceback without locals, masked) or
+    a text already rendered; returns the log's path, or why it could not be written. The one
+    road of every unexpected error: the command line (cli/main.py) and the app
+    (screens/app.py) show only one French line naming this path."""
     logger = setup()
-    logger.error("erreur interne", exc_info=exc_info or sys.exc_info())
+    if text:
+        logger.error("erreur interne\n%s", text)
+    else:
+        logger.error("erreur interne", exc_info=exc_info or sys.exc_info())
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in logger.handlers):
         return "(journal d'erreurs inaccessible)"
     return str(path())

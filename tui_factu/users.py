@@ -6,7 +6,7 @@ import datetime as dt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import clock, audit, journal, session
+from . import clock, audit, journal, logs, session
 from .catalog import clean_text
 from .db import is_postgres, write
 from .errors import FactuError, InvalidValue, NotFound
@@ -17,7 +17,20 @@ log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
-_hasher = PasswordHasher()
+
+
+class _Hasher(PasswordHasher):
+    """Every password hashed or checked is a secret the log masks from then on (logs.secret)."""
+    def hash(self, password, **kwargs):
+        logs.secret(password if isinstance(password, str) else None)
+        return super().hash(password, **kwargs)
+
+    def verify(self, hash, password):
+        logs.secret(password if isinstance(password, str) else None)
+        return super().verify(hash, password)
+
+
+_hasher = _Hasher()
 
 
 def _now() -> dt.datetime:

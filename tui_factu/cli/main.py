@@ -85,6 +85,6 @@ def main(argv=None) -> int:
         return e.code if isinstance(e.code, int) else 0
     except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback on screen
         where = _log_crash()
-        print(f"tui-factu : erreur interne ({type(e).__name__}: {e}) — détails dans {where}",
+        print(f"tui-factu : erreur interne ({type(e).__name__}: {logs.mask(str(e))}) — détails dans {where}",
               file=sys.stderr)
         return 3
