@@ -9,7 +9,5 @@ def pdf_bytes(doc_id: int, duplicate: bool = False, issuing: bool = False) -> by
     view = printed.view(doc_id, duplicate=duplicate)
     if issuing:
         printed.check_identity(view)
-    data = pdf.render(view)
-    if view.is_invoice and view.number:
-        data = facturx.embed(data, facturx.xml_bytes(view))
-    return data
+    xml = facturx.xml_bytes(view) if view.is_invoice and view.number else None
+    return pdf.render(view, facturx=xml)

@@ -1,12 +1,14 @@
 """Factur-X EN 16931: CII XML built from the printed view with the factur-x library's own
-generator, then embedded as factur-x.xml in the PDF/A-3 (generate_from_file with separate
-input and output paths: the binary variant corrupts its input, factur-x issue #24)."""
-import os
-import tempfile
+generator and checked against its XSD; printers.pdfa embeds it as factur-x.xml while the
+PDF/A-3 is written."""
+import importlib.resources
+import threading
 from decimal import Decimal
 
-from facturx import generate_from_file, get_facturx_xml_from_pdf, xml_check_xsd
+from facturx import get_facturx_xml_from_pdf, xml_check_xsd
+from facturx.facturx import FACTURX_LEVEL2xsd
 from facturx.generate_xml import generate_xml
+from lxml import etree
 
 from tui_factu import einvoicing, printed
 from tui_factu.money import fmt_plain, round_cents, round_to
@@ -163,26 +165,29 @@ def data_dict(p: Printed) -> dict:
     return d
 
 
+_parsed = threading.local()
+
+
+def _cii_schema() -> etree.XMLSchema:
+    """The Factur-X XSD of our level, parsed once per thread (the library parses it again on
+    every call; lxml trees are not shared between threads, and the app prints from workers)."""
+    if not hasattr(_parsed, "schema"):
+        path = importlib.resources.files("facturx").joinpath(f"xsd_and_schematron/{FACTURX_LEVEL2xsd[LEVEL]}")
+        _parsed.schema = etree.XMLSchema(file=str(path))
+    return _parsed.schema
+
+
 def xml_bytes(p: Printed, syntax: str = "cii") -> bytes:
     """The e-invoice in one of the reform's syntaxes, from the one mapping (data_dict): CII
     (what Factur-X embeds) or UBL 2.1, both checked against their XSD."""
-    flavor = {"cii": "factur-x", "ubl": "ubl-2.1"}[syntax]
-    return generate_xml(data_dict(p), flavor=flavor, level=LEVEL, check_xsd=True, check_schematron=False)
+    if syntax == "ubl":
+        return generate_xml(data_dict(p), flavor="ubl-2.1", level=LEVEL, check_xsd=True, check_schematron=False)
+    xml = generate_xml(data_dict(p), flavor="factur-x", level=LEVEL, check_xsd=False, check_schematron=False)
+    _cii_schema().assertValid(etree.fromstring(xml))
+    return xml
 
 
 SYNTAXES = ("cii", "ubl")
-
-
-def embed(pdf_bytes: bytes, xml: bytes) -> bytes:
-    """factur-x's generate_from_file, with separate input and output files."""
-    with tempfile.TemporaryDirectory(prefix="tui-factu-fx-") as tmp:
-        src, out = os.path.join(tmp, "in.pdf"), os.path.join(tmp, "out.pdf")
-        with open(src, "wb") as f:
-            f.write(pdf_bytes)
-        generate_from_file(src, xml, flavor="factur-x", level=LEVEL, check_xsd=False,
-                           output_pdf_file=out)
-        with open(out, "rb") as f:
-            return f.read()
 
 
 def read_back(pdf_bytes: bytes) -> bytes:

@@ -89,7 +89,7 @@ class _Canvas(Canvas):
             self.__dict__.update(state)
             self._footer(total)
             super().showPage()
-        pdfa.add_to(self)
+        pdfa.add_to(self, getattr(self, "tf_facturx", None))
         super().save()
 
     def _footer(self, total):
@@ -370,8 +370,8 @@ def _footer_blocks(p: Printed, st) -> list:
     return out
 
 
-def render(p: Printed) -> bytes:
-    """The PDF/A-3b bytes of one document (without Factur-X)."""
+def render(p: Printed, facturx: bytes | None = None) -> bytes:
+    """The PDF/A-3b bytes of one document; with facturx (the CII XML), a Factur-X PDF."""
     st = _styles()
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
@@ -390,6 +390,7 @@ def render(p: Printed) -> bytes:
     def canvas(*args, **kwargs):
         c = _Canvas(*args, **kwargs)
         c.tf_footer = (legal, mark, head)
+        c.tf_facturx = facturx
         return c
     doc.build(story, canvasmaker=canvas)
     return buf.getvalue()

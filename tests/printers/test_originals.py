@@ -115,7 +115,7 @@ def test_one_original_per_medium_but_one_for_an_invoice_whatever_the_medium(shop
 def test_a_pdf_that_crashed_or_was_never_written_is_not_the_original(shop, tmp_path, monkeypatch):
     inv = _invoice()
 
-    def broken(view):
+    def broken(view, facturx=None):
         raise RuntimeError("mise en page")
     monkeypatch.setattr(pdf, "render", broken)
     with pytest.raises(RuntimeError):

@@ -120,6 +120,46 @@ def test_pdf_a_parts_fonts_embedded_output_intent_xmp(shop):
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
 
 
+
+def test_factur_x_is_written_with_the_pdf_an_associated_file_with_its_xmp(shop):
+    """printers.pdfa embeds factur-x.xml while reportlab writes the file (no pypdf rewrite): the
+    file specification, its /AF link, MIME type, size and MD5, the fx: XMP a reader checks; a
+    quote carries none of it."""
+    import hashlib
+    inv = _invoice()
+    data, _ = dispatch.document_pdf(inv.number)
+    root = PdfReader(io.BytesIO(data)).trailer["/Root"]
+    spec = root["/AF"][0].get_object()
+    assert root["/Names"]["/EmbeddedFiles"]["/Names"] == ["factur-x.xml", spec.indirect_reference]
+    assert (spec["/F"], spec["/UF"], spec["/AFRelationship"]) == ("factur-x.xml", "factur-x.xml", "/Data")
+    stream = spec["/EF"]["/F"].get_object()
+    xml = stream.get_data()
+    assert xml == facturx.read_back(data) and facturx.check_xsd(xml)
+    assert stream["/Subtype"] == "/text/xml"
+    checksum = stream["/Params"]["/CheckSum"]
+    assert stream["/Params"]["/Size"] == len(xml)
+    assert getattr(checksum, "original_bytes", checksum) == hashlib.md5(xml).digest()
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    for expected in ["<fx:DocumentType>INVOICE</fx:DocumentType>", "<fx:DocumentFileName>factur-x.xml<",
+                     "<fx:Version>1.0</fx:Version>", "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>",
+                     "<pdfaSchema:prefix>fx</pdfaSchema:prefix>"]:
+        assert expected in xmp, expected
+    etree.fromstring(xmp.split("?>", 1)[1].rsplit("<?xpacket", 1)[0].encode())          # well-formed
+    q = documents.validate(documents.create("quote", "C1", "2026-11-20", [{"product": "VIS"}]).id)
+    quote = PdfReader(io.BytesIO(dispatch.document_pdf(q.number)[0])).trailer["/Root"]
+    assert "/AF" not in quote and "/Names" not in quote and "fx:" not in quote["/Metadata"].get_object().get_data().decode()
+
+
+def test_the_cii_is_still_held_against_the_xsd(shop, monkeypatch):
+    """The XSD check moved from the library's call (which parses the XSD every time) to ours."""
+    inv = _invoice()
+    view = printed.view(inv.id)
+    good = facturx.xml_bytes(view)
+    monkeypatch.setattr(facturx, "generate_xml", lambda *a, **k: good.replace(b"<ram:TypeCode>380<", b"<ram:Bad>380<")
+                        .replace(b"</ram:TypeCode>", b"</ram:Bad>", 1))
+    with pytest.raises(etree.DocumentInvalid):
+        facturx.xml_bytes(view)
+
 def test_long_document_flows_onto_pages_with_header_repeated(shop):
     many = [{"product": "VIS", "quantity": str(i % 7 + 1)} for i in range(120)]
     inv = _invoice(many)
