@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
-from tui_factu import clock, catalog, counter, documents, fr, totals
+from tui_factu import clock, catalog, counter, documents, fr, rates, totals
 from tui_factu.errors import FactuError
 from tui_factu.documents.kinds import KIND_LABELS, MANUAL, PRICED_LINE_KINDS, STATUS_LABELS, TRANSFORMS
 
@@ -91,6 +91,8 @@ class EditorScreen(FactuScreen):
             yield Field("", id="code", placeholder="code, code-barres ou nom puis Entrée", clear_on_submit=True)
             yield Label(" Qté ", classes="label")
             yield Field("1", id="qty", classes="qty")
+            yield Label(" Devise ", classes="label")         # of the whole document (BT-5)
+            yield Field("EUR", id="currency", classes="qty")
         yield Static("", id="suggestion")
         yield Static("", id="totals")
         yield Footer()
@@ -127,7 +129,10 @@ class EditorScreen(FactuScreen):
         self.kind, self.version, self.status, self.doc_type = doc.kind, doc.version, documents.shown(doc), doc.type
         self.number, self.sealed = doc.number, doc.sealed
         self.customer_code, self.customer_name = cust.code, cust.name
-        self.stored_header = {"date": doc.date.isoformat(), "reference": doc.reference}
+        self.stored_header = {"date": doc.date.isoformat(), "reference": doc.reference, "currency": doc.currency}
+        # a document in another currency: its VAT in euros and the rate, as stored (BT-111)
+        self.euros = (doc.tax_total_eur, doc.exchange_rate) if doc.exchange_rate else None
+        self.query_one("#currency", Field).value = doc.currency
         self.query_one("#date", Field).value = doc.date.isoformat()
         self.query_one("#reference", Field).value = doc.reference
         self.lines = [{"kind": ln.kind, "product": ln.code or None, "code": ln.code,
@@ -197,12 +202,29 @@ class EditorScreen(FactuScreen):
                           "", "", "", "", _r(fr.amount(t.subtotals[i]) if ln["kind"] == "subtotal" else ""),
                           key=n)
 
+    euros = None                       # (VAT total in euros, rate) of a stored foreign-currency document
+
+    @property
+    def currency(self) -> str:
+        """The currency typed in the header (the core checks it: ISO 4217, a rate of the day)."""
+        return self.query_one("#currency", Field).value.strip().upper() or "EUR"
+
+    def _currency_text(self) -> str:
+        code = self.currency
+        if code == "EUR" or len(code) != 3:
+            return ""
+        if self.euros and not self.dirty:
+            return f"  TVA {fr.amount(self.euros[0], True)} à {fr.number(self.euros[1], 6)} €/{code}"
+        return f"  {code} au cours du jour"
+
     def _refresh_totals(self, t: totals.Totals) -> None:
         vat = "  ".join(f"TVA {fr.percent(v.rate)} {fr.amount(v.amount)}" if v.category == "S"
                         else f"{v.category} {fr.amount(v.basis)}" for v in t.vat)
+        code = self.currency if len(self.currency) == 3 else "EUR"
         self.query_one("#totals", Static).update(
-            f"Total HT [b]{fr.amount(t.tax_basis_total, True)}[/b]  {vat}{self._margin_text(t)}\n"
-            f"Total TTC [b]{fr.amount(t.grand_total, True)}[/b]   {len(self.lines)} ligne(s)"
+            f"Total HT [b]{fr.amount(t.tax_basis_total, code)}[/b]  {vat}{self._margin_text(t)}\n"
+            f"Total TTC [b]{fr.amount(t.grand_total, code)}[/b]   {len(self.lines)} ligne(s)"
+            f"{self._currency_text()}"
             f"{self.stock_text}", layout=False)
 
     def _margin_text(self, t) -> str:
@@ -304,7 +326,14 @@ class EditorScreen(FactuScreen):
             code = self.query_one("#code", Field)
             code.value = code.value or product.code      # the scan is not lost: fix the quantity, Enter
             return
-        self.lines.append(_line_from_product(product, quantity))
+        line = _line_from_product(product, quantity)
+        if self.currency != "EUR":          # the catalogue is in euros: at the rate of the draft's date
+            try:
+                line.update(rates.catalogue_line(line, self.currency, self.query_one("#date", Field).value))
+            except FactuError as e:
+                self.notify(str(e), severity="error")
+                return
+        self.lines.append(line)
         self.query_one("#qty", Field).value = "1"
         self.dirty = True
         t = self.current_totals()           # one new row, not a rebuild of the whole table
@@ -381,11 +410,11 @@ class EditorScreen(FactuScreen):
 
     stored_header: dict = {}           # the date and reference as loaded (none for a new document)
 
-    @on(Field.Changed, "#reference, #date")
+    @on(Field.Changed, "#reference, #date, #currency")
     def _header_changed(self) -> None:
         # what _loaded puts in the fields (and a field's first value) may arrive here after it:
         # the header as it reads now, if it is the one loaded, was not changed
-        now = {name: self.query_one(f"#{name}", Field).value for name in ("date", "reference")}
+        now = {name: self.query_one(f"#{name}", Field).value for name in ("date", "reference", "currency")}
         if now == self.stored_header:
             return
         if self.loaded and not self.readonly and not self.dirty:
@@ -467,7 +496,7 @@ class EditorScreen(FactuScreen):
 
     def _save(self, then=None) -> None:
         header = {"date": self.query_one("#date", Field).value,
-                  "reference": self.query_one("#reference", Field).value}
+                  "reference": self.query_one("#reference", Field).value, "currency": self.currency}
         doc_id, version, kind, customer = self.doc_id, self.version, self.kind, self.customer_code
         lines = None if self.doc_type in ("progress", "retention") else self._payload()
 

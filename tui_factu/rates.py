@@ -18,7 +18,7 @@ from .db import write
 from .errors import FactuError, InvalidValue
 from .inputs import parse_date
 from .models import ExchangeRate
-from .money import EXCHANGE_SCALE, check_scale, fmt_plain, to_decimal
+from .money import EXCHANGE_SCALE, PRICE_SCALE, check_scale, fmt_plain, round_to, to_decimal
 
 EUR = "EUR"
 CODES = frozenset(list_currencies())
@@ -125,6 +125,19 @@ def for_document(currency, day: dt.date, given=None, where: str = "currency") ->
     if given not in (None, ""):
         return code, clean_rate(given, "exchange_rate")
     return code, rate_on(code, day)
+
+
+def from_euros(euros, rate):
+    """A catalogue figure (in euros) in the currency of a document at its rate: prices and the
+    cost snapshot alike, so that margins compare like with like."""
+    return round_to(euros / rate, PRICE_SCALE) if rate and euros is not None else euros
+
+
+def catalogue_line(line: dict, currency, day) -> dict:
+    """The unit price and cost of a line drawn from the catalogue (the editor's), in `currency`
+    at the rate of `day`; refused when there is none."""
+    code, rate = for_document(currency, parse_date(day))
+    return {k: from_euros(line.get(k), rate) for k in ("unit_price", "cost_price")}
 
 
 def listing(currency: str | None = None) -> list[dict]:

@@ -51,7 +51,7 @@ def clean_line(data, where: str, price_for=None, exchange_rate=None) -> dict:
     elif product is not None:
         priced = price_for(product, quantity) if price_for else None
         unit_price = priced.unit_price if priced else product.price
-        unit_price = _converted(unit_price, exchange_rate)
+        unit_price = rates.from_euros(unit_price, exchange_rate)
     else:
         raise InvalidValue(f"{where}.unit_price", None, "obligatoire pour une ligne sans produit")
     typed = data.get("discount_percent")
@@ -86,16 +86,10 @@ def clean_line(data, where: str, price_for=None, exchange_rate=None) -> dict:
             # a cost typed in comes only from a role that sees costs (else a margin check is fooled)
             "cost_price": catalog.clean_money(cost, f"{where}.cost_price")
             if cost not in (None, "") and (product is None or permissions.allowed("costs.see"))
-            else (_converted(product.cost, exchange_rate) if product else None),
+            else (rates.from_euros(product.cost, exchange_rate) if product else None),
             "origin": data.get("origin"),
             # the line this one replaces in the same draft (its billing links follow it)
             "previous_line": data["previous_line"] if isinstance(data.get("previous_line"), int) else None}
-
-
-def _converted(euros, rate):
-    """A catalogue figure (in euros) in the currency of a document at its rate: prices and the
-    cost snapshot alike, so that margins compare like with like."""
-    return round_to(euros / rate, PRICE_SCALE) if rate and euros is not None else euros
 
 
 def clean_adjustment(data, where: str, is_charge: bool) -> dict:
