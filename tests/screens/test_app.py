@@ -1,8 +1,5 @@
 """The terminal application driven by keystrokes at 80×24 (Textual's Pilot), read as a person
 reads it (the screenshot's text, the notifications) through Textual's public API only."""
-import asyncio
-import html
-import re
 from decimal import Decimal as D
 
 import pytest
@@ -10,97 +7,9 @@ import pytest
 from tui_factu import documents, users
 from tui_factu.models import Document
 
-
-@pytest.fixture(autouse=True)
-def _notes_kept(monkeypatch):
-    """Every notification an app shows, kept in app.notes through the public App.notify (a
-    toast expires; what it said stays readable here)."""
-    from screens.app import FactuApp
-    shown = FactuApp.notify
-
-    def notify(self, message, *args, **kwargs):
-        vars(self).setdefault("notes", []).append(str(message))
-        return shown(self, message, *args, **kwargs)
-    monkeypatch.setattr(FactuApp, "notify", notify)
-
-
-@pytest.fixture
-def app(shop):
-    users.create("clerc", "sales", "secret")
-    from screens.app import FactuApp
-    return FactuApp("clerc")
-
-
-async def _login(pilot, app, password="secret"):
-    await pilot.press(*password, "enter")
-    await _settle(pilot, app)
-
-
-async def _settle(pilot, app):
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def _text(app) -> str:
-    """The screen as a person reads it, dialogs over what they cover: one line of text per
-    terminal row, read from Textual's SVG screenshot (each run of text sits at its column)."""
-    rows: dict[int, list[str]] = {}
-    for x, width, row, text in re.findall(r'<text [^>]*x="([\d.]+)"[^>]*textLength="([\d.]+)"'
-                                         r'[^>]*clip-path="url\(#[\w-]+-line-(\d+)\)"[^>]*>([^<]*)</text>',
-                                         app.export_screenshot()):
-        text = html.unescape(text).replace("\xa0", " ").rstrip("\n")     # spaces come as &#160;
-        if not text:                                                        # a row's end of line
-            continue
-        column = round(float(x) / (float(width) / len(text)))
-        line = rows.setdefault(int(row), [])
-        line.extend(" " * (column - len(line)))
-        line[column:column + len(text)] = text
-    return "\n".join("".join(rows.get(i, [])) for i in range(max(rows, default=-1) + 1))
-
-
-async def _editor(pilot, app, doc_id=None, kind="quote", customer=None):
-    """Opens the editor on a document (or a new one) and waits until it is loaded."""
-    from screens.editor import EditorScreen
-    app.push_screen(EditorScreen(doc_id, kind, customer))
-    await _settle(pilot, app)
-    return app.screen
-
-
-def _notes(app) -> str:
-    """Every notification shown so far (toasts wrap, so their text is read here)."""
-    return " | ".join(getattr(app, "notes", []))
-
-
-async def _until(pilot, condition, timeout: float = 10.0):
-    """Waits until condition() holds (a screen that shows up, a thread the test holds)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition never met"
-        await pilot.pause(0.01)
-
-
-def _is(app, name: str) -> bool:
-    return type(app.screen).__name__ == name
-
-
-async def _palette(pilot, app, typed: str, first: str):
-    """Ctrl+P, `typed`, then Enter once the palette's first hit for it reads `first`."""
-    from textual.command import CommandList
-    await pilot.press("ctrl+p")
-    await _until(pilot, lambda: _is(app, "CommandPalette"))
-    await pilot.press(*typed)
-
-    def found() -> bool:
-        hits = app.screen.query_one(CommandList)
-        return hits.highlighted is not None and str(hits.get_option_at_index(hits.highlighted).prompt) == first
-    await _until(pilot, found)
-    await pilot.press("enter")
-
-
-def run(coro):
-    return asyncio.run(coro)
+from pilot import (  # noqa: F401  (the shared Pilot helpers: tests/pilot.py; fixtures: tests/screens/conftest.py)
+    editor as _editor, is_screen as _is, login as _login, notes as _notes, palette as _palette, run,
+    settle as _settle, text as _text, until as _until)
 
 
 def test_login_refuses_a_wrong_password_then_opens_home(app):
@@ -404,13 +313,6 @@ def test_links_view_shows_the_chain_and_opens_a_document(app):
             assert app.screen.doc_id == quote.id
             assert app.screen.number == quote.number
     run(go())
-
-
-@pytest.fixture
-def admin_app(shop):
-    users.create("patron", "admin", "secret")
-    from screens.app import FactuApp
-    return FactuApp("patron")
 
 
 def test_settings_change_the_numbering_and_add_a_printer(admin_app, tmp_path):
