@@ -49,6 +49,11 @@ def configure(url: str, token_url: str, client_id: str, secret: str | None, dire
     """The platform's addresses and our client id (settings, audited); the secret in a 0600
     file beside the signing key, never in the base, never printed."""
     permissions.require("settings.change")
+    if token_url is not None and not secret and _server(token_url) != _server(settings.get("pa.token_url")) \
+            and settings.get("pa.token_url") and secret_path().exists():
+        # the secret goes to the token address: it never follows an address to another server
+        raise InvalidValue("secret", None, "l'adresse des jetons change de serveur : saisissez à nouveau le secret "
+                                           "client (il n'est envoyé qu'au serveur pour lequel il a été saisi)")
     with write():                           # every address checked, or none written
         for key, value in (("pa.url", url), ("pa.token_url", token_url), ("pa.client_id", client_id),
                            ("pa.directory_url", directory_url)):
@@ -61,6 +66,11 @@ def configure(url: str, token_url: str, client_id: str, secret: str | None, dire
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(secret.strip())
     _token.clear()
+
+
+def _server(url: str | None) -> str:
+    parts = urllib.parse.urlsplit((url or "").strip())
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def configured() -> dict:

@@ -117,6 +117,11 @@ def test_the_secret_is_never_read_back_and_a_clerk_neither_sends_nor_configures(
     with pytest.raises(FactuError, match="adresse"):        # one bad address: nothing written
         pa.configure("https://pa.example.fr/flow", "pas-une-url", None, None)
     assert pa.configured()["url"] == platform.urls()["url"]
+    # the stored secret never follows the token address to another server
+    with pytest.raises(FactuError, match="saisissez à nouveau le secret"):
+        pa.configure(None, "https://ailleurs.example/token", None, None)
+    assert pa.configured()["token_url"] == platform.urls()["token_url"]
+    pa.configure(None, platform.urls()["token_url"] + "/", None, None)     # same server: kept
     inv = _invoice()
     users.create("clerc", "sales", "secret-clerc")
     session.set_user("clerc")
