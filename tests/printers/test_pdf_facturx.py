@@ -160,6 +160,16 @@ def test_the_cii_is_still_held_against_the_xsd(shop, monkeypatch):
     with pytest.raises(etree.DocumentInvalid):
         facturx.xml_bytes(view)
 
+
+def test_text_wider_than_its_column_wraps_instead_of_running_over(shop):
+    """Single lines are drawn as strings (printers.pdf._Line); one wider than its cell becomes
+    a Paragraph again and wraps."""
+    words = " ".join(f"mot{i}" for i in range(40))
+    inv = _invoice([{"description": words, "quantity": "1", "unit_price": "10", "vat_rate": "20"}])
+    lines = _text(dispatch.document_pdf(inv.number)[0]).splitlines()
+    holding = [ln for ln in lines if "mot" in ln]
+    assert len(holding) >= 3 and [w for w in " ".join(holding).split() if w.startswith("mot")] == words.split()
+
 def test_long_document_flows_onto_pages_with_header_repeated(shop):
     many = [{"product": "VIS", "quantity": str(i % 7 + 1)} for i in range(120)]
     inv = _invoice(many)
