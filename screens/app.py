@@ -10,14 +10,14 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from .commands import ScreensProvider
+from .commands import RecordsProvider, ScreensProvider
 from .widgets.busy import Busy
 from .widgets.typeahead import KeysInOrder
 
 class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what they were typed for
     CSS_PATH = "app.tcss"
     TITLE = "tui-factu"
-    COMMANDS = {ScreensProvider}        # no system commands: a screenshot writes a file anywhere
+    COMMANDS = {ScreensProvider, RecordsProvider}        # no system commands: a screenshot writes a file anywhere
     BINDINGS = [Binding("ctrl+q", "quit", "Quitter", id="app.quit"),
                 Binding("f1,question_mark", "help", "Aide", id="app.help"),
                 Binding("f12", "counter", "Comptoir", id="app.counter")]
@@ -208,13 +208,14 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
     def action_counter(self) -> None:
         self.counter()
 
-    def customers(self) -> None:
+    def customers(self, text: str = "") -> None:
+        """The customers, searched for `text` (the palette opens one this way)."""
         from .catalog import CustomersScreen
-        self.push_screen(CustomersScreen())
+        self.push_screen(CustomersScreen(text))
 
-    def products(self) -> None:
+    def products(self, text: str = "") -> None:
         from .catalog import ProductsScreen
-        self.push_screen(ProductsScreen())
+        self.push_screen(ProductsScreen(text))
 
     def interventions(self, customer: str | None = None) -> None:
         from .billable import InterventionsScreen

@@ -43,15 +43,19 @@ class Browser(FactuScreen):
         self.app.history(self.ENTITY, record.id, code)
     TITLE_TEXT = ""
 
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self.initial = text
+
     def compose(self) -> ComposeResult:
-        yield Static(f"[b]{self.TITLE_TEXT}[/b] — tapez un code ou le début d'un nom", id="title")
-        yield Field("", id="search", placeholder="recherche")
+        yield Static(f"[b]{self.TITLE_TEXT}[/b] — tapez un code ou une partie du nom", id="title")
+        yield Field(self.initial, id="search", placeholder="recherche")
         yield OptionList(id="found")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#search").focus()
-        self.search("")
+        self.search(self.initial)
 
     @on(Field.Changed, "#search")
     def _typed(self, event) -> None:
@@ -69,7 +73,8 @@ class Browser(FactuScreen):
     def _show(self, rows) -> None:
         box = self.query_one(OptionList)
         box.clear_options()
-        box.add_options([Option(label, id=key) for key, label in rows])
+        box.add_options([Option(label, id=key) for key, label in rows]
+                        or [Option("aucun résultat", disabled=True)])
         if rows:
             box.highlighted = 0
 

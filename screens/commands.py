@@ -39,3 +39,27 @@ class ScreensProvider(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), partial(self._run, method, args), text=name)
+
+
+class RecordsProvider(Provider):
+    """Documents by number, customers and products by code or any part of their name: "00042",
+    "dupont", "vis" in the palette open them. Read in a thread (a search may scan)."""
+    async def search(self, query: str) -> Hits:
+        if not self.app.user_name or len(query.strip()) < 2:
+            return
+        import asyncio
+        found = await asyncio.to_thread(_records, query)
+        matcher = self.matcher(query)
+        for text, method, args in found:
+            yield Hit(max(matcher.match(text), 0.5), matcher.highlight(text), partial(getattr(self.app, method), *args),
+                      text=text)
+
+
+def _records(query: str) -> list[tuple[str, str, tuple]]:
+    from tui_factu import catalog, documents, fr
+    from tui_factu.documents.kinds import KIND_LABELS
+    rows = [(f"{KIND_LABELS[d.kind]} {d.number} — {d.customer.name} — {fr.amount(d.grand_total, True)}",
+             "open_document", (d.id, d.kind)) for d in documents.find(query, 8)]
+    rows += [(f"Client {c.code} — {c.name}", "customers", (c.code,)) for c in catalog.find_customers(query, 8)]
+    rows += [(f"Produit {p.code} — {p.name}", "products", (p.code,)) for p in catalog.find_products(query, 8)]
+    return rows

@@ -25,7 +25,7 @@ class Picker(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.TITLE, classes="dialog-title")
-            yield Field(self.initial, placeholder="Code ou début du nom", id="search")
+            yield Field(self.initial, placeholder="Code ou partie du nom", id="search")
             yield OptionList(id="choices")
 
     def on_mount(self) -> None:
@@ -60,7 +60,8 @@ class Picker(ModalScreen):
     def _show(self, found) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([Option(label, id=key) for key, label in found])
+        options.add_options([Option(label, id=key) for key, label in found]
+                            or [Option("aucun résultat", disabled=True)])
         if found:
             options.highlighted = 0
 

@@ -12,7 +12,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as std_siren, siret as std_siret
 
 from . import clock, audit, einvoicing, inputs, journal, stock, terms
-from .db import prepared_models, write
+from .db import contains, prepared_models, write
 from .errors import InvalidValue, NotFound
 from .models import PRODUCT_KINDS, Company, Customer, Product, utcnow
 from .money import PRICE_SCALE, check_scale, to_decimal
@@ -345,17 +345,28 @@ def _prefix(field, text):
     return (field >= text) & (field < text + "\uffff")
 
 
-def find_customers(text: str, limit: int = 20) -> list[Customer]:
-    """By code prefix first, then by name prefix (accents and case ignored)."""
+def _find(model, text: str, limit: int) -> list:
+    """Codes that start with the text, then names that do (both from an index), then codes
+    and names that hold it anywhere (a scan, only when the first two left room)."""
     text = (text or "").strip()
-    by_code = list(Customer.select().where(_prefix(Customer.code, text.upper()) | _prefix(Customer.code, text))
-                   .order_by(Customer.code).limit(limit))
-    if len(by_code) >= limit:
-        return by_code
-    seen = {c.id for c in by_code}
-    by_name = Customer.select().where(_prefix(Customer.name_key, search_key(text))) \
-        .order_by(Customer.name_key).limit(limit)
-    return by_code + [c for c in by_name if c.id not in seen][: limit - len(by_code)]
+    key = search_key(text)
+    found, seen = [], set()
+    for where, order in ((_prefix(model.code, text.upper()) | _prefix(model.code, text), model.code),
+                         (_prefix(model.name_key, key), model.name_key),
+                         (contains(model.code, text.upper()) | contains(model.name_key, key), model.code)):
+        if len(found) >= limit or not text and found:
+            break
+        for row in model.select().where(where).order_by(order).limit(limit + len(found)):
+            if row.id not in seen and len(found) < limit:
+                seen.add(row.id)
+                found.append(row)
+    return found
+
+
+def find_customers(text: str, limit: int = 20) -> list[Customer]:
+    """By code, then name (accents and case ignored): what starts with the text first, then
+    what holds it anywhere ("dupont" finds "Garage Dupont")."""
+    return _find(Customer, text, limit)
 
 
 def _pricelist(value, field: str) -> str:
@@ -492,12 +503,4 @@ def product_by_scan(text: str) -> Product | None:
 
 
 def find_products(text: str, limit: int = 20) -> list[Product]:
-    text = (text or "").strip()
-    by_code = list(Product.select().where(_prefix(Product.code, text.upper()) | _prefix(Product.code, text))
-                   .order_by(Product.code).limit(limit))
-    if len(by_code) >= limit:
-        return by_code
-    seen = {p.id for p in by_code}
-    by_name = Product.select().where(_prefix(Product.name_key, search_key(text))) \
-        .order_by(Product.name_key).limit(limit)
-    return by_code + [p for p in by_name if p.id not in seen][: limit - len(by_code)]
+    return _find(Product, text, limit)

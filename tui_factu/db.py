@@ -41,6 +41,11 @@ def is_postgres(database=None) -> bool:
     return isinstance(database or db.obj, pw.PostgresqlDatabase)
 
 
+def contains(field, text: str):
+    """`text` anywhere in the field, as typed (not LIKE: its % and _ would be wildcards)."""
+    return (pw.fn.STRPOS(field, text) if is_postgres() else pw.fn.INSTR(field, text)) > 0
+
+
 def connect(target: str | None = None) -> pw.Database:
     """Binds the model to the database named by target, TUI_FACTU_DB, or the default file."""
     url = target or os.environ.get("TUI_FACTU_DB") or default_location()

@@ -24,6 +24,15 @@ def test_customer_lookup_by_code_or_a_few_letters_of_the_name(shop):
     assert [c.code for c in catalog.find_customers("CLIENT")] == ["C1"]
 
 
+def test_a_search_finds_a_word_inside_a_name_or_a_code_after_what_starts_with_it(shop):
+    catalog.save_customer({"code": "GAR1", "name": "Garage Dupont"})
+    catalog.save_customer({"code": "DUP", "name": "Dupuis SA"})
+    assert [c.code for c in catalog.find_customers("dup")] == ["DUP", "GAR1"]
+    assert [c.code for c in catalog.find_customers("ar1")] == ["GAR1"]
+    assert [c.code for c in catalog.find_customers("100%_")] == []        # no LIKE wildcard
+    assert catalog.find_products("nexistepas") == []
+
+
 def test_customer_refusals_name_the_field(db):
     with pytest.raises(InvalidValue, match=r"client.vat_number : numéro de TVA intracommunautaire invalide"):
         catalog.save_customer({"code": "X", "name": "X", "vat_number": "FR00123456789"})

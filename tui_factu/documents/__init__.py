@@ -13,7 +13,7 @@ _WHERE = {
     "flow": ("validate", "created_and_validated", "transform", "credit", "replace", "set_status"),
     "drafts": ("create", "make", "update_draft", "delete_draft", "store_content", "clean_line", "HEADER_FIELDS"),
     "queries": ("get", "resolve", "lines_of", "adjustments_of", "vat_of", "label", "remaining", "may_become", "availability",
-                "backorders", "listing", "sold"),
+                "backorders", "listing", "sold", "find"),
     "status": ("transition", "seal_untracked_statuses", "shown"),
     "views": ("show", "genealogy"),
     "kinds": ("KINDS", "KIND_LABELS", "STATUSES", "STATUS_LABELS", "TRANSFORMS", "PRICED_LINE_KINDS",

@@ -9,7 +9,7 @@ from functools import reduce
 import peewee as pw
 
 from .. import clock, stock
-from ..db import prepared_models
+from ..db import contains, prepared_models
 from ..errors import InvalidValue, NotFound
 from ..models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentLink, DocumentVat, Product
 from ..money import ZERO, fmt2, sum_of
@@ -33,6 +33,21 @@ def resolve(ref: str) -> Document:
     if doc is None:
         raise NotFound(f"document introuvable « {text} »", "document", text)
     return doc
+
+
+def find(text: str, limit: int = 10) -> list[Document]:
+    """Numbered documents whose number starts with the text, then those that hold it anywhere
+    ("00042" finds FA2026-00042): what the palette offers."""
+    text = (text or "").strip().upper()
+    if not text:
+        return []
+    found = list(Document.select().where((Document.number >= text) & (Document.number < text + "\uffff"))
+                 .order_by(Document.number).limit(limit))
+    if len(found) < limit:
+        seen = {d.id for d in found}
+        found += [d for d in Document.select().where(Document.number.is_null(False) & contains(Document.number, text))
+                  .order_by(Document.id.desc()).limit(limit) if d.id not in seen][: limit - len(found)]
+    return found
 
 
 def lines_of(doc_id: int) -> list[DocumentLine]:

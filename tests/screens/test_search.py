@@ -1,0 +1,26 @@
+"""Finding things as a person looks for them: any part of a number, a code or a name, from the
+palette (Ctrl+P) and the search fields, and a word when nothing matches."""
+from tui_factu import documents
+
+from pilot import is_screen, login, palette, run, text, until
+
+
+def test_the_palette_opens_a_document_by_the_end_of_its_number_and_a_customer_by_part_of_a_name(app):
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "DEPL"}]).id)
+    tail = inv.number[-5:]                        # "00001": what a customer reads out on the phone
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await login(pilot, app)
+            await palette(pilot, app, tail, f"Facture {inv.number} — Client Un SARL — 42,00 €")
+            await until(pilot, lambda: is_screen(app, "EditorScreen") and app.screen.number == inv.number)
+            await pilot.press("escape")
+            await palette(pilot, app, "particul", "Client P1 — Jeanne Particulier")
+            await until(pilot, lambda: is_screen(app, "CustomersScreen") and "Jeanne Particulier" in text(app))
+            search = app.screen.query_one("#search")
+            search.value = "zzz"
+            await until(pilot, lambda: "aucun résultat" in text(app))
+            await pilot.press("escape")
+            await palette(pilot, app, "ivre", "Produit LIVRE — Livre")
+            await until(pilot, lambda: is_screen(app, "ProductsScreen") and "19,90" in text(app))
+    run(go())
