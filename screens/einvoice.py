@@ -48,24 +48,35 @@ def send(app, ref: str, then=None) -> None:
         return
 
     def done(rows) -> None:
-        for r in rows:
-            state = {"sent": "transmise à la plateforme", "refused": "REFUSÉE par la plateforme"}.get(
-                r["state"], "en attente")
-            severity = {"sent": "information", "refused": "error"}.get(r["state"], "warning")
-            app.notify(f"{r['ref']} {state}" + (f" : {r['message']}" if r["state"] != "sent" else
-                                                 f" (flux {r['flow_id']})"), severity=severity, timeout=10,
-                       markup=False)
+        _said(app, rows)
         if then:
             then()
     _run(app, f"Transmission de {ref} à la plateforme", lambda: pa.send([ref], _render), done)
 
 
+def _said(app, rows: list[dict]) -> None:
+    for r in rows:
+        if r["state"] == "sent":
+            app.notify(f"{r['ref']} transmise à la plateforme (flux {r['flow_id']}).", timeout=10, markup=False)
+        elif r["state"] == "refused":
+            app.notify(f"{r['ref']} REFUSÉE par la plateforme : {r['message']}", severity="error", timeout=12,
+                       markup=False)
+        else:
+            app.notify(f"{r['ref']} {r['message']}", severity="warning", timeout=12, markup=False)
+
+
 def sync(app, then=None) -> None:
-    """Brings back the statuses the platform has since the last sync."""
+    """Sends what waits in the outbox, then brings back the statuses the platform has since the
+    last sync."""
     if app.refuse_unless("einvoice.send", "la synchronisation avec la plateforme agréée"):
         return
 
-    def done(result) -> None:
+    def do():
+        return pa.send_pending(), pa.sync()
+
+    def done(outcome) -> None:
+        retried, result = outcome
+        _said(app, retried)
         new = [s for s in result["statuses"] if s["new"]]
         lines = [f"{s['number']} {s['status'].lower()}" for s in new[:6]] + \
                 [f"{ref} refusée par la plateforme" for ref in result["refused"]] + \
@@ -76,7 +87,7 @@ def sync(app, then=None) -> None:
             app.notify(f"Ignoré : {e}", severity="warning", timeout=12, markup=False)
         if then:
             then()
-    _run(app, "Synchronisation avec la plateforme", pa.sync, done)
+    _run(app, "Synchronisation avec la plateforme", do, done)
 
 
 class EinvoiceScreen(FactuScreen):
