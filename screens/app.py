@@ -115,6 +115,8 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
             return False
         if not self.user_name:
             return action in self.BEFORE_LOGIN
+        if getattr(self.screen, "too_small", False):          # nothing acts on a hidden screen
+            return action == "quit"
         permission = self.GUARDS.get(action)
         if permission and not self.may(permission):
             return False

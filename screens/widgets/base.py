@@ -1,5 +1,6 @@
-"""The screens' common base: below 80×24 a screen hides its widgets and shows a notice; an
-action the user's role may not do is hidden from the footer (GUARDS: action -> permission)."""
+"""The screens' common base: below 80×24 a screen hides its widgets and shows a notice, and no
+key acts on what cannot be seen; an action the user's role may not do is hidden from the
+footer (GUARDS: action -> permission)."""
 from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
@@ -10,7 +11,12 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24
 class FactuScreen(Screen):
     GUARDS: dict[str, str] = {}
 
+    too_small = False
+    _hidden_focus = None
+
     def check_action(self, action: str, parameters) -> bool | None:
+        if self.too_small:
+            return False
         permission = self.GUARDS.get(action)
         if permission and hasattr(self.app, "may") and not self.app.may(permission, getattr(self, "kind", None)):
             return False
@@ -25,4 +31,14 @@ class FactuScreen(Screen):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        """Too small: the focus is taken away (an Enter would act on a hidden field or button)
+        and given back once the terminal is large enough again."""
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small and not self.too_small:
+            self._hidden_focus = self.focused
+            self.set_focus(None)
+        elif self.too_small and not small and self._hidden_focus is not None:
+            self.set_focus(self._hidden_focus)
+            self._hidden_focus = None
+        self.too_small = small
+        self.set_class(small, "-too-small")

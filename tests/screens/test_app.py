@@ -143,6 +143,24 @@ def test_a_too_small_terminal_shows_a_message(app):
     run(go())
 
 
+def test_keys_do_not_act_on_a_screen_too_small_to_be_seen(app):
+    quote = documents.create("quote", "C1", "2026-11-20", [{"product": "VIS"}])
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            await _editor(pilot, app, quote.id)
+            await pilot.resize_terminal(60, 20)
+            await _until(pilot, lambda: "Terminal trop petit" in _text(app))
+            await pilot.press("f9", "enter", "enter", "f12", "ctrl+p")        # what validated a quote
+            await _settle(pilot, app)
+            assert _is(app, "EditorScreen") and Document.get_by_id(quote.id).status == "draft"
+            await pilot.resize_terminal(80, 24)
+            await _until(pilot, lambda: "Terminal trop petit" not in _text(app))
+            assert app.screen.focused is not None                   # the focus comes back
+    run(go())
+
+
 def test_document_list_pages_by_key_and_opens_read_only(app):
     for i in range(130):
         documents.validate(documents.create("invoice", "P1", "2026-11-20", [{"product": "DEPL"}]).id)
