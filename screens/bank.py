@@ -208,7 +208,7 @@ class BankScreen(_MoneyScreen):
     def action_writeoff(self) -> None:
         row = self.current()
         self._ask("Passer en pertes un petit reste dû", [
-            ("number", "Facture", (row or {}).get("invoices", [""])[0] if row and row["invoices"] else ""),
+            ("number", "Facture", row["invoices"][0] if row and row["invoices"] else ""),
             ("reason", "Motif", "reste dû minime")],
             lambda v: self._write("Passage en pertes", lambda: payments.writeoff(
                 documents.resolve(v["number"].strip()).id, v["reason"]),
