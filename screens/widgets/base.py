@@ -2,6 +2,7 @@
 key acts on what cannot be seen; an action the user's role may not do is hidden from the
 footer (GUARDS: action -> permission)."""
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -21,6 +22,19 @@ class FactuScreen(Screen):
         if permission and hasattr(self.app, "may") and not self.app.may(permission, getattr(self, "kind", None)):
             return False
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action the role may not do is hidden from the footer, and pressed it says
+        why instead of doing nothing (a sales clerk pressing s for the settings)."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and event.key in binding.key.split(","):
+                namespace, _, action = binding.action.rpartition(".")
+                guards = self.app.GUARDS if namespace == "app" else self.GUARDS
+                permission = guards.get(action.split("(")[0])
+                if permission and hasattr(self.app, "refuse_unless") and not self.app.may(permission, getattr(self, "kind", None)):
+                    self.app.refuse_unless(permission, f"« {binding.description} »")
+                    event.stop()
+                return
 
     def on_mount(self) -> None:
         self.mount(Static(f"Terminal trop petit : agrandissez la fenêtre à {MIN_WIDTH}×{MIN_HEIGHT} au moins.",

@@ -161,6 +161,17 @@ def test_keys_do_not_act_on_a_screen_too_small_to_be_seen(app):
     run(go())
 
 
+def test_a_key_the_role_may_not_use_says_so(app):
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _login(pilot, app)
+            assert "Paramètres" not in _text(app)                  # not offered in the footer
+            await pilot.press("s")
+            await _until(pilot, lambda: "Droits insuffisants : « Paramètres »" in _notes(app))
+            assert _is(app, "HomeScreen")
+    run(go())
+
+
 def test_document_list_pages_by_key_and_opens_read_only(app):
     for i in range(130):
         documents.validate(documents.create("invoice", "P1", "2026-11-20", [{"product": "DEPL"}]).id)
