@@ -80,7 +80,7 @@ def send(proposals: list[dict], password: str | None = None) -> list[dict]:
         row = {k: p[k] for k in ("invoice", "level", "days_late", "balance")}
         queued = []
         try:
-            data = letter_pdf(dunning.letter(p["invoice"], on, p["level"]))
+            data = letter_pdf(dunning.letter(p["invoice"], on, p["level"], known=p))
             done = dunning.record([p], on, "mail", then=lambda p: queued.append(
                 mail.queue(mail.prepare(p["invoice"], "reminder", letter=p["level"]), data)))
         except FactuError as e:

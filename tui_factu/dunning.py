@@ -78,12 +78,12 @@ def record(proposals: list[dict], on: dt.date, channel: str, then=None) -> list[
     a proposal gone stale — paid, in dispute since — is skipped). then(p), if given, runs in
     the same transaction for each one recorded (the mail queued: both or neither)."""
     permissions.require("payment.collect")
-    current = {(p["id"], p["level"]) for p in due(on)}
+    from . import payments
     done = []
     with write():
         for p in proposals:
-            if (p["id"], p["level"]) not in current or \
-                    Reminder.select().where((Reminder.document == p["id"]) & (Reminder.level >= p["level"])).exists():
+            if Reminder.select().where((Reminder.document == p["id"]) & (Reminder.level >= p["level"])).exists() \
+                    or in_dispute(p["id"]) or payments.balance(Document.get_by_id(p["id"])) <= ZERO:
                 continue
             Reminder.create(document=p["id"], level=p["level"], date=on, days_late=p["days_late"],
                             balance=to_decimal(p["balance"]), channel=channel, sent_at=utcnow(),
@@ -121,11 +121,13 @@ def _rate(doc: Document) -> Decimal:
     return Decimal(json.loads(doc.seller_snapshot or "{}").get("late_penalty_rate") or "0")
 
 
-def _late_invoice(ref: str, on: dt.date) -> tuple[Document, dict]:
+def _late_invoice(ref: str, on: dt.date, known: dict | None = None) -> tuple[Document, dict]:
+    """The invoice and its overdue row (`known`: the row already read, as `due` gives it)."""
     doc = queries.resolve(ref)
     if doc.kind != "invoice" or not doc.number:
         raise StateError(f"{queries.label(doc)} : pas une facture émise", "document", queries.label(doc))
-    row = next((r for r in reports.overdue(on) if r["id"] == doc.id), None)
+    row = known if known and known.get("id") == doc.id else \
+        next((r for r in reports.overdue(on) if r["id"] == doc.id), None)
     if row is None or to_decimal(row["balance"]) <= ZERO:
         raise StateError(f"{doc.number} n'est pas en retard de paiement le {fr.date(on)}", "document", doc.number)
     return doc, row
@@ -137,15 +139,16 @@ _OPENING = {1: "Sauf erreur de notre part, la facture ci-dessous reste impayée 
                "de bien vouloir la régler sous huit jours."}
 
 
-def letter(ref: str, on: dt.date | None = None, level: int | None = None) -> dict:
+def letter(ref: str, on: dt.date | None = None, level: int | None = None, known: dict | None = None) -> dict:
     """What a reminder letter says (printers/reminders.py lays it out, computing nothing): the
     invoice, what is left to pay and since when, the level's words; a formal notice (level 3
     and beyond) adds the interest run so far and, to a professional, the 40 € indemnity.
     `level`: the one being sent; by default the one due on `on`, else the last one sent (a
-    copy), else a courtesy reminder."""
+    copy), else a courtesy reminder. `known`: the proposal of `due` (saves reading every late
+    invoice again for each letter of a run)."""
     permissions.require("payment.collect")
     on = on or clock.today()
-    doc, row = _late_invoice(ref, on)
+    doc, row = _late_invoice(ref, on, known)
     if level is None:
         level = next((p["level"] for p in due(on) if p["id"] == doc.id), None) or \
             max((r.level for r in Reminder.select(Reminder.level).where(Reminder.document == doc.id)), default=1)

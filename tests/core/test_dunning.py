@@ -68,3 +68,17 @@ def test_levels_are_a_checked_setting(shop):
     assert [lv[:2] for lv in dunning.levels()] == [(1, 10), (2, 20)]
     with pytest.raises(InvalidValue, match="croissants"):
         settings.set_value("dunning.levels", "30,15")
+
+
+def test_the_board_lists_due_then_reminded_then_disputed_and_a_stale_proposal_is_skipped(shop):
+    first = _late_invoice(shop)
+    second, third = (documents.validate(documents.create("invoice", "C1", day, [{"product": "VIS", "quantity": "8"}]).id)
+                     for day in ("2026-10-03", "2026-10-04"))     # 29 and 28 days late: a letter is due
+    dunning.record([p for p in dunning.due() if p["invoice"] == second.number], d(2026, 12, 1), "paper")
+    dunning.open_dispute(third.number, "Prix contesté")
+    assert [(r["invoice"], r["level"], r["sent"], r["dispute"]) for r in dunning.board()] == \
+        [(first.number, 3, 0, False), (second.number, None, 2, False), (third.number, None, 0, True)]
+    stale = dunning.due()
+    payments.pay([first.id], "120.00", "transfer", "2026-12-01", "VIR")
+    assert dunning.record(stale, d(2026, 12, 1), "mail") == []          # paid meanwhile: nothing recorded
+    assert dunning.history(first.id) == []
