@@ -50,7 +50,8 @@ def request(source_id: int, percent=None, amount=None) -> Document:
     with write():
         doc = drafts.make("invoice", src.customer_id, lines, type="deposit", reference=src.reference,
                           preceding_id=src.id, links=[("deposit_of", src.id)], what=f"acompte {what}",
-                          source_refs=[{"kind": src.kind, "number": src.number, "date": src.date.isoformat()}])
+                          source_refs=[{"kind": src.kind, "number": src.number, "date": src.date.isoformat()}],
+                          **drafts.currency_of(src))
         t = doc.computed
         if wanted is not None and t.grand_total != wanted:
             # the cent lost in splitting the amount across rates goes to BT-114, never to a base

@@ -266,6 +266,7 @@ def create(order_id: int, percent=None, lines=None, sections=None, quantities=No
             raise StateError(f"aucun avancement sur {order.number} depuis la situation n° {c.count}",
                              "avancement", None)
         doc = drafts.make("invoice", order.customer_id, [ln for ln, _ in content], type="progress", date=date,
+                          **drafts.currency_of(order, date),
                           reference=order.reference, preceding_id=order.id, notes=notes,
                           source_refs=_refs(order, c, deductions),
                           links=[("situation_of", order.id)] + [("deducts_deposit", p["deposit"])

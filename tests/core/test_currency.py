@@ -219,3 +219,10 @@ def test_the_cost_snapshot_is_in_the_document_currency_so_margins_compare_like_w
     line = documents.lines_of(doc.id)[0]
     assert line.cost_price == (eur.cost_price / Decimal("0.92")).quantize(Decimal("0.0001"))
     assert line.unit_price == Decimal("13.587") and eur.unit_price == Decimal("12.50")
+
+
+def test_a_deposit_on_a_dollar_order_is_in_dollars(usd):
+    from tui_factu import deposits
+    order = documents.validate(documents.create("order", "C1", "2026-11-20", [LINE], currency="USD").id)
+    dep = deposits.request(order.id, percent="30")
+    assert (dep.currency, dep.exchange_rate, dep.grand_total) == ("USD", Decimal("0.92"), Decimal("108.00"))

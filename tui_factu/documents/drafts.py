@@ -190,6 +190,13 @@ def _clean_content(lines, allowances=(), charges=(), price_for=None, rate=None):
     return cleaned, adjs
 
 
+def currency_of(source: Document, day=None) -> dict:
+    """make()'s currency for a document drawn from `source` (a deposit, a situation, an invoice of
+    an order): the source's currency, at the rate of `day` (today by default)."""
+    code, rate = rates.for_document(source.currency, parse_date(day or clock.today()))
+    return {"currency": code, "exchange_rate": rate}
+
+
 def make(kind: str, customer_id: int, lines: list[dict], adjustments=(), *, type: str = "standard", date=None,
          reference: str = "", notes: str = "", validity_date=None, due_date=None, preceding_id=None,
          source_refs=(), prepaid=ZERO, links=(), what: str = "", currency: str = "EUR",

@@ -8,7 +8,7 @@ import json
 
 import peewee as pw
 
-from .. import (catalog, clock, deposits, einvoicing, fr, journal, ledger, margins, numbering, payments, permissions, periods,
+from .. import (catalog, deposits, einvoicing, fr, journal, ledger, margins, numbering, payments, permissions, periods,
                rates, sealing, schedules, situations, stock, totals)
 from ..db import is_postgres, prepared, write
 from ..errors import InvalidValue, StateError
@@ -494,11 +494,10 @@ def transform(source_ids, to_kind: str, quantities: dict | None = None, force: b
         links += [("bills", c.id) for c in ledger.contract_of_lines([ln["origin"] for ln in new_lines
                                                                     if ln.get("origin")])]
     # the same currency; a credit note at the rate of what it credits, else the rate of today
-    currency, rate = ((first.currency, first.exchange_rate) if to_kind == "credit_note" else
-                      rates.for_document(first.currency, clock.today()))
+    currency = ({"currency": first.currency, "exchange_rate": first.exchange_rate} if to_kind == "credit_note"
+                else drafts.currency_of(first))
     with write():
-        doc = drafts.make(to_kind, first.customer_id, new_lines, adjustments, prepaid=prepaid,
-                          currency=currency, exchange_rate=rate,
+        doc = drafts.make(to_kind, first.customer_id, new_lines, adjustments, prepaid=prepaid, **currency,
                           reference=first.reference, notes=first.notes if to_kind != "credit_note" else "",
                           preceding_id=first.id if to_kind == "credit_note" else None, source_refs=refs,
                           links=links, what=f"{KIND_LABELS[to_kind]} depuis " + ", ".join(s.number for s in sources))
