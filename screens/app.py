@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from .commands import RecordsProvider, ScreensProvider
+from .commands import Palette, RecordsProvider, ScreensProvider
 from .widgets.busy import Busy
 from .widgets.typeahead import KeysInOrder
 
@@ -20,7 +20,8 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
     COMMANDS = {ScreensProvider, RecordsProvider}        # no system commands: a screenshot writes a file anywhere
     BINDINGS = [Binding("ctrl+q", "quit", "Quitter", id="app.quit"),
                 Binding("f1,question_mark", "help", "Aide", id="app.help"),
-                Binding("f12", "counter", "Comptoir", id="app.counter")]
+                Binding("f12", "counter", "Comptoir", id="app.counter"),
+                Binding("ctrl+p", "command_palette", "Commandes", show=False, priority=True, id="app.palette")]
 
     def __init__(self, user_hint: str = ""):
         super().__init__()
@@ -80,6 +81,14 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
             self._exit_renderables.append(f"tui-factu : erreur interne — ce qui était validé est "
                                           f"enregistré ; détails dans {where}")
         self._close_messages_no_wait()
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette())
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit (it copies in a field): say, in French, what does."""
+        self.notify("Ctrl+Q pour quitter tui-factu.", title="Quitter ?")
 
     def on_mount(self) -> None:
         self.load_keymap()

@@ -1,7 +1,10 @@
 """Command palette: every screen by its French name ("factures" then Enter)."""
 from functools import partial
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from rich.align import Align
+from rich.text import Text
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.widgets.option_list import Option
 
 SCREENS = [
     ("Accueil", "home", ()), ("Vente comptoir", "counter", ()), ("Devis", "open_list", ("quote",)), ("Commandes", "open_list", ("order",)),
@@ -63,3 +66,22 @@ def _records(query: str) -> list[tuple[str, str, tuple]]:
     rows += [(f"Client {c.code} — {c.name}", "customers", (c.code,)) for c in catalog.find_customers(query, 8)]
     rows += [(f"Produit {p.code} — {p.name}", "products", (p.code,)) for p in catalog.find_products(query, 8)]
     return rows
+
+
+class Palette(CommandPalette):
+    """Textual's palette, in French: its prompt and its "no match" line."""
+    def __init__(self):
+        super().__init__(placeholder="Écran, n° de document, client ou produit…", id="--command-palette")
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        # Textual (pinned 8.2–9) hard-codes "No matches found" here; the same line, in French.
+        self._stop_no_matches_countdown()
+
+        def show() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(Text("aucun résultat", style="not bold")), disabled=True, id=self._NO_MATCHES))
+                self._list_visible = True
+            else:
+                self._list_visible = False
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show)

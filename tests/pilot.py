@@ -63,9 +63,9 @@ def is_screen(app, name: str) -> bool:
 
 async def palette(pilot, app, typed: str, first: str):
     """Ctrl+P, `typed`, then Enter once the palette's first hit for it reads `first`."""
-    from textual.command import CommandList
+    from textual.command import CommandList, CommandPalette
     await pilot.press("ctrl+p")
-    await until(pilot, lambda: is_screen(app, "CommandPalette"))
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
     await pilot.press(*typed)
 
     def found() -> bool:

@@ -983,7 +983,7 @@ def test_a_code_scanned_while_the_draft_saves_is_added_to_the_saved_draft(app, m
             await _settle(pilot, app)
             assert "enregistré" in _notes(app)
             assert [ln["product"] for ln in editor.lines] == ["VIS", "LIVRE"] and editor.dirty
-            assert [type(s).__name__ for s in app.screen_stack[-2:]] == ["EditorScreen", "CommandPalette"]
+            assert [type(s).__name__ for s in app.screen_stack[-2:]] == ["EditorScreen", "Palette"]
             await pilot.press("escape")
             await _settle(pilot, app)
             assert "modifié" in _text(app)

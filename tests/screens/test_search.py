@@ -2,7 +2,7 @@
 palette (Ctrl+P) and the search fields, and a word when nothing matches."""
 from tui_factu import documents
 
-from pilot import is_screen, login, palette, run, text, until
+from pilot import is_screen, login, notes, palette, run, text, until
 
 
 def test_the_palette_opens_a_document_by_the_end_of_its_number_and_a_customer_by_part_of_a_name(app):
@@ -23,4 +23,18 @@ def test_the_palette_opens_a_document_by_the_end_of_its_number_and_a_customer_by
             await pilot.press("escape")
             await palette(pilot, app, "ivre", "Produit LIVRE — Livre")
             await until(pilot, lambda: is_screen(app, "ProductsScreen") and "19,90" in text(app))
+    run(go())
+
+
+def test_the_palette_and_ctrl_c_speak_french(app):
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await login(pilot, app)
+            await pilot.press("ctrl+c")
+            await until(pilot, lambda: "Ctrl+Q pour quitter" in notes(app))
+            await pilot.press("ctrl+p")
+            await until(pilot, lambda: is_screen(app, "Palette"))
+            assert "Écran, n° de document, client ou produit" in text(app)
+            await pilot.press(*"wxqz")
+            await until(pilot, lambda: "aucun résultat" in text(app))
     run(go())
