@@ -22,20 +22,21 @@ LISTS = {
 
 
 class HomeScreen(FactuScreen):
+    # The footer holds what fits in 80 columns (F12 and Ctrl+P included); the hint line lists all.
     BINDINGS = [
         Binding("d", "app.open_list('quote')", "Devis", id="home.quotes"),
-        Binding("c", "app.open_list('order')", "Commandes", id="home.orders"),
-        Binding("l", "app.open_list('delivery')", "Livraisons", id="home.deliveries"),
+        Binding("c", "app.open_list('order')", "Commandes", show=False, id="home.orders"),
+        Binding("l", "app.open_list('delivery')", "Livraisons", show=False, id="home.deliveries"),
         Binding("f", "app.open_list('invoice')", "Factures", id="home.invoices"),
         Binding("a", "app.open_list('credit_note')", "Avoirs", show=False, id="home.credit_notes"),
         Binding("n", "app.new_document", "Nouveau", id="home.new"),
-        Binding("k", "app.customers", "Clients", id="home.customers"),
-        Binding("p", "app.products", "Produits", id="home.products"),
-        Binding("i", "app.interventions", "Interventions", id="home.interventions"),
-        Binding("t", "app.time_entries", "Temps", id="home.time"),
-        Binding("e", "app.reports", "États", id="home.reports"),
+        Binding("k", "app.customers", "Clients", show=False, id="home.customers"),
+        Binding("p", "app.products", "Produits", show=False, id="home.products"),
+        Binding("i", "app.interventions", "Interventions", show=False, id="home.interventions"),
+        Binding("t", "app.time_entries", "Temps", show=False, id="home.time"),
+        Binding("e", "app.reports", "États", show=False, id="home.reports"),
         Binding("r", "refresh", "Actualiser", show=False, id="home.refresh"),
-        Binding("s", "app.settings", "Paramètres", id="home.settings"),
+        Binding("s", "app.settings", "Paramètres", show=False, id="home.settings"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -43,8 +44,8 @@ class HomeScreen(FactuScreen):
         yield Static("", id="sales")
         yield OptionList(id="todo")
         yield Static("Entrée : ouvrir la liste · d devis · c commandes · l livraisons · f factures · "
-                     "n nouveau · k clients · p produits · i interventions · t temps · e états · Ctrl+P commandes · "
-                     "F1 aide", id="hint")
+                     "n nouveau · k clients · p produits · i interventions · t temps · e états · s paramètres · "
+                     "F12 comptoir · Ctrl+P recherche · F1 aide", id="hint")
         yield Footer()
 
     def on_mount(self) -> None:
