@@ -1,10 +1,14 @@
 """The installed `tui-factu` run in a real terminal (tmux), locally and through a real sshd
 whose ForceCommand is the project's launcher, as a clerk would use it."""
+import fcntl
 import os
+import pwd
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -72,53 +76,105 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_over_ssh_with_the_launcher_as_force_command(base, tmp_path):
+# The README's installation, kept between runs (each run is then an upgrade, as a shop's would be):
+# a fresh one takes a minute or more of pip.
+INSTALLED = Path("/var/tmp/tui-factu-e2e")
+PASSWORD = "Comptoir-2026"
+
+
+def _readme_blocks() -> list[str]:
+    """The three code blocks of the README's « Serving clerks over SSH », as written."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Serving clerks over SSH"):]
+    section = section[:section.index("\n## ")]
+    blocks = re.findall(r"```(?:sh)?\n(.*?)```", section, re.S)
+    assert len(blocks) == 3, "README : trois blocs attendus (installation, sshd_config, deploy-ssh)"
+    return blocks
+
+
+def test_a_clerk_set_up_by_the_readme_reaches_home_over_ssh_and_nothing_else(tmp_path):
+    """The README's SSH set-up run as written (its paths, group and account renamed for the
+    test), as root; then a second OS account, the clerk, logs in through a real sshd: the login
+    screen suggests him, the home screen opens, and neither ~/.ssh/rc nor a command of his own
+    runs."""
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     need(Path(sshd).exists(), "sshd n'est pas installé (paquet openssh-server)")
     need(shutil.which("ssh") is not None, "ssh n'est pas installé (paquet openssh-client)")
-    if os.geteuid() == 0:
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    need(os.geteuid() == 0 and shutil.which("useradd") is not None,
+         "root requis : le test crée le compte système du vendeur (useradd), comme le README")
+    need(Path("/usr/bin/python3").exists(), "pas de /usr/bin/python3 pour make install-system")
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    tag = uuid.uuid4().hex[:6]
+    group, clerk = f"tfg{tag}", f"tfc{tag}"
+    place = Path(tempfile.mkdtemp(prefix="tf-ssh-", dir="/tmp"))          # reachable by the clerk
+    place.chmod(0o755)
     keys = tmp_path / "ssh"
     keys.mkdir(mode=0o700)
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / "host")], check=True)
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / "client")], check=True)
-    (keys / "authorized_keys").write_text((keys / "client.pub").read_text())
-    port = _free_port()
-    launcher = ROOT / "data" / "ssh" / "tui-factu-ssh"
     config = keys / "sshd_config"
+
+    def as_written(block: str) -> str:
+        block = (block.replace("/opt/tui-factu", str(INSTALLED / "opt")).replace("/srv/tui-factu", str(place / "srv"))
+                 .replace("/etc/ssh/sshd_config", str(config)))
+        return re.sub(r"\bclerc\b", clerk, re.sub(r"(?<![\w./-])factu(?![\w.-])", group, block))
+    setup, snippet, deploy = (as_written(b) for b in _readme_blocks())
+    port = _free_port()
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)], check=True)
     config.write_text(f"""Port {port}
 ListenAddress 127.0.0.1
 HostKey {keys / 'host'}
 PidFile {keys / 'sshd.pid'}
-AuthorizedKeysFile {keys / 'authorized_keys'}
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
 UsePAM no
-ForceCommand {launcher}
-SetEnv TUI_FACTU_DB={base} TUI_FACTU_BIN={EXE} XDG_DATA_HOME={os.environ['XDG_DATA_HOME']}
-""")
-    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE, text=True)
-    session = f"tfssh-{uuid.uuid4().hex[:6]}"
-    before = len(_drafts(base))
+AcceptEnv LANG LC_*
+{snippet}""")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUI_FACTU_DB")}
+    env["TUI_FACTU_NEW_PASSWORD"] = PASSWORD
+    server = session = None
+    INSTALLED.mkdir(mode=0o755, exist_ok=True)
     try:
-        for _ in range(50):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
-        ssh = (f"ssh -tt -i {keys / 'client'} -p {port} -o StrictHostKeyChecking=no "
-               f"-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR {user}@127.0.0.1")
-        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", ssh], check=True)
-        _quote_by_keyboard(session)
+        with open(INSTALLED / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)                # one run at a time on a shared machine
+            done = subprocess.run(["bash", "-euo", "pipefail", "-c", setup + deploy], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=900)     # one root shell, as read
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            assert "conforme" in done.stdout and "À CORRIGER" not in done.stdout, done.stdout
+            home = Path(pwd.getpwnam(clerk).pw_dir)
+            subprocess.run(["usermod", "-p", "*", clerk], check=True)     # no password, not locked (UsePAM no)
+            dot_ssh = home / ".ssh"
+            dot_ssh.mkdir(mode=0o700, exist_ok=True)
+            (dot_ssh / "authorized_keys").write_text((keys / "client.pub").read_text())
+            (dot_ssh / "rc").write_text("touch $HOME/rc-ran\n")         # the escape of issue #11
+            subprocess.run(["chown", "-R", f"{clerk}:{clerk}", str(dot_ssh)], check=True)
+            server = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE, text=True)
+            for _ in range(50):
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.1)
+            ssh = ["ssh", "-i", str(keys / "client"), "-p", str(port), "-o", "StrictHostKeyChecking=no",
+                   "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"{clerk}@127.0.0.1"]
+            own = subprocess.run([*ssh, "-T", "touch ~/own-command"], capture_output=True, text=True, timeout=60)
+            assert own.returncode == 2 and "un terminal est nécessaire" in own.stderr, own
+            session = f"tfssh-{tag}"
+            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                            " ".join([*ssh[:1], "-tt", *ssh[1:]])], check=True)
+            screen = tmux_wait(session, "Mot de passe", timeout=60)
+            assert clerk in screen                          # the app user linked to his OS account
+            tmux_keys(session, PASSWORD, "Enter")
+            tmux_wait(session, "Ventes du jour", timeout=60)    # home: the base, its folder and keys reachable
+            assert not (home / "rc-ran").exists() and not (home / "own-command").exists()
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-        server.terminate()
-        server.wait(timeout=10)
-    assert len(_drafts(base)) == before + 1
+        if session:
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        if server:
+            server.terminate()
+            server.wait(timeout=10)
+        subprocess.run(["userdel", "-f", "-r", clerk], capture_output=True)
+        subprocess.run(["groupdel", group], capture_output=True)
+        shutil.rmtree(place, ignore_errors=True)
 
 
 def test_serve_answers_on_loopback_only_with_its_login_first(base):

@@ -6,6 +6,7 @@ screens and printers (lazily).
     root.py        the root parser (French errors, --db, --user): all the app needs to start
     parser.py      every command's parser, in the order of the commands
     system.py      init, import, export, the app itself (tui, serve), bench
+    deploy.py      deploy-ssh: the shared base's rights for the clerks' group, sshd checked
     documents.py   doc list|show|new|links|validate|transform|credit|replace|status|delete
     payments.py    pay, apply-credit, refund
     counter.py     sale, return

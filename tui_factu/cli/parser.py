@@ -1,10 +1,10 @@
 """The command line's grammar: the root parser, French in its errors, and the commands of
 every group, each defined by its module beside its handlers (`register`)."""
-from . import (bank, billing, cheques, contracts, counter, documents, dunning, mail, master, pa, payments, pricelists, rates, sepa, printing, records, reports,
+from . import (bank, billing, cheques, contracts, counter, deploy, documents, dunning, mail, master, pa, payments, pricelists, rates, sepa, printing, records, reports,
                service, system)
 from .root import Parser, root_parser
 
-GROUPS = (system, documents, payments, bank, counter, billing, records, service, master, printing, reports, pa, dunning, sepa, mail, cheques, contracts, pricelists, rates)
+GROUPS = (system, documents, payments, bank, counter, billing, records, service, master, printing, reports, pa, dunning, sepa, mail, cheques, contracts, pricelists, rates, deploy)
 
 # `tui-factu --help` and the « valeurs possibles » of a mistyped command list the commands in the
 # order they have always had (people and scripts read it), whichever module defines them. A new
@@ -13,7 +13,7 @@ COMMANDS = ("init", "import", "export", "doc", "pay", "apply-credit", "refund", 
             "deposit", "situation", "plan", "close", "archive", "verify-archive", "backup", "restore",
             "export-fec", "targets", "equipment", "intervention", "time", "verify", "signer", "company",
             "customer", "product", "backorders", "user", "terms", "setting", "audit", "pdf", "xml", "pa", "dunning", "sepa", "mail", "cheques", "contract", "pricelist", "rates", "slip", "printers",
-            "queue", "serve", "report", "bench")
+            "queue", "serve", "deploy-ssh", "report", "bench")
 
 
 def build_parser() -> Parser:
