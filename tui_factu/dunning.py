@@ -67,6 +67,7 @@ def board(on: dt.date | None = None) -> list[dict]:
     """Every late invoice as the person chasing payments looks at it: first the reminders due
     on `on` (level set), then those with nothing due today (`sent`: the highest level they had),
     then those in dispute, whose reminders wait for its end."""
+    permissions.require("payment.collect")
     rows = list(_late(on or clock.today()))
     return [_proposal(row, level, had=had) for row, dispute, level, had in rows if level] + \
         [_proposal(row, 0, had=had) for row, dispute, level, had in rows if not level and not dispute] + \
@@ -100,6 +101,7 @@ def record(proposals: list[dict], on: dt.date, channel: str, then=None) -> list[
 
 
 def history(doc_id: int | None = None, customer_id: int | None = None) -> list[dict]:
+    permissions.require("payment.collect")
     q = Reminder.select(Reminder, Document).join(Document)
     if doc_id:
         q = q.where(Reminder.document == doc_id)

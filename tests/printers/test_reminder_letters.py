@@ -63,7 +63,8 @@ def test_a_clerk_without_the_right_to_collect_neither_prints_nor_sends_a_reminde
     users.create("quai", "warehouse", "secret")
     session.set_user("quai")
     for attempt in (lambda: reminders.write_letter(inv.number, str(tmp_path)),
-                    lambda: reminders.send(dunning.due())):
+                    lambda: reminders.send(dunning.due()), dunning.board, lambda: dunning.history(inv.id),
+                    lambda: dunning.open_dispute(inv.number, "pour voir")):
         with pytest.raises(PermissionDenied, match="encaisser"):
             attempt()
     assert not list(tmp_path.glob("relance-*"))
