@@ -89,7 +89,7 @@ class CounterScreen(FactuScreen):
             self._keep(text, str(e))
             return
         if product is None:
-            self._keep(text, f"code inconnu : {code} — corrigez, scannez le suivant ou F2 pour chercher")
+            self._keep(text, f"code inconnu : {code} (F2 : chercher)")
             return
         self.add(product, quantity or Decimal(1))
 
@@ -131,7 +131,7 @@ class CounterScreen(FactuScreen):
     def pay(self) -> None:
         total = self.totals().grand_total
         self.app.push_screen(Form(f"Encaisser {fr.amount(total, True)}", [
-            ("amount", "Montant reçu (plusieurs modes : cash:20 card:12,40)", str(total)),
+            ("amount", "Montant reçu (plusieurs modes : cash:20 card:12,40)", fr.amount(total)),
             ("method", "Mode : cash, card, cheque, transfer", "cash")]), self._paid)
 
     def _paid(self, values) -> None:

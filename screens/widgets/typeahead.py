@@ -17,8 +17,8 @@ from collections import deque
 from textual import events
 
 # A key the app never gets quiet for (an animation that never ends) still goes after this
-# (a loaded machine takes most of a second to open a screen).
-MAX_WAIT = 2.0
+# (a machine loaded by other work takes seconds to open a screen).
+MAX_WAIT = 5.0
 
 
 def _idle(node) -> bool:

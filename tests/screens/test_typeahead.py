@@ -58,11 +58,13 @@ def test_a_whole_counter_sale_in_one_burst(app):
     sale as slow typing, and the next customer's scan, typed while the first is being
     recorded, is his."""
     from screens.counter import CounterScreen
+    from screens.pickers import Form
 
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            burst(app, *"secret", "enter", "f12", *"2*VIS", "enter", *"LIVRE", "enter", *"DEPX", "backspace", "L", "enter", "enter",
-                  *"100", "enter", "enter", *"LIVRE", "enter")
+            burst(app, *"secret", "enter", "f12", *"2*VIS", "enter", *"LIVRE", "enter", *"DEPX", "backspace", "L",
+                  "enter", "enter", *"100", "enter", "enter", *"LIVRE", "enter")
+            await until(pilot, lambda: isinstance(app.screen, (CounterScreen, Form)))
             await until(pilot, lambda: Document.select().where(Document.kind == "receipt").count() == 1)
             await settle(pilot, app)
             ticket = Document.get(Document.kind == "receipt")
