@@ -10,9 +10,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from tui_factu import clock, dunning, fr
 from tui_factu.errors import FactuError
@@ -20,6 +20,7 @@ from tui_factu.errors import FactuError
 from .pickers import Confirm, Form
 from .widgets.base import FactuScreen
 from .widgets.busy import Busy
+from .widgets.field import Field
 
 STATES = {"sent": "envoyée", "pending": "en attente d'envoi", "failed": "refusée par le serveur",
           "sending": "envoi incertain", "refused": "non envoyée"}
@@ -139,7 +140,18 @@ class DunningScreen(FactuScreen):
     def action_send(self) -> None:
         r = self._due_row()
         if r:
-            self._write(f"Envoi de la relance {r['invoice']}", lambda: _send([r]), self._sent)
+            self._with_password(lambda pw: self._write(f"Envoi de la relance {r['invoice']}", lambda: _send([r], pw),
+                                                       self._sent))
+
+    def _with_password(self, then) -> None:
+        """then(password): from TUI_FACTU_SMTP_PASSWORD, else typed here (hidden, kept for this
+        send only) when the server wants a login."""
+        from tui_factu import mail
+        password = mail.password_from_env()
+        if password or not mail.needs_password():
+            then(password)
+            return
+        self.app.push_screen(PasswordDialog(mail.config()["user"]), lambda pw: pw and then(pw))
 
     def action_send_all(self) -> None:
         due = [r for r in self.rows if r["level"]]
@@ -147,8 +159,8 @@ class DunningScreen(FactuScreen):
             self.notify("Aucune relance à envoyer aujourd'hui.")
             return
         self.app.push_screen(Confirm(f"Envoyer par e-mail les {len(due)} relance(s) du jour, chacune avec sa lettre ?"),
-                             lambda ok: ok and self._write(f"Envoi de {len(due)} relance(s)", lambda: _send(due),
-                                                           self._sent))
+                             lambda ok: ok and self._with_password(lambda pw: self._write(
+                                 f"Envoi de {len(due)} relance(s)", lambda: _send(due, pw), self._sent)))
 
     def _sent(self, report: list[dict]) -> None:
         if not report:
@@ -203,11 +215,31 @@ class DunningScreen(FactuScreen):
                         lambda draft: self.app.open_document(draft.id, "invoice"))
 
 
-def _send(rows: list[dict]) -> list[dict]:
-    """Today's reminders by e-mail (the SMTP password from TUI_FACTU_SMTP_PASSWORD)."""
+def _send(rows: list[dict], password: str | None) -> list[dict]:
     from printers import reminders
-    from tui_factu import mail
-    return reminders.send(rows, mail.password_from_env())
+    return reminders.send(rows, password)
+
+
+class PasswordDialog(ModalScreen):
+    """The SMTP password, typed hidden; never stored (the core passes it to the server only)."""
+    BINDINGS = [Binding("escape", "dismiss(None)", "Annuler", id="dunning.password.cancel")]
+
+    def __init__(self, user: str):
+        super().__init__()
+        self.user = user
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"Mot de passe SMTP de « {self.user} »"), classes="dialog-title")
+            yield Field("", id="smtp-password", password=True)
+            yield Label("Entrée : envoyer · Échap : annuler (ou TUI_FACTU_SMTP_PASSWORD)", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Field).focus()
+
+    @on(Field.Submitted)
+    def _typed(self, event) -> None:
+        self.dismiss(event.value or None)
 
 
 class HistoryDialog(ModalScreen):

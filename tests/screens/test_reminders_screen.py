@@ -19,7 +19,7 @@ def test_relances_from_the_keyboard(app, tmp_path, monkeypatch):
     from smtp_server import PASSWORD, USER, Server
     from tui_factu import mail
     srv = Server(tmp_path / "tls", "starttls").start()
-    monkeypatch.setenv("TUI_FACTU_SMTP_PASSWORD", PASSWORD)
+    monkeypatch.delenv("TUI_FACTU_SMTP_PASSWORD", raising=False)       # typed in the screen, hidden
     mail.configure("127.0.0.1", str(srv.port), "starttls", USER, "factures@atelier-test.example", str(srv.ca))
     catalog.update_company({"late_penalty_rate": "12.15"})
     inv = documents.validate(documents.create("invoice", "C1", "2026-10-02",          # 120.00, 30 days late
@@ -60,6 +60,11 @@ def test_relances_from_the_keyboard(app, tmp_path, monkeypatch):
             await until(pilot, lambda: is_screen(app, "DunningScreen") and _row(app)["level"] == 3)
 
             await pilot.press("e")                               # mailed with its letter
+            await until(pilot, lambda: is_screen(app, "PasswordDialog"))
+            await settle(pilot, app)
+            app.screen.query_one("#smtp-password").value = PASSWORD
+            assert PASSWORD not in text(app)
+            await pilot.press("enter")
             await until(pilot, lambda: "1 relance(s) envoyée(s) par e-mail" in notes(app))
             await until(pilot, lambda: _row(app)["sent"] == 3 and not _row(app)["level"])
             await pilot.press("e")                               # never twice
