@@ -31,6 +31,8 @@ def test_rates_set_import_and_a_dollar_invoice_in_doc_show_json(base, tmp_path):
     shown = json.loads(run(base, "doc", "show", number, "--json").stdout)
     assert (shown["currency"], shown["exchange_rate"], shown["vat_total_eur"]) == ("USD", "0.95", "0.00")
     assert shown["totals"]["grand_total"] == "1000.00"
+    text = run(base, "doc", "show", number).stdout
+    assert "TTC 1 000,00 $US" in text and "TVA en euros 0,00 € (1 USD = 0,95 €)" in text
 
     USD_DOC["documents"][0]["currency"] = "SEK"                          # no rate: refused, nothing made
     bundle.write_text(json.dumps(USD_DOC), encoding="utf-8")

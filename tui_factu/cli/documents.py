@@ -73,10 +73,14 @@ def cmd_doc_show(args):
     for v in view["vat_breakdown"]:
         print(f"     TVA {v['category']} {v['rate']:>4} % sur {fr.amount(documents.to_decimal(v['basis'])):>11} "
               f"= {fr.amount(documents.to_decimal(v['amount'])):>10}")
-    print(f"     Total HT {fr.amount(documents.to_decimal(t['tax_basis_total']), True)}   "
-          f"TVA {fr.amount(documents.to_decimal(t['tax_total']), True)}   "
-          f"TTC {fr.amount(documents.to_decimal(t['grand_total']), True)}   "
-          f"Net à payer {fr.amount(documents.to_decimal(t['due']), True)}")
+    cur = view["currency"]
+    print(f"     Total HT {fr.amount(documents.to_decimal(t['tax_basis_total']), cur)}   "
+          f"TVA {fr.amount(documents.to_decimal(t['tax_total']), cur)}   "
+          f"TTC {fr.amount(documents.to_decimal(t['grand_total']), cur)}   "
+          f"Net à payer {fr.amount(documents.to_decimal(t['due']), cur)}")
+    if view["exchange_rate"]:          # the VAT in euros (BT-111) and the rate it was taken at
+        print(f"     TVA en euros {fr.amount(documents.to_decimal(view['vat_total_eur']), True)}"
+              f" (1 {cur} = {fr.number(documents.to_decimal(view['exchange_rate']), 6)} €)")
 
 
 def cmd_doc_links(args):
