@@ -41,13 +41,24 @@ def _quote_by_keyboard(session):
     tmux_keys(session, "d")
     tmux_wait(session, "Devis —")
     tmux_keys(session, "n")
-    tmux_wait(session, "Code ou début du nom")
+    tmux_wait(session, "Code ou partie du nom")
     tmux_keys(session, "C001")
     tmux_wait(session, "Bâtiments Durand")          # the picker found it
     tmux_keys(session, "Enter")
     tmux_wait(session, "F4 C001 Bâtiments Durand")  # back in the editor, customer chosen
     tmux_keys(session, "MO-ELEC", "Enter", "F2")
     tmux_wait(session, "enregistré")
+
+
+def _typed_ahead(session):
+    """Keys sent in one write, no delay, as a lagging SSH link or a scanner delivers them:
+    Enter opens the line form, the 6 is its quantity, Ctrl+S closes it and the next one
+    saves; then a whole counter sale, an unknown code in the middle of the scans."""
+    subprocess.run(["tmux", "send-keys", "-t", session, "BTab", "Enter", "6", "C-s", "C-s"], check=True)
+    tmux_wait(session, "312,00")
+    subprocess.run(["tmux", "send-keys", "-t", session, "Escape", "F12", "2*ELE0036", "Enter", "XYZ", "Enter",
+                    "ELE0037", "Enter", "Enter", "400", "Enter", "Enter"], check=True)
+    tmux_wait(session, "MONNAIE À RENDRE : 39,57 €")        # 2 × 103,14 + 94,08 HT + 20 % = 360,43
 
 
 def _drafts(db):
@@ -63,11 +74,15 @@ def test_installed_app_in_tmux_creates_and_saves_a_quote(base):
                     f"{EXE} --db {base}"], check=True)
     try:
         _quote_by_keyboard(session)
+        _typed_ahead(session)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     drafts = _drafts(base)
     assert len(drafts) == before + 1
-    assert drafts[-1]["customer"] == "C001" and drafts[-1]["grand_total"] == "62.40"   # 52 HT + 20 %
+    assert drafts[-1]["customer"] == "C001" and drafts[-1]["grand_total"] == "374.40"  # 6 × 52 HT + 20 %
+    import json
+    receipts = json.loads(_cli(base, "doc", "list", "--kind", "receipt", "--json").stdout)
+    assert (receipts[-1]["status"], receipts[-1]["grand_total"]) == ("paid", "360.43")
 
 
 def _free_port() -> int:
