@@ -49,30 +49,33 @@ def _p(text, style) -> Flowable:
     """A paragraph of stored text: any control or invisible character, or one the font cannot
     draw, written as its code (the second line of defence after the input rule); escaped for
     reportlab's markup when it needs a Paragraph."""
-    text = fonts.drawable(printable(text or ""))
-    if "\n" in text:
-        return Paragraph(escape(text).replace("\n", "<br/>"), style)
-    return _Line(text, style)
+    lines = [" ".join(x.split()) for x in fonts.drawable(printable(text or "")).split("\n")]
+    if lines == [""]:
+        lines = []                   # as a Paragraph: no text, no height
+    elif not all(lines):
+        return Paragraph(escape("\n".join(lines)).replace("\n", "<br/>"), style)
+    return _Lines(lines, style)
 
 
-class _Line(Flowable):
-    """One line of text in one style, what most cells and blocks hold, drawn as a Paragraph
-    would draw it (spaces collapsed, first baseline a font size below the top). A Paragraph
-    parses markup and breaks lines for every piece of text (~40 a page, a third of a page's
-    time); this one becomes a Paragraph only when the text is wider than its room."""
+class _Lines(Flowable):
+    """Lines of text in one style, what most cells and blocks hold, drawn as a Paragraph would
+    draw them (spaces collapsed, first baseline a font size below the top, then one leading
+    apart). A Paragraph parses markup and breaks lines for every piece of text (~40 a page, a
+    third of a page's time); this one becomes a Paragraph only when a line is wider than its
+    room."""
 
-    def __init__(self, text: str, style: ParagraphStyle):
+    def __init__(self, lines: list[str], style: ParagraphStyle):
         super().__init__()
-        self.text, self.style, self._para = " ".join(text.split()), style, None
+        self.lines, self.style, self._para = lines, style, None
 
     def wrap(self, avail_width, avail_height):
         st = self.style
-        if self._para is None and stringWidth(self.text, st.fontName, st.fontSize) > \
-                avail_width - st.leftIndent - st.rightIndent:
-            self._para = Paragraph(escape(self.text), st)
+        room = avail_width - st.leftIndent - st.rightIndent
+        if self._para is None and any(stringWidth(x, st.fontName, st.fontSize) > room for x in self.lines):
+            self._para = Paragraph("<br/>".join(escape(x) for x in self.lines), st)
         if self._para is not None:
             return self._para.wrap(avail_width, avail_height)
-        self.width, self.height = avail_width, st.leading
+        self.width, self.height = avail_width, st.leading * len(self.lines)
         return self.width, self.height
 
     def split(self, avail_width, avail_height):
@@ -85,10 +88,13 @@ class _Line(Flowable):
         st, c = self.style, self.canv
         c.setFont(st.fontName, st.fontSize)
         c.setFillColor(st.textColor)
-        if st.alignment == TA_RIGHT:
-            c.drawRightString(self.width - st.rightIndent, self.height - st.fontSize, self.text)
-        else:
-            c.drawString(st.leftIndent, self.height - st.fontSize, self.text)
+        y = self.height - st.fontSize
+        for line in self.lines:
+            if st.alignment == TA_RIGHT:
+                c.drawRightString(self.width - st.rightIndent, y, line)
+            else:
+                c.drawString(st.leftIndent, y, line)
+            y -= st.leading
 
 
 def _address(block: dict | None) -> list[str]:

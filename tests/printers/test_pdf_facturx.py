@@ -162,7 +162,7 @@ def test_the_cii_is_still_held_against_the_xsd(shop, monkeypatch):
 
 
 def test_text_wider_than_its_column_wraps_instead_of_running_over(shop):
-    """Single lines are drawn as strings (printers.pdf._Line); one wider than its cell becomes
+    """Lines are drawn as strings (printers.pdf._Lines); one wider than its cell becomes
     a Paragraph again and wraps."""
     words = " ".join(f"mot{i}" for i in range(40))
     inv = _invoice([{"description": words, "quantity": "1", "unit_price": "10", "vat_rate": "20"}])
