@@ -3,6 +3,7 @@ from functools import partial
 
 from rich.align import Align
 from rich.text import Text
+from textual.binding import Binding
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.widgets.option_list import Option
 
@@ -85,3 +86,24 @@ class Palette(CommandPalette):
             else:
                 self._list_visible = False
         self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show)
+
+
+class KeysProvider(Provider):
+    """The keys of the screen the palette was opened on, by their French name (as F1 lists
+    them), those the user's role may use: a screen opts in with COMMANDS = {KeysProvider}."""
+    def _keys(self):
+        screen = self.screen
+        for b in getattr(screen, "BINDINGS", ()):
+            if isinstance(b, Binding) and b.description and screen.check_action(b.action, ()) is not False:
+                yield f"{b.description} ({b.key.split(',')[0]})", b.action
+
+    async def discover(self) -> Hits:
+        for name, action in self._keys():
+            yield DiscoveryHit(name, partial(self.screen.run_action, action), help="touche de l'écran")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action in self._keys():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self.screen.run_action, action), text=name)

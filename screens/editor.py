@@ -16,13 +16,14 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from tui_factu import clock, catalog, counter, documents, fr, rates, totals
 from tui_factu.errors import FactuError
-from tui_factu.documents.kinds import KIND_LABELS, MANUAL, PRICED_LINE_KINDS, STATUS_LABELS, TRANSFORMS
+from tui_factu.documents.kinds import KIND_LABELS, MANUAL, PRICED_LINE_KINDS, STATUS_LABELS, TRANSFORMS, agreed
 
+from .commands import KeysProvider
 from .pickers import Choice, Confirm, CustomerPicker, Form, ProductPicker
 from .widgets.base import FactuScreen
 from .widgets.busy import Busy
+from .widgets.document_actions import DocumentActions
 from .widgets.field import Field
-
 
 
 def _r(text: str) -> Text:
@@ -36,28 +37,37 @@ def _line_from_product(p, quantity="1") -> dict:
             "cost_price": getattr(p, "cost", None)}
 
 
-class EditorScreen(FactuScreen):
+class EditorScreen(DocumentActions, FactuScreen):
+    """The keys; the dialogs of the daily actions are in widgets/document_actions.py."""
     GUARDS = {"save": "document.edit", "validate": "document.validate", "pay": "payment.collect",
               "deposit": "document.edit", "situation": "document.edit", "schedule": "document.edit",
-              "replace": "document.credit", "add_text": "document.edit", "delete_line": "document.edit"}
+              "replace": "document.credit", "add_text": "document.edit", "delete_line": "document.edit",
+              "free_line": "document.edit", "add_subtotal": "document.edit", "header": "document.edit",
+              "adjust": "document.edit", "payments": "payment.collect"}
+    COMMANDS = {KeysProvider}           # Ctrl+P finds these keys by their French name
     BINDINGS = [
         Binding("f2,ctrl+s", "save", "Enregistrer", id="editor.save"),
         Binding("f9", "validate", "Valider", id="editor.validate"),
         Binding("ctrl+t", "transform", "Transformer", id="editor.transform"),
-        Binding("ctrl+k", "status", "Statut", show=False, id="editor.status"),
+        Binding("ctrl+k", "status", "Statut : accepté, refusé, soldé (reliquat)", show=False, id="editor.status"),
         Binding("ctrl+e", "pay", "Encaisser", id="editor.pay"),
         Binding("f10", "deposit", "Acompte", id="editor.deposit"),
         Binding("f11", "situation", "Situation", id="editor.situation"),
         Binding("ctrl+g", "schedule", "Échéancier", id="editor.schedule"),
         Binding("f3", "links", "Liens", id="editor.links"),
-        Binding("ctrl+o", "einvoice", "Facture électronique", show=False, id="editor.einvoice"),
         Binding("ctrl+o", "history", "Historique", show=False, id="editor.history"),
-        Binding("ctrl+y", "einvoice_send", "Transmettre (PA)", show=False, id="editor.einvoice_send"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
         Binding("f4", "pick_customer", "Client", id="editor.customer"),
         Binding("f7", "add_text", "Texte", id="editor.text"),
         Binding("f8", "add_section", "Section", show=False, id="editor.section"),
+        Binding("ctrl+l", "free_line", "Ligne libre (sans produit)", show=False, id="editor.free_line"),
+        Binding("ctrl+b", "add_subtotal", "Sous-total", show=False, id="editor.subtotal"),
+        Binding("ctrl+n", "header", "En-tête : échéance, validité, référence, notes", show=False,
+                id="editor.header"),
+        Binding("ctrl+f", "adjust", "Remise ou frais sur le document", show=False, id="editor.adjust"),
+        Binding("ctrl+u", "payments", "Règlements : annuler, rembourser un avoir", show=False,
+                id="editor.payments"),
         Binding("ctrl+d", "duplicate", "Dupliquer", show=False, id="editor.duplicate"),
         Binding("ctrl+r", "replace", "Annule et remplace", show=False, id="editor.replace"),
         Binding("ctrl+x", "delete_line", "Suppr. ligne", id="editor.delete_line"),
@@ -121,11 +131,11 @@ class EditorScreen(FactuScreen):
 
     @staticmethod
     def _read(doc_id: int) -> tuple:
-        """(document, its lines, its customer) as stored (in a worker thread)."""
+        """(document, its lines, its customer, its allowances and charges) as stored (in a worker thread)."""
         doc = documents.get(doc_id)
-        return doc, documents.lines_of(doc.id), catalog.customer_by_id(doc.customer_id)
+        return doc, documents.lines_of(doc.id), catalog.customer_by_id(doc.customer_id), documents.adjustments_of(doc.id)
 
-    def _loaded(self, doc, lines, cust) -> None:
+    def _loaded(self, doc, lines, cust, adjustments=()) -> None:
         self.kind, self.version, self.status, self.doc_type = doc.kind, doc.version, documents.shown(doc), doc.type
         self.number, self.sealed = doc.number, doc.sealed
         self.customer_code, self.customer_name = cust.code, cust.name
@@ -133,6 +143,8 @@ class EditorScreen(FactuScreen):
         # a document in another currency: its VAT in euros and the rate, as stored (BT-111)
         self.euros = (doc.tax_total_eur, doc.exchange_rate) if doc.exchange_rate else None
         self.query_one("#currency", Field).value = doc.currency
+        self.header_values(doc)
+        self.adjustments_read(adjustments)
         self.query_one("#date", Field).value = doc.date.isoformat()
         self.query_one("#reference", Field).value = doc.reference
         self.lines = [{"kind": ln.kind, "product": ln.code or None, "code": ln.code,
@@ -225,6 +237,8 @@ class EditorScreen(FactuScreen):
             f"Total HT [b]{fr.amount(t.tax_basis_total, code)}[/b]  {vat}{self._margin_text(t)}\n"
             f"Total TTC [b]{fr.amount(t.grand_total, code)}[/b]   {len(self.lines)} ligne(s)"
             f"{self._currency_text()}"
+            f"{f'  remises −{fr.amount(t.allowance_total)}' if t.allowance_total else ''}"
+            f"{f'  frais +{fr.amount(t.charge_total)}' if t.charge_total else ''}"
             f"{self.stock_text}", layout=False)
 
     def _margin_text(self, t) -> str:
@@ -268,7 +282,9 @@ class EditorScreen(FactuScreen):
         return totals.compute([totals.LineIn(ln["kind"], ln.get("quantity"), ln.get("unit_price"),
                                              ln.get("discount_percent") or Decimal(0), ln.get("vat_rate"),
                                              ln.get("vat_category"), ln.get("vat_group"), ln.get("vat_carried"))
-                               for ln in self.lines])
+                               for ln in self.lines],
+                              [totals.AdjustmentIn(a["amount"], a["vat_rate"], a["vat_category"], a["is_charge"],
+                                                   a.get("vat_group"), a.get("vat_carried")) for a in self.adjustments])
 
     def changed(self) -> None:
         self.dirty = True
@@ -346,35 +362,7 @@ class EditorScreen(FactuScreen):
     def _edit_line(self, event) -> None:
         if self.readonly or not self.lines or self.lines_locked:
             return
-        i = event.cursor_row
-        ln = self.lines[i]
-        if ln["kind"] not in PRICED_LINE_KINDS:
-            fields = [("description", "Texte", ln["description"])]
-        else:
-            fields = [("quantity", "Quantité", fr.number(ln["quantity"])),
-                      ("unit_price", "Prix unitaire HT", fr.price(ln["unit_price"])),
-                      ("discount_percent", "Remise %", fr.number(ln["discount_percent"])),
-                      ("description", "Désignation", ln["description"])]
-        self.app.push_screen(Form(f"Ligne {i + 1}", fields), lambda v: self._line_edited(i, v))
-
-    def _line_edited(self, i: int, values) -> None:
-        if not values:
-            return
-        ln = dict(self.lines[i])
-        try:
-            if "quantity" in values:
-                q = documents.to_decimal(values["quantity"], "quantité")
-                p = documents.to_decimal(values["unit_price"], "prix unitaire")
-                d = documents.to_decimal(values["discount_percent"] or "0", "remise")
-                if q <= 0 or p < 0 or not 0 <= d <= 100:
-                    raise FactuError("ligne : quantité positive, prix positif, remise entre 0 et 100 attendus")
-                ln.update(quantity=q, unit_price=p, discount_percent=d)
-            ln["description"] = catalog.clean_text("désignation", values["description"], 2000, required=True)
-        except FactuError as e:
-            self.notify(str(e), severity="error")
-            return
-        self.lines[i] = ln
-        self.changed()
+        self.edit_line(event.cursor_row)
 
     def action_add_text(self, kind: str = "text") -> None:
         if self.readonly or self.lines_locked:
@@ -497,25 +485,40 @@ class EditorScreen(FactuScreen):
     def _save(self, then=None) -> None:
         header = {"date": self.query_one("#date", Field).value,
                   "reference": self.query_one("#reference", Field).value, "currency": self.currency}
+        header.update(self.header_payload())
+        adjustments = self.adjustments_payload()
         doc_id, version, kind, customer = self.doc_id, self.version, self.kind, self.customer_code
         lines = None if self.doc_type in ("progress", "retention") else self._payload()
 
         def do():
             if doc_id is None:
-                doc = documents.create(kind, customer, header["date"], lines, reference=header["reference"])
-            else:
-                doc = documents.update_draft(doc_id, version, dict(header, customer=customer), lines)
+                def make():
+                    return documents.create(kind, customer, lines=lines, **header, **adjustments)
+                # a refused validation leaves no draft behind: the lines stay here, unsaved
+                return documents.created_and_validated(make) if then == "validate" else make()
+            doc = documents.update_draft(doc_id, version, dict(header, customer=customer), lines, **adjustments)
             return documents.validate(doc.id) if then == "validate" else doc
         self._write("Validation en cours" if then == "validate" else "Enregistrement en cours", do,
                     lambda doc: self._saved(doc, then), reload=lambda doc: doc.id)
 
     def _saved(self, doc, then) -> None:
         self.doc_id = doc.id
-        self.notify(f"{documents.label(doc)} {'validé et scellé' if then == 'validate' else 'enregistré'}.")
+        done = f"{agreed(doc.kind, 'validé')} et {agreed(doc.kind, 'scellé')}" if then == "validate" \
+            else agreed(doc.kind, "enregistré")
+        self.notify(f"{documents.label(doc)} {done}.")
 
     def action_validate(self) -> None:
         if self.readonly:
             self.notify("Déjà validé.", severity="warning")
+            return
+        if not self.customer_code:
+            self.notify("Choisissez d'abord un client (F4).", severity="error")
+            return
+        if self.doc_type not in ("progress", "retention") and not any(
+                ln["kind"] in PRICED_LINE_KINDS for ln in self.lines):
+            # refused here, before anything is written: no empty draft left behind
+            self.notify("Rien à valider : le document n'a aucune ligne chiffrée (un code puis Entrée, "
+                        "ou Ctrl+L pour une ligne libre).", severity="error")
             return
         question = "Valider ce document ? Il recevra son numéro et ne sera plus modifiable."
         if self.app_sees_costs:
@@ -567,6 +570,12 @@ class EditorScreen(FactuScreen):
         if target in ("order",):
             self._do_transform(target, None, force)
             return
+        if self.kind == "delivery" and target == "invoice":     # with the customer's other delivery notes?
+            self.deliveries_to_group(lambda: self._quantities(target, force))
+            return
+        self._quantities(target, force)
+
+    def _quantities(self, target, force: bool) -> None:
         doc = documents.get(self.doc_id)
         rest = documents.may_become(doc, target)
         fields = [(str(ln.position), f"{ln.position}. {ln.description[:40]} (reste {fr.number(rest[ln.position])})",
@@ -593,72 +602,9 @@ class EditorScreen(FactuScreen):
                     else documents.transform([doc_id], target, quantities, force))
 
         def made(doc) -> None:
-            self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} créé.")
+            self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} {agreed(target, 'créé')}.")
             self.app.open_document(doc.id, target)
         self._write(f"{KIND_LABELS[target]} en préparation", do, made)
-
-    def action_pay(self) -> None:
-        if self.kind == "credit_note" and self.status == "validated":
-            self.app.push_screen(Form(f"Imputer l'avoir {self.number} sur une facture", [
-                ("invoice", "N° de la facture du même client", ""), ("amount", "Montant (vide : tout ce qui se peut)", "")]),
-                self._credit_applied)
-            return
-        if self.kind != "invoice" or self.status not in ("validated", "partly_paid"):
-            self.notify("Seule une facture validée, non soldée, s'encaisse.", severity="warning")
-            return
-        from tui_factu import payments
-        due = payments.balance(documents.get(self.doc_id))
-        self.app.push_screen(Form(f"Encaisser {self.number} — reste dû {fr.amount(due, True)}", [
-            ("amount", "Montant reçu", str(due)),
-            ("method", "Mode : cash (espèces), card, cheque, transfer, credit (avoir client)", "cash"),
-            ("reference", "Référence (n° de chèque, virement…)", "")]), self._paid)
-
-    def _credit_applied(self, values) -> None:
-        if not values:
-            return
-        from tui_factu import payments
-        doc_id, invoice, amount = self.doc_id, values["invoice"].strip(), values["amount"].strip() or None
-
-        def do():
-            target = documents.resolve(invoice)
-            return target, payments.apply_credit(doc_id, target.id, amount)
-
-        def applied(result) -> None:
-            target, done = result
-            self.notify(f"Avoir imputé : {fr.amount(done['amount'], True)} sur {target.number} ; reste de l'avoir "
-                        f"{fr.amount(done['left'], True)}, reste dû {fr.amount(done['balance'], True)}.", timeout=10)
-        self._write("Imputation de l'avoir en cours", do, applied)
-
-    def _paid(self, values) -> None:
-        if not values:
-            return
-        from tui_factu import payments
-        doc_id = self.doc_id
-        self._write("Encaissement en cours", lambda: payments.pay([doc_id], values["amount"], values["method"].strip(),
-                                                                   reference=values["reference"]), self._payment_done,
-                    reload=lambda _: doc_id)
-
-    def _payment_done(self, done) -> None:
-        message = f"Règlement n° {done['payment']} : {fr.amount(done['amount'], True)}."
-        if done["change"]:
-            message += f" Monnaie à rendre : {fr.amount(done['change'], True)}."
-        if done["credit"]:
-            message += f" Crédit client : {fr.amount(done['credit'], True)}."
-        self.notify(message, timeout=10)
-
-    def action_einvoice(self) -> None:
-        """Ctrl+O on an issued invoice or credit note: its e-invoice lifecycle; else (skipped)
-        the change history, the next binding of the key."""
-        from textual.actions import SkipAction
-        if self.kind not in ("invoice", "credit_note") or not self.number:
-            raise SkipAction()
-        self.app.open_einvoice(self.doc_id)
-
-    def action_einvoice_send(self) -> None:
-        if self.kind not in ("invoice", "credit_note") or not self.number:
-            self.notify("Seule une facture ou un avoir validé se transmet à la plateforme.", severity="warning")
-            return
-        self.app.einvoice_send(self.number)
 
     def action_history(self) -> None:
         if self.doc_id:
@@ -762,6 +708,7 @@ class EditorScreen(FactuScreen):
         copy.customer_name = self.customer_name
         copy.lines = [dict(ln, origin=None, previous_line=None) for ln in self.lines
                       if ln.get("quantity") is None or ln["quantity"] > 0]
+        copy.adjustments, copy.adjustments_changed = list(self.adjustments), bool(self.adjustments)
         copy.dirty = True
         self.app.push_screen(copy)
 

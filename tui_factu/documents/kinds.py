@@ -6,6 +6,15 @@ flow documents/flow.py."""
 KINDS = ("quote", "order", "delivery", "invoice", "credit_note", "receipt")
 KIND_LABELS = {"quote": "Devis", "order": "Commande", "delivery": "Bon de livraison",
                "invoice": "Facture", "credit_note": "Avoir", "receipt": "Ticket"}
+# The gender of each kind's label: the words that agree with it (« Commande … créée », « Devis … créé »).
+FEMININE = frozenset({"order", "invoice"})
+
+
+def agreed(kind: str, participle: str) -> str:
+    """A masculine past participle made to agree with the kind's label: agreed("order", "créé") -> "créée"."""
+    return participle + "e" if kind in FEMININE else participle
+
+
 INVOICE_TYPES = ("standard", "deposit", "progress", "final", "retention")
 TYPE_LABELS = {"standard": "", "deposit": "Facture d'acompte", "progress": "Situation de travaux",
                "final": "Facture", "retention": "Libération de retenue de garantie"}
