@@ -151,6 +151,7 @@ def test_a_sales_clerk_may_not_set_a_rate(usd, tmp_path):
     assert rates.rate_on("USD", documents.parse_date("2026-11-20")) == Decimal("0.92")
 
 
+@pytest.mark.backends
 def test_reports_count_a_foreign_currency_document_in_euros(usd):
     from tui_factu import reports
     _usd_invoice("2026-12-01")
@@ -173,6 +174,7 @@ def _n(text):
     return Decimal(text.replace(",", ".")) if text else Decimal(0)
 
 
+@pytest.mark.backends
 def test_the_fec_books_in_euros_with_the_amount_in_currency_and_its_code(usd, tmp_path):
     inv = _usd_invoice()
     payments.pay([inv.id], "100.00", "transfer", "2026-11-25")
