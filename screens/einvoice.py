@@ -3,8 +3,8 @@ dates, who said them and why, and what to do next; and the two calls to the Plat
 a user makes by key — send an invoice, bring the statuses back. The calls run in a worker
 thread under the busy line (widgets/busy.py), never on the UI thread: a platform that answers
 slowly freezes nothing, one that is down leaves the invoice in the outbox."""
-from textual import on
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
