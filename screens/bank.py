@@ -110,7 +110,7 @@ class _MoneyScreen(FactuScreen):
 class BankScreen(_MoneyScreen):
     TITLE_TEXT = "[b]Banque[/b] — rapprochement des relevés"
     EMPTY = "Aucune ligne à rapprocher : i importe un relevé (CAMT.053, OFX ou CSV)."
-    COLUMNS = (("Date", 10), ("Montant", 10), ("Tiers", 18), ("Factures", 18), ("Proposition", 10))
+    COLUMNS = (("Date", 10), ("Montant", 10), ("Tiers", 18), ("Factures", 18), ("Certitude", 10))
     GUARDS = {"import": "bank.statements", "apply": "payment.collect", "writeoff": "payment.writeoff"}
     BINDINGS = [Binding("i", "import", "Importer", id="bank.import"),
                 Binding("enter", "confirm", "Confirmer", id="bank.confirm"),
