@@ -106,15 +106,20 @@ class CounterScreen(FactuScreen):
         field.select_all()
 
     def action_search(self) -> None:
-        field = self.query_one("#code", Field)
-        self.app.push_screen(ProductPicker(field.value.strip()), self._found)
+        """The product search, on purpose, from what is typed: 3*vis looks for vis, then sells 3."""
+        typed = self.query_one("#code", Field).value.strip()
+        try:
+            _, quantity, typed = counter.read_scan(typed)
+        except FactuError:
+            quantity = None
+        self.app.push_screen(ProductPicker(typed), lambda code: self._found(code, quantity or Decimal(1)))
 
-    def _found(self, code) -> None:
+    def _found(self, code, quantity: Decimal) -> None:
         field = self.query_one("#code", Field)
         if code:
             field.value = ""
             self.say("")
-            self.add(catalog.product_by_code(code))
+            self.add(catalog.product_by_code(code), quantity)
         field.focus()
 
     def add(self, product, quantity: Decimal = Decimal(1)) -> None:

@@ -57,6 +57,11 @@ def test_a_counter_sale_costs_the_codes_and_four_keys_and_a_bad_code_takes_no_sc
             await until(pilot, lambda: "REMBOURSER 20,99 €" in text(app))
             await settle(pilot, app)
             back = Document.get(Document.kind == "credit_note")
+            await pilot.press(*"2*LIV", "f2")                                 # a search on purpose keeps the quantity
+            await until(pilot, lambda: type(app.screen).__name__ == "ProductPicker")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, CounterScreen) and app.screen.lines)
+            assert [(ln["product"], ln["quantity"]) for ln in app.screen.lines] == [("LIVRE", 2)]
         assert back.number.encode() in (tmp_path / "ticket.bin").read_bytes()     # its ticket is printed
     run(go())
 
