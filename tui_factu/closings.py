@@ -15,7 +15,7 @@ from .documents.queries import sold
 from .errors import InvalidValue, NotFound, StateError
 from .models import Closing, Document, DocumentVat, JournalRecord, Payment, db
 from .session import current_user
-from .money import ZERO, fmt2, fmt_plain, sum_of
+from .money import ZERO, fmt2, fmt_plain, sum_in_euros, sum_of
 
 from .payments import MONEY
 from .periods import KINDS, LOCK, closed_until
@@ -44,11 +44,11 @@ def default_date(kind: str, today: dt.date) -> dt.date:
 
 def totals(start: dt.date, end: dt.date) -> dict:
     """The period's figures from the stored totals, by SQL: sales (invoices and tickets) and
-    returns (credit notes) per VAT rate, receipts per payment method."""
+    returns (credit notes) per VAT rate, in euros, receipts per payment method."""
     sales: dict = {}
     for kind, cat, rate, basis, tax in (
             DocumentVat.select(Document.kind, DocumentVat.category, DocumentVat.rate,
-                               sum_of(DocumentVat.basis), sum_of(DocumentVat.amount))
+                               sum_in_euros(DocumentVat.basis), sum_in_euros(DocumentVat.amount))
             .join(Document).where(sold(start, end))
             .group_by(Document.kind, DocumentVat.category, DocumentVat.rate).tuples()):
         row = sales.setdefault((cat, rate), {"sales": [ZERO, ZERO], "returns": [ZERO, ZERO]})
@@ -62,7 +62,7 @@ def totals(start: dt.date, end: dt.date) -> dict:
                for (cat, rate), v in sorted(sales.items(), key=lambda kv: (kv[0][0], -kv[0][1]))]
     counts = dict(Document.select(Document.kind, fn.COUNT(Document.id)).where(sold(start, end))
                   .group_by(Document.kind).tuples())
-    ttc = dict(Document.select(Document.kind, sum_of(Document.grand_total)).where(sold(start, end))
+    ttc = dict(Document.select(Document.kind, sum_in_euros(Document.grand_total)).where(sold(start, end))
                .group_by(Document.kind).tuples())
     sales_ttc = ttc.get("invoice", ZERO) + ttc.get("receipt", ZERO)
     returns_ttc = ttc.get("credit_note", ZERO)

@@ -135,3 +135,13 @@ class RateField(ScaledField):
 def sum_of(field: ScaledField):
     """SQL SUM over a scaled column, handed out as an exact Decimal (0 when there is no row)."""
     return peewee.fn.COALESCE(peewee.fn.SUM(field), 0).python_value(field.python_value)
+
+
+def in_euros(field: ScaledField):
+    """A stored figure in euros: the `<name>_eur` column a document in another currency fills,
+    else the figure itself (a document in euros)."""
+    return peewee.fn.COALESCE(getattr(field.model, f"{field.name}_eur"), field).python_value(field.python_value)
+
+
+def sum_in_euros(field: ScaledField):
+    return peewee.fn.COALESCE(peewee.fn.SUM(in_euros(field)), 0).python_value(field.python_value)

@@ -13,7 +13,8 @@ from .documents.queries import availability, backorders, listing, sold
 from .errors import InvalidValue
 from .models import (Customer, Document, DocumentLine, DocumentVat, Instalment, Payment, PaymentAllocation,
                      Product, Remittance, RemittanceItem, StockMove)
-from .money import AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, round_to, sum_of
+from .money import (AMOUNT_SCALE, QUANTITY_SCALE, ZERO, fmt2, fmt_plain, from_scaled, in_euros, round_to, sum_in_euros,
+                    sum_of)
 
 OPEN_INVOICE = ("validated", "partly_paid")
 
@@ -23,12 +24,11 @@ def dashboard(today: dt.date | None = None) -> dict:
     today = today or clock.today()
     D = Document
 
-    def count_and_sum(where, field=D.grand_total):
-        return D.select(fn.COUNT(D.id), sum_of(field)).where(where).tuples().get()
+    def count_and_sum(where, field=D.grand_total, total=sum_of):
+        return D.select(fn.COUNT(D.id), total(field)).where(where).tuples().get()
 
-    in_euros = fn.COALESCE(fn.SUM(_eur(D.tax_basis_total)), 0).python_value(D.tax_basis_total.python_value)
-    sold_n, sales = D.select(fn.COUNT(D.id), in_euros).where(sold(today, today) & (D.kind != "credit_note")).tuples().get()
-    _, credited = D.select(fn.COUNT(D.id), in_euros).where(sold(today, today) & (D.kind == "credit_note")).tuples().get()
+    sold_n, sales = count_and_sum(sold(today, today) & (D.kind != "credit_note"), D.tax_basis_total, sum_in_euros)
+    _, credited = count_and_sum(sold(today, today) & (D.kind == "credit_note"), D.tax_basis_total, sum_in_euros)
     return {
         "today": today,
         "sales_today": (sold_n, sales - credited),
@@ -126,22 +126,17 @@ def _dec(raw, field) -> Decimal:
     return from_scaled(raw, field.scale)
 
 
-def _eur(field):
-    """A figure in euros: a foreign-currency document's stored euro figure, else its own."""
-    return fn.COALESCE(getattr(field.model, f"{field.name}_eur"), field).python_value(field.python_value)
-
-
 def sales_journal(date_from=None, date_to=None):
     """Every invoice, ticket and credit note of the period with its totals per VAT rate, streamed
     (constant memory: the documents and their VAT rows are two cursors in the same order)."""
     start, end = _period(date_from, date_to)
     order = (Document.date, Document.number, Document.id)
     docs = stream(Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
-                                  Customer.name, _eur(Document.tax_basis_total), _eur(Document.tax_total),
-                                  _eur(Document.grand_total))
+                                  Customer.name, in_euros(Document.tax_basis_total), in_euros(Document.tax_total),
+                                  in_euros(Document.grand_total))
                   .join(Customer, on=(Document.customer == Customer.id)).where(sold(start, end)).order_by(*order))
-    vats = stream(DocumentVat.select(DocumentVat.document, DocumentVat.rate, _eur(DocumentVat.basis),
-                                     _eur(DocumentVat.amount))
+    vats = stream(DocumentVat.select(DocumentVat.document, DocumentVat.rate, in_euros(DocumentVat.basis),
+                                     in_euros(DocumentVat.amount))
                   .join(Document).where(sold(start, end)).order_by(*order, DocumentVat.rate.desc()))
     pending = next(vats, None)
     for i, n, k, d, c, nm, h, v, t in docs:
@@ -157,8 +152,8 @@ def sales_journal(date_from=None, date_to=None):
 
 def vat_summary(date_from=None, date_to=None) -> list[dict]:
     start, end = _period(date_from, date_to)
-    q = (DocumentVat.select(DocumentVat.category, DocumentVat.rate, _signed(_eur(DocumentVat.basis)),
-                            _signed(_eur(DocumentVat.amount)))
+    q = (DocumentVat.select(DocumentVat.category, DocumentVat.rate, _signed(in_euros(DocumentVat.basis)),
+                            _signed(in_euros(DocumentVat.amount)))
          .join(Document).where(sold(start, end))
          .group_by(DocumentVat.category, DocumentVat.rate).order_by(DocumentVat.category, DocumentVat.rate.desc()))
     return [{"category": c, "rate": fmt_plain(r), "basis": fmt2(_dec(b, DocumentVat.basis)),
@@ -278,7 +273,7 @@ def _rank(by, measure, start, end, split):
     now, before = Document.date >= split, Document.date < split
     if by == "customer" and measure == "revenue":
         f = Document.tax_basis_total
-        q = (Document.select(Customer.code, Customer.name, _signed(_eur(f), now), _signed(_eur(f), before))
+        q = (Document.select(Customer.code, Customer.name, _signed(in_euros(f), now), _signed(in_euros(f), before))
              .join(Customer, on=(Document.customer == Customer.id)).where(sold_in)
              .group_by(Customer.code, Customer.name))
         return {c: (n, _dec(v, f), _dec(p, f)) for c, n, v, p in q.tuples()}

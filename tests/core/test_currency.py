@@ -228,3 +228,10 @@ def test_a_deposit_on_a_dollar_order_is_in_dollars(usd):
     order = documents.validate(documents.create("order", "C1", "2026-11-20", [LINE], currency="USD").id)
     dep = deposits.request(order.id, percent="30")
     assert (dep.currency, dep.exchange_rate, dep.grand_total) == ("USD", Decimal("0.92"), Decimal("108.00"))
+
+
+def test_a_closing_counts_a_dollar_invoice_in_euros(usd):
+    from tui_factu import closings
+    _usd_invoice("2026-11-20")
+    figures = closings.totals(documents.parse_date("2026-11-20"), documents.parse_date("2026-11-20"))
+    assert figures["grand_total"] == "331.20" and figures["vat"][0]["sales_vat"] == "55.20"
