@@ -53,6 +53,8 @@ def mandate_of(customer_id: int) -> Mandate | None:
 
 
 def mandates(customer: str | None = None) -> list[dict]:
+    """The mandates and their IBANs: for who collects payments (not the warehouse)."""
+    permissions.require("payment.collect")
     q = Mandate.select(Mandate, Customer).join(Customer)
     if customer:
         q = q.where(Mandate.customer == catalog.customer_by_code(customer).id)

@@ -30,6 +30,16 @@ def test_a_mandate_is_checked(shop):
     assert sepa.mandates("C1")[0]["sequence"] == "FRST"
 
 
+def test_the_warehouse_reads_no_iban(shop):
+    from tui_factu import session, users
+    from tui_factu.permissions import PermissionDenied
+    _setup()
+    users.create("quai", "warehouse", "secret")
+    session.set_user("quai")
+    with pytest.raises(PermissionDenied, match="encaisser"):
+        sepa.mandates()
+
+
 def test_export_collects_what_is_due_once_first_then_recurring(shop):
     _setup()
     inv = documents.validate(documents.create("invoice", "C1", "2026-10-15", [{"product": "VIS", "quantity": "4"}]).id)
