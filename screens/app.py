@@ -250,19 +250,28 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
         from .archives import ArchivesScreen
         self.push_screen(ArchivesScreen())
 
+    def _beside(self, screen) -> None:
+        """Bank, SEPA and cheques are one desk: moving between them replaces the screen instead
+        of piling them up for Escape to walk back through."""
+        from .bank import BankScreen, ChequesScreen, SepaScreen
+        on_desk = isinstance(self.screen, (BankScreen, SepaScreen, ChequesScreen))
+        (self.switch_screen if on_desk else self.push_screen)(screen)
+
     def bank(self) -> None:
         """Bank statements matched with the invoices (screens/bank.py, with SEPA and cheques)."""
         from .bank import BankScreen
         if not self.refuse_unless("bank.statements", "le rapprochement bancaire"):
-            self.push_screen(BankScreen())
+            self._beside(BankScreen())
 
     def sepa(self) -> None:
         from .bank import SepaScreen
-        self.push_screen(SepaScreen())
+        if not self.refuse_unless("payment.collect", "les prélèvements SEPA"):
+            self._beside(SepaScreen())
 
     def cheques(self) -> None:
         from .bank import ChequesScreen
-        self.push_screen(ChequesScreen())
+        if not self.refuse_unless("payment.collect", "les remises de chèques"):
+            self._beside(ChequesScreen())
 
     def action_bank(self) -> None:
         self.bank()

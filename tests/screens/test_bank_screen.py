@@ -52,6 +52,12 @@ def test_a_statement_imported_then_a_match_confirmed_with_enter(admin_app):
             assert f"20,99 € sur {inv.number}" in notes(app)
             await until(pilot, lambda: "probable" not in text(app))
             assert "INCONNU SA" in text(app)                        # the stranger stays in sight
+            depth = len(app.screen_stack)
+            await pilot.press("s")
+            await until(pilot, lambda: type(app.screen).__name__ == "SepaScreen")
+            await pilot.press("b")
+            await until(pilot, lambda: type(app.screen).__name__ == "BankScreen")
+            assert len(app.screen_stack) == depth                  # one desk, not a pile for Escape
         assert documents.get(inv.id).status == "paid" and payments.balance(documents.get(inv.id)) == 0
     run(go())
 
