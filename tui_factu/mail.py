@@ -189,7 +189,7 @@ def _title(doc: Document) -> str:
 
 
 def _document_fields(doc: Document) -> dict:
-    total = fr.amount(doc.grand_total, True)
+    total = fr.amount(doc.grand_total, doc.currency)          # in the document's currency (BT-5)
     title = _title(doc)
     fields = {"number": doc.number, "date": fr.date(doc.date), "total": total, "Title": title,
               "title": title[0].lower() + title[1:], "signature": _signature(),
@@ -202,9 +202,9 @@ def _document_fields(doc: Document) -> dict:
         if left <= 0 and doc.grand_total > 0:
             fields["due"], fields["due_sentence"] = ", payée", ", déjà réglée"
         elif due:
-            part = "" if left == doc.due else f", reste à payer {fr.amount(left, True)}"
+            part = "" if left == doc.due else f", reste à payer {fr.amount(left, doc.currency)}"
             fields["due"] = f"{part}, échéance le {fr.date(due)}"
-            fields["due_sentence"] = (f", dont il reste {fr.amount(left, True)} à régler" if part else "") + \
+            fields["due_sentence"] = (f", dont il reste {fr.amount(left, doc.currency)} à régler" if part else "") + \
                 f", à régler au plus tard le {fr.date(due)}"
     if doc.kind == "credit_note" and doc.preceding_id:
         source = queries.get(doc.preceding_id)

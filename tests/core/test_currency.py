@@ -235,3 +235,12 @@ def test_a_closing_counts_a_dollar_invoice_in_euros(usd):
     _usd_invoice("2026-11-20")
     figures = closings.totals(documents.parse_date("2026-11-20"), documents.parse_date("2026-11-20"))
     assert figures["grand_total"] == "331.20" and figures["vat"][0]["sales_vat"] == "55.20"
+
+
+def test_the_mail_of_a_dollar_invoice_says_dollars(usd):
+    from tui_factu import mail
+    mail.configure("127.0.0.1", "2525", "starttls", "", "factures@atelier.example", "")
+    inv = _usd_invoice()
+    payments.pay([inv.id], "60", "transfer", "2026-11-25")
+    p = mail.prepare(inv.number, to="compta@client.example")
+    assert "360,00 $US TTC, reste à payer 300,00 $US" in p["subject"]
