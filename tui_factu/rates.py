@@ -123,6 +123,8 @@ def for_document(currency, day: dt.date, given=None, where: str = "currency") ->
             raise InvalidValue("exchange_rate", given, "sans objet pour un document en euros")
         return EUR, None
     if given not in (None, ""):
+        # a rate of one's own choosing sets the VAT in euros: only those who may enter rates
+        permissions.require("rates.edit")
         return code, clean_rate(given, "exchange_rate")
     return code, rate_on(code, day)
 

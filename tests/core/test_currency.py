@@ -145,6 +145,9 @@ def test_a_sales_clerk_may_not_set_a_rate(usd, tmp_path):
     session.set_user("caisse")
     with pytest.raises(PermissionDenied, match="saisir les cours des devises"):
         rates.set_rate("USD", "2026-11-20", "0.01")
+    with pytest.raises(PermissionDenied, match="saisir les cours des devises"):      # nor through a document
+        documents.create("invoice", "C1", "2026-11-20", [LINE], currency="USD", exchange_rate="0.0001")
+    assert documents.create("invoice", "C1", "2026-11-20", [LINE], currency="USD").exchange_rate == Decimal("0.92")
     (tmp_path / "r.csv").write_text("USD;2026-11-20;0.01\n")
     with pytest.raises(PermissionDenied):
         rates.import_csv(str(tmp_path / "r.csv"))
