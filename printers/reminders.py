@@ -31,18 +31,21 @@ def letter_pdf(view: dict) -> bytes:
               _p("Madame, Monsieur,", st["base"]), Spacer(1, 3 * mm), _p(view["text"][0], st["base"]),
               Spacer(1, 4 * mm)]
     rows = [["Facture", "Date", "Échéance", "Retard", "Montant TTC", "Reste dû"]]
+    cur = view["currency"]
     rows += [[i["number"], fr.date(i["date"]), fr.date(i["due_date"]), f"{i['days_late']} j",
-              fr.amount(i["total"], True), fr.amount(i["balance"], True)] for i in view["invoices"]]
-    claims = [("Intérêts de retard", view["interest"]), ("Indemnité forfaitaire (D441-5)", view["indemnity"])]
-    claims = [(label, amount) for label, amount in claims if amount is not None]
-    for label, amount in claims:
-        rows.append([label, "", "", "", "", fr.amount(amount, True)])
-    rows.append(["Total à régler" if claims else "Reste à régler", "", "", "", "", fr.amount(view["claimed"], True)])
+              fr.amount(i["total"], cur), fr.amount(i["balance"], cur)] for i in view["invoices"]]
+    claims = [("Intérêts de retard", view["interest"], cur), ("Indemnité forfaitaire (D441-5)", view["indemnity"], "EUR")]
+    claims = [c for c in claims if c[1] is not None]
+    apart = [c for c in claims if c[2] != cur]       # the euro indemnity of an invoice in another currency
+    rows += [[label, "", "", "", "", fr.amount(amount, code)] for label, amount, code in claims if code == cur]
+    rows.append(["Total à régler" if claims else "Reste à régler", "", "", "", "", fr.amount(view["claimed"], cur)])
+    total = len(rows) - 1
+    rows += [[label, "", "", "", "", fr.amount(amount, code)] for label, amount, code in apart]
     story.append(_table(rows, [34 * mm, 24 * mm, 24 * mm, 18 * mm, 40 * mm, 40 * mm],
                         [("FONTSIZE", (0, 0), (-1, -1), 8.5),
-                         ("FONTNAME", (0, 0), (-1, 0), fonts.BOLD), ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),
+                         ("FONTNAME", (0, 0), (-1, 0), fonts.BOLD), ("FONTNAME", (0, total), (-1, total), fonts.BOLD),
                          ("ALIGN", (3, 0), (-1, -1), "RIGHT"), ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
-                         ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT)]))
+                         ("LINEABOVE", (0, total), (-1, total), 0.8, ACCENT)]))
     for paragraph in view["text"][1:]:
         story += [Spacer(1, 3 * mm), _p(paragraph, st["base"])]
     story += [Spacer(1, 6 * mm), _p(view["seller"].get("name", ""), st["bold"])]

@@ -158,7 +158,8 @@ def letter(ref: str, on: dt.date | None = None, level: int | None = None, known:
     business = (doc.customer.kind or "company") != "person"
     formal = level >= 3
     rate = _rate(doc)
-    owed_text = fr.amount(owed, True)
+    cur = doc.currency or "EUR"                      # the invoice's currency; the indemnity is in euros
+    owed_text = fr.amount(owed, cur)
     text = [_OPENING.get(level) or (f"Par la présente, nous vous mettons en demeure de nous régler sous huit jours à "
                                     f"réception de ce courrier la somme de {owed_text} restant due sur la facture "
                                     "ci-dessous. À défaut, nous engagerons sans autre avis une procédure de "
@@ -167,7 +168,7 @@ def letter(ref: str, on: dt.date | None = None, level: int | None = None, known:
     indemnity = INDEMNITY if formal and business else None
     if formal:
         text.append((f"Conformément à l'article L441-10 du Code de commerce, des pénalités de retard au taux annuel de "
-                     f"{fr.percent(rate)} courent depuis l'échéance : {fr.amount(accrued, True)} au {fr.date(on)} "
+                     f"{fr.percent(rate)} courent depuis l'échéance : {fr.amount(accrued, cur)} au {fr.date(on)} "
                      f"({days} jours de retard)." if rate else
                      "Conformément à l'article L441-10 du Code de commerce, des pénalités de retard au taux de trois "
                      "fois le taux d'intérêt légal courent depuis l'échéance.")
@@ -189,7 +190,8 @@ def letter(ref: str, on: dt.date | None = None, level: int | None = None, known:
             "invoices": [{"number": doc.number, "date": doc.date, "due_date": doc.due_date, "total": doc.grand_total,
                           "balance": owed, "days_late": days}],
             "balance": owed, "days_late": days, "rate": rate, "interest": accrued, "indemnity": indemnity,
-            "claimed": owed + (accrued or ZERO) + (indemnity or ZERO), "text": text}
+            "currency": cur, "claimed": owed + (accrued or ZERO) + (indemnity if cur == "EUR" and indemnity else ZERO),
+            "text": text}
 
 
 def letter_text(p: dict, on: dt.date) -> str:
@@ -198,7 +200,7 @@ def letter_text(p: dict, on: dt.date) -> str:
     inv = v["invoices"][0]
     return (f"{v['title']} — {v['seller']['name']}\n\n" + "\n\n".join(v["text"][:1]) + "\n\n"
             f"Facture {inv['number']} du {fr.date(inv['date'])}, échue le {fr.date(inv['due_date'])} "
-            f"({inv['days_late']} jours de retard) : reste dû {fr.amount(inv['balance'], True)}.\n\n"
+            f"({inv['days_late']} jours de retard) : reste dû {fr.amount(inv['balance'], v['currency'])}.\n\n"
             + "\n\n".join(v["text"][1:]) + "\n")
 
 
@@ -233,6 +235,9 @@ def penalty(ref: str, on: dt.date | None = None) -> Document:
     on = on or clock.today()
     doc, late = _late_invoice(ref, on)
     owed = to_decimal(late["balance"])
+    if (doc.currency or "EUR") != "EUR":
+        raise StateError(f"{doc.number} est en {doc.currency} : l'indemnité de 40 € et les intérêts se facturent en "
+                         "euros, à la main (pas de facture de pénalités automatique)", "document", doc.number)
     rate = _rate(doc)
     if not rate:
         raise InvalidValue("taux des pénalités", "0", "la facture dit « trois fois le taux d'intérêt légal » : "

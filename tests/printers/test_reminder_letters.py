@@ -103,3 +103,18 @@ def test_dunning_run_send_mails_each_letter_once(shop, tmp_path):
         assert len(srv.received) == 1
     finally:
         srv.stop()
+
+
+def test_a_letter_in_dollars_claims_the_indemnity_in_euros_apart(shop):
+    from tui_factu import rates
+    from tui_factu.errors import StateError
+    catalog.update_company({"late_penalty_rate": "12.15"})
+    rates.set_rate("USD", "2026-10-01", "0.90")
+    inv = documents.validate(documents.create("invoice", "C1", "2026-10-02", [{"product": "VIS", "quantity": "8"}],
+                                              currency="USD").id)
+    text = _text(reminders.letter_pdf(dunning.letter(inv.number)))
+    # 133,33 $US due (the catalogue's euros at 0,90), 30 days at 12,15 %: 1,33 $US
+    assert "30 j 133,33 $US 133,33 $US Intérêts de retard 1,33 $US Total à régler 134,66 $US " \
+           "Indemnité forfaitaire (D441-5) 40,00 €" in text
+    with pytest.raises(StateError, match="en USD"):
+        dunning.penalty(inv.number)
