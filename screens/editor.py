@@ -191,6 +191,7 @@ class EditorScreen(DocumentActions, FactuScreen):
     def _refresh_header(self) -> None:
         label = KIND_LABELS[self.kind]
         state = STATUS_LABELS.get(self.status, self.status)
+        state = agreed(self.kind, state) if self.status == "validated" else state     # « Facture … Validée »
         seal = " · scellé ✓" if self.sealed else ""
         changed = " · modifié" if self.dirty else ""
         # fixed-size lines (app.tcss): a repaint, never a layout pass over the 200-row table

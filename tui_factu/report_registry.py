@@ -142,6 +142,13 @@ def _backorders(p: Params):
     return [{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])} for r in queries.backorders()]
 
 
+def _backorder_lines(p: Params):
+    """The order lines behind a row of the grouped backorders (Entrée on it): its key is a
+    customer's code or a product's, as the rows were grouped; each line opens its order."""
+    return [{**r, "ordered": str(r["ordered"]), "remaining": str(r["remaining"])} for r in queries.backorders()
+            if p.customer in (r["customer"], r["product"] or "—")]
+
+
 def _vat(p: Params):
     return (reports.vat_on_receipts if p.on == "receipts" else reports.vat_summary)(p.date_from, p.date_to)
 
@@ -187,7 +194,14 @@ REPORTS = {r.name: r for r in (
     Report("backorders", "Reliquats", _backorders,
            (Column("key", "Produit / client", 18), Column("orders", "Commandes", 9, True),
             Column("lines", "Lignes", 6, True), Column("remaining", "Reste à livrer", 14, True)),
-           menu="Reliquats", reads=("by",), choices={"by": ("product", "customer")}),
+           menu="Reliquats (Entrée : les lignes)", reads=("by",), choices={"by": ("product", "customer")},
+           drills=("backorder-lines", "key")),
+    Report("backorder-lines", "Reliquats : lignes", _backorder_lines,
+           (Column("order", "Commande", 13), Column("date", "Date", 10), Column("customer", "Client", 8),
+            Column("product", "Produit", 9), Column("description", "Désignation", 18),
+            Column("remaining", "Reste", 8, True)),
+           subject="customer", required={"customer": "report backorder-lines : --customer CODE (client ou produit) attendu"},
+           opens="order"),
     Report("quotes-followup", "Devis à relancer", lambda p: reports.follow_up("quotes-followup", p.limit, p.days),
            (NUMBER, DATE, Column("state", "État", 18), Column("name", "Client", 18),
             Column("grand_total", "TTC", 10, True)),

@@ -231,7 +231,7 @@ class DocumentActions:
         due = sum((dues[i] for i in ids), ZERO)
         what = self.number if ids == [self.doc_id] else f"{len(ids)} factures"
         self.app.push_screen(Form(f"Encaisser {what} — reste dû {fr.amount(due, True)}", [
-            ("amount", "Montant reçu", str(due)),
+            ("amount", "Montant reçu", fr.amount(due)),
             ("method", "Mode : cash (espèces), card, cheque, transfer, credit (avoir client)", "cash"),
             ("reference", "Référence (n° de chèque, virement…)", "")]), lambda v: self._paid(ids, v))
 
@@ -314,7 +314,7 @@ class DocumentActions:
             text = v["amount"].strip()
             return field_error("amount", lambda: catalog.clean_money(text, "montant", 2)) if text else None
         self.app.push_screen(CheckedForm(f"Rembourser l'avoir {self.number} — {payments.PAYMENT_METHODS[method]}", [
-            ("amount", "Montant (vide : tout le reste)", str(left))], check),
+            ("amount", "Montant (vide : tout le reste)", fr.amount(left))], check),
             lambda amount: amount is not None and self._write(
                 "Remboursement en cours", lambda: payments.refund(doc_id, amount, method), self._refunded,
                 reload=lambda _: doc_id))
