@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from peewee import fn
 
-from . import clock, inputs, journal, permissions
+from . import clock, inputs, journal, payments, permissions
 from .db import is_postgres, write
 from .documents.queries import sold
 from .errors import InvalidValue, NotFound, StateError
@@ -66,9 +66,10 @@ def totals(start: dt.date, end: dt.date) -> dict:
                .group_by(Document.kind).tuples())
     sales_ttc = ttc.get("invoice", ZERO) + ttc.get("receipt", ZERO)
     returns_ttc = ttc.get("credit_note", ZERO)
-    methods = {m: fmt2(a) for m, a in Payment.select(Payment.method, sum_of(Payment.amount))   # money only
-               .where(Payment.date.between(start, end) & Payment.method.in_(MONEY))
-               .group_by(Payment.method).order_by(Payment.method).tuples()}
+    received = Payment.date.between(start, end) & Payment.method.in_(MONEY)       # money only
+    gap = payments.euro_gap(received)                                             # in euros
+    methods = {m: fmt2(a + gap.get(m, ZERO)) for m, a in Payment.select(Payment.method, sum_of(Payment.amount))
+               .where(received).group_by(Payment.method).order_by(Payment.method).tuples()}
     return {"vat": by_rate, "payments": methods, "documents": {k: counts[k] for k in sorted(counts)},
             "sales": fmt2(sales_ttc), "returns": fmt2(returns_ttc), "grand_total": fmt2(sales_ttc - returns_ttc)}
 

@@ -19,7 +19,7 @@ from .session import current_user
 from .errors import InvalidValue, NotFound, StateError
 from .documents.kinds import PAYMENT_STATUSES
 from .models import PAYMENT_METHODS, Customer, Document, Instalment, Payment, PaymentAllocation
-from .money import ZERO, check_scale, fmt2, sum_of, to_decimal
+from .money import ZERO, check_scale, fmt2, round_cents, sum_of, to_decimal
 
 OPEN = ("validated", "partly_paid", "paid")
 MONEY = ("cash", "card", "cheque", "transfer", "direct_debit")   # money in or out; "credit" and "credit_note" move it
@@ -43,6 +43,19 @@ def paid_sql():
     """A subquery (document_id, paid) for reports that sum balances over many documents."""
     return (PaymentAllocation.select(PaymentAllocation.document, sum_of(PaymentAllocation.amount).alias("paid"))
             .group_by(PaymentAllocation.document))
+
+
+def euro_gap(where) -> dict:
+    """method -> what the payments meeting `where` add in euros beyond their amounts: a payment of
+    a foreign-currency invoice is in its currency, worth round(amount × rate) euros per
+    allocation at the invoice's rate (as the FEC books it); 0 for payments in euros."""
+    gap: dict = {}
+    for method, amount, rate in (PaymentAllocation.select(Payment.method, PaymentAllocation.amount,
+                                                          Document.exchange_rate)
+                                 .join(Payment).switch(PaymentAllocation).join(Document)
+                                 .where(where & Document.exchange_rate.is_null(False)).tuples()):
+        gap[method] = gap.get(method, ZERO) + round_cents(amount * rate) - amount
+    return gap
 
 
 def due_by(doc: Document, on) -> Decimal:

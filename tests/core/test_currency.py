@@ -235,9 +235,12 @@ def test_a_deposit_on_a_dollar_order_is_in_dollars(usd):
 
 def test_a_closing_counts_a_dollar_invoice_in_euros(usd):
     from tui_factu import closings
-    _usd_invoice("2026-11-20")
+    payments.pay([_usd_invoice("2026-11-20").id], "100", "cheque", "2026-11-20")
+    payments.pay([documents.validate(documents.create("invoice", "C1", "2026-11-20", [LINE]).id).id], "10", "cheque",
+                 "2026-11-20")
     figures = closings.totals(documents.parse_date("2026-11-20"), documents.parse_date("2026-11-20"))
-    assert figures["grand_total"] == "331.20" and figures["vat"][0]["sales_vat"] == "55.20"
+    assert figures["grand_total"] == "691.20" and figures["vat"][0]["sales_vat"] == "115.20"     # 331.20 + 360
+    assert figures["payments"] == {"cheque": "102.00"}                  # 100 USD at 0.92 + 10 €
 
 
 def test_the_mail_of_a_dollar_invoice_says_dollars(usd):
