@@ -1,18 +1,32 @@
 """French display of amounts, quantities and dates (1 234,56 €; 27/11/2026), via babel."""
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_decimal, get_currency_symbol
+from babel import Locale
+from babel.numbers import get_currency_symbol, parse_pattern
 
 from .money import round_cents
+
+_FR = Locale.parse("fr_FR")
+
+
+@lru_cache(maxsize=None)
+def _pattern(fmt: str):
+    return parse_pattern(fmt)
+
+
+def _decimal(value: Decimal, fmt: str) -> str:
+    """babel's format_decimal in French with the locale and the pattern parsed once: babel
+    parses both on every call, and a printed page formats ~40 figures (a tenth of its time)."""
+    return _pattern(fmt).apply(value, _FR).replace("\u202f", " ").replace("\xa0", " ")
 
 
 def amount(value: Decimal | None, currency: bool | str = False) -> str:
     """currency: True for €, or an ISO 4217 code whose French symbol follows ($US, £GB, CHF)."""
     if value is None:
         return ""
-    text = format_decimal(round_cents(value), format="#,##0.00", locale="fr_FR")
-    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    text = _decimal(round_cents(value), "#,##0.00")
     if not currency:
         return text
     return f"{text} {symbol(currency if isinstance(currency, str) else 'EUR')}"
@@ -27,7 +41,7 @@ def number(value: Decimal | None, max_decimals: int = 3) -> str:
     if value is None:
         return ""
     fmt = "#,##0." + "#" * max_decimals
-    return format_decimal(value, format=fmt, locale="fr_FR").replace("\u202f", " ").replace("\xa0", " ")
+    return _decimal(value, fmt)
 
 
 def price(value: Decimal | None) -> str:
@@ -36,7 +50,7 @@ def price(value: Decimal | None) -> str:
     q = value.normalize()
     decimals = max(2, -q.as_tuple().exponent if isinstance(q.as_tuple().exponent, int) else 2)
     fmt = "#,##0." + "0" * min(decimals, 4)
-    return format_decimal(value, format=fmt, locale="fr_FR").replace("\u202f", " ").replace("\xa0", " ")
+    return _decimal(value, fmt)
 
 
 def percent(value: Decimal | None) -> str:

@@ -163,3 +163,18 @@ def test_one_rounding_helper_half_up_everywhere():
     assert not found, "\n".join(found)
     from tui_factu.money import round_cents, round_to
     assert round_cents(D("0.125")) == D("0.13") and round_to(D("2.5"), 0) == D("3")   # half up, not to even
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=D("-1e9"), max_value=D("1e9"), places=4, allow_nan=False, allow_infinity=False))
+def test_french_display_is_babels_with_its_locale_and_patterns_parsed_once(value):
+    """fr.py keeps babel's French formatting (the reference here) while parsing the locale and
+    each pattern once, not on every figure printed."""
+    from babel.numbers import format_decimal
+    from tui_factu import fr
+
+    def babel(v, fmt):
+        return format_decimal(v, format=fmt, locale="fr_FR").replace("\u202f", " ").replace("\xa0", " ")
+    assert fr.amount(value) == babel(round_cents(value), "#,##0.00")
+    assert fr.number(value) == babel(value, "#,##0.###")
+    assert fr.percent(value) == babel(value, "#,##0.##") + " %"
