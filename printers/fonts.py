@@ -1,5 +1,6 @@
 """The embedded TrueType font (reportlab's standard fonts are never embedded: not PDF/A)."""
 import os
+import re
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
@@ -38,12 +39,28 @@ def glyphs() -> frozenset:
     return _glyphs[0]
 
 
+_undrawable: list[re.Pattern] = []
+
+
+def _missing() -> re.Pattern:
+    """One character the fonts cannot draw (nor tab or line feed), as a compiled class of
+    ranges: a C scan instead of a set lookup per character of every text drawn."""
+    if not _undrawable:
+        ranges = []
+        for cp in sorted(glyphs() | {ord("\t"), ord("\n")}):
+            if ranges and cp == ranges[-1][1] + 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+        drawn = "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+        _undrawable.append(re.compile(f"[^{drawn}]"))
+    return _undrawable[0]
+
+
 def drawable(text: str) -> str:
     """Text the embedded font can draw: a character it has no glyph for (stored before the
     input rule refused it, tui_factu.charset.unprintable) is written as its code (\\u682a),
     never drawn as the empty box of .notdef."""
     if text.isascii():
         return text
-    have = glyphs()
-    return "".join(ch if ord(ch) in have or ch in "\t\n" else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+    return _missing().sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
