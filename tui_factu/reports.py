@@ -167,11 +167,13 @@ def payments_journal(date_from=None, date_to=None) -> list[dict]:
     slip = (RemittanceItem.select(RemittanceItem.payment, Remittance.date.alias("day"))
             .join(Remittance).alias("slip"))
     day = fn.COALESCE(slip.c.day, Payment.date)
+    collected = day.between(start, end) & Payment.method.in_(MONEY)
     q = (Payment.select(Payment.method, fn.COUNT(Payment.id), sum_of(Payment.amount))   # money, refunds negative
          .join(slip, JOIN.LEFT_OUTER, on=(slip.c.payment_id == Payment.id))
-         .where(day.between(start, end) & Payment.method.in_(MONEY))
-         .group_by(Payment.method).order_by(Payment.method))
-    return [{"method": m, "count": n, "amount": fmt2(a)} for m, n, a in q.tuples()]
+         .where(collected).group_by(Payment.method).order_by(Payment.method))
+    gap = payments.euro_gap(Payment.id.in_(Payment.select(Payment.id).join(             # in euros
+        slip, JOIN.LEFT_OUTER, on=(slip.c.payment_id == Payment.id)).where(collected)))
+    return [{"method": m, "count": n, "amount": fmt2(a + gap.get(m, ZERO))} for m, n, a in q.tuples()]
 
 
 def statement(customer_code: str, date_from=None, date_to=None) -> list[dict]:

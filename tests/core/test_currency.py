@@ -233,6 +233,7 @@ def test_a_deposit_on_a_dollar_order_is_in_dollars(usd):
     assert (dep.currency, dep.exchange_rate, dep.grand_total) == ("USD", Decimal("0.92"), Decimal("108.00"))
 
 
+@pytest.mark.backends
 def test_a_closing_counts_a_dollar_invoice_in_euros(usd):
     from tui_factu import closings
     payments.pay([_usd_invoice("2026-11-20").id], "100", "cheque", "2026-11-20")
@@ -241,6 +242,8 @@ def test_a_closing_counts_a_dollar_invoice_in_euros(usd):
     figures = closings.totals(documents.parse_date("2026-11-20"), documents.parse_date("2026-11-20"))
     assert figures["grand_total"] == "691.20" and figures["vat"][0]["sales_vat"] == "115.20"     # 331.20 + 360
     assert figures["payments"] == {"cheque": "102.00"}                  # 100 USD at 0.92 + 10 €
+    from tui_factu import reports
+    assert reports.payments_journal("2026-11-20", "2026-11-20") == [{"method": "cheque", "count": 2, "amount": "102.00"}]
 
 
 def test_the_mail_of_a_dollar_invoice_says_dollars(usd):
