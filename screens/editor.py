@@ -55,7 +55,9 @@ class EditorScreen(DocumentActions, FactuScreen):
         Binding("f11", "situation", "Situation", id="editor.situation"),
         Binding("ctrl+g", "schedule", "Échéancier", id="editor.schedule"),
         Binding("f3", "links", "Liens", id="editor.links"),
+        Binding("ctrl+o", "einvoice", "Facture électronique", show=False, id="editor.einvoice"),
         Binding("ctrl+o", "history", "Historique", show=False, id="editor.history"),
+        Binding("ctrl+y", "einvoice_send", "Transmettre (PA)", show=False, id="editor.einvoice_send"),
         Binding("f5", "pdf", "PDF", id="editor.pdf"),
         Binding("f6", "slip", "Bon thermique", id="editor.slip"),
         Binding("f4", "pick_customer", "Client", id="editor.customer"),
@@ -606,6 +608,20 @@ class EditorScreen(DocumentActions, FactuScreen):
             self.notify(f"{KIND_LABELS[target]} brouillon #{doc.id} {agreed(target, 'créé')}.")
             self.app.open_document(doc.id, target)
         self._write(f"{KIND_LABELS[target]} en préparation", do, made)
+
+    def action_einvoice(self) -> None:
+        """Ctrl+O on an issued invoice or credit note: its e-invoice lifecycle; else (skipped)
+        the change history, the next binding of the key."""
+        from textual.actions import SkipAction
+        if self.kind not in ("invoice", "credit_note") or not self.number:
+            raise SkipAction()
+        self.app.open_einvoice(self.doc_id)
+
+    def action_einvoice_send(self) -> None:
+        if self.kind not in ("invoice", "credit_note") or not self.number:
+            self.notify("Seule une facture ou un avoir validé se transmet à la plateforme.", severity="warning")
+            return
+        self.app.einvoice_send(self.number)
 
     def action_history(self) -> None:
         if self.doc_id:
