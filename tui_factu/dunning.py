@@ -4,7 +4,11 @@ Levels are days late (`dunning.levels`, by default 7, 15, 30: a courtesy reminde
 a formal notice); an invoice gets each level once, never a lower one after a higher, and none
 while it is in dispute (by hand, or the buyer's platform status 207). Late-payment interest
 (the invoice's rate × days late) and the 40 € recovery indemnity (Code de commerce L441-10,
-D441-5) are billed on a penalty invoice the user issues: outside the scope of VAT (O)."""
+D441-5) are billed on a penalty invoice the user issues: outside the scope of VAT (O).
+
+What a letter says is here (`letter`: words and figures); printers/reminders.py lays it out as
+PDF/A and sends it — printed (by post) or mailed through the outbox, recorded by `record` in
+the same transaction as its file or message."""
 import datetime as dt
 import json
 from decimal import Decimal
