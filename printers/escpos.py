@@ -269,10 +269,15 @@ def slip(view: Printed, columns: int = 42, profile: str = "default", qr: bool = 
 
 @_rendering
 def receipt(view: Printed, columns: int = 42, profile: str = "default") -> bytes:
-    """A counter receipt: lines with amounts, VAT per rate, totals, legal identity."""
+    """A counter receipt as French tills print it for a consumer: the time of sale and the
+    cashier, prices all taxes included, the VAT they include per rate, totals, legal identity."""
     width = int(columns)
     p = _new_job(profile, width)
     _head(p, view, width, view.title)
+    if view.sold_at:
+        _line(p, f"Vente du {view.sold_at}", width)
+    if view.cashier:
+        _line(p, f"Servi par : {view.cashier}", width)
     rule = "-" * width
     p.textln(rule)
     for ln in view.lines:
@@ -280,14 +285,16 @@ def receipt(view: Printed, columns: int = 42, profile: str = "default") -> bytes
             continue
         for part in _fit(p, ln.description, width):
             p.textln(part)
-        left = f"  {fr.number(ln.quantity)} x {fr.price(ln.unit_price)}"
+        ttc = ln.gross_amount is not None
+        left = f"  {fr.number(ln.quantity)} x {fr.price(ln.gross_price if ttc else ln.unit_price)}"
         if ln.discount_percent:
             left += f" -{fr.number(ln.discount_percent)}%"
-        for part in _lr(p, left, fr.amount(ln.net_amount), width):
+        for part in _lr(p, left, fr.amount(ln.gross_amount if ttc else ln.net_amount), width):
             p.textln(part)
     p.textln(rule)
     for v in view.vat:
-        for part in _lr(p, f"TVA {fr.percent(v['rate'])} sur {fr.amount(v['basis'])}", fr.amount(v["amount"]), width):
+        for part in _lr(p, f"TVA incluse {fr.percent(v['rate'])} sur {fr.amount(v['basis'])} HT", fr.amount(v["amount"]),
+                        width):
             p.textln(part)
     p.set(bold=True, double_height=True)
     for part in _lr(p, "TOTAL TTC", fr.amount(view.totals["grand_total"]) + " €", width):

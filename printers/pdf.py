@@ -209,6 +209,10 @@ def _header(p: Printed, st) -> list:
         doc_block.append(_p(f"{what} n° {p.situation['situation']}", st["right"]))
     if p.kind == "invoice" and p.due_date and not p.paid_at_issue:   # a credit note falls due to nobody
         doc_block.append(_p(f"Échéance : {fr.date(p.due_date)}", st["right"]))
+    if p.sold_at:
+        doc_block.append(_p(f"Vente du {p.sold_at}", st["right"]))
+    if p.cashier:
+        doc_block.append(_p(f"Servi par : {p.cashier}", st["right"]))
     if p.kind == "quote" and p.validity_date:
         doc_block.append(_p(f"Valable jusqu'au : {fr.date(p.validity_date)}", st["right"]))
     if p.currency != "EUR":
@@ -289,8 +293,10 @@ def _lines_table(p: Printed, st) -> Table:
     if p.type == "progress":
         return _progress_table(p, st)
     priced = p.kind != "delivery"
+    ttc = p.kind == "receipt"                      # a consumer's ticket: prices all taxes included
     if priced:
-        head = ["Désignation", "Qté", "Unité", "P.U. HT", "Rem.", "TVA", "Montant HT"]
+        head = ["Désignation", "Qté", "Unité", "P.U. TTC" if ttc else "P.U. HT", "Rem.", "TVA",
+                "Montant TTC" if ttc else "Montant HT"]
         widths = [74 * mm, 15 * mm, 16 * mm, 21 * mm, 15 * mm, 13 * mm, 26 * mm]
     else:
         head = ["Réf.", "Désignation", "Qté livrée", "Unité", "Reste à livrer"]
@@ -317,10 +323,11 @@ def _lines_table(p: Printed, st) -> Table:
             continue
         desc = _p(ln.description + (f"\nRéf. {ln.code}" if ln.code and priced else ""), st["cell"])
         if priced:
-            rows.append([desc, fr.number(ln.quantity), ln.unit_label, fr.price(ln.unit_price),
+            rows.append([desc, fr.number(ln.quantity), ln.unit_label,
+                         fr.price(ln.gross_price if ttc else ln.unit_price),
                          fr.percent(ln.discount_percent) if ln.discount_percent else "",
                          fr.percent(ln.vat_rate) if ln.vat_category == "S" else ln.vat_category,
-                         fr.amount(ln.net_amount)])
+                         fr.amount(ln.gross_amount if ttc else ln.net_amount)])
         else:
             rows.append([ln.code, desc, fr.number(ln.quantity), ln.unit_label,
                          fr.number(ln.remaining) if ln.remaining is not None else ""])
@@ -382,7 +389,7 @@ def _totals(p: Printed, st) -> list:
                                 ("FONTNAME", (0, -1), (-1, -1), fonts.BOLD),
                                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, ACCENT),
                                 ("BACKGROUND", (0, -1), (-1, -1), SHADE)])
-    vat_rows = [["TVA", "Base HT", "Montant"] + (["En euros"] if p.totals_eur else [])]
+    vat_rows = [["TVA incluse" if p.kind == "receipt" else "TVA", "Base HT", "Montant"] + (["En euros"] if p.totals_eur else [])]
     for v in p.vat:
         name = f"{fr.percent(v['rate'])}" if v["category"] == "S" else f"{v['category']} ({v['label']})"
         vat_rows.append([name, fr.amount(v["basis"]), fr.amount(v["amount"])]

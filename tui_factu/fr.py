@@ -65,6 +65,17 @@ def date(value: dt.date | str | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def local_datetime(stamp: str | dt.datetime | None) -> str:
+    """A UTC record stamp as a French reader's clock shows it: « 01/12/2026 à 15:05 » (Paris)."""
+    if not stamp:
+        return ""
+    from zoneinfo import ZoneInfo
+    when = dt.datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
+
+
 def country(code: str | None) -> str:
     """A country's French name from its ISO 3166 code (BE → Belgique); the code when unknown."""
     if not code:

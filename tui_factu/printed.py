@@ -9,11 +9,11 @@ from . import bank, catalog, einvoicing, fr, payments, schedules, sepa, settings
 from . import terms as terms_mod
 from .documents import queries
 from .catalog import UNITS
-from .models import Customer, Document, Milestone
+from .models import Customer, Document, Milestone, User
 from .documents.kinds import PRICED_LINE_KINDS
 from .ledger import DEDUCTIONS
 from .money import ZERO
-from .totals import VAT_CATEGORIES, exemption
+from .totals import VAT_CATEGORIES, deducted_vat, exemption
 
 TITLES = {"quote": "DEVIS", "order": "BON DE COMMANDE", "delivery": "BON DE LIVRAISON",
           "invoice": "FACTURE", "credit_note": "AVOIR", "receipt": "TICKET DE CAISSE"}
@@ -41,6 +41,8 @@ class Line:
     remaining: Decimal | None = None       # delivery notes: still to deliver on the order
     barcode: str = ""
     progress: dict | None = None           # situations: contract_amount, previous/current %, previous amount
+    gross_amount: Decimal | None = None    # counter tickets: the line TTC (a consumer reads TTC prices)
+    gross_price: Decimal | None = None     # counter tickets: the unit price TTC
 
     @property
     def unit_label(self) -> str:
@@ -90,6 +92,8 @@ class Printed:
     currency: str = "EUR"                                # BT-5; amounts are in it
     exchange_rate: Decimal | None = None                 # euros per unit, another currency only
     totals_eur: dict | None = None                       # tax_basis_total, tax_total (BT-111), grand_total
+    sold_at: str = ""                                    # counter tickets: « 01/12/2026 à 14:05 »
+    cashier: str = ""                                    # counter tickets: who sold (full name, else login)
 
     @property
     def is_invoice(self) -> bool:
@@ -171,9 +175,25 @@ def view(doc: Document | int, duplicate: bool = False) -> Printed:
                     "grand_total": doc.grand_total_eur} if doc.exchange_rate else None)
     if doc.kind in ("invoice", "receipt") and doc.status != "draft":
         p.settled, p.left = settlement(doc, p.source_refs), payments.balance(doc)
+    if doc.kind == "receipt":
+        _consumer_ticket(p, doc)
     p.payment_notes = payment_notes(p)
     p.mentions = mentions(p)
     return p
+
+
+def _consumer_ticket(p: Printed, doc) -> None:
+    """What a French till receipt shows a consumer: prices all taxes included, the date and time
+    of the sale, the cashier (legal-fr.md §1, B2C tickets; the VAT it includes per rate stays in
+    p.vat)."""
+    for ln in p.lines:
+        if ln.net_amount is not None and ln.vat_rate is not None:
+            ln.gross_amount = ln.net_amount + deducted_vat(ln.net_amount, ln.vat_rate, ln.vat_category)
+            ln.gross_price = ln.unit_price + deducted_vat(ln.unit_price, ln.vat_rate, ln.vat_category)
+    p.sold_at = fr.local_datetime(doc.validated_at or doc.created_at)
+    who = doc.validated_by or doc.created_by or ""
+    user = User.get_or_none(User.name == who) if who else None
+    p.cashier = (user.full_name or user.name) if user else who
 
 
 def _payments(doc) -> list:

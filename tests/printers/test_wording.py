@@ -166,3 +166,28 @@ def test_a_delivery_note_lists_the_order_lines_it_does_not_deliver(shop):
     rest = documents.validate(documents.transform([order.id], "delivery").id)        # the rest delivered
     assert "Non livré" not in _text(dispatch.document_pdf(rest.number)[0])
     assert "Non livré" not in _text(dispatch.document_pdf(bl.number)[0])          # nothing left to deliver
+
+
+def test_a_consumer_ticket_shows_ttc_prices_the_time_of_sale_and_the_cashier(shop, monkeypatch):
+    """A French till receipt (legal-fr.md §1, B2C): prices all taxes included, the VAT they
+    include per rate, the date and time of the sale, who served — on paper and on the PDF."""
+    from printers import escpos
+    from support import escpos_paper
+    import datetime as dt
+    from tui_factu import clock, printed
+    from tui_factu.models import User
+    User.update(full_name="Marie Caisse").where(User.name == "testeur").execute()
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 12, 1, 13, 5, tzinfo=dt.timezone.utc))
+    ticket = counter.sale([{"product": "VIS", "quantity": "2"}], [("cash", D("40"))])["document"]
+    view = printed.view(ticket.id)
+    paper = "\n".join(t for t, _ in escpos_paper(escpos.receipt(view, 42)))
+    # 2 × 12,50 HT at 20 %: 15,00 TTC each, 30,00 the line, 5,00 of VAT included
+    for expected in ["Vente du 01/12/2026 à 14:05", "Servi par : Marie Caisse", "2 x 15,00", "30,00",
+                     "TVA incluse 20 % sur 25,00 HT", "TOTAL TTC"]:
+        assert expected in paper, expected
+    assert "12,50" not in paper and "25,00\n" not in paper         # no HT price for the consumer
+    text = _text(dispatch.document_pdf(ticket.number)[0])
+    for expected in ["TICKET DE CAISSE", "Vente du 01/12/2026 à 14:05", "Servi par : Marie Caisse", "P.U. TTC",
+                     "Montant TTC", "15,00", "TVA incluse"]:
+        assert expected in text, expected
+    assert "P.U. HT" not in text and "12,50" not in text
