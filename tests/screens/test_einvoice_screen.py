@@ -70,3 +70,25 @@ def test_send_sync_see_the_refusal_and_its_history_by_keyboard(admin_app, platfo
             assert "••• (enregistré)" in text(app) and platform.secret not in text(app)
             assert app.screen.query_one("#f-secret").value == ""
     run(go())
+
+
+def test_a_page_of_the_list_reads_its_states_in_three_queries_whatever_its_length(shop):
+    """The list, its statuses and its outbox: one query each for the page, never one a row."""
+    import sqlite3
+    from tui_factu import db as database
+    from screens.lists import DocumentList
+    numbers = [documents.validate(documents.create("invoice", "C1", "2026-11-20",
+                                                   [{"product": "MO", "quantity": "1"}]).id).number for _ in range(12)]
+    pa.queue(numbers[:6], lambda doc: (b"%PDF-1.7 fake", f"{doc.number}.pdf"))     # queued, never sent here
+    screen = DocumentList("invoice")
+    seen = []
+    connection = database.db.connection()
+    assert isinstance(connection, sqlite3.Connection)
+    connection.set_trace_callback(seen.append)
+    try:
+        rows = screen.fetch(None, 100)
+    finally:
+        connection.set_trace_callback(None)
+    states = {key[2]: cells[4] for key, cells in rows}
+    assert [states[n] for n in numbers] == ["en file"] * 6 + ["à envoyer"] * 6
+    assert 2 <= len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) <= 3
