@@ -248,7 +248,8 @@ class EditorScreen(DocumentActions, FactuScreen):
         if not self.app_sees_costs or self.kind not in ("quote", "order", "invoice"):
             return ""
         m = self._margins(t)
-        return (f"  Marge {fr.amount(documents.to_decimal(m['margin']), True)} "
+        code = self.currency if len(self.currency) == 3 else "EUR"     # costs are kept in the document's currency
+        return (f"  Marge {fr.amount(documents.to_decimal(m['margin']), code)} "
                 f"({fr.percent(documents.to_decimal(m['rate']))})")
 
     def _margins(self, t) -> dict:
