@@ -32,3 +32,17 @@ def test_words_agree_with_the_kind_and_a_refused_validation_leaves_no_draft(shop
     with pytest.raises(FactuError):
         documents.created_and_validated(lambda: documents.create("invoice", "C1", None, [{"text": "rien"}]))
     assert not Document.select().exists()
+
+
+def test_a_clerk_cannot_give_through_an_allowance_what_a_line_discount_would_exceed(shop):
+    """Ctrl+F puts an allowance on the whole document within a clerk's reach: the ceiling on
+    discounts holds for it too, in the core."""
+    from tui_factu import session, users
+    users.create("vendeur", "sales", "secret")
+    session.set_user("vendeur")
+    lines = [{"product": "VIS", "quantity": "4"}]                                  # 50.00 HT
+    big = documents.create("order", "C1", None, lines, allowances=[{"amount": "20", "vat_rate": "20"}])
+    with pytest.raises(FactuError, match="remise de pied de 20.00 € au-delà du plafond de 15 %"):
+        documents.validate(big.id)
+    small = documents.create("order", "C1", None, lines, allowances=[{"amount": "5", "vat_rate": "20"}])
+    assert documents.validate(small.id).tax_basis_total == D("45.00")
