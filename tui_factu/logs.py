@@ -20,7 +20,8 @@ _SECRET = re.compile(r"(?i)\b(password|passwd|mot[ _-]?de[ _-]?passe|secret|toke
                      r"(\s*[=:]\s*|\s+)(\"[^\"]*\"|'[^']*'|\S+)")
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
-_SECRET_VARIABLES = ("TUI_FACTU_PASSWORD", "TUI_FACTU_NEW_PASSWORD")
+_SECRET_VARIABLES = ("TUI_FACTU_PASSWORD", "TUI_FACTU_NEW_PASSWORD", "TUI_FACTU_SMTP_PASSWORD", "TUI_FACTU_P12_PASSWORD",
+                     "TUI_FACTU_PA_SECRET")
 _given: set[str] = set()            # the secret values this process holds, masked wherever they show
 SHORTEST = 3                        # shorter values would mask ordinary words
 
