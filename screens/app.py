@@ -168,11 +168,29 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
 
     # Screens never import one another: they ask the app, the one module that knows them all
     # (an import-linter independence contract in pyproject.toml keeps it so).
-    def open_document(self, doc_id: int, kind: str = "quote", replace: bool = False) -> None:
+    def open_document(self, doc_id: int, kind: str = "quote", replace: bool = False, then: str | None = None) -> None:
         """The editor on a document (read-only once validated); replace: instead of the
-        current screen, which Escape will not come back to."""
+        current screen, which Escape will not come back to; then: an editor action to run once
+        it is read."""
         from .editor import EditorScreen
-        (self.switch_screen if replace else self.push_screen)(EditorScreen(doc_id, kind))
+        (self.switch_screen if replace else self.push_screen)(EditorScreen(doc_id, kind, then=then))
+
+    def pay_customer(self) -> None:
+        """A customer, then his open invoices ticked for one payment (the editor's Ctrl+E, on
+        the oldest of them)."""
+        from tui_factu import catalog, documents
+        from .pickers import CustomerPicker
+        if self.refuse_unless("payment.collect", "l'encaissement"):
+            return
+
+        def chosen(code) -> None:
+            rows = code and documents.listing("invoice", customer_id=catalog.customer_by_code(code).id,
+                                              statuses=("validated", "partly_paid"), limit=1)
+            if code and not rows:
+                self.notify(f"{code} : aucune facture à encaisser.", severity="warning")
+            elif rows:
+                self.open_document(rows[0]["id"], "invoice", then="pay")
+        self.push_screen(CustomerPicker(""), chosen)
 
     def new_document(self, kind: str = "quote") -> None:
         from .editor import EditorScreen

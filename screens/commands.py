@@ -11,6 +11,7 @@ SCREENS = [
     ("Accueil", "home", ()), ("Vente comptoir", "counter", ()), ("Devis", "open_list", ("quote",)), ("Commandes", "open_list", ("order",)),
     ("Bons de livraison", "open_list", ("delivery",)), ("Factures", "open_list", ("invoice",)),
     ("Avoirs", "open_list", ("credit_note",)), ("Clients", "customers", ()), ("Produits", "products", ()),
+    ("Encaisser plusieurs factures d'un client", "pay_customer", ()),
     ("Relances : factures en retard, lettres, litiges", "reminders", ()),
     ("Banque : relevés et rapprochement", "bank", ()), ("Prélèvements SEPA : mandats et fichier pain.008", "sepa", ()),
     ("Remises de chèques : bordereaux", "cheques", ()),

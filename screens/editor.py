@@ -76,9 +76,11 @@ class EditorScreen(DocumentActions, FactuScreen):
         Binding("escape", "leave", "Retour", id="editor.back"),
     ]
 
-    def __init__(self, doc_id: int | None = None, kind: str = "quote", customer: str | None = None):
+    def __init__(self, doc_id: int | None = None, kind: str = "quote", customer: str | None = None,
+                 then: str | None = None):
         super().__init__()
         self.doc_id, self.kind = doc_id, kind
+        self.then = then                # an action to run once the document is read (Ctrl+P « encaisser »)
         self.version, self.status, self.number, self.sealed = 1, "draft", None, False
         self.doc_type = "standard"
         self.customer_code = customer or ""
@@ -163,6 +165,9 @@ class EditorScreen(DocumentActions, FactuScreen):
         self.refresh_bindings()
         self.refresh_view()
         (self.query_one(DataTable) if readonly else self.query_one("#code")).focus()
+        if self.then:
+            action, self.then = self.then, None
+            self.call_after_refresh(getattr(self, f"action_{action}"))
 
     @property
     def readonly(self) -> bool:

@@ -98,10 +98,11 @@ def test_money_and_grouping_from_the_editor_and_a_clerk_refused_where_the_core_r
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await login(pilot, app)
-            await editor(pilot, app, a.id)
-            await pilot.press("ctrl+e")
+            await palette(pilot, app, "encaisser", "Encaisser plusieurs factures d'un client")
             await settle(pilot, app)
-            assert b.number in text(app)                               # the customer's other open invoice
+            await pilot.press(*"C1", "enter")                           # the customer: his oldest invoice…
+            await settle(pilot, app)
+            assert b.number in text(app)                               # … and his other open one, to tick                               # the customer's other open invoice
             await pilot.press("down", "space", "enter")
             await settle(pilot, app)
             assert "Encaisser 2 factures — reste dû 45,00 €" in text(app)
