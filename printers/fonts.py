@@ -1,13 +1,13 @@
 """The embedded TrueType font (reportlab's standard fonts are never embedded: not PDF/A)."""
-import os
 import re
-from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-DATA = Path(os.environ.get("TUI_FACTU_DATA", Path(__file__).resolve().parent.parent / "data"))
+from tui_factu import resources
+
+DATA = resources.data_dir()
 REGULAR, BOLD = "DejaVu", "DejaVu-Bold"
 _done = []
 

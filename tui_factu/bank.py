@@ -23,7 +23,6 @@ import csv
 import hashlib
 import io
 import itertools
-import os
 import re
 import warnings
 from contextlib import nullcontext
@@ -34,7 +33,7 @@ from pathlib import Path
 
 from peewee import JOIN, fn
 
-from . import catalog, journal, payments, permissions, settings
+from . import catalog, journal, payments, permissions, resources, settings
 from .charset import FORBIDDEN_LINE, unprintable
 from .db import write
 from .documents.queries import get
@@ -47,7 +46,7 @@ from .session import current_user
 FORMATS = ("camt053", "ofx", "csv")
 FORMAT_LABELS = {"camt053": "CAMT.053", "ofx": "OFX", "csv": "CSV"}
 MAX_BYTES = 20 * 1024 * 1024
-DATA = Path(os.environ.get("TUI_FACTU_DATA", Path(__file__).resolve().parent.parent / "data"))
+DATA = resources.data_dir()
 # the versions of camt.053 we read, each with its ISO 20022 schema (data/iso20022)
 CAMT = {f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{v}": f"camt.053.001.{v}" for v in ("02", "08")}
 CERTAIN, PROBABLE, POSSIBLE = "certain", "probable", "possible"
