@@ -76,6 +76,16 @@ def test_refusals_exit_2_with_one_french_line(base, args, message):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_stdin_closed_is_an_empty_input_not_an_internal_error(base):
+    """`tui-factu <&-` (cron, a service unit): the terminal is asked for, in French."""
+    import os
+    import subprocess
+    r = subprocess.run([EXE, "--db", str(base)], capture_output=True, text=True, preexec_fn=lambda: os.close(0),
+                       timeout=60)
+    assert (r.returncode, r.stderr.strip()) == (2, "tui-factu : l'interface a besoin d'un terminal (ssh -t, ou les "
+                                                   "commandes de tui-factu --help)")
+
+
 def test_verify_exits_1_and_names_the_document(base):
     import sqlite3
     con = sqlite3.connect(base)

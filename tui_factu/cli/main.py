@@ -35,6 +35,8 @@ def _log_crash() -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if sys.stdin is None:                 # started with stdin closed (<&-): read as an empty input
+        sys.stdin = open(os.devnull)
     skip_postgres_driver(argv)
     import peewee as pw
     from .. import db as database, logs
