@@ -40,15 +40,14 @@ def _now() -> dt.datetime:
 os_account = session.os_account
 _REFUSED = (f"utilisateur ou mot de passe incorrect (après {MAX_FAILURES} échecs, le compte attend "
             f"{LOCK_MINUTES} minutes)")
-_dummy: dict = {}
+# Checked when the name is unknown or the account locked, so that the answer takes as long as a
+# wrong password. A constant, not made on first use: each command is a new process, where that
+# first hash made unknown names the slow ones (tests/security: its parameters are the hasher's).
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$088tlUmlUXRLZZOOMn8OPA$9jU4KHMb4hmMtWFbEECNrT9Jyso1gkRBc2r47jNosG0"
 
 
 def _dummy_hash() -> str:
-    """A hash checked when the name is unknown, so that the answer takes as long as a wrong
-    password (the timing tells nothing)."""
-    if "hash" not in _dummy:
-        _dummy["hash"] = _hasher.hash("tui-factu: pas un mot de passe")
-    return _dummy["hash"]
+    return DUMMY_HASH
 
 
 def bootstrap_admin(name: str, password: str | None, os_link: str | None, full_name: str = "") -> User:
