@@ -97,12 +97,14 @@ def test_a_backup_member_past_its_bound_is_refused(shop, db, tmp_path, monkeypat
     assert not (tmp_path.parent / "evil.sh").exists() and not (tmp_path / "evil.sh").exists()
 
 
-def test_an_archive_bomb_is_checked_in_constant_memory(shared, tmp_path):
+@pytest.mark.parametrize("member", ["a document's PDF", "the journal"])
+def test_an_archive_bomb_is_checked_in_constant_memory(shared, tmp_path, member):
     archive = tmp_path / "a.zip"
     cli(shared, "archive", "2026", "-o", str(archive), expect=0)
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
-        target = next(n for n in zin.namelist() if n.startswith("documents/") and n.endswith(".pdf"))
+        target = "journal.jsonl" if member == "the journal" else \
+            next(n for n in zin.namelist() if n.startswith("documents/") and n.endswith(".pdf"))
         for item in zin.infolist():
             if item.filename != target:
                 zout.writestr(item, zin.read(item))
