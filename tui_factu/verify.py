@@ -333,9 +333,12 @@ def _check_numbering(chains, w: _Walk) -> None:
         if row is None or row.next_value != n + 1:
             chains[chain].fail(f"numérotation : le compteur {series} {period} dit {row.next_value if row else 'rien'}"
                                f" après {number} (n° {n + 1} attendu) — modifié hors du logiciel", number)
-        if row is not None and row.last_date is not None and row.last_date.isoformat() < date:
-            chains[chain].fail(f"numérotation : la date du compteur {series} {period} ramenée au "
-                               f"{row.last_date.isoformat()} avant {number} du {date}", number)
+        if row is not None and row.last_date is not None and row.last_date.isoformat() != date[:10]:
+            # back: a date before the last number reopens the past; forward: every validation
+            # until then is refused (the series must stay chronological)
+            moved = "ramenée" if row.last_date.isoformat() < date else "avancée"
+            chains[chain].fail(f"numérotation : la date du compteur {series} {period} {moved} au "
+                               f"{row.last_date.isoformat()}, son dernier numéro {number} est du {date}", number)
 
 
 def _date(text):

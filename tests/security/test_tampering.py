@@ -65,6 +65,16 @@ def test_a_closed_period_reopened_by_hand_is_seen(shop, db):
     assert any("date du compteur" in m for m in failures), failures
 
 
+def test_a_counter_date_moved_forward_is_seen(shop, db):
+    """Set to the end of the month, it refused every validation until then, and verify said nothing."""
+    _invoices(1)
+    con = _raw(db)
+    con.execute("UPDATE sequence SET last_date = '2026-12-30' WHERE series = 'invoice'")
+    con.commit()
+    con.close()
+    assert any("date du compteur invoice" in m and "avancée au 2026-12-30" in m for m in _failures(db))
+
+
 def test_a_numbering_gap_injected_in_the_counter_is_seen(shop, db):
     _invoices(2)
     con = _raw(db)
