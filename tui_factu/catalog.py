@@ -469,9 +469,10 @@ def save_product(data: dict, where: str = "produit") -> Product:
         p = Product.get_or_none(Product.code == values["code"])
         if "cost" in data and values["cost"] != (p.cost if p else 0):
             permissions.require("costs.see")      # a cost set to 0 would hide a sale at a loss
-        if p is not None and "price" in data and \
-                values["price"] * 100 < p.price * (100 - permissions.max_discount()):
-            permissions.require("discount.large")   # a catalogue price cut is a discount on every sale after it
+        if p is not None and "price" in data and values["price"] < p.price:
+            # a catalogue price cut is a discount on every sale after it; allowed to a clerk
+            # within the ceiling, cuts of 15 % at a time went down to any price
+            permissions.require("catalog.price_cut")
         if p is None:
             p = Product.create(**values)
             audit.record("product", p.id, p.code, {"création": (None, p.name)})

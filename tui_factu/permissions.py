@@ -31,6 +31,7 @@ TABLE = {
     "bank.statements": ({"admin", "manager", "accountant"}, "importer et rapprocher les relevés bancaires"),
     "period.close": ({"admin", "manager", "accountant"}, "clôturer une période"),
     "catalog.edit": ({"admin", "manager", "sales"}, "modifier clients et produits"),
+    "catalog.price_cut": ({"admin", "manager"}, "baisser un prix du catalogue"),
     "archive": ({"admin", "manager", "accountant"}, "archiver et exporter la comptabilité"),
     "targets.edit": ({"admin", "manager"}, "fixer les objectifs de vente"),
     "rates.edit": ({"admin", "manager", "accountant"}, "saisir les cours des devises"),

@@ -62,9 +62,12 @@ def test_only_configured_printers_for_a_clerk(clerk):
     assert printing.resolve("comptoir")["url"] == "tcp://127.0.0.1:9100"
 
 
-def test_a_clerk_cannot_cut_a_catalogue_price_past_the_ceiling(clerk):
-    with pytest.raises(PermissionDenied, match="remise au-delà du plafond"):
+def test_a_clerk_cannot_cut_a_catalogue_price_even_a_step_at_a_time(clerk):
+    """Four cuts of 15 % each took 60 € down to 36,85 € without a manager."""
+    with pytest.raises(PermissionDenied, match="baisser un prix du catalogue"):
         catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "6.00"})   # 12.50 → 6.00
-    assert catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "11.50"}).price == 11.5
+    with pytest.raises(PermissionDenied, match="baisser un prix du catalogue"):
+        catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "11.50"})  # within 15 %
+    assert catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "13.00"}).price == 13
     session.set_user("chef")
     assert catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "6.00"}).price == 6
