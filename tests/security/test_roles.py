@@ -71,3 +71,16 @@ def test_a_clerk_cannot_cut_a_catalogue_price_even_a_step_at_a_time(clerk):
     assert catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "13.00"}).price == 13
     session.set_user("chef")
     assert catalog.save_product({"code": "VIS", "name": "Vis 4×40 (boîte)", "price": "6.00"}).price == 6
+
+
+def test_a_closing_to_a_printer_refused_is_not_recorded(clerk):
+    """`close day --printer file://…` by the accountant recorded the closing, then refused the print."""
+    from types import SimpleNamespace
+    from tui_factu import closings
+    from tui_factu.cli.records import cmd_close
+    session.set_user("testeur")                        # the admin of the test base
+    users.create("compta", "accountant", "x")
+    session.set_user("compta")
+    with pytest.raises(PermissionDenied, match="paramètres"):
+        cmd_close(SimpleNamespace(kind="day", date=None, list=False, json=False, printer="file:///tmp/z"))
+    assert closings.listing() == []

@@ -25,6 +25,9 @@ def cmd_close(args):
         if not rows:
             print("Aucune clôture.")
         return
+    if args.printer:                    # a printer refused before the closing, not after it
+        from .. import printing
+        printing.resolve(args.printer)
     if args.kind == "print":
         c = closings.get(args.date or "")
     else:
