@@ -144,6 +144,14 @@ def append_anchor(path: Path, chain: str, seq: int, digest: str) -> None:
             anchor = read_anchor_file(path)
             tmp = path.with_name(f".anchor.{os.getpid()}.tmp")
             tmp.write_text("".join(f"{c} {m['seq']} {m['hash']}\n" for c, m in sorted(anchor.items())))
+            # the compacted file keeps the mode and group of the one it replaces: in a shared
+            # folder the other clerks append to it too (0660, group of the base)
+            was = os.stat(path)
+            os.chmod(tmp, stat.S_IMODE(was.st_mode))
+            try:
+                os.chown(tmp, -1, was.st_gid)
+            except PermissionError:
+                pass
             os.replace(tmp, path)
 
 

@@ -166,3 +166,15 @@ def test_a_record_signature_is_never_a_manifest_signature(shop):
     from cryptography.exceptions import InvalidSignature
     with pytest.raises(InvalidSignature):
         pub.verify(base64.urlsafe_b64decode(manifest_sig), digest)
+
+
+def test_a_compacted_anchor_stays_the_group_s_to_append_to(tmp_path, monkeypatch):
+    """Rewritten by one clerk, it came back 0600 and his: the others' next seals failed."""
+    anchor = tmp_path / "anchor.log"
+    anchor.write_text("")
+    os.chmod(anchor, 0o660)
+    monkeypatch.setattr(signer, "ANCHOR_COMPACT_BYTES", 100)
+    for seq in range(1, 6):
+        signer.append_anchor(anchor, "invoice", seq, "ab" * 32)
+    assert anchor.read_text() == f"invoice 5 {'ab' * 32}\n"          # compacted to the last head
+    assert anchor.stat().st_mode & 0o777 == 0o660
