@@ -18,7 +18,7 @@ from tui_factu import fr, printed
 from tui_factu.charset import printable
 from tui_factu.printed import Printed
 
-from . import fonts, pdfa
+from . import epc, fonts, pdfa
 
 INK = colors.Color(0.13, 0.13, 0.18)
 ACCENT = colors.Color(0.12, 0.30, 0.55)
@@ -411,6 +411,9 @@ def _footer_blocks(p: Printed, st) -> list:
     if p.kind == "invoice" and s.get("iban") and not p.paid_in_full:     # nothing to transfer once paid
         out.append(_p(f"Règlement par virement — IBAN {s['iban']}" + (f" — BIC {s['bic']}" if s.get("bic") else ""),
                       st["bold"]))
+    qr = epc.payload(p)
+    if qr:
+        out.append(_transfer_qr(qr, st))
     for m in p.mentions:
         out.append(_p(m, st["note"]))
     if p.notes:
@@ -421,6 +424,41 @@ def _footer_blocks(p: Printed, st) -> list:
         wrap = _table([["", box]], [100 * mm, 80 * mm], [])
         out += [Spacer(1, 4 * mm), KeepTogether(wrap)]
     return out
+
+
+class _QR(Flowable):
+    """A QR code drawn on the canvas as one path of its dark runs (no Drawing: a reportlab
+    graphic selects Helvetica, a font never embedded, not PDF/A), with a 4-module quiet zone."""
+
+    def __init__(self, rows: list[list[bool]], side: float):
+        super().__init__()
+        self.rows, self.width, self.height = rows, side, side
+
+    def draw(self):
+        n = len(self.rows) + 8
+        unit = self.width / n
+        path = self.canv.beginPath()
+        for y, row in enumerate(self.rows):
+            x = 0
+            while x < len(row):
+                if row[x]:
+                    start = x
+                    while x < len(row) and row[x]:
+                        x += 1
+                    path.rect((start + 4) * unit, (n - 5 - y) * unit, (x - start) * unit, unit)
+                x += 1
+        self.canv.setFillColor(colors.black)
+        self.canv.drawPath(path, fill=1, stroke=0)
+
+
+def _transfer_qr(payload: str, st) -> Table:
+    """The SEPA transfer QR code (printers.epc), 26 mm square with its quiet zone, and what to
+    do with it."""
+    return _table([[_QR(epc.modules(payload), 26 * mm),
+                    _p("Pour payer par virement, scannez ce code avec l'application de votre banque "
+                       "(QR code SEPA) : bénéficiaire, IBAN, montant et référence sont remplis.", st["small"])]],
+                  [30 * mm, 90 * mm], [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)],
+                  hAlign="LEFT")
 
 
 def render(p: Printed, facturx: bytes | None = None) -> bytes:
