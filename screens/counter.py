@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from tui_factu import catalog, counter, fr, totals
 from tui_factu.errors import FactuError
+from tui_factu.payments import PAYMENT_METHODS
 
 from .pickers import Confirm, CustomerPicker, Form, ProductPicker
 from .widgets.base import FactuScreen
@@ -136,8 +137,8 @@ class CounterScreen(FactuScreen):
     def pay(self) -> None:
         total = self.totals().grand_total
         self.app.push_screen(Form(f"Encaisser {fr.amount(total, True)}", [
-            ("amount", "Montant reçu (plusieurs modes : cash:20 card:12,40)", fr.amount(total)),
-            ("method", "Mode : cash, card, cheque, transfer", "cash")]), self._paid)
+            ("amount", "Montant reçu (plusieurs modes : espèces:20 carte:12,40)", fr.amount(total)),
+            ("method", "Mode : espèces, carte, chèque, virement", "espèces")]), self._paid)
 
     def _paid(self, values) -> None:
         if not values:
@@ -240,7 +241,8 @@ class CounterScreen(FactuScreen):
             self.notify(f"{doc.number} : tout a déjà été rendu.", severity="warning")
             return
         self.app.push_screen(Form(f"Retour sur {doc.number} — quantités rendues (0 : garder)",
-                                  fields + [("method", "Remboursement : cash, card, cheque, transfer", method)]),
+                                  fields + [("method", "Remboursement : espèces, carte, chèque, virement",
+                                             PAYMENT_METHODS.get(method, method).lower())]),
                              lambda v: v and self._return(doc.number, v))
 
     def _return(self, ref: str, values: dict) -> None:
@@ -257,7 +259,8 @@ class CounterScreen(FactuScreen):
 
     def _returned(self, done) -> None:
         number = done["credit_note"].number
-        message = f"Avoir {number} : REMBOURSER {fr.amount(done['refunded'], True)} ({done['method']})"
+        how = PAYMENT_METHODS.get(done["method"], done["method"]).lower()
+        message = f"Avoir {number} : REMBOURSER {fr.amount(done['refunded'], True)} ({how})"
         self.notify(message + ".", timeout=15)
         self._last(message)
         self.print_receipt(number)                  # the customer's ticket of the return, as for a sale

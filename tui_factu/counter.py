@@ -69,12 +69,14 @@ def parse_items(specs) -> list[dict]:
 
 
 def parse_payments(specs) -> list[tuple[str, Decimal]]:
-    """['cash:50', 'card:12.40'] -> [(method, amount)]"""
+    """['cash:50', 'carte:12,40'] -> [(method, amount)]"""
     out = []
     for spec in specs:
-        method, _, amount = str(spec).partition(":")
-        if method not in PAYMENT_METHODS or method in ("credit", "credit_note", "writeoff"):
-            raise InvalidValue("--pay", spec, "MODE:MONTANT avec cash, card, cheque ou transfer")
+        said, _, amount = str(spec).partition(":")
+        method = payments.method_of(said)
+        if method not in PAYMENT_METHODS or method in ("credit", "credit_note", "writeoff", "direct_debit"):
+            raise InvalidValue("--pay", spec, "MODE:MONTANT avec espèces, carte, chèque ou virement "
+                                              "(ou cash, card, cheque, transfer)")
         value = check_scale(to_decimal(amount, "--pay"), 2, "--pay")
         if value <= 0:
             raise InvalidValue("--pay", spec, "montant positif attendu")
@@ -125,6 +127,6 @@ def return_sale(ticket_ref: str, quantities: dict | None = None, method: str | N
         if ticket.kind not in ("receipt", "invoice") or ticket.status == "draft":
             raise InvalidValue("ticket", ticket_ref, "ticket ou facture validé attendu")
         credit = flow.validate(flow.credit(ticket.id, quantities, restock).id)
-        method = method or refund_method(ticket)
+        method = payments.method_of(method) if method else refund_method(ticket)
         done = payments.refund(credit.id, None, method)
     return {"credit_note": credit, "refunded": done["amount"], "method": method}

@@ -172,12 +172,29 @@ def _record(fields: dict, allocations: list[tuple[Document, Decimal]]) -> Paymen
     return p
 
 
+# What a person types for a mode: the code, its French name, or a short form (accents ignored).
+_SAID = {"especes": "cash", "esp": "cash", "liquide": "cash", "carte": "card", "cb": "card",
+         "carte bancaire": "card", "cheque": "cheque", "chq": "cheque", "virement": "transfer", "vir": "transfer",
+         "prelevement": "direct_debit", "prelevement sepa": "direct_debit", "avoir client": "credit",
+         "credit client": "credit"}
+
+
+def method_of(text: str) -> str:
+    """« espèces », « Carte », « CB », « cash » → the mode's code; anything else is returned as
+    typed, for the caller to refuse by name."""
+    import unicodedata
+    key = "".join(c for c in unicodedata.normalize("NFKD", str(text or "").strip().lower())
+                  if not unicodedata.combining(c))
+    return key if key in PAYMENT_METHODS else _SAID.get(key, str(text or "").strip())
+
+
 def pay(invoice_ids, amount, method: str, date=None, reference: str = "", bank: str = "") -> dict:
     """Spreads `amount` over the listed invoices in order. Returns what happened, for display."""
     permissions.require("payment.collect")
     amount = check_scale(to_decimal(amount, "montant"), 2, "montant")
     if amount <= 0:
         raise InvalidValue("montant", amount, "doit être positif")
+    method = method_of(method)
     if method not in PAYMENT_METHODS or method == "writeoff":
         raise InvalidValue("--method", method, "modes : " + ", ".join(m for m in PAYMENT_METHODS if m != "writeoff"))
     date = parse_date(date or clock.today())
@@ -311,8 +328,9 @@ def apply_credit(credit_id: int, invoice_id: int, amount=None) -> dict:
 def refund(credit_id: int, amount, method: str) -> dict:
     """Pays out (part of) what remains of a credit note: money leaving, sealed like any payment."""
     permissions.require("payment.collect")
+    method = method_of(method)
     if method not in ("cash", "card", "cheque", "transfer"):
-        raise InvalidValue("--method", method, "cash, card, cheque ou transfer")
+        raise InvalidValue("--method", method, "espèces, carte, chèque ou virement (cash, card, cheque, transfer)")
     with write():
         _lock([credit_id])
         cn = get(credit_id)

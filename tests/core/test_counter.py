@@ -86,3 +86,11 @@ def test_a_quantity_goes_before_or_after_the_code_or_the_barcode(shop):
             counter.read_scan(bad)
     assert counter.parse_items(["3*VIS", "LIVRE:2"]) == [{"product": "VIS", "quantity": "3"},
                                                          {"product": "LIVRE", "quantity": "2"}]
+
+
+def test_payment_modes_are_typed_in_french_or_as_codes(shop):
+    assert [payments.method_of(t) for t in ("espèces", "Especes", "CB", "carte", "Chèque", "virement", "cash")] == \
+        ["cash", "cash", "card", "card", "cheque", "transfer", "cash"]
+    assert counter.parse_payments(["espèces:20", "carte:12,40"]) == [("cash", D("20")), ("card", D("12.40"))]
+    with pytest.raises(InvalidValue, match="espèces, carte, chèque ou virement"):
+        counter.parse_payments(["bitcoin:5"])
