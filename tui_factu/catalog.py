@@ -201,6 +201,20 @@ def company() -> Company:
     return found[0] if found else Company.get_or_create(id=1)[0]
 
 
+# forms of a company (société) with a share capital: an entrepreneur individuel (EI) is none of them
+COMPANY_FORMS = ("SARL", "EURL", "SAS", "SASU", "SA", "SCA", "SELARL", "SELAS", "SELAFA", "SCOP")
+
+
+def _check_sole_trader(sole_trader: bool, legal_form: str | None, setting_ei: bool) -> None:
+    """An EI is a person trading in its own name, not a company: « Dupont EI » beside « SARL au
+    capital de … » told the customer two contradictory things (#15)."""
+    form = (legal_form or "").strip()
+    if sole_trader and form.upper().split(" ")[0] in COMPANY_FORMS:
+        reason = (f"un entrepreneur individuel (EI) n'est pas une société {form} — retirez la forme juridique "
+                  "(tui-factu company set legal_form=) ou l'EI (sole_trader=non)")
+        raise InvalidValue("entrepreneur individuel (EI)" if setting_ei else "forme juridique", None, reason)
+
+
 def update_company(values: dict) -> Company:
     from . import permissions
     permissions.require("settings.change")
@@ -213,6 +227,8 @@ def update_company(values: dict) -> Company:
         if cleaned.get("siret") and (cleaned.get("siren") or c.siren) and \
                 not cleaned["siret"].startswith(cleaned.get("siren") or c.siren):
             raise InvalidValue("siret", cleaned["siret"], "ne commence pas par le SIREN")
+        _check_sole_trader(cleaned.get("sole_trader", c.sole_trader), cleaned.get("legal_form", c.legal_form),
+                           "sole_trader" in cleaned)
         einvoicing.check_address_owner(cleaned.get("einvoice_address", c.einvoice_address),
                                        cleaned.get("siren") or c.siren, "adresse électronique (BT-34)")
         audit.record("company", 1, "société", audit.diff(c, cleaned))

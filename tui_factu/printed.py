@@ -323,7 +323,7 @@ IDENTITY = (("raison sociale", "name", None), ("adresse", "line1", None), ("code
             ("ville", "city", None), ("SIREN", "siren", IDENTITY_KINDS),
             ("forme juridique", "legal_form", IDENTITY_KINDS), ("capital social", "capital", IDENTITY_KINDS),
             ("numéro de TVA intracommunautaire", "vat_number", IDENTITY_KINDS))
-CAPITAL_FORMS = ("SARL", "EURL", "SAS", "SASU", "SA", "SCA", "SELARL", "SELAS", "SELAFA", "SCOP")
+CAPITAL_FORMS = catalog.COMPANY_FORMS
 
 
 def _identity_value(seller: dict, key: str):

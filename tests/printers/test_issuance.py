@@ -5,11 +5,13 @@ once they are set, the same document is issued, as an original, with them."""
 import contextlib
 import io
 
+import pytest
 from lxml import etree
 from pypdf import PdfReader
 
 from printers import facturx
 from tui_factu import catalog, cli, db as database, documents, session, users, verify
+from tui_factu.errors import InvalidValue
 from tui_factu.models import JournalRecord
 
 NS = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
@@ -78,3 +80,17 @@ def test_a_sole_trader_needs_no_legal_form_and_the_franchise_no_vat_number(db, t
     code, out, err = _cli(db, "pdf", quote.number, "-o", str(tmp_path / "de.pdf"))
     assert code == 0, err
     assert "Jean Artisan EI" in PdfReader(str(tmp_path / "de.pdf")).pages[0].extract_text()
+
+
+def test_a_sole_trader_is_not_a_company_ei_and_sarl_together_are_refused(shop):
+    """« Atelier Test EI » beside « SARL au capital de … » (#15): refused whichever is set last,
+    in French, naming the field and the command that fixes it; nothing stored."""
+    with pytest.raises(InvalidValue, match=r"entrepreneur individuel \(EI\) : un entrepreneur individuel \(EI\) "
+                                           r"n'est pas une société SARL — retirez la forme juridique"):
+        catalog.update_company({"sole_trader": "oui"})
+    assert not catalog.company().sole_trader
+    catalog.update_company({"legal_form": "", "capital": None, "sole_trader": True})
+    with pytest.raises(InvalidValue, match=r"forme juridique : .* société SAS "):
+        catalog.update_company({"legal_form": "SAS"})
+    catalog.update_company({"legal_form": "Entrepreneur individuel"})     # the words of an EI pass
+    assert catalog.company().legal_form == "Entrepreneur individuel"
