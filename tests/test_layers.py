@@ -39,3 +39,12 @@ def test_no_module_of_the_core_reaches_back_to_itself():
     for m in sorted(modules):
         walk(m)
     assert not cycles, "cycle : " + " -> ".join(cycles[0])
+
+
+def test_no_two_test_files_share_a_name():
+    """Test folders are not packages: two tests/*/test_x.py stop the whole suite at collection."""
+    from collections import Counter
+    from pathlib import Path
+    tests = Path(__file__).parent
+    names = Counter(p.name for p in tests.glob("*/test_*.py") if not (p.parent / "__init__.py").exists())
+    assert [n for n, k in names.items() if k > 1] == []
