@@ -21,7 +21,7 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
     BINDINGS = [Binding("ctrl+q", "quit", "Quitter", id="app.quit"),
                 Binding("f1,question_mark", "help", "Aide", id="app.help"),
                 Binding("f12", "counter", "Comptoir", id="app.counter"),
-                Binding("ctrl+p", "command_palette", "Commandes", show=False, priority=True, id="app.palette")]
+                Binding("ctrl+p", "command_palette", "Aller à", show=False, priority=True, id="app.palette")]
 
     def __init__(self, user_hint: str = ""):
         super().__init__()

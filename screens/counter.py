@@ -30,9 +30,9 @@ class CounterScreen(FactuScreen):
     """
     BINDINGS = [Binding("f2", "search", "Chercher", id="counter.search"),
                 Binding("f4", "pick_customer", "Client", id="counter.customer"),
-                Binding("ctrl+x", "delete_line", "Suppr. ligne", id="counter.delete_line"),
-                Binding("ctrl+d", "void", "Annuler la vente", id="counter.void"),
-                Binding("f6", "return_goods", "Retour", id="counter.return"),
+                Binding("f6", "return_goods", "Reprise", id="counter.return"),     # not « Retour »: Esc is
+                Binding("ctrl+x", "delete_line", "Suppr.", id="counter.delete_line"),
+                Binding("ctrl+d", "void", "Annuler", id="counter.void"),
                 Binding("escape", "leave", "Retour", id="counter.back")]
 
     def __init__(self):

@@ -45,7 +45,7 @@ class HomeScreen(FactuScreen):
         yield OptionList(id="todo")
         yield Static("Entrée : ouvrir la liste · d devis · c commandes · l livraisons · f factures · "
                      "n nouveau · k clients · p produits · i interventions · t temps · e états · s paramètres · "
-                     "F12 comptoir · Ctrl+P recherche · F1 aide", id="hint")
+                     "F12 comptoir · Ctrl+P aller à · F1 aide", id="hint")
         yield Footer()
 
     def on_mount(self) -> None:
