@@ -53,7 +53,7 @@ class DocumentList(FactuScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
-        yield Field("", id="search", placeholder="début du numéro (ex. FA2026-0012) puis Entrée")
+        yield Field("", id="search", placeholder="numéro, code ou nom du client (une partie suffit) puis Entrée")
         columns = [Column("N°", 13), Column("Date", 10), Column("Client", 26), Column("Statut", 12),
                    Column("Total TTC", 12, right=True)]
         if not self.kind:
@@ -101,7 +101,7 @@ class DocumentList(FactuScreen):
                                  statuses=self.statuses,
                                  due_before=clock.today() if self.overdue else None,
                                  valid_until=clock.today() + dt.timedelta(days=7) if self.expiring else None,
-                                 number_prefix=self.prefix, date_from=self.period[0], date_to=self.period[1],
+                                 text=self.prefix, date_from=self.period[0], date_to=self.period[1],
                                  by_date=self.by_date, after_date=after[1] if after else None,
                                  einvoice=self.einvoice if self.kind in EINVOICED else None)
         # the outbox of the page's issued documents without a status yet: one query, not one a row
@@ -133,7 +133,7 @@ class DocumentList(FactuScreen):
 
     @on(Field.Changed, "#search")
     def _typed(self, event) -> None:
-        self.prefix = event.value.strip().upper()
+        self.prefix = event.value.strip()
         self._title()
         self.query_one(VirtualTable).reload()
 

@@ -114,6 +114,8 @@ class VirtualTable(ScrollView, can_focus=True):
             if index == len(self.rows) and not self.done:
                 self.call_after_refresh(self._more_if_end_visible)
                 return Strip([Segment("… chargement".ljust(width)[:width], Style(dim=True))])
+            if index == 0:                       # loaded, and nothing: said, not a blank table
+                return Strip([Segment("aucun résultat".ljust(width)[:width], Style(dim=True))])
             return Strip.blank(width)
         key, cells = self.rows[index]
         text = " ".join((str(v).rjust(c.width) if c.right else str(v).ljust(c.width))[:c.width]

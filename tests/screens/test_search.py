@@ -38,3 +38,19 @@ def test_the_palette_and_ctrl_c_speak_french(app):
             await pilot.press(*"wxqz")
             await until(pilot, lambda: "aucun résultat" in text(app))
     run(go())
+
+
+def test_a_list_finds_a_document_by_part_of_its_customer_s_name_or_says_none(app):
+    mine = documents.validate(documents.create("invoice", "P1", "2026-11-20", [{"product": "DEPL"}]).id)
+    documents.validate(documents.create("invoice", "C1", "2026-11-21", [{"product": "VIS"}]).id)
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await login(pilot, app)
+            app.open_list("invoice")
+            await until(pilot, lambda: is_screen(app, "DocumentList") and "Client Un" in text(app))
+            await pilot.press("slash", *"particul")
+            await until(pilot, lambda: mine.number in text(app) and "Client Un" not in text(app))
+            await pilot.press(*"zzz")
+            await until(pilot, lambda: "aucun résultat" in text(app))
+    run(go())

@@ -9,6 +9,7 @@ from functools import reduce
 import peewee as pw
 
 from .. import clock, stock
+from ..catalog import search_key
 from ..db import contains, prepared_models
 from ..errors import InvalidValue, NotFound
 from ..models import Customer, Document, DocumentAdjustment, DocumentLine, DocumentLink, DocumentVat, Product
@@ -235,7 +236,7 @@ def sold(start=None, end=None):
 
 def listing(kind: str | None = None, status: str | None = None, customer_id: int | None = None,
             after_id: int | None = None, limit: int = 50, descending: bool = False,
-            statuses: tuple = (), due_before=None, valid_until=None, number_prefix: str = "",
+            statuses: tuple = (), due_before=None, valid_until=None, number_prefix: str = "", text: str = "",
             date_from=None, date_to=None, by_date: bool = False, after_date=None,
             einvoice: int | None = None) -> list[dict]:
     """One keyset page of the document list (never OFFSET): by id, or by date then id (then the
@@ -259,6 +260,10 @@ def listing(kind: str | None = None, status: str | None = None, customer_id: int
         q = q.where((Document.validity_date >= clock.today()) & (Document.validity_date <= valid_until))
     if number_prefix:
         q = q.where((Document.number >= number_prefix) & (Document.number < number_prefix + "\uffff"))
+    if text.strip():                    # anywhere in the number, the customer's code or name (a scan)
+        typed = text.strip()
+        q = q.where(contains(Document.number, typed.upper()) | contains(Customer.code, typed.upper())
+                    | contains(Customer.name_key, search_key(typed)))
     if date_from:
         q = q.where(Document.date >= date_from)
     if date_to:
