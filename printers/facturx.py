@@ -11,6 +11,7 @@ from facturx.generate_xml import generate_xml
 from lxml import etree
 
 from tui_factu import einvoicing, printed
+from tui_factu.charset import printable
 from tui_factu.money import fmt_plain, round_cents, round_to
 from tui_factu.printed import Printed
 
@@ -162,7 +163,20 @@ def data_dict(p: Printed) -> dict:
                               f"d'un marché de {g['contract_amount']} HT, déjà facturé {g['previous_amount']}")
         lines.append(item)
     d["BG-25"] = lines
-    return d
+    return _escaped(d)
+
+
+def _escaped(value):
+    """Every text of the e-invoice with control and invisible characters written as their code
+    (the second line of defence after the input rule): XML cannot carry C0 codes (lxml refused
+    the whole invoice: an internal error) and a bidi override would reorder what a reader shows."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
 
 
 _parsed = threading.local()

@@ -124,3 +124,63 @@ def test_a_stored_document_text_never_reaches_the_printer_raw(shop, db, tmp_path
     paper = _no_command_but_ours(device.read_bytes())
     assert "Votre réf. : \\x1bp\\x00\\x19ú" in paper and "Client\\x1bp\\x00\\x19ú" in paper
     assert Document.get_by_id(bl.id).reference == DRAWER
+
+
+HOSTILE = [DRAWER, "\u202e", "\x9b"]          # a printer command, a bidi override, a C1 code (CSI)
+
+
+@pytest.mark.parametrize("bad", HOSTILE, ids=["ESC p", "RLO", "CSI"])
+def test_every_input_field_refuses_control_and_bidi_characters(shop, bad):
+    """#15 (what to build, 1): customer, product, line, document references and notes, payment
+    references — each refused at input in French, naming the field."""
+    from tui_factu import catalog
+    inv = _invoice()
+    line = {"description": "Vis", "quantity": "1", "unit_price": "10", "vat_rate": "20"}
+    attempts = {
+        "name": lambda: catalog.save_customer({"code": "X1", "name": f"Client{bad}"}),
+        "line1": lambda: catalog.save_customer({"code": "X2", "name": "Client", "address": {"line1": f"1 rue{bad}"}}),
+        "city": lambda: catalog.save_customer({"code": "X3", "name": "Client", "address": {"city": f"Paris{bad}"}}),
+        "produit": lambda: catalog.save_product({"code": "PX", "name": f"Vis{bad}", "price": "1"}),
+        "description": lambda: documents.create("invoice", "C1", "2026-11-20", [dict(line, description=f"Vis{bad}")]),
+        "référence": lambda: documents.create("invoice", "C1", "2026-11-20", [line], reference=f"BC{bad}"),
+        "notes": lambda: documents.create("invoice", "C1", "2026-11-20", [line], notes=f"Merci{bad}"),
+        "reference": lambda: payments.pay([inv.id], "5", "cheque", reference=f"CHQ{bad}"),
+        "bank": lambda: payments.pay([inv.id], "5", "cheque", bank=f"Banque{bad}"),
+    }
+    for field, attempt in attempts.items():
+        with pytest.raises(InvalidValue, match="caractère de contrôle ou invisible interdit") as refused:
+            attempt()
+        assert bad[0] not in str(refused.value), field                    # the message shows its code
+    assert Payment.select().count() == 0
+
+
+def test_hostile_text_stored_anyway_reaches_neither_the_pdf_nor_the_paper_raw(shop, db, tmp_path):
+    """Every text a document prints, written behind the app's back with a printer command, a
+    bidi override and a C1 code: the PDF (text and Factur-X) and the thermal slips carry their
+    codes, never the characters."""
+    import re
+    from tui_factu import counter
+    bad = DRAWER + "\u202e\x9b"
+    inv = documents.validate(documents.create("invoice", "C1", "2026-11-20", [{"product": "VIS"}, {"text": "Merci"}],
+                                              reference="BC-1", notes="Note").id)
+    ticket = counter.sale([{"product": "VIS"}], [("cash", D("20"))])["document"]
+    payments.pay([inv.id], "5", "cheque", reference="CHQ 1")
+    hostile = json.dumps("Client" + bad)[1:-1]
+    for doc in (inv, ticket):
+        _stored_raw(db, "UPDATE document SET reference = ?, notes = ?, customer_snapshot = replace(customer_snapshot,"
+                        " 'Client Un SARL', ?), seller_snapshot = replace(seller_snapshot, 'Atelier Test', ?)"
+                        " WHERE id = ?", "BC" + bad, "Note" + bad, hostile, hostile.replace("Client", "Atelier"), doc.id)
+        _stored_raw(db, "UPDATE document_line SET description = ?, code = ? WHERE document_id = ?",
+                    "Vis" + bad, "VIS" + bad, doc.id)
+    _stored_raw(db, "UPDATE payment SET reference = ?, bank = ?", "CHQ" + bad, "Banque" + bad)
+    raw = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+    for doc in (inv, ticket):
+        data = dispatch.document_pdf(doc.number)[0]
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+        assert not raw.search(text) and "\\x1bp" in text and "\\u202e" in text, doc.number
+        dispatch.slip(doc.number, f"file://{tmp_path / doc.number}", receipt=True)
+        paper = _no_command_but_ours((tmp_path / doc.number).read_bytes())
+        assert not raw.search(paper) and "\\x1bp" in paper, doc.number
+    from printers import facturx
+    xml = facturx.read_back(dispatch.document_pdf(inv.number)[0]).decode()
+    assert not raw.search(xml)
