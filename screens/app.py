@@ -18,9 +18,10 @@ class FactuApp(KeysInOrder, App):      # keys typed ahead go, in order, to what 
     CSS_PATH = "app.tcss"
     TITLE = "tui-factu"
     COMMANDS = {ScreensProvider, RecordsProvider}        # no system commands: a screenshot writes a file anywhere
-    BINDINGS = [Binding("ctrl+q", "quit", "Quitter", id="app.quit"),
+    # Every screen's footer shows F1; Ctrl+Q and F12 are shown on the home screen (80 columns).
+    BINDINGS = [Binding("ctrl+q", "quit", "Quitter", show=False, id="app.quit"),
                 Binding("f1,question_mark", "help", "Aide", id="app.help"),
-                Binding("f12", "counter", "Comptoir", id="app.counter"),
+                Binding("f12", "counter", "Comptoir", show=False, id="app.counter"),
                 Binding("ctrl+p", "command_palette", "Aller à", show=False, priority=True, id="app.palette")]
 
     def __init__(self, user_hint: str = ""):

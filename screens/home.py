@@ -37,6 +37,8 @@ class HomeScreen(FactuScreen):
         Binding("e", "app.reports", "États", show=False, id="home.reports"),
         Binding("r", "refresh", "Actualiser", show=False, id="home.refresh"),
         Binding("s", "app.settings", "Paramètres", show=False, id="home.settings"),
+        Binding("f12", "app.counter", "Comptoir", id="home.counter"),
+        Binding("ctrl+q", "app.quit", "Quitter", id="home.quit"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -22,16 +22,16 @@ PLURALS = {"quote": "Devis", "order": "Commandes", "delivery": "Bons de livraiso
 
 class DocumentList(FactuScreen):
     BINDINGS = [
-        Binding("n", "new", "Nouveau", id="list.new"),
+        Binding("n", "new", "Nouveau", show=False, id="list.new"),
         Binding("slash", "search", "Chercher", id="list.search"),
         Binding("s", "cycle_status", "Statut", id="list.status"),
-        Binding("c", "filter_customer", "Client", id="list.customer"),
-        Binding("p", "filter_period", "Période", id="list.period"),
-        Binding("o", "toggle_order", "Tri", id="list.order"),
+        Binding("c", "filter_customer", "Client", show=False, id="list.customer"),
+        Binding("p", "filter_period", "Période", show=False, id="list.period"),     # in F1 and Ctrl+P:
+        Binding("o", "toggle_order", "Tri", show=False, id="list.order"),           # 80 columns are few
         Binding("e", "choose_einvoice", "E-facture", id="list.einvoice"),
         Binding("ctrl+o", "einvoice", "Cycle de vie de la facture électronique", show=False,
                 id="list.einvoice_history"),
-        Binding("t", "einvoice_send", "Transmettre (PA)", id="list.einvoice_send"),
+        Binding("t", "einvoice_send", "Envoyer", id="list.einvoice_send"),
         Binding("r", "einvoice_sync", "Récupérer les statuts de la plateforme", show=False,
                 id="list.einvoice_sync"),
         Binding("escape", "back", "Retour", id="list.back"),
