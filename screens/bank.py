@@ -121,31 +121,25 @@ class BankScreen(_MoneyScreen):
                 Binding("c", "app.cheques", "Chèques", id="bank.cheques"),
                 Binding("escape", "app.pop_screen", "Retour", id="bank.back")]
 
-    def __init__(self):
-        super().__init__()
-        self.ignored: set[int] = set()          # proposals set aside in this session: the line stays listed
-
     def read(self) -> dict:
         return bank.match()
 
     def show(self, found: dict) -> list[dict]:
-        proposals = sorted((p for p in found["proposals"] if p["line"] not in self.ignored),
-                           key=lambda p: (CERTAINTY_ORDER[p["certainty"]], p["date"], p["line"]))
+        proposals = sorted(found["proposals"], key=lambda p: (CERTAINTY_ORDER[p["certainty"]], p["date"], p["line"]))
         rows = []
         for p in proposals:
             numbers = [i["number"] for i in p["invoices"]]
-            rows.append({"line": p["line"], "invoices": numbers, "amount": p["amount"],
+            rows.append({"line": p["line"], "invoices": numbers, "amount": p["amount"], "aside": False,
                          "cells": (fr.date(p["date"]), _money(p["amount"]), _who(p), ", ".join(numbers),
                                    bank.CERTAINTY_LABELS[p["certainty"]]),
                          "detail": f"{bank.RULE_LABELS[p['rule']]} : {p['reason']} — {p['label'][:90]}\n"
                                    "Entrée : enregistrer ce règlement · x : écarter la proposition"})
-        set_aside = [p for p in found["proposals"] if p["line"] in self.ignored]
-        for u in [*set_aside, *found["unmatched"]]:
-            why = "proposition écartée" if u["line"] in self.ignored else u["reason"]
-            rows.append({"line": u["line"], "invoices": [], "amount": u["amount"],
+        for u in found["unmatched"]:           # set aside by the user (kept in the base), or nothing found
+            rows.append({"line": u["line"], "invoices": [], "amount": u["amount"], "aside": u.get("set_aside", False),
                          "cells": (fr.date(u["date"]), _money(u["amount"]), _who(u), "—", "aucune"),
-                         "detail": f"Sans correspondance : {why} — {u['label'][:90]}\n"
-                                   "Entrée : rapprocher de factures que vous choisissez"})
+                         "detail": f"Sans correspondance : {u['reason']} — {u['label'][:90]}\n"
+                                   "Entrée : rapprocher de factures que vous choisissez"
+                                   + (" · x : reprendre la proposition" if u.get("set_aside") else "")})
         return rows
 
     def action_import(self) -> None:
@@ -192,10 +186,13 @@ class BankScreen(_MoneyScreen):
                                              f"{', '.join(done['invoices'])}."))
 
     def action_ignore(self) -> None:
+        """x: a proposal set aside (the line stays listed, unmatched, from one session to the
+        next), or taken back."""
         row = self.current()
-        if row and row["invoices"]:
-            self.ignored.add(row["line"])
-            self.reload()
+        if row and (row["invoices"] or row["aside"]):
+            aside = not row["aside"]
+            self._write("Enregistrement", lambda: bank.set_aside(row["line"], aside),
+                        lambda _: self.notify("Proposition écartée." if aside else "Proposition reprise."))
 
     def action_apply(self) -> None:
         self._write("Enregistrement des correspondances certaines", lambda: bank.match(apply=True), self._applied)

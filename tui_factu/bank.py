@@ -663,6 +663,9 @@ def match(apply: bool = False) -> dict:
         lines = BankLine.select().where(BankLine.payment.is_null() & (BankLine.amount > 0)).order_by(
             BankLine.date, BankLine.id)
         for ln in lines:
+            if ln.set_aside:
+                unmatched.append({**_line_row(ln), "reason": "proposition écartée", "set_aside": True})
+                continue
             p = _propose(ln, invoices, by_number, by_left, by_customer, names, customers)
             if p is None or not p["_ids"]:
                 unmatched.append({**_line_row(ln), "reason": p["reason"] if p else "aucune facture ne correspond"})
@@ -721,6 +724,20 @@ def confirm(line_id: int, numbers: list[str]) -> dict:
         if not ids:
             raise InvalidValue("factures", None, "au moins une facture à rapprocher de la ligne")
         return _record(ln, ids)
+
+
+def set_aside(line_id: int, aside: bool = True) -> None:
+    """Puts a line's proposal aside (a payment that is not a customer's, a refund…), or takes
+    it back: the line stays listed, unmatched, until the user says otherwise."""
+    permissions.require("bank.statements")
+    with write():
+        ln = BankLine.get_or_none(BankLine.id == int(line_id))
+        if ln is None:
+            raise NotFound(f"ligne de relevé introuvable « {line_id} »", "ligne", str(line_id))
+        if ln.payment_id:
+            raise Conflict(f"ligne {line_id} : déjà rapprochée", "ligne", str(line_id))
+        BankLine.update(set_aside=aside).where(BankLine.id == ln.id).execute()
+        journal.event("bank_line_set_aside" if aside else "bank_line_taken_back", {"line": ln.id, "user": current_user()})
 
 
 def lines(unmatched_only: bool = False) -> list[dict]:

@@ -515,11 +515,19 @@ def _migrate_22(migrator):
     db.create_tables([models.ExchangeRate], safe=True)
 
 
+def _migrate_23(migrator):
+    """v23: a bank line's proposal set aside stays so (it was forgotten with the screen); the
+    lifecycle statuses indexed by code (the home screen asks for the refused ones)."""
+    if "set_aside" not in {c.name for c in db.get_columns("bank_line")}:
+        db.execute_sql('ALTER TABLE "bank_line" ADD COLUMN "set_aside" BOOLEAN NOT NULL DEFAULT FALSE')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "einvoice_status_code" ON "einvoice_status" ("code")')
+
+
 # version -> step; a step only adds, it never drops a column or a row.
 MIGRATIONS = {2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6,
               7: _migrate_7, 8: _migrate_8, 9: _migrate_9, 10: _migrate_10, 11: _migrate_11,
               12: _migrate_12, 13: _migrate_13, 14: _migrate_14, 15: _migrate_15, 16: _migrate_16, 17: _migrate_17, 18: _migrate_18, 19: _migrate_19, 20: _migrate_20, 21: _migrate_21,
-              22: _migrate_22}
+              22: _migrate_22, 23: _migrate_23}
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -490,7 +490,7 @@ class EinvoiceStatus(Base):
     the platform, from a file, or set by us (212 « encaissée »). Each is also sealed in the
     events chain."""
     document = pw.ForeignKeyField(Document, backref="einvoice_statuses", on_delete="RESTRICT")
-    code = pw.IntegerField()                      # 200 déposée … 212 encaissée, 213 rejetée, 220 annulée
+    code = pw.IntegerField(index=True)            # 200 déposée … 212 encaissée, 213 rejetée, 220 annulée
     at = pw.CharField()                           # when the status was set (ISO, UTC)
     reason_code = pw.CharField(default="")
     reason = pw.TextField(default="")
@@ -589,6 +589,7 @@ class BankLine(Base):
     reference = pw.CharField(default="")          # end-to-end / remittance information
     counterparty = pw.CharField(default="")
     payment = pw.ForeignKeyField(Payment, null=True, on_delete="RESTRICT")   # once matched
+    set_aside = pw.BooleanField(default=False)    # its proposal put aside by the user (v23)
 
 
 class Mandate(Base):

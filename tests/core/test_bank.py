@@ -290,6 +290,24 @@ def test_a_probable_match_confirmed_by_the_user_becomes_a_payment_once(invoices,
         bank.confirm(1, [invoices["d"].number])
 
 
+def test_a_proposal_set_aside_stays_aside_until_taken_back(invoices, tmp_path):
+    """« x » on the bank screen was forgotten when the screen closed: it is kept in the base."""
+    bank.import_file(_write(tmp_path, "releve.xml", _statement(invoices)))
+    grouped = _by_line(bank.match())["E3"]
+    bank.set_aside(grouped["line"])
+    found = bank.match()
+    assert grouped["line"] not in {p["line"] for p in found["proposals"]}
+    aside = next(u for u in found["unmatched"] if u["line"] == grouped["line"])
+    assert (aside["reason"], aside["set_aside"]) == ("proposition écartée", True)
+    assert grouped["line"] not in {a["line"] for a in bank.match(apply=True)["applied"]}   # never applied
+    bank.set_aside(grouped["line"], False)
+    assert grouped["line"] in {p["line"] for p in bank.match()["proposals"]}
+    users.create("caisse", "sales", "secret")
+    session.set_user("caisse")
+    with pytest.raises(PermissionDenied):
+        bank.set_aside(grouped["line"])
+
+
 @pytest.mark.benchmark
 def test_matching_1000_lines_against_10000_open_invoices(db, capsys):
     """The issue's figure, measured and printed (no timing asserted: `tui-factu bench` checks it)."""
