@@ -46,6 +46,14 @@ def contains(field, text: str):
     return (pw.fn.STRPOS(field, text) if is_postgres() else pw.fn.INSTR(field, text)) > 0
 
 
+def json_text(field, key: str):
+    """The text at `key` of a JSON column, read by the database (a snapshot's name in a
+    streamed report, without parsing each row in Python)."""
+    if is_postgres():
+        return pw.NodeList((pw.SQL("("), field, pw.SQL("::json ->> %s)", (key,))), glue="")
+    return pw.fn.json_extract(field, f"$.{key}")
+
+
 def connect(target: str | None = None) -> pw.Database:
     """Binds the model to the database named by target, TUI_FACTU_DB, or the default file."""
     url = target or os.environ.get("TUI_FACTU_DB") or default_location()

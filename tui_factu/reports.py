@@ -6,7 +6,7 @@ from decimal import Decimal
 from peewee import JOIN, SQL, Case, fn
 
 from . import catalog, clock, inputs, payments, permissions, totals
-from .db import stream
+from .db import json_text, stream
 from .payments import MONEY
 from .documents.kinds import SIGN
 from .documents.queries import availability, backorders, listing, sold
@@ -131,8 +131,10 @@ def sales_journal(date_from=None, date_to=None):
     (constant memory: the documents and their VAT rows are two cursors in the same order)."""
     start, end = _period(date_from, date_to)
     order = (Document.date, Document.number, Document.id)
+    # the name as sealed on the document, not the customer's name of today (renamed since)
+    sealed_name = fn.COALESCE(json_text(Document.customer_snapshot, "name"), Customer.name)
     docs = stream(Document.select(Document.id, Document.number, Document.kind, Document.date, Customer.code,
-                                  Customer.name, in_euros(Document.tax_basis_total), in_euros(Document.tax_total),
+                                  sealed_name, in_euros(Document.tax_basis_total), in_euros(Document.tax_total),
                                   in_euros(Document.grand_total))
                   .join(Customer, on=(Document.customer == Customer.id)).where(sold(start, end)).order_by(*order))
     vats = stream(DocumentVat.select(DocumentVat.document, DocumentVat.rate, in_euros(DocumentVat.basis),

@@ -155,3 +155,12 @@ def test_aging_totals_per_bucket(sales):
     rows = reports.aging()
     totals = reports.aging_totals(rows)
     assert sum(D(v) for v in totals.values()) == sum(D(r["total"]) for r in rows)
+
+
+@pytest.mark.backends
+def test_the_sales_journal_names_the_customer_as_sealed_on_the_invoice(sales):
+    """A customer renamed after the invoice: the journal keeps the name the invoice bears."""
+    from tui_factu import catalog
+    catalog.update_customer("C1", {"name": "Autre Nom SAS"})
+    names = {r["number"]: r["name"] for r in reports.sales_journal("2026-10-01", "2026-10-31")}
+    assert names[sales[0].number] == "Client Un SARL"
