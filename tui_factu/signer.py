@@ -274,6 +274,20 @@ def _socket_at(folder: Path) -> Path | None:
         return None
 
 
+def _present(path: Path) -> bool:
+    """Whether the file is there; a folder this account may not cross says so in French
+    (Path.exists raised PermissionError: an internal error for a clerk)."""
+    try:
+        os.stat(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except PermissionError:
+        raise FactuError(f"dossier des clés fermé à ce compte « {path.parent} » : les postes signent par le "
+                         "service de signature, ou deploy-ssh donne ses droits au groupe (README)",
+                         "clé", str(path.parent)) from None
+
+
 def open_signer(folder: Path, create: bool) -> Signer:
     """The service when its socket is there, else the key file (created only for a base that
     has no company key yet)."""
@@ -281,7 +295,7 @@ def open_signer(folder: Path, create: bool) -> Signer:
     if sock is not None:
         return SocketSigner(sock)
     path = folder / KEY
-    if path.exists():
+    if _present(path):
         if not os.access(path, os.R_OK):
             raise FactuError(f"clé de signature illisible par ce compte « {path} » : les postes signent par le "
                              "service de signature (README, « Clés »)", "clé", str(path))
@@ -303,7 +317,7 @@ def public_key(folder: Path) -> tuple | None:
             s.close()
     for name in (KEY, PUB):
         path = folder / name
-        if path.exists():
+        if _present(path) and (name == PUB or os.access(path, os.R_OK)):   # a clerk reads the .pub
             if name == KEY:
                 return parse_public(public_pem_of(load_private(path).public_key()))
             return parse_public(path.read_bytes())

@@ -178,3 +178,16 @@ def test_a_compacted_anchor_stays_the_group_s_to_append_to(tmp_path, monkeypatch
         signer.append_anchor(anchor, "invoice", seq, "ab" * 32)
     assert anchor.read_text() == f"invoice 5 {'ab' * 32}\n"          # compacted to the last head
     assert anchor.stat().st_mode & 0o777 == 0o660
+
+
+def test_a_key_folder_closed_to_the_account_is_said_in_french(tmp_path, monkeypatch):
+    """A clerk's --user admin on a base whose key folder he may not cross: an internal error."""
+    real = os.stat
+
+    def closed(path, *args, **kwargs):
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(signer.os, "stat", closed)
+    with pytest.raises(FactuError, match="dossier des clés fermé à ce compte"):
+        signer.open_signer(tmp_path, create=False)
