@@ -232,7 +232,7 @@ class DocumentActions:
         what = self.number if ids == [self.doc_id] else f"{len(ids)} factures"
         self.app.push_screen(Form(f"Encaisser {what} — reste dû {fr.amount(due, True)}", [
             ("amount", "Montant reçu", fr.amount(due)),
-            ("method", "Mode : cash (espèces), card, cheque, transfer, credit (avoir client)", "cash"),
+            ("method", "Mode : espèces, carte, chèque, virement, avoir client", "espèces"),
             ("reference", "Référence (n° de chèque, virement…)", "")]), lambda v: self._paid(ids, v))
 
     def _paid(self, ids: list[int], values) -> None:
