@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support import need
+from support import copy_base, need
 
 EXE = str(Path(sys.executable).parent / "tui-factu")
 CLERKS_GID = 4200               # the `factu` group of the README
@@ -35,8 +35,16 @@ def cli(db, *args, env=None, expect=None, stdin=None) -> subprocess.CompletedPro
     return r
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """`init --demo` once per worker (a few seconds each time): each test gets a copy."""
+    db = tmp_path_factory.mktemp("demo-template") / "factu.db"
+    cli(db, "init", "--demo", expect=0)
+    return db
+
+
 @pytest.fixture
-def shared(tmp_path):
+def shared(demo_template):
     """A demo base in a folder shared with the clerks' group, as the README sets it up (the
     base and its WAL writable by the group; the key folder not). It lives outside pytest's
     private temporary folder, which other accounts cannot cross."""
@@ -45,8 +53,7 @@ def shared(tmp_path):
     os.chmod(top, 0o755)
     folder = top / "srv"
     folder.mkdir()
-    db = folder / "factu.db"
-    cli(db, "init", "--demo", expect=0)
+    db = copy_base(demo_template, folder / "factu.db")
     if can_switch_users():
         os.chown(folder, 0, CLERKS_GID)
         os.chmod(folder, 0o2775)
