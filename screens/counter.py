@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, Static
 
-from tui_factu import catalog, counter, fr, totals
+from tui_factu import catalog, counter, fr, pricing, totals
 from tui_factu.errors import FactuError
 from tui_factu.payments import PAYMENT_METHODS
 
@@ -60,7 +60,7 @@ class CounterScreen(FactuScreen):
         self.query_one("#code").focus()
 
     def totals(self) -> totals.Totals:
-        return totals.compute([totals.LineIn(ln["kind"], ln["quantity"], ln["unit_price"], Decimal(0),
+        return totals.compute([totals.LineIn(ln["kind"], ln["quantity"], ln["unit_price"], ln["discount_percent"],
                                              ln["vat_rate"], ln["vat_category"]) for ln in self.lines])
 
     def refresh_view(self) -> None:
@@ -74,7 +74,8 @@ class CounterScreen(FactuScreen):
                           fr.amount(net))
         self.query_one("#totals", Static).update(
             f"[b]À PAYER {fr.amount(t.grand_total, True)}[/b]   ({len(self.lines)} article(s), "
-            f"HT {fr.amount(t.tax_basis_total, True)})")
+            f"HT {fr.amount(t.tax_basis_total, True)})"
+            + (f"   {self.lines[-1]['product']} : {self.lines[-1]['rule']}" if self.lines else ""))
 
     @on(Field.Submitted, "#code")
     def _code(self, event) -> None:
@@ -127,11 +128,16 @@ class CounterScreen(FactuScreen):
         for ln in self.lines:                   # scanning the same item again adds to its line
             if ln["product"] == product.code:
                 ln["quantity"] += quantity
+                line = ln
                 break
         else:
-            self.lines.append({"kind": product.kind, "product": product.code, "description": product.name,
-                               "quantity": quantity, "unit_price": product.price, "vat_rate": product.vat_rate,
-                               "vat_category": product.vat_category})
+            line = {"kind": product.kind, "product": product.code, "description": product.name,
+                    "quantity": quantity, "vat_rate": product.vat_rate, "vat_category": product.vat_category}
+            self.lines.append(line)
+        # the customer's price for the quantity now on the line (a break may be reached), as the
+        # sale will record it (pricing.py); the rule is said under the lines
+        price = pricing.for_customer(self.customer.code if self.customer else None, product, line["quantity"])
+        line.update(unit_price=price.unit_price, discount_percent=price.discount_percent, rule=price.rule)
         self.refresh_view()
 
     def pay(self) -> None:
@@ -202,6 +208,9 @@ class CounterScreen(FactuScreen):
     def _picked(self, code) -> None:
         if code:
             self.customer = catalog.customer_by_code(code)
+            for ln in self.lines:               # scanned before: at this customer's prices now
+                price = pricing.for_customer(code, catalog.product_by_code(ln["product"]), ln["quantity"])
+                ln.update(unit_price=price.unit_price, discount_percent=price.discount_percent, rule=price.rule)
             self.refresh_view()
         self.query_one("#code").focus()
 

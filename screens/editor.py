@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
-from tui_factu import clock, catalog, counter, documents, fr, rates, totals
+from tui_factu import clock, catalog, counter, documents, fr, pricing, rates, totals
 from tui_factu.errors import FactuError
 from tui_factu.documents.kinds import KIND_LABELS, MANUAL, PRICED_LINE_KINDS, STATUS_LABELS, TRANSFORMS, agreed
 
@@ -242,7 +242,7 @@ class EditorScreen(DocumentActions, FactuScreen):
                         else f"{v.category} {fr.amount(v.basis)}" for v in t.vat)
         code = self.currency if len(self.currency) == 3 else "EUR"
         self.query_one("#totals", Static).update(
-            f"Total HT [b]{fr.amount(t.tax_basis_total, code)}[/b]  {vat}{self._margin_text(t)}\n"
+            f"Total HT [b]{fr.amount(t.tax_basis_total, code)}[/b]  {vat}{self._margin_text(t)}{self.price_rule}\n"
             f"Total TTC [b]{fr.amount(t.grand_total, code)}[/b]   {len(self.lines)} ligne(s)"
             f"{self._currency_text()}"
             f"{f'  remises −{fr.amount(t.allowance_total)}' if t.allowance_total else ''}"
@@ -267,6 +267,7 @@ class EditorScreen(DocumentActions, FactuScreen):
         return self.app.may("costs.see") if self.app.user_role else False
 
     stock_text = ""
+    price_rule = ""                     # which rule priced the line just added (pricing.py)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event) -> None:
@@ -340,6 +341,13 @@ class EditorScreen(DocumentActions, FactuScreen):
             self.add_product(catalog.product_by_code(code))
         self.query_one("#code").focus()
 
+    def _draft_date(self):
+        """The date typed in the header (the day a price list item applies), else today."""
+        try:
+            return documents.parse_date(self.query_one("#date", Field).value or clock.today())
+        except FactuError:
+            return clock.today()
+
     def add_product(self, product) -> None:
         qty = self.query_one("#qty", Field).value.strip() or "1"
         try:
@@ -352,6 +360,10 @@ class EditorScreen(DocumentActions, FactuScreen):
             code.value = code.value or product.code      # the scan is not lost: fix the quantity, Enter
             return
         line = _line_from_product(product, quantity)
+        # the customer's price, and the rule that gave it, said under the lines (pricing.py)
+        price = pricing.for_customer(self.customer_code, product, quantity, self._draft_date())
+        line.update(unit_price=price.unit_price, discount_percent=price.discount_percent)
+        self.price_rule = "" if price.rule == "prix catalogue" else f"   {product.code} : {price.rule}"
         if self.currency != "EUR":          # the catalogue is in euros: at the rate of the draft's date
             try:
                 line.update(rates.catalogue_line(line, self.currency, self.query_one("#date", Field).value))

@@ -361,15 +361,17 @@ def _prefix(field, text):
     return (field >= text) & (field < text + "\uffff")
 
 
-def _find(model, text: str, limit: int) -> list:
-    """Codes that start with the text, then names that do (both from an index), then codes
-    and names that hold it anywhere (a scan, only when the first two left room)."""
+def _find(model, text: str, limit: int, anywhere: bool = True) -> list:
+    """Codes that start with the text, then names that do (both from an index), then — with
+    anywhere, when those left room — codes and names that hold it (a scan: ~20 ms at 100 000)."""
     text = (text or "").strip()
     key = search_key(text)
     found, seen = [], set()
-    for where, order in ((_prefix(model.code, text.upper()) | _prefix(model.code, text), model.code),
-                         (_prefix(model.name_key, key), model.name_key),
-                         (contains(model.code, text.upper()) | contains(model.name_key, key), model.code)):
+    phases = [(_prefix(model.code, text.upper()) | _prefix(model.code, text), model.code),
+              (_prefix(model.name_key, key), model.name_key)]
+    if anywhere:
+        phases.append((contains(model.code, text.upper()) | contains(model.name_key, key), model.code))
+    for where, order in phases:
         if len(found) >= limit or not text and found:
             break
         for row in model.select().where(where).order_by(order).limit(limit + len(found)):
@@ -379,10 +381,10 @@ def _find(model, text: str, limit: int) -> list:
     return found
 
 
-def find_customers(text: str, limit: int = 20) -> list[Customer]:
+def find_customers(text: str, limit: int = 20, anywhere: bool = True) -> list[Customer]:
     """By code, then name (accents and case ignored): what starts with the text first, then
     what holds it anywhere ("dupont" finds "Garage Dupont")."""
-    return _find(Customer, text, limit)
+    return _find(Customer, text, limit, anywhere)
 
 
 def _pricelist(value, field: str) -> str:
@@ -519,5 +521,5 @@ def product_by_scan(text: str) -> Product | None:
             or (Product.get_or_none(Product.barcode == text) if text.isdigit() else None))
 
 
-def find_products(text: str, limit: int = 20) -> list[Product]:
-    return _find(Product, text, limit)
+def find_products(text: str, limit: int = 20, anywhere: bool = True) -> list[Product]:
+    return _find(Product, text, limit, anywhere)

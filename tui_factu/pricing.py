@@ -58,6 +58,16 @@ def price_for(customer: Customer, product: Product, qty: Decimal = Decimal(1), o
     return Price(product.price, ZERO, "prix catalogue")
 
 
+def for_customer(customer_code: str | None, product: Product, qty: Decimal = Decimal(1),
+                 on: dt.date | None = None) -> Price:
+    """The price a line of the editor or the counter starts from (as a draft saved with no
+    price typed would get it): the customer's rules, or the catalogue for a walk-in."""
+    customer = Customer.get_or_none(Customer.code == customer_code) if customer_code else None
+    if customer is None:
+        return Price(product.price, ZERO, "prix catalogue")
+    return price_for(customer, product, qty, on)
+
+
 def set_item(code: str, product_or_family: str, price=None, discount=None, min_qty="1", valid_from=None,
              valid_to=None, group: str | None = None) -> PriceListItem:
     """`pricelist set LIST CODE PRICE` (or a discount, or `family:NAME`); audited."""

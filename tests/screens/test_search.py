@@ -54,3 +54,26 @@ def test_a_list_finds_a_document_by_part_of_its_customer_s_name_or_says_none(app
             await pilot.press(*"zzz")
             await until(pilot, lambda: "aucun résultat" in text(app))
     run(go())
+
+
+def test_the_editor_and_the_counter_start_a_line_at_the_customer_s_price_and_say_why(app):
+    from tui_factu import catalog, pricing
+    pricing.set_item("PRO", "VIS", "11.00")
+    catalog.update_customer("C1", {"pricelist": "PRO"})
+
+    async def go():
+        from pilot import editor
+        async with app.run_test(size=(80, 24)) as pilot:
+            await login(pilot, app)
+            await pilot.press("f12", *"VIS", "enter")                 # a walk-in: the catalogue
+            await until(pilot, lambda: is_screen(app, "CounterScreen") and "VIS : prix catalogue" in text(app))
+            await pilot.press("f4", *"C1", "enter")                    # the customer named after the scan
+            await until(pilot, lambda: "VIS : prix liste PRO" in text(app) and "11,00" in text(app))
+            await pilot.press("ctrl+d")
+            app.pop_screen()
+            screen = await editor(pilot, app, None, "quote", "C1")
+            await pilot.press(*"VIS", "enter")
+            await until(pilot, lambda: "VIS : prix liste PRO" in text(app))
+            assert screen.lines[0]["unit_price"] == 11
+    run(go())
+    assert pricing.for_customer(None, catalog.product_by_code("VIS")).rule == "prix catalogue"   # walk-in
