@@ -7,17 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable
 
 from tui_factu import bank, clock, documents, fr, inputs, payments, remittances, sepa
-from tui_factu.errors import FactuError
 
 from .pickers import Confirm, Form
-from .widgets.base import FactuScreen
-from .widgets.busy import Busy
+from .widgets.table_screen import TableScreen
 
 CERTAINTY_ORDER = {bank.CERTAIN: 0, bank.PROBABLE: 1, bank.POSSIBLE: 2}
 
@@ -26,78 +23,7 @@ def _money(text: str) -> Text:
     return Text(fr.amount(Decimal(text)), justify="right")
 
 
-class _MoneyScreen(FactuScreen):
-    """A table read in a worker (`reload` → `read()` → `show(data)`), writes through `_write`."""
-
-    def compose(self) -> ComposeResult:
-        yield Static(self.TITLE_TEXT, id="title")
-        yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="detail", classes="hint")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for title, width in self.COLUMNS:
-            table.add_column(title, width=width)
-        table.focus()
-        self.rows: list[dict] = []
-        self.reload()
-
-    def on_screen_resume(self) -> None:
-        self.reload()
-
-    @work(thread=True, exclusive=True, group="money-read")
-    def reload(self) -> None:
-        try:
-            data = self.read()
-        except FactuError as e:
-            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
-            return
-        self.app.call_from_thread(self._shown, data)
-
-    def _shown(self, data) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        self.rows = self.show(data)
-        table.clear()
-        for r in self.rows:
-            table.add_row(*r["cells"])
-        if self.rows:
-            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
-        self._describe()
-
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event) -> None:
-        self._describe()
-
-    def _describe(self) -> None:
-        row = self.current()
-        self.query_one("#detail", Static).update(row.get("detail", "") if row else self.EMPTY)
-
-    def current(self) -> dict | None:
-        i = self.query_one(DataTable).cursor_row
-        return self.rows[i] if 0 <= i < len(self.rows) else None
-
-    def _write(self, what: str, do, done) -> None:
-        """do() in a worker while « what… » shows and the keys typed wait; then done(result)
-        and the table read again, or the core's refusal in French."""
-        busy = Busy(what)
-        self.app.push_screen(busy)
-        self._in_thread(busy, do, done)
-
-    @work(thread=True, group="money-write")
-    def _in_thread(self, busy: Busy, do, done) -> None:
-        try:
-            result = do()
-        except FactuError as e:
-            self.app.call_from_thread(busy.release, lambda: self.notify(str(e), severity="error", timeout=10))
-            return
-
-        def outcome() -> None:
-            done(result)
-            self.reload()
-        self.app.call_from_thread(busy.release, outcome)
-
+class _MoneyScreen(TableScreen):
     def _ask(self, title: str, fields, then) -> None:
         self.app.push_screen(Form(title, fields), lambda values: values and then(values))
 

@@ -7,26 +7,24 @@ printers' (printers/reminders.py)."""
 from decimal import Decimal
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import Label, Static
 
 from tui_factu import clock, dunning, fr
-from tui_factu.errors import FactuError
 
 from .pickers import Confirm, Form
-from .widgets.base import FactuScreen
-from .widgets.busy import Busy
+from .widgets.table_screen import TableScreen
 from .widgets.field import Field
 
 STATES = {"sent": "envoyée", "pending": "en attente d'envoi", "failed": "refusée par le serveur",
           "sending": "envoi incertain", "refused": "non envoyée"}
 
 
-class DunningScreen(FactuScreen):
+class DunningScreen(TableScreen):
     GUARDS = {"send": "payment.collect", "send_all": "payment.collect", "letter": "payment.collect",
               "dispute": "payment.collect", "penalty": "document.edit"}
     BINDINGS = [Binding("e", "send", "Envoyer", id="dunning.send"),
@@ -42,89 +40,36 @@ class DunningScreen(FactuScreen):
     DunningScreen #detail { height: 2; }
     """
 
-    def compose(self) -> ComposeResult:
-        yield Static(f"[b]Relances[/b] du {fr.date(clock.today())} — factures en retard", id="title")
-        yield DataTable(id="rows", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="detail", classes="hint")
-        yield Footer()
+    EMPTY = "Aucune facture en retard."
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for title, width in self.COLUMNS:
-            table.add_column(title, width=width)
-        table.focus()
-        self.rows: list[dict] = []
-        self.reload()
+    @property
+    def TITLE_TEXT(self) -> str:                # noqa: N802 (TableScreen's title, of the day)
+        return f"[b]Relances[/b] du {fr.date(clock.today())} — factures en retard"
 
-    def on_screen_resume(self) -> None:
-        self.reload()
+    def read(self) -> list[dict]:
+        return dunning.board()
 
-    @work(thread=True, exclusive=True, group="dunning-read")
-    def reload(self) -> None:
-        try:
-            rows = dunning.board()
-        except FactuError as e:
-            self.app.call_from_thread(self.notify, str(e), severity="error", timeout=8)
-            return
-        self.app.call_from_thread(self._shown, rows)
+    def show(self, rows: list[dict]) -> list[dict]:
+        return [{**r, "cells": self._cells(r), "detail": Text(self._detail(r))} for r in rows]
 
-    def _shown(self, rows: list[dict]) -> None:
-        table = self.query_one(DataTable)
-        at = table.cursor_row
-        self.rows = rows
-        table.clear()
-        for r in rows:
-            table.add_row(r["invoice"], Text(f"{r['customer']} {r['name']}"[:19]),
-                          f"{r['level']}. {dunning.SHORT.get(r['level'], r['label'])}" if r["level"] else Text("en litige", style="bold")
-                          if r["dispute"] else Text(f"fait : niveau {r['sent']}" if r["sent"] else "pas encore",
-                                                    style="dim"),
-                          Text(f"{r['days_late']} j", justify="right"),
-                          Text(fr.amount(Decimal(r["balance"])), justify="right"))
-        if rows:
-            table.move_cursor(row=min(max(at, 0), len(rows) - 1))
-        self._describe()
+    @staticmethod
+    def _cells(r: dict) -> tuple:
+        level = (f"{r['level']}. {dunning.SHORT.get(r['level'], r['label'])}" if r["level"]
+                 else Text("en litige", style="bold") if r["dispute"]
+                 else Text(f"fait : niveau {r['sent']}" if r["sent"] else "pas encore", style="dim"))
+        return (r["invoice"], Text(f"{r['customer']} {r['name']}"[:19]), level,
+                Text(f"{r['days_late']} j", justify="right"), Text(fr.amount(Decimal(r["balance"])), justify="right"))
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event) -> None:
-        self._describe()
-
-    def _describe(self) -> None:
-        r = self.current()
-        if r is None:
-            text = "Aucune facture en retard."
-        elif r["dispute"]:
-            text = f"{r['name']} — en litige : relances suspendues · l : lever le litige"
-        elif not r["level"]:
-            text = (f"{r['name']} — rien à envoyer aujourd'hui" + (f" (niveau {r['sent']} déjà envoyé)" if r["sent"]
-                                                                      else "") +
+    @staticmethod
+    def _detail(r: dict) -> str:                # a Text: a customer's name is not markup
+        if r["dispute"]:
+            return f"{r['name']} — en litige : relances suspendues · l : lever le litige"
+        if not r["level"]:
+            return (f"{r['name']} — rien à envoyer aujourd'hui" + (f" (niveau {r['sent']} déjà envoyé)" if r["sent"]
+                                                                  else "") +
                     "\nh : historique · i : copie de la lettre · p : facture de pénalités · l : litige")
-        else:
-            text = (f"{r['name']} — {r['days_late']} jours de retard, reste {fr.amount(Decimal(r['balance']), True)}"
-                    "\ne : envoyer par e-mail · i : lettre (courrier) · l : litige · p : pénalités")
-        self.query_one("#detail", Static).update(Text(text))      # a customer's name is not markup
-
-    def current(self) -> dict | None:
-        i = self.query_one(DataTable).cursor_row
-        return self.rows[i] if 0 <= i < len(self.rows) else None
-
-    # ---- writes: in a worker, the keys typed meanwhile kept -------------------------------
-    def _write(self, what: str, do, done) -> None:
-        busy = Busy(what)
-        self.app.push_screen(busy)
-        self._in_thread(busy, do, done)
-
-    @work(thread=True, group="dunning-write")
-    def _in_thread(self, busy: Busy, do, done) -> None:
-        try:
-            result = do()
-        except FactuError as e:
-            self.app.call_from_thread(busy.release, lambda: self.notify(str(e), severity="error", timeout=10))
-            return
-
-        def outcome() -> None:
-            done(result)
-            self.reload()
-        self.app.call_from_thread(busy.release, outcome)
+        return (f"{r['name']} — {r['days_late']} jours de retard, reste {fr.amount(Decimal(r['balance']), True)}"
+                "\ne : envoyer par e-mail · i : lettre (courrier) · l : litige · p : pénalités")
 
     def _due_row(self) -> dict | None:
         r = self.current()
