@@ -6,7 +6,6 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_factu import catalog, fr
-from tui_factu.errors import FactuError
 
 from .pickers import Form
 from .widgets.base import FactuScreen
@@ -85,13 +84,13 @@ class Browser(FactuScreen):
     def action_new(self) -> None:
         self.edit(None)
 
+    def _checked(self, values) -> dict:
+        """Saved from the form: a refusal keeps it open, what was typed with it (Form.check)."""
+        self.save(values)
+        return values
+
     def _saved(self, values) -> None:
         if values is None:
-            return
-        try:
-            self.save(values)
-        except FactuError as e:
-            self.notify(str(e), severity="error", timeout=8)
             return
         self.notify(f"« {values.get('code')} » enregistré.")
         self.search(self.query_one("#search", Field).value)
@@ -110,7 +109,7 @@ class CustomersScreen(Browser):
         c = catalog.customer_by_code(code) if code else None
         defaults = {"kind": "company", "country": "FR"}
         fields = [(k, label, getattr(c, k) if c else defaults.get(k, "")) for k, label in CUSTOMER_FIELDS]
-        self.app.push_screen(Form("Client", fields), self._saved)
+        self.app.push_screen(Form("Client", fields, self._checked), self._saved)
 
     def save(self, v):
         data = {k: v[k] for k in ("code", "name", "kind", "siren", "siret", "vat_number", "email", "phone",
@@ -142,7 +141,7 @@ class ProductsScreen(Browser):
             return fr.number(v, 4).replace(" ", "").replace(",", ".") if k in ("price", "cost", "vat_rate") else v
         fields = [(k, label, value(k)) for k, label in PRODUCT_FIELDS
                   if k != "cost" or self.app.may("costs.see")]       # a cost shown only to who sees costs
-        self.app.push_screen(Form("Produit", fields), self._saved)
+        self.app.push_screen(Form("Produit", fields, self._checked), self._saved)
 
     def save(self, v):
         catalog.save_product(dict(v))

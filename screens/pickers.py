@@ -8,6 +8,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui_factu import catalog, fr
+from tui_factu.errors import FactuError
 
 from .widgets.field import Field
 
@@ -118,14 +119,21 @@ class Choice(ModalScreen):
 
 
 class Form(ModalScreen):
-    """Labelled fields; Enter in the last field (or ctrl+s) submits the values as a dict."""
+    """Labelled fields; Enter in the last field (or ctrl+s) submits the values as a dict. With
+    `check(values)`, what it returns is given back instead; a FactuError it raises keeps the
+    form open with everything typed, the message under the field it names (one of the form's
+    keys), which takes the focus: a letter in a price no longer drops the other changes."""
     BINDINGS = [Binding("escape", "dismiss(None)", "Annuler", id="form.cancel"),
                 Binding("ctrl+s", "submit", "Valider", id="form.submit")]
+    DEFAULT_CSS = """
+    Form .field-error { color: ansi_red; display: none; }
+    Form .field-error.-shown { display: block; }
+    """
 
-    def __init__(self, title: str, fields: list[tuple[str, str, str]]):
+    def __init__(self, title: str, fields: list[tuple[str, str, str]], check=None):
         """fields: (key, label, initial value)"""
         super().__init__()
-        self.title_text, self.fields = title, fields
+        self.title_text, self.fields, self.check = title, fields, check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -134,6 +142,7 @@ class Form(ModalScreen):
                 for key, label, value in self.fields:
                     yield Label(label, classes="field-label")
                     yield Field(str(value if value is not None else ""), id=f"f-{key}")
+                    yield Label("", id=f"e-{key}", classes="field-error")
             yield Label("Entrée : champ suivant, valider au dernier · Ctrl+S : valider · Échap : annuler",
                         classes="hint")
 
@@ -150,4 +159,21 @@ class Form(ModalScreen):
             self.action_submit()
 
     def action_submit(self) -> None:
-        self.dismiss({key: self.query_one(f"#f-{key}", Field).value for key, _, _ in self.fields})
+        keys = [key for key, _, _ in self.fields]
+        values = {key: self.query_one(f"#f-{key}", Field).value for key in keys}
+        if self.check is None:
+            self.dismiss(values)
+            return
+        for key in keys:
+            self.query_one(f"#e-{key}", Label).remove_class("-shown")
+        try:
+            result = self.check(values)
+        except FactuError as e:
+            named = str(e.field or "").rsplit(".", 1)[-1]      # « client.siren » names the siren field
+            key = e.field if e.field in keys else named if named in keys else keys[0]
+            error = self.query_one(f"#e-{key}", Label)
+            error.update(str(e))
+            error.add_class("-shown")
+            self.query_one(f"#f-{key}", Field).focus()
+            return
+        self.dismiss(result)

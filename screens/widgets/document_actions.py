@@ -14,7 +14,7 @@ from tui_factu.documents.kinds import PAYMENT_STATUSES, PRICED_LINE_KINDS
 from tui_factu.errors import FactuError
 
 from ..pickers import Choice, Confirm, Form
-from .checked_form import CheckedForm, Tick, field_error
+from .dialogs import Tick, field_error
 
 ZERO = Decimal(0)
 # the date a user sets on a draft, per kind (the core fills it at validation when left empty)
@@ -74,7 +74,7 @@ class DocumentActions:
 
             def check(v):
                 return priced_line(ln, v)
-        self.app.push_screen(CheckedForm(f"Ligne {i + 1}", fields, check), lambda new: new and self._set_line(i, new))
+        self.app.push_screen(Form(f"Ligne {i + 1}", fields, check), lambda new: new and self._set_line(i, new))
 
     def _set_line(self, i: int, new: dict) -> None:
         self.lines[i] = new
@@ -91,7 +91,7 @@ class DocumentActions:
         blank = {"kind": "service", "product": None, "code": "", "description": "", "quantity": None,
                  "unit": "C62", "unit_price": None, "discount_percent": ZERO, "vat_rate": None,
                  "vat_category": None, "cost_price": None}
-        self.app.push_screen(CheckedForm("Ligne libre (sans produit)", [
+        self.app.push_screen(Form("Ligne libre (sans produit)", [
             ("description", "Désignation", ""), ("quantity", "Quantité", "1"),
             ("unit_price", "Prix unitaire HT", ""), ("vat_rate", "TVA %", fr.number(self._usual_rate()))],
             lambda v: priced_line(blank, v)), self._add_line)
@@ -124,7 +124,7 @@ class DocumentActions:
             fields.append((key, label, fr.date(now.get(key))))
         fields += [("reference", "Référence du client (son bon de commande)", self.query_one("#reference").value),
                    ("notes", "Notes (imprimées sur le document)", now.get("notes") or "")]
-        self.app.push_screen(CheckedForm("En-tête du document", fields, self._check_header), self._header_set)
+        self.app.push_screen(Form("En-tête du document", fields, self._check_header), self._header_set)
 
     @staticmethod
     def _check_header(v: dict) -> dict:
@@ -185,7 +185,7 @@ class DocumentActions:
             return {"is_charge": charge, "amount": amount, "vat_rate": rate,
                     "vat_category": field_error("vat_rate", lambda: catalog.clean_category(None, rate, "TVA")),
                     "reason": field_error("reason", lambda: catalog.clean_text("motif", v["reason"], 200, required=True))}
-        self.app.push_screen(CheckedForm("Frais sur le document" if charge else "Remise sur tout le document", [
+        self.app.push_screen(Form("Frais sur le document" if charge else "Remise sur tout le document", [
             ("amount", "Montant HT", ""), ("vat_rate", "TVA %", fr.number(self._usual_rate())),
             ("reason", "Motif (imprimé)", "Frais de port" if charge else "Remise")], check),
             lambda a: a and self._adjusted(self.adjustments + [a]))
@@ -313,7 +313,7 @@ class DocumentActions:
         def check(v):
             text = v["amount"].strip()
             return field_error("amount", lambda: catalog.clean_money(text, "montant", 2)) if text else None
-        self.app.push_screen(CheckedForm(f"Rembourser l'avoir {self.number} — {payments.PAYMENT_METHODS[method]}", [
+        self.app.push_screen(Form(f"Rembourser l'avoir {self.number} — {payments.PAYMENT_METHODS[method]}", [
             ("amount", "Montant (vide : tout le reste)", fr.amount(left))], check),
             lambda amount: amount is not None and self._write(
                 "Remboursement en cours", lambda: payments.refund(doc_id, amount, method), self._refunded,

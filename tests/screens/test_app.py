@@ -212,7 +212,12 @@ def test_customer_form_refuses_a_bad_siren_in_french(app):
             form.query_one("#f-siren").value = "123456789"
             await pilot.press("ctrl+s")
             await _settle(pilot, app)
-            assert "numéro SIREN invalide" in _notes(app)
+            assert app.screen is form                               # still open, nothing typed lost
+            assert "numéro SIREN invalide" in _text(app) and form.query_one("#f-name").value == "Nouvelle SARL"
+            assert form.focused is form.query_one("#f-siren")       # the message under the field named
+            form.query_one("#f-siren").value = ""
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: "« NEW » enregistré" in _notes(app))
     run(go())
 
 
